@@ -1,0 +1,10 @@
+# The engine, the control path, the parsers and the registry.
+core-y += core/size.o
+core-y += core/spec.o
+core-y += core/tree.o
+core-y += core/io.o
+core-y += core/queue.o
+core-y += core/ublk_ctrl.o
+core-y += core/frontend_ublk.o
+core-y += core/frontend_inproc.o
+core-y += core/device.o

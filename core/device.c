@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device lifecycle on the control path:
+ *   ADD_DEV -> open /dev/ublkcN -> GET_QUEUE_AFFINITY -> queue threads
+ *   (each FETCHes every tag) -> SET_PARAMS -> START_DEV
+ * then serve until the queues see STOP_DEV, and DEL_DEV.  Every failure
+ * unwinds what was done so far, down to DEL_DEV.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "frontend_ublk.h"
+#include "generated/autoconf.h"
+#include "ubt/device.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+
+struct ubt_device {
+	struct ubt_ctrl ctrl;
+	struct ubt_tree *tree;
+	struct ublksrv_ctrl_dev_info info;
+	int cdev_fd;
+	int exit_efd;			/* queue threads post here as they end */
+	struct ubt_ublk_queue *queues;
+	unsigned int nr_started;	/* threads created */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int nr_ready;
+	int setup_err;
+	bool added;
+};
+
+static void queue_ready(struct ubt_ublk_queue *uq, int ret)
+{
+	struct ubt_device *dev = uq->dev;
+
+	pthread_mutex_lock(&dev->lock);
+	if (ret && !dev->setup_err)
+		dev->setup_err = ret;
+	dev->nr_ready++;
+	pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void queue_exited(struct ubt_ublk_queue *uq)
+{
+	struct ubt_device *dev = uq->dev;
+	uint64_t one = 1;
+
+	if (write(dev->exit_efd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow with fewer than 2^64 queues */
+	}
+}
+
+static uint32_t shift_of(uint32_t bytes)
+{
+	return ubt_is_power_of_2(bytes) ? ubt_ilog2(bytes) : 0;
+}
+
+static void fill_params(const struct ubt_tree *tree, struct ublk_params *p)
+{
+	const struct ubt_limits *lim = &tree->limits;
+
+	memset(p, 0, sizeof(*p));
+	p->types = UBLK_PARAM_TYPE_BASIC;
+	p->basic.logical_bs_shift = (uint8_t)ubt_ilog2(lim->logical_block_size);
+	p->basic.physical_bs_shift = (uint8_t)ubt_ilog2(lim->physical_block_size);
+	p->basic.io_min_shift = (uint8_t)shift_of(lim->io_min ? lim->io_min : lim->logical_block_size);
+	p->basic.io_opt_shift = (uint8_t)shift_of(lim->io_opt ? lim->io_opt : lim->logical_block_size);
+	p->basic.max_sectors = lim->max_io_bytes >> UBT_SECTOR_SHIFT;
+	p->basic.dev_sectors = tree->root->len;
+	if (lim->read_only)
+		p->basic.attrs |= UBLK_ATTR_READ_ONLY;
+	if (lim->volatile_cache) {
+		p->basic.attrs |= UBLK_ATTR_VOLATILE_CACHE;
+		if (lim->fua)
+			p->basic.attrs |= UBLK_ATTR_FUA;
+	}
+	if (!lim->read_only && (lim->discard || lim->write_zeroes)) {
+		p->types |= UBLK_PARAM_TYPE_DISCARD;
+		p->discard.discard_granularity = lim->discard_granularity ?
+			lim->discard_granularity : lim->logical_block_size;
+		p->discard.max_discard_sectors = lim->discard ? 1U << 22 : 0;
+		p->discard.max_write_zeroes_sectors = lim->write_zeroes ? 1U << 22 : 0;
+		p->discard.max_discard_segments = 1;
+	}
+}
+
+static int open_cdev(uint32_t id)
+{
+	char path[64];
+	int i, fd = -1;
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", id);
+	/* Without udev, devtmpfs creates the node; with udev it may lag. */
+	for (i = 0; i < 300; i++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		usleep(10000);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/* Stop what runs; join every thread; DEL_DEV if we added it. */
+static void device_teardown(struct ubt_device *dev)
+{
+	unsigned int i;
+
+	if (dev->added && dev->nr_started)
+		ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
+	for (i = 0; i < dev->nr_started; i++)
+		pthread_join(dev->queues[i].thread, NULL);
+	dev->nr_started = 0;
+	if (dev->cdev_fd >= 0)
+		close(dev->cdev_fd);
+	dev->cdev_fd = -1;
+	if (dev->added)
+		ubt_ctrl_del_dev(&dev->ctrl, dev->info.dev_id);
+	dev->added = false;
+	ubt_ctrl_close(&dev->ctrl);
+	if (dev->exit_efd >= 0)
+		close(dev->exit_efd);
+	free(dev->queues);
+	pthread_mutex_destroy(&dev->lock);
+	pthread_cond_destroy(&dev->cond);
+	free(dev);
+}
+
+static const char *add_dev_error(int ret, int dev_id, char *buf, size_t len)
+{
+	if (ret == -EEXIST && dev_id >= 0)
+		snprintf(buf, len, "device %d already exists (see 'ublk-target list')", dev_id);
+	else
+		snprintf(buf, len, "ADD_DEV failed: %s", strerror(-ret));
+	return buf;
+}
+
+static int start_queues(struct ubt_device *dev, unsigned int nr, unsigned int depth,
+			char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		struct ubt_ublk_queue *uq = &dev->queues[i];
+
+		uq->tree = dev->tree;
+		uq->dev = dev;
+		uq->q_id = i;
+		uq->depth = depth;
+		uq->cdev_fd = dev->cdev_fd;
+		uq->dev_flags = dev->info.flags;
+		uq->ready = queue_ready;
+		uq->exited = queue_exited;
+		ret = ubt_ctrl_get_affinity(&dev->ctrl, dev->info.dev_id, (uint16_t)i, &uq->cpus);
+		if (ret)
+			CPU_ZERO(&uq->cpus);	/* not pinned: the scheduler decides */
+		ret = pthread_create(&uq->thread, NULL, ubt_ublk_queue_thread, uq);
+		if (ret) {
+			snprintf(err, errlen, "cannot start queue thread %u: %s", i, strerror(ret));
+			return -ret;
+		}
+		dev->nr_started++;
+	}
+	pthread_mutex_lock(&dev->lock);
+	while (dev->nr_ready < nr)
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	ret = dev->setup_err;
+	pthread_mutex_unlock(&dev->lock);
+	if (ret)
+		snprintf(err, errlen, "queue setup failed: %s", strerror(-ret));
+	return ret;
+}
+
+int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
+		     struct ubt_device **out, char *err, size_t errlen)
+{
+	struct ubt_device *dev;
+	struct ublk_params params;
+	int ret;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	dev->tree = tree;
+	dev->cdev_fd = -1;
+	dev->ctrl.fd = -1;
+	pthread_mutex_init(&dev->lock, NULL);
+	pthread_cond_init(&dev->cond, NULL);
+	dev->exit_efd = eventfd(0, EFD_CLOEXEC);
+	dev->queues = calloc(o->nr_queues, sizeof(*dev->queues));
+	if (dev->exit_efd < 0 || !dev->queues) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out_teardown;
+	}
+	ret = ubt_ctrl_open(&dev->ctrl);
+	if (ret) {
+		if (ret == -ENOENT)
+			snprintf(err, errlen, "%s not found: load the ublk_drv kernel module "
+				 "(modprobe ublk_drv)", UBT_CTRL_DEV);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
+		goto out_teardown;
+	}
+
+	dev->info.nr_hw_queues = (uint16_t)o->nr_queues;
+	dev->info.queue_depth = (uint16_t)o->depth;
+	dev->info.max_io_buf_bytes = tree->opts.max_io_bytes;
+	dev->info.dev_id = (uint32_t)o->dev_id;
+	dev->info.ublksrv_pid = getpid();
+	dev->info.flags = dev->ctrl.features & UBLK_F_CMD_IOCTL_ENCODE;
+	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);
+	if (ret) {
+		add_dev_error(ret, o->dev_id, err, errlen);
+		goto out_teardown;
+	}
+	dev->added = true;
+
+	ret = open_cdev(dev->info.dev_id);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot open /dev/ublkc%u: %s", dev->info.dev_id,
+			 strerror(-ret));
+		goto out_teardown;
+	}
+	dev->cdev_fd = ret;
+
+	ret = start_queues(dev, o->nr_queues, o->depth, err, errlen);
+	if (ret)
+		goto out_teardown;
+
+	fill_params(tree, &params);
+	ret = ubt_ctrl_set_params(&dev->ctrl, dev->info.dev_id, &params);
+	if (ret) {
+		snprintf(err, errlen, "SET_PARAMS failed: %s", strerror(-ret));
+		goto out_teardown;
+	}
+	ret = ubt_ctrl_start_dev(&dev->ctrl, dev->info.dev_id, getpid());
+	if (ret) {
+		snprintf(err, errlen, "START_DEV failed: %s", strerror(-ret));
+		goto out_teardown;
+	}
+	*out = dev;
+	return 0;
+out_teardown:
+	device_teardown(dev);
+	return ret;
+}
+
+uint32_t ubt_device_id(const struct ubt_device *dev)
+{
+	return dev->info.dev_id;
+}
+
+int ubt_device_serve(struct ubt_device *dev)
+{
+	unsigned int exited = 0, i;
+	struct pollfd pfd[2];
+	sigset_t sigs;
+	int sfd, ret = 0;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	pfd[0].fd = dev->exit_efd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	while (exited < dev->nr_started) {
+		if (poll(pfd, sfd >= 0 ? 2 : 1, -1) < 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) > 0)
+				ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
+		}
+		if (pfd[0].revents & POLLIN) {
+			uint64_t n;
+
+			if (read(dev->exit_efd, &n, sizeof(n)) == sizeof(n))
+				exited += (unsigned int)n;
+		}
+	}
+	for (i = 0; i < dev->nr_started; i++)
+		if (dev->queues[i].result && !ret)
+			ret = dev->queues[i].result;
+	if (sfd >= 0)
+		close(sfd);
+	device_teardown(dev);
+	return ret;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the core: one ublk queue and its thread (frontend_ublk.c). */
+#ifndef UBT_FRONTEND_UBLK_H
+#define UBT_FRONTEND_UBLK_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+
+#include "ubt/queue.h"
+#include "ubt/ublk_ctrl.h"
+
+struct ubt_ublk_queue {
+	struct ubt_queue q;
+	struct ubt_tree *tree;
+	void *dev;			/* the owning struct ubt_device */
+	unsigned int q_id;
+	unsigned int depth;
+	int cdev_fd;
+	uint64_t dev_flags;
+	cpu_set_t cpus;
+	struct ublksrv_io_desc *descs;
+	size_t descs_len;
+	unsigned int cmd_inflight;
+	bool q_ready;
+	int result;
+	pthread_t thread;
+	/* Called from the queue thread: setup finished with ret; the thread ends. */
+	void (*ready)(struct ubt_ublk_queue *uq, int ret);
+	void (*exited)(struct ubt_ublk_queue *uq);
+};
+
+void *ubt_ublk_queue_thread(void *arg);
+
+#endif

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The life of a ubt_io: dispatch to a node's map, child I/Os, the leaf
+ * helpers that turn an I/O into SQEs, and the completion walk back up.
+ *
+ * Counting: io->pending holds one count per child or SQE in flight plus a
+ * bias of one while map() runs, so a child that completes inline (null,
+ * zero, an error) cannot finish its parent before map() has queued the
+ * rest.  The first error wins; a parent's success result is its length.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ubt/queue.h"
+#include "ubt/util.h"
+
+static void io_put(struct ubt_io *io);
+
+static int io_success(const struct ubt_io *io)
+{
+	if (io->op == UBT_OP_READ || io->op == UBT_OP_WRITE)
+		return (int)ubt_io_bytes(io);
+	return 0;
+}
+
+static void io_finish(struct ubt_io *io)
+{
+	int res = io->result < 0 ? io->result : io_success(io);
+	struct ubt_io *parent = io->parent;
+
+	if (!parent) {
+		ubt_queue_root_done(io->q, io->tag, res);
+		return;
+	}
+	if (parent->t->type->end_io)
+		res = parent->t->type->end_io(parent->t, parent, io, res);
+	if (res < 0 && parent->result >= 0)
+		parent->result = res;
+	io_put(parent);
+}
+
+static void io_put(struct ubt_io *io)
+{
+	if (--io->pending == 0)
+		io_finish(io);
+}
+
+struct ubt_io *ubt_io_child(struct ubt_io *parent, struct ubt_target *child)
+{
+	struct ubt_io *io = ubt_queue_slot(parent->q, parent->tag);
+
+	if (ubt_unlikely(!io))
+		return NULL;
+	io->t = child;
+	io->parent = parent;
+	io->op = parent->op;
+	io->flags = parent->flags;
+	parent->pending++;
+	return io;
+}
+
+void ubt_io_submit(struct ubt_io *io)
+{
+	int ret;
+
+	io->pending = 1;
+	ret = io->t->type->map(io->t, io);
+	if (ubt_unlikely(ret < 0) && io->result >= 0)
+		io->result = ret;
+	io_put(io);
+}
+
+void ubt_io_complete(struct ubt_io *io, int res)
+{
+	if (res < 0 && io->result >= 0)
+		io->result = res;
+}
+
+/* ---- Leaf helpers ------------------------------------------------------ */
+
+static void prep_rw(struct ubt_io *io)
+{
+	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
+	uint64_t pos = io->leaf_pos + io->leaf_done;
+
+	if (io->op == UBT_OP_READ) {
+		io_uring_prep_readv(sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
+	} else {
+		io_uring_prep_writev(sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
+		if (io->flags & UBT_IO_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+	}
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, io);
+	io->pending++;
+}
+
+int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset)
+{
+	io->leaf_fd = fd_index;
+	io->leaf_pos = byte_offset;
+	io->leaf_done = 0;
+	prep_rw(io);
+	return 0;
+}
+
+int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync)
+{
+	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
+
+	io_uring_prep_fsync(sqe, fd_index, datasync ? IORING_FSYNC_DATASYNC : 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, io);
+	io->leaf_fd = fd_index;
+	io->pending++;
+	return 0;
+}
+
+int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_offset,
+		       uint64_t bytes)
+{
+	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
+
+	io_uring_prep_fallocate(sqe, fd_index, mode, (off_t)byte_offset, (off_t)bytes);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, io);
+	io->leaf_fd = fd_index;
+	io->pending++;
+	return 0;
+}
+
+/* Drop the first n bytes of io's iovec array, in place. */
+static void iov_advance(struct ubt_io *io, size_t n)
+{
+	while (n && io->iovcnt) {
+		if (n < io->iov->iov_len) {
+			io->iov->iov_base = (char *)io->iov->iov_base + n;
+			io->iov->iov_len -= n;
+			return;
+		}
+		n -= io->iov->iov_len;
+		io->iov++;
+		io->iovcnt--;
+	}
+}
+
+void ubt_io_leaf_cqe(struct ubt_io *io, int res)
+{
+	bool rw = io->op == UBT_OP_READ || io->op == UBT_OP_WRITE;
+
+	if (rw && res > 0) {
+		uint64_t left = ubt_io_bytes(io) - io->leaf_done;
+
+		if ((uint64_t)res < left) {
+			/* A short transfer: queue the rest, keep the count. */
+			io->leaf_done += (uint32_t)res;
+			iov_advance(io, (size_t)res);
+			io->pending--;
+			prep_rw(io);
+			return;
+		}
+	} else if (rw && res == 0 && ubt_io_bytes(io)) {
+		res = -EIO;	/* past the end of the backing file */
+	}
+	if (res == -EAGAIN && rw) {
+		io->pending--;
+		prep_rw(io);
+		return;
+	}
+	if (res < 0 && io->result >= 0)
+		io->result = res;
+	io_put(io);
+}

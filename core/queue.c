@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-queue engine: ring setup, per-tag contexts and the completion
+ * loop shared by both frontends.  Everything a request needs was allocated
+ * here, before the first request: buffers, the slab of ubt_io slots and the
+ * ring sized for the worst fan-out of the tree.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ubt/queue.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+
+#define RING_MAX_ENTRIES	4096
+
+static unsigned int ring_entries(const struct ubt_tree *tree, unsigned int depth)
+{
+	/* Every tag may have each of its slots in flight plus its command. */
+	uint64_t want = (uint64_t)depth * (tree->slots_per_tag + 1);
+	unsigned int n = 8;
+
+	while (n < want && n < RING_MAX_ENTRIES)
+		n <<= 1;
+	return n;
+}
+
+static int ring_init(struct ubt_queue *q, const struct ubt_queue_opts *o)
+{
+	struct io_uring_params p;
+	unsigned int entries = ring_entries(q->tree, o->depth);
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = o->ring_flags | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+	p.flags |= IORING_SETUP_CQSIZE;
+	p.cq_entries = entries * 2;
+	ret = io_uring_queue_init_params(entries, &q->ring, &p);
+	if (ret == -EINVAL) {
+		/* Older kernels: no COOP_TASKRUN / SINGLE_ISSUER. */
+		memset(&p, 0, sizeof(p));
+		p.flags = o->ring_flags | IORING_SETUP_CQSIZE;
+		p.cq_entries = entries * 2;
+		ret = io_uring_queue_init_params(entries, &q->ring, &p);
+	}
+	return ret;
+}
+
+static int register_files(struct ubt_queue *q, int frontend_fd)
+{
+	struct ubt_tree *tree = q->tree;
+	unsigned int i, n = tree->nr_fds + 1;
+	int fds[n];
+
+	fds[0] = frontend_fd;
+	for (i = 0; i < tree->nr_fds; i++)
+		fds[i + 1] = tree->fds[i];
+	return io_uring_register_files(&q->ring, fds, n);
+}
+
+/* Let each node set up per-queue state (optional). */
+static int queue_init_nodes(struct ubt_queue *q, struct ubt_target *t)
+{
+	unsigned int i;
+	int ret;
+
+	if (t->type->queue_init) {
+		ret = t->type->queue_init(t, q);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < t->nr_children; i++) {
+		ret = queue_init_nodes(q, t->children[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void queue_exit_nodes(struct ubt_queue *q, struct ubt_target *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_children; i++)
+		queue_exit_nodes(q, t->children[i]);
+	if (t->type->queue_exit)
+		t->type->queue_exit(t, q);
+}
+
+int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
+		   const struct ubt_frontend_ops *fe, void *fe_priv)
+{
+	size_t buf_bytes = tree->opts.max_io_bytes;
+	size_t slab_bytes = (size_t)o->depth * tree->slots_per_tag * tree->slot_size;
+	unsigned int i;
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->tree = tree;
+	q->fe = fe;
+	q->fe_priv = fe_priv;
+	q->q_id = o->q_id;
+	q->depth = o->depth;
+
+	q->tags = calloc(o->depth, sizeof(*q->tags));
+	if (!q->tags)
+		return -ENOMEM;
+	if (posix_memalign((void **)&q->slab, 64, slab_bytes)) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	memset(q->slab, 0, slab_bytes);
+	/* Buffers are touched only as requests use them. */
+	q->bufs = mmap(NULL, (size_t)o->depth * buf_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->bufs == MAP_FAILED) {
+		q->bufs = NULL;
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < o->depth; i++)
+		q->tags[i].buf = q->bufs + (size_t)i * buf_bytes;
+
+	ret = ring_init(q, o);
+	if (ret)
+		goto out_free;
+	q->ring_ready = true;
+	ret = register_files(q, o->frontend_fd);
+	if (ret)
+		goto out_free;
+	q->nodes_ready = true;
+	ret = queue_init_nodes(q, tree->root);
+	if (ret)
+		goto out_free;
+	return 0;
+out_free:
+	ubt_queue_exit(q);
+	return ret;
+}
+
+void ubt_queue_exit(struct ubt_queue *q)
+{
+	if (q->nodes_ready)
+		queue_exit_nodes(q, q->tree->root);
+	q->nodes_ready = false;
+	if (q->ring_ready)
+		io_uring_queue_exit(&q->ring);
+	q->ring_ready = false;
+	if (q->bufs)
+		munmap(q->bufs, (size_t)q->depth * q->tree->opts.max_io_bytes);
+	q->bufs = NULL;
+	free(q->slab);
+	q->slab = NULL;
+	free(q->tags);
+	q->tags = NULL;
+}
+
+struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	while (ubt_unlikely(!sqe)) {
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+	}
+	q->ring_inflight++;
+	return sqe;
+}
+
+static struct ubt_io *tag_slot(struct ubt_queue *q, unsigned int tag, unsigned int slot)
+{
+	size_t idx = (size_t)tag * q->tree->slots_per_tag + slot;
+
+	return (struct ubt_io *)(q->slab + idx * q->tree->slot_size);
+}
+
+/* Taken by core/io.c for child I/Os; NULL when the tag's slab is spent. */
+struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag)
+{
+	struct ubt_tag *t = &q->tags[tag];
+	struct ubt_io *io;
+
+	if (ubt_unlikely(t->next_slot >= q->tree->slots_per_tag))
+		return NULL;
+	io = tag_slot(q, tag, t->next_slot++);
+	memset(io, 0, q->tree->slot_size);
+	io->priv = io + 1;
+	io->q = q;
+	io->tag = (uint16_t)tag;
+	return io;
+}
+
+void ubt_queue_request(struct ubt_queue *q, unsigned int tag, unsigned int op,
+		       unsigned int flags, uint64_t sector, uint32_t nr_sectors)
+{
+	struct ubt_tag *t = &q->tags[tag];
+	struct ubt_io *io;
+
+	t->next_slot = 0;
+	t->busy = true;
+	q->target_inflight++;
+	io = ubt_queue_slot(q, tag);
+	io->t = q->tree->root;
+	io->op = (uint8_t)op;
+	io->flags = (uint8_t)flags;
+	io->sector = sector;
+	io->nr_sectors = nr_sectors;
+	if (op == UBT_OP_READ || op == UBT_OP_WRITE) {
+		t->iov.iov_base = t->buf;
+		t->iov.iov_len = (size_t)nr_sectors << UBT_SECTOR_SHIFT;
+		io->iov = &t->iov;
+		io->iovcnt = 1;
+	}
+	ubt_io_submit(io);
+}
+
+void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res)
+{
+	q->tags[tag].busy = false;
+	q->target_inflight--;
+	q->fe->complete(q, tag, res);
+}
+
+int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
+	int ret;
+
+	ret = io_uring_submit_and_wait(&q->ring, wait_nr);
+	if (ubt_unlikely(ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY))
+		return ret;
+	io_uring_for_each_cqe(&q->ring, head, cqe) {
+		uint64_t ud = cqe->user_data;
+
+		seen++;
+		q->ring_inflight--;
+		if (ud & UBT_UD_FRONTEND)
+			q->fe->cqe(q, cqe);
+		else if (ud)
+			ubt_io_leaf_cqe((struct ubt_io *)(uintptr_t)ud, cqe->res);
+	}
+	io_uring_cq_advance(&q->ring, seen);
+	return 0;
+}

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Building a tree of targets from a spec: the registry, argument access for
+ * constructors, stacking of limits and sizing of the per-tag slab.
+ *
+ * Construction is depth first: a node's constructor builds its children
+ * through ubt_args_child(), so errors surface from the innermost node and
+ * everything built so far is destroyed again on the way out.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "generated/autoconf.h"
+#include "ubt/spec.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+
+struct ubt_args {
+	struct ubt_spec_node *node;
+};
+
+/* ---- Registry ---------------------------------------------------------- */
+
+static struct ubt_target_type *registry;
+static const char *module_dir = CONFIG_MODULE_DIR;
+
+void ubt_register_target(struct ubt_target_type *type)
+{
+	type->next = registry;
+	registry = type;
+}
+
+void ubt_set_module_dir(const char *dir)
+{
+	module_dir = dir;
+}
+
+static const struct ubt_target_type *lookup(const char *name)
+{
+	const struct ubt_target_type *t;
+
+	for (t = registry; t; t = t->next)
+		if (!strcmp(t->name, name))
+			return t;
+	return NULL;
+}
+
+/*
+ * A type built as a module (`m`) registers itself from its constructor
+ * when dlopen()ed; the handle stays open for the life of the process.
+ */
+static void load_module(const char *name)
+{
+	char path[4096];
+
+	if (strchr(name, '/') || !module_dir || !*module_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/ubt-%s.so", module_dir, name);
+	if (access(path, R_OK))
+		return;
+	dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+}
+
+const struct ubt_target_type *ubt_find_target(const char *name)
+{
+	const struct ubt_target_type *t = lookup(name);
+
+	if (!t) {
+		load_module(name);
+		t = lookup(name);
+	}
+	return t;
+}
+
+const struct ubt_target_type *ubt_target_types(void)
+{
+	return registry;
+}
+
+/* ---- Arguments --------------------------------------------------------- */
+
+int ubt_target_error(struct ubt_target *t, int err, const char *fmt, ...)
+{
+	struct ubt_tree *tree = t->tree;
+	size_t n;
+	va_list ap;
+
+	if (!tree->err || tree->err[0])
+		return -err;	/* keep the first (innermost) message */
+	n = (size_t)snprintf(tree->err, tree->errlen, "%s: ", t->type->name);
+	if (n < tree->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(tree->err + n, tree->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -err;
+}
+
+static struct ubt_spec_arg *positional(struct ubt_args *a, unsigned int i)
+{
+	unsigned int k, seen = 0;
+
+	for (k = 0; k < a->node->nr_args; k++) {
+		if (a->node->args[k].key)
+			continue;
+		if (seen++ == i)
+			return &a->node->args[k];
+	}
+	return NULL;
+}
+
+static struct ubt_spec_arg *keyed(struct ubt_args *a, const char *key)
+{
+	unsigned int k;
+
+	for (k = 0; k < a->node->nr_args; k++)
+		if (a->node->args[k].key && !strcmp(a->node->args[k].key, key))
+			return &a->node->args[k];
+	return NULL;
+}
+
+unsigned int ubt_args_positional(struct ubt_args *a)
+{
+	unsigned int k, n = 0;
+
+	for (k = 0; k < a->node->nr_args; k++)
+		n += !a->node->args[k].key;
+	return n;
+}
+
+const char *ubt_args_word(struct ubt_args *a, unsigned int i)
+{
+	struct ubt_spec_arg *arg = positional(a, i);
+
+	if (!arg || arg->node)
+		return NULL;
+	arg->used = true;
+	return arg->word;
+}
+
+const char *ubt_args_str(struct ubt_args *a, const char *key)
+{
+	struct ubt_spec_arg *arg = keyed(a, key);
+
+	if (!arg || arg->node)
+		return NULL;
+	arg->used = true;
+	return arg->word;
+}
+
+bool ubt_args_flag(struct ubt_args *a, const char *word)
+{
+	unsigned int k;
+
+	for (k = 0; k < a->node->nr_args; k++) {
+		struct ubt_spec_arg *arg = &a->node->args[k];
+
+		if (!arg->key && arg->word && !strcmp(arg->word, word)) {
+			arg->used = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out)
+{
+	struct ubt_spec_arg *arg = keyed(a, key);
+	int ret;
+
+	if (!arg)
+		return -ENOENT;
+	arg->used = true;
+	if (arg->node)
+		return ubt_target_error(t, EINVAL, "%s= takes a size, not a node", key);
+	ret = ubt_parse_size(arg->word, out);
+	if (ret == -ERANGE)
+		return ubt_target_error(t, ERANGE, "%s=%s is too large", key, arg->word);
+	if (ret)
+		return ubt_target_error(t, EINVAL,
+					"%s=%s is not a size (a number with an optional K, M, G or T suffix)",
+					key, arg->word);
+	return 0;
+}
+
+static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
+		      struct ubt_spec_node *node, const char *bare_path,
+		      struct ubt_target **out);
+
+static int add_child(struct ubt_target *t, struct ubt_spec_arg *arg)
+{
+	struct ubt_target **children, *child;
+	int ret;
+
+	arg->used = true;
+	children = realloc(t->children, (t->nr_children + 1) * sizeof(*children));
+	if (!children)
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	t->children = children;
+	ret = build_node(t->tree, t, arg->node, arg->word, &child);
+	if (ret)
+		return ret;
+	t->children[t->nr_children++] = child;
+	return 0;
+}
+
+int ubt_args_child(struct ubt_target *t, struct ubt_args *a, unsigned int i)
+{
+	struct ubt_spec_arg *arg = positional(a, i);
+
+	if (!arg)
+		return -ENOENT;
+	return add_child(t, arg);
+}
+
+int ubt_args_key_child(struct ubt_target *t, struct ubt_args *a, const char *key)
+{
+	struct ubt_spec_arg *arg = keyed(a, key);
+
+	if (!arg)
+		return -ENOENT;
+	return add_child(t, arg);
+}
+
+int ubt_target_add_fd(struct ubt_target *t, int fd)
+{
+	struct ubt_tree *tree = t->tree;
+	int *fds = realloc(tree->fds, (tree->nr_fds + 1) * sizeof(*fds));
+
+	if (!fds)
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	tree->fds = fds;
+	tree->fds[tree->nr_fds++] = fd;
+	return (int)tree->nr_fds;	/* index 0 is the frontend's */
+}
+
+/* ---- Construction ------------------------------------------------------ */
+
+static void destroy_node(struct ubt_target *t)
+{
+	unsigned int i;
+
+	if (!t)
+		return;
+	if (t->type->dtr)
+		t->type->dtr(t);
+	for (i = 0; i < t->nr_children; i++)
+		destroy_node(t->children[i]);
+	free(t->children);
+	free(t);
+}
+
+static void default_limits(struct ubt_tree *tree, struct ubt_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->logical_block_size = tree->opts.logical_block_size;
+	lim->physical_block_size = tree->opts.logical_block_size;
+	lim->max_io_bytes = tree->opts.max_io_bytes;
+	lim->discard = true;
+	lim->write_zeroes = true;
+	lim->fua = true;
+}
+
+/* A parent can do no more than all of its children allow. */
+static void stack_limits(struct ubt_limits *top, const struct ubt_limits *b)
+{
+	top->logical_block_size = UBT_MAX(top->logical_block_size, b->logical_block_size);
+	top->physical_block_size = UBT_MAX(top->physical_block_size, b->physical_block_size);
+	top->io_min = UBT_MAX(top->io_min, b->io_min);
+	top->io_opt = UBT_MAX(top->io_opt, b->io_opt);
+	top->max_io_bytes = UBT_MIN(top->max_io_bytes, b->max_io_bytes);
+	top->discard_granularity = UBT_MAX(top->discard_granularity, b->discard_granularity);
+	top->read_only |= b->read_only;
+	top->discard &= b->discard;
+	top->write_zeroes &= b->write_zeroes;
+	top->volatile_cache |= b->volatile_cache;
+	top->fua &= b->fua;
+}
+
+static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
+		      struct ubt_spec_node *node, const char *bare_path,
+		      struct ubt_target **out)
+{
+	struct ubt_spec_node bare = { 0 };
+	struct ubt_spec_arg bare_arg = { 0 };
+	struct ubt_args args;
+	struct ubt_target *t;
+	unsigned int i;
+	int ret;
+
+	if (!node) {
+		/* A bare word where a node is expected means file(word). */
+		bare_arg.word = (char *)bare_path;
+		bare.name = (char *)"file";
+		bare.args = &bare_arg;
+		bare.nr_args = 1;
+		node = &bare;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(tree->err, tree->errlen, "out of memory");
+		return -ENOMEM;
+	}
+	t->tree = tree;
+	t->parent = parent;
+	t->id = tree->nr_nodes++;
+	t->type = ubt_find_target(node->name);
+	if (!t->type) {
+		snprintf(tree->err, tree->errlen,
+			 "unknown target '%s' (see 'ublk-target features' for the built ones)",
+			 node->name);
+		free(t);
+		return -EINVAL;
+	}
+	default_limits(tree, &t->limits);
+	args.node = node;
+	for (i = 0; i < node->nr_args; i++)
+		node->args[i].used = false;
+	ret = t->type->ctr(t, &args);
+	if (ret) {
+		if (!tree->err[0])
+			ubt_target_error(t, -ret, "%s", strerror(-ret));
+		/* The constructor cleaned up after itself; children are ours. */
+		for (i = 0; i < t->nr_children; i++)
+			destroy_node(t->children[i]);
+		free(t->children);
+		free(t);
+		return ret;
+	}
+	for (i = 0; i < node->nr_args; i++) {
+		struct ubt_spec_arg *a = &node->args[i];
+
+		if (a->used)
+			continue;
+		if (a->key)
+			ret = ubt_target_error(t, EINVAL, "unknown argument '%s='", a->key);
+		else
+			ret = ubt_target_error(t, EINVAL, "unexpected argument '%s'",
+					       a->word ? a->word : a->node->name);
+		goto out_destroy;
+	}
+	if (t->len == 0) {
+		ret = ubt_target_error(t, EINVAL, "size is zero");
+		goto out_destroy;
+	}
+	for (i = 0; i < t->nr_children; i++)
+		stack_limits(&t->limits, &t->children[i]->limits);
+	if (t->type->io_hints)
+		t->type->io_hints(t, &t->limits);
+	*out = t;
+	return 0;
+out_destroy:
+	destroy_node(t);
+	return ret;
+}
+
+/* How many ubt_io slots one request can need below (and including) t. */
+static unsigned int slots_needed(const struct ubt_target *t, size_t *max_priv)
+{
+	unsigned int i, worst = 0;
+
+	if (t->type->per_io_size > *max_priv)
+		*max_priv = t->type->per_io_size;
+	for (i = 0; i < t->nr_children; i++)
+		worst = UBT_MAX(worst, slots_needed(t->children[i], max_priv));
+	return 1 + t->type->max_fanout * worst;
+}
+
+int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
+		   struct ubt_tree **out, char *err, size_t errlen)
+{
+	struct ubt_tree *tree;
+	size_t max_priv = 0;
+	uint64_t bytes;
+	int ret;
+
+	tree = calloc(1, sizeof(*tree));
+	if (!tree) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	tree->opts = *opts;
+	tree->err = err;
+	tree->errlen = errlen;
+	err[0] = '\0';
+	tree->spec = ubt_spec_parse(spec_text, err, errlen);
+	if (!tree->spec) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	ret = build_node(tree, NULL, tree->spec->bare ? NULL : tree->spec,
+			 tree->spec->name, &tree->root);
+	if (ret)
+		goto out_free;
+	tree->limits = tree->root->limits;
+	bytes = ubt_tree_bytes(tree);
+	if (bytes % tree->limits.logical_block_size) {
+		snprintf(err, errlen, "%s: size %llu is not a multiple of the %u-byte block size",
+			 tree->root->type->name, (unsigned long long)bytes,
+			 tree->limits.logical_block_size);
+		ret = -EINVAL;
+		goto out_free;
+	}
+	tree->slots_per_tag = slots_needed(tree->root, &max_priv);
+	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + max_priv, 64);
+	tree->err = NULL;
+	*out = tree;
+	return 0;
+out_free:
+	ubt_tree_free(tree);
+	return ret;
+}
+
+void ubt_tree_free(struct ubt_tree *tree)
+{
+	if (!tree)
+		return;
+	destroy_node(tree->root);
+	ubt_spec_free(tree->spec);
+	free(tree->fds);
+	free(tree);
+}

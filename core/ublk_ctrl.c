@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Control commands on /dev/ublk-control: one small SQE128 ring, one
+ * synchronous submit-and-wait per command.  GET_FEATURES (Linux 6.5+)
+ * decides between the ioctl-encoded opcodes and the legacy numbers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubt/ublk_ctrl.h"
+
+void ubt_prep_uring_cmd(struct io_uring_sqe *sqe, int fd, uint32_t cmd_op,
+			const void *payload, size_t len)
+{
+	/* The 64-byte SQE head plus the 80-byte command area of SQE128. */
+	memset(sqe, 0, sizeof(*sqe) + 64);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = cmd_op;
+	memcpy(sqe->cmd, payload, len);
+}
+
+/* Commands that only read are _IOR; the rest are _IOWR. */
+static uint32_t ctrl_op(const struct ubt_ctrl *c, unsigned int nr)
+{
+	unsigned int dir = _IOC_READ | _IOC_WRITE;
+
+	if (!c->ioctl_encode)
+		return nr;
+	switch (nr) {
+	case UBLK_CMD_GET_QUEUE_AFFINITY:
+	case UBLK_CMD_GET_DEV_INFO:
+	case UBLK_CMD_GET_PARAMS:
+	case UBLK_CMD_GET_DEV_INFO2:
+	case UBLK_CMD_GET_FEATURES:
+	case UBLK_CMD_DEL_DEV_ASYNC:
+		dir = _IOC_READ;
+		break;
+	}
+	return UBLK_U_CTRL(dir, nr);
+}
+
+uint32_t ubt_io_cmd_op(uint64_t dev_flags, unsigned int nr)
+{
+	if (dev_flags & UBLK_F_CMD_IOCTL_ENCODE)
+		return UBLK_U_IO(nr);
+	return nr;
+}
+
+static int ctrl_cmd(struct ubt_ctrl *c, unsigned int nr, struct ublksrv_ctrl_cmd *cmd)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	sqe = io_uring_get_sqe(&c->ring);
+	if (!sqe)
+		return -EBUSY;
+	ubt_prep_uring_cmd(sqe, c->fd, ctrl_op(c, nr), cmd, sizeof(*cmd));
+	ret = io_uring_submit(&c->ring);
+	if (ret < 0)
+		return ret;
+	do {
+		ret = io_uring_wait_cqe(&c->ring, &cqe);
+	} while (ret == -EINTR);
+	if (ret < 0)
+		return ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(&c->ring, cqe);
+	return ret;
+}
+
+static struct ublksrv_ctrl_cmd dev_cmd(uint32_t dev_id)
+{
+	struct ublksrv_ctrl_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.dev_id = dev_id;
+	cmd.queue_id = (uint16_t)-1;
+	return cmd;
+}
+
+int ubt_ctrl_open(struct ubt_ctrl *c)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd((uint32_t)-1);
+	uint64_t features = 0;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = open(UBT_CTRL_DEV, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	ret = io_uring_queue_init(4, &c->ring, IORING_SETUP_SQE128);
+	if (ret) {
+		close(c->fd);
+		c->fd = -1;
+		return ret;
+	}
+	/* GET_FEATURES exists only in the ioctl encoding. */
+	c->ioctl_encode = true;
+	cmd.addr = (uint64_t)(uintptr_t)&features;
+	cmd.len = sizeof(features);
+	ret = ctrl_cmd(c, UBLK_CMD_GET_FEATURES, &cmd);
+	if (ret < 0) {
+		/* Before Linux 6.5: legacy opcodes, no feature probe. */
+		c->ioctl_encode = false;
+		c->features = 0;
+	} else {
+		c->features = features;
+		c->ioctl_encode = !!(features & UBLK_F_CMD_IOCTL_ENCODE);
+	}
+	return 0;
+}
+
+void ubt_ctrl_close(struct ubt_ctrl *c)
+{
+	if (c->fd < 0)
+		return;
+	io_uring_queue_exit(&c->ring);
+	close(c->fd);
+	c->fd = -1;
+}
+
+int ubt_ctrl_add_dev(struct ubt_ctrl *c, struct ublksrv_ctrl_dev_info *info)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(info->dev_id);
+
+	cmd.addr = (uint64_t)(uintptr_t)info;
+	cmd.len = sizeof(*info);
+	return ctrl_cmd(c, UBLK_CMD_ADD_DEV, &cmd);
+}
+
+int ubt_ctrl_del_dev(struct ubt_ctrl *c, uint32_t dev_id)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	return ctrl_cmd(c, UBLK_CMD_DEL_DEV, &cmd);
+}
+
+int ubt_ctrl_start_dev(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	cmd.data[0] = (uint64_t)pid;
+	return ctrl_cmd(c, UBLK_CMD_START_DEV, &cmd);
+}
+
+int ubt_ctrl_stop_dev(struct ubt_ctrl *c, uint32_t dev_id)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	return ctrl_cmd(c, UBLK_CMD_STOP_DEV, &cmd);
+}
+
+int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	p->len = sizeof(*p);
+	cmd.addr = (uint64_t)(uintptr_t)p;
+	cmd.len = sizeof(*p);
+	return ctrl_cmd(c, UBLK_CMD_SET_PARAMS, &cmd);
+}
+
+int ubt_ctrl_get_info(struct ubt_ctrl *c, uint32_t dev_id, struct ublksrv_ctrl_dev_info *info)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	memset(info, 0, sizeof(*info));
+	cmd.addr = (uint64_t)(uintptr_t)info;
+	cmd.len = sizeof(*info);
+	return ctrl_cmd(c, UBLK_CMD_GET_DEV_INFO, &cmd);
+}
+
+int ubt_ctrl_get_affinity(struct ubt_ctrl *c, uint32_t dev_id, uint16_t q_id, cpu_set_t *set)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	CPU_ZERO(set);
+	cmd.queue_id = q_id;
+	cmd.data[0] = q_id;
+	cmd.addr = (uint64_t)(uintptr_t)set;
+	cmd.len = sizeof(*set);
+	return ctrl_cmd(c, UBLK_CMD_GET_QUEUE_AFFINITY, &cmd);
+}
+
+const char *ubt_dev_state_name(unsigned int state)
+{
+	switch (state) {
+	case UBLK_S_DEV_DEAD: return "dead";
+	case UBLK_S_DEV_LIVE: return "live";
+	case UBLK_S_DEV_QUIESCED: return "quiesced";
+	case UBLK_S_DEV_FAIL_IO: return "fail-io";
+	}
+	return "unknown";
+}

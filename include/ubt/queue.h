@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-queue engine: one io_uring carrying both the frontend's commands
+ * and every backing I/O of every node, one preallocated context per tag.
+ *
+ * Two frontends drive it: the ublk frontend (requests come from the kernel
+ * through FETCH / COMMIT_AND_FETCH) and the in-process frontend (requests
+ * come from a generator, for tests and `bench`).  One engine, two frontends.
+ */
+#ifndef UBT_QUEUE_H
+#define UBT_QUEUE_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ubt/target.h"
+
+struct ubt_tree;
+struct ubt_queue;
+
+/*
+ * user_data of frontend SQEs has this bit set; the low 16 bits carry the
+ * tag and bits 16-23 a frontend-defined kind.  Any other non-zero value is
+ * the struct ubt_io whose backing I/O completed.
+ */
+#define UBT_UD_FRONTEND		(1ULL << 63)
+#define UBT_UD(kind, tag)	(UBT_UD_FRONTEND | ((uint64_t)(kind) << 16) | (tag))
+#define UBT_UD_TAG(ud)		((unsigned int)((ud) & 0xffff))
+#define UBT_UD_KIND(ud)		((unsigned int)(((ud) >> 16) & 0xff))
+
+struct ubt_frontend_ops {
+	/* The request on tag finished with res (bytes or -errno). */
+	void (*complete)(struct ubt_queue *q, unsigned int tag, int res);
+	/* A CQE for one of the frontend's own SQEs. */
+	void (*cqe)(struct ubt_queue *q, const struct io_uring_cqe *cqe);
+};
+
+struct ubt_tag {
+	void *buf;			/* max_io_bytes, page aligned */
+	struct iovec iov;		/* the request's data, handed to the root */
+	unsigned int next_slot;		/* bump allocator over this tag's slab */
+	bool busy;
+};
+
+struct ubt_queue {
+	struct io_uring ring;
+	struct ubt_tree *tree;
+	const struct ubt_frontend_ops *fe;
+	void *fe_priv;
+	unsigned int q_id;
+	unsigned int depth;
+	struct ubt_tag *tags;
+	char *slab;			/* depth * slots_per_tag * slot_size */
+	char *bufs;
+	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */
+	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
+	bool ring_ready;
+	bool nodes_ready;
+};
+
+struct ubt_queue_opts {
+	unsigned int q_id;
+	unsigned int depth;
+	unsigned int ring_flags;	/* IORING_SETUP_* on top of the defaults */
+	int frontend_fd;		/* fixed file 0, or -1 */
+};
+
+int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
+		   const struct ubt_frontend_ops *fe, void *fe_priv);
+void ubt_queue_exit(struct ubt_queue *q);
+
+/* An SQE from the queue's ring; flushes the ring when it is full.  Never NULL. */
+struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q);
+
+/*
+ * Start a request on a free tag: data lives in the tag's buffer.  The
+ * frontend's complete() is called once the tree has finished it (possibly
+ * before this returns).
+ */
+void ubt_queue_request(struct ubt_queue *q, unsigned int tag, unsigned int op,
+		       unsigned int flags, uint64_t sector, uint32_t nr_sectors);
+
+/*
+ * Submit what is queued, wait for at least wait_nr completions and process
+ * every completion available.  Returns 0 or a negative errno from the ring.
+ */
+int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr);
+
+static inline void *ubt_queue_buf(struct ubt_queue *q, unsigned int tag)
+{
+	return q->tags[tag].buf;
+}
+
+/* Used by core/io.c: a fresh ubt_io slot of tag, NULL when spent. */
+struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag);
+/* Used by core/io.c: the CQE of a leaf's backing I/O. */
+void ubt_io_leaf_cqe(struct ubt_io *io, int res);
+/* Used by core/io.c: the root I/O of tag completed. */
+void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res);
+
+#endif

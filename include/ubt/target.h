@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The target interface: what a target module implements and what the core
+ * offers it.  Modelled on device-mapper's struct target_type.
+ *
+ * A device is a tree of struct ubt_target nodes.  A request enters the root
+ * as a struct ubt_io and each node either remaps it, splits it into child
+ * I/Os for its children, completes it, or (a leaf) queues backing I/O on
+ * the queue's ring through the ubt_leaf_* helpers.  Every ubt_io, and every
+ * node's per-I/O private area, comes from the tag's preallocated slab: the
+ * hot path never allocates.
+ *
+ * Units: sectors are 512 bytes whatever the logical block size; results are
+ * a byte count (or 0) on success and a negative errno on failure.
+ */
+#ifndef UBT_TARGET_H
+#define UBT_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define UBT_SECTOR_SHIFT	9
+#define UBT_SECTOR_SIZE		(1U << UBT_SECTOR_SHIFT)
+
+struct ubt_queue;
+struct ubt_tree;
+struct ubt_spec_node;
+
+/* Operations: the same numbers as the ublk descriptor's. */
+enum ubt_op {
+	UBT_OP_READ = 0,
+	UBT_OP_WRITE = 1,
+	UBT_OP_FLUSH = 2,
+	UBT_OP_DISCARD = 3,
+	UBT_OP_WRITE_ZEROES = 5,
+};
+
+#define UBT_IO_FUA	(1U << 0)	/* write through to stable storage */
+#define UBT_IO_NOUNMAP	(1U << 1)	/* write-zeroes must keep the blocks allocated */
+
+struct ubt_io {
+	struct ubt_target *t;		/* the node serving this I/O */
+	struct ubt_io *parent;		/* NULL for the request itself */
+	struct ubt_queue *q;
+	uint8_t op;
+	uint8_t flags;
+	uint16_t tag;
+	int32_t pending;		/* children and SQEs in flight, plus a dispatch bias */
+	int32_t result;			/* first error seen, else 0 */
+	uint64_t sector;		/* relative to t's start */
+	uint32_t nr_sectors;
+	uint32_t iovcnt;
+	struct iovec *iov;		/* data of READ/WRITE; owned by this I/O while in flight */
+	/* Leaf state, set by the ubt_leaf_* helpers. */
+	uint64_t leaf_pos;		/* byte offset in the backing file */
+	uint32_t leaf_done;		/* bytes already transferred */
+	int32_t leaf_fd;		/* fixed-file index */
+	void *priv;			/* t->type->per_io_size bytes, zeroed per I/O */
+};
+
+/* Limits a device exposes; each node may restrict what its children allow. */
+struct ubt_limits {
+	uint32_t logical_block_size;	/* bytes */
+	uint32_t physical_block_size;	/* bytes */
+	uint32_t io_min;		/* bytes, 0: none */
+	uint32_t io_opt;		/* bytes, 0: none */
+	uint32_t max_io_bytes;
+	uint32_t discard_granularity;	/* bytes */
+	bool read_only;
+	bool discard;
+	bool write_zeroes;
+	bool volatile_cache;		/* flushes matter */
+	bool fua;
+};
+
+enum ubt_status_kind {
+	UBT_STATUS_INFO,		/* like dmsetup status */
+	UBT_STATUS_TABLE,		/* like dmsetup table */
+};
+
+struct ubt_args;
+
+struct ubt_target_type {
+	const char *name;
+	unsigned int version[3];
+	const char *usage;		/* one line: "file(PATH, offset=, size=, readonly)" */
+	size_t per_io_size;		/* private bytes per I/O, preallocated per tag */
+	unsigned int max_fanout;	/* child I/Os one I/O can need (0: a leaf) */
+	int (*ctr)(struct ubt_target *t, struct ubt_args *args);
+	void (*dtr)(struct ubt_target *t);
+	int (*map)(struct ubt_target *t, struct ubt_io *io);
+	/* A child I/O of io finished with res; may rewrite res (optional). */
+	int (*end_io)(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res);
+	void (*io_hints)(struct ubt_target *t, struct ubt_limits *lim);
+	int (*status)(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len);
+	int (*message)(struct ubt_target *t, int argc, char **argv, char *out, size_t len);
+	int (*queue_init)(struct ubt_target *t, struct ubt_queue *q);
+	void (*queue_exit)(struct ubt_target *t, struct ubt_queue *q);
+	struct ubt_target_type *next;	/* registry link, owned by the core */
+};
+
+struct ubt_target {
+	const struct ubt_target_type *type;
+	struct ubt_tree *tree;
+	struct ubt_target *parent;
+	struct ubt_target **children;
+	unsigned int nr_children;
+	unsigned int id;		/* pre-order index in the tree */
+	uint64_t len;			/* sectors */
+	struct ubt_limits limits;	/* what this node can serve */
+	void *private;
+};
+
+/* ---- Constructor helpers ---------------------------------------------- */
+
+/* Report a constructor error: "node: message".  Returns -err for chaining. */
+int ubt_target_error(struct ubt_target *t, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Arguments of a node.  Each accessor marks what it read; an argument no
+ * accessor asked for is an error once the constructor returns.
+ */
+unsigned int ubt_args_positional(struct ubt_args *a);
+/* Positional i as a word (NULL when it is a node). */
+const char *ubt_args_word(struct ubt_args *a, unsigned int i);
+/* Build positional i (a node, or a bare path meaning file(path)) as a child. */
+int ubt_args_child(struct ubt_target *t, struct ubt_args *a, unsigned int i);
+/* Build key=NODE (or key=path) as a child; -ENOENT when absent. */
+int ubt_args_key_child(struct ubt_target *t, struct ubt_args *a, const char *key);
+/* key=VALUE as a string; NULL when absent. */
+const char *ubt_args_str(struct ubt_args *a, const char *key);
+/* key=SIZE with an optional K/M/G/T suffix; 0 present, -ENOENT absent, -EINVAL bad. */
+int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out);
+/* A bare positional word used as a flag ("readonly"). */
+bool ubt_args_flag(struct ubt_args *a, const char *word);
+
+/* Register a backing fd with the device; returns its fixed-file index. */
+int ubt_target_add_fd(struct ubt_target *t, int fd);
+
+/* ---- Data path -------------------------------------------------------- */
+
+/*
+ * Child I/Os.  ubt_io_child() takes one from the tag's slab (NULL only if
+ * the node exceeded its declared max_fanout); ubt_io_submit() hands it to
+ * its node's map.  The parent completes when every child has.
+ */
+struct ubt_io *ubt_io_child(struct ubt_io *parent, struct ubt_target *child);
+void ubt_io_submit(struct ubt_io *io);
+/* Finish io now (a node that serves the I/O itself, e.g. null). */
+void ubt_io_complete(struct ubt_io *io, int res);
+
+/* Leaf helpers: queue backing I/O on the queue's ring for io. */
+int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset);
+int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync);
+int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_offset,
+		       uint64_t bytes);
+
+static inline uint64_t ubt_io_bytes(const struct ubt_io *io)
+{
+	return (uint64_t)io->nr_sectors << UBT_SECTOR_SHIFT;
+}
+
+/* ---- Registry --------------------------------------------------------- */
+
+void ubt_register_target(struct ubt_target_type *type);
+
+/* Register a type at load time, whether linked in or loaded as a module. */
+#define UBT_TARGET_REGISTER(type)					\
+	static void __attribute__((constructor)) ubt_register_##type(void) \
+	{								\
+		ubt_register_target(&(type));				\
+	}
+
+#endif

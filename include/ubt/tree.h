@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device's tree of targets, built from a spec expression: construction,
+ * the limits the device exposes, and the per-tag slab geometry.
+ */
+#ifndef UBT_TREE_H
+#define UBT_TREE_H
+
+#include "ubt/target.h"
+
+struct ubt_spec_node;
+
+struct ubt_tree_opts {
+	uint32_t logical_block_size;	/* bytes: 512 or 4096 */
+	uint32_t max_io_bytes;		/* the largest request the device takes */
+};
+
+struct ubt_tree {
+	struct ubt_target *root;
+	struct ubt_spec_node *spec;
+	struct ubt_tree_opts opts;
+	unsigned int nr_nodes;
+	int *fds;			/* backing fds, fixed-file index i+1 */
+	unsigned int nr_fds;
+	struct ubt_limits limits;	/* the device's, derived from the tree */
+	size_t slot_size;		/* one ubt_io plus the largest per_io_size */
+	unsigned int slots_per_tag;	/* ubt_io slots one request can need */
+	char *err;			/* constructor error buffer */
+	size_t errlen;
+};
+
+/*
+ * Parse spec_text and construct every node.  On failure nothing stays open
+ * and err holds one line naming the node and the argument.
+ */
+int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
+		   struct ubt_tree **out, char *err, size_t errlen);
+void ubt_tree_free(struct ubt_tree *tree);
+
+/* Bytes the device exposes. */
+static inline uint64_t ubt_tree_bytes(const struct ubt_tree *tree)
+{
+	return tree->root->len << UBT_SECTOR_SHIFT;
+}
+
+/* Registry lookups (after modules were loaded on demand). */
+const struct ubt_target_type *ubt_find_target(const char *name);
+const struct ubt_target_type *ubt_target_types(void);
+/* Where `m` targets are looked for; set before the first lookup. */
+void ubt_set_module_dir(const char *dir);
+
+#endif

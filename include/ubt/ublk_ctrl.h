@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* The ublk control path: commands on /dev/ublk-control through io_uring. */
+#ifndef UBT_UBLK_CTRL_H
+#define UBT_UBLK_CTRL_H
+
+#include <liburing.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ubt/ublk_abi.h"
+
+#define UBT_CTRL_DEV	"/dev/ublk-control"
+
+struct ubt_ctrl {
+	int fd;
+	struct io_uring ring;
+	uint64_t features;	/* GET_FEATURES, 0 on kernels without it */
+	bool ioctl_encode;	/* use UBLK_U_CMD_* rather than the legacy numbers */
+};
+
+/* Open the control device and probe its features: -ENOENT when ublk_drv is not loaded. */
+int ubt_ctrl_open(struct ubt_ctrl *c);
+void ubt_ctrl_close(struct ubt_ctrl *c);
+
+int ubt_ctrl_add_dev(struct ubt_ctrl *c, struct ublksrv_ctrl_dev_info *info);
+int ubt_ctrl_del_dev(struct ubt_ctrl *c, uint32_t dev_id);
+int ubt_ctrl_start_dev(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid);
+int ubt_ctrl_stop_dev(struct ubt_ctrl *c, uint32_t dev_id);
+int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p);
+int ubt_ctrl_get_info(struct ubt_ctrl *c, uint32_t dev_id, struct ublksrv_ctrl_dev_info *info);
+int ubt_ctrl_get_affinity(struct ubt_ctrl *c, uint32_t dev_id, uint16_t q_id, cpu_set_t *set);
+
+/* The I/O command opcode to use on /dev/ublkcN for this device's flags. */
+uint32_t ubt_io_cmd_op(uint64_t dev_flags, unsigned int nr);
+
+/* Fill an SQE128 for a URING_CMD: liburing 2.3 has no helper for it. */
+void ubt_prep_uring_cmd(struct io_uring_sqe *sqe, int fd, uint32_t cmd_op,
+			const void *payload, size_t len);
+
+const char *ubt_dev_state_name(unsigned int state);
+
+#endif

@@ -1,0 +1,3 @@
+# One object per target; y links it in, m builds $(O)/modules/ubt-NAME.so.
+targets-$(CONFIG_TARGET_NULL) += targets/null.o
+targets-$(CONFIG_TARGET_FILE) += targets/file.o

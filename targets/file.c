@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * file: a leaf over a regular file or a block device.
+ *
+ *   file(PATH, offset=SIZE, size=SIZE, readonly, buffered)
+ *
+ * I/O is O_DIRECT unless `buffered` is given or the file system refuses
+ * O_DIRECT (tmpfs, for one), in which case the page cache is used and a
+ * notice says so.  Flush is fdatasync; FUA writes use RWF_DSYNC; discard
+ * punches a hole; write-zeroes punches a hole in a file (it reads back as
+ * zeroes) and zeroes the range of a block device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "ubt/target.h"
+#include "ubt/util.h"
+
+struct file_ctx {
+	char *path;
+	int fd;
+	int fd_index;		/* fixed-file index */
+	uint64_t start;		/* sectors */
+	bool read_only;
+	bool direct;
+	bool is_bdev;
+	bool can_punch;
+	uint32_t dio_align;	/* bytes */
+};
+
+/* File systems known to punch holes that read back as zeroes. */
+static bool fs_can_punch(int fd)
+{
+	static const unsigned long magic[] = {
+		0xEF53,		/* ext2/3/4 */
+		0x58465342,	/* xfs */
+		0x9123683E,	/* btrfs */
+		0x01021994,	/* tmpfs */
+		0xF2F52010,	/* f2fs */
+	};
+	struct statfs sfs;
+	size_t i;
+
+	if (fstatfs(fd, &sfs))
+		return false;
+	for (i = 0; i < UBT_ARRAY_SIZE(magic); i++)
+		if ((unsigned long)sfs.f_type == magic[i])
+			return true;
+	return false;
+}
+
+static uint32_t dio_alignment(struct file_ctx *f)
+{
+	int ssz = 0;
+
+	if (f->is_bdev && !ioctl(f->fd, BLKSSZGET, &ssz) && ssz > 0)
+		return (uint32_t)ssz;
+#ifdef STATX_DIOALIGN
+	{
+		struct statx stx;
+
+		if (!statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) &&
+		    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align)
+			return stx.stx_dio_offset_align;
+	}
+#endif
+	return UBT_SECTOR_SIZE;
+}
+
+static int file_open(struct ubt_target *t, struct file_ctx *f, bool force_buffered)
+{
+	int flags = (f->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+
+	f->direct = !force_buffered;
+	f->fd = open(f->path, flags | (f->direct ? O_DIRECT : 0));
+	if (f->fd < 0 && errno == EINVAL && f->direct) {
+		f->direct = false;
+		f->fd = open(f->path, flags);
+		if (f->fd >= 0)
+			fprintf(stderr, "file: %s: the file system refuses O_DIRECT; "
+				"using buffered I/O\n", f->path);
+	}
+	if (f->fd < 0) {
+		int err = errno;
+
+		if (err == EISDIR)
+			return ubt_target_error(t, err, "%s is a directory", f->path);
+		if ((err == EROFS || err == EACCES || err == EPERM) && !f->read_only)
+			return ubt_target_error(t, err, "cannot open %s for writing: %s "
+						"(add readonly to serve it read-only)",
+						f->path, strerror(err));
+		return ubt_target_error(t, err, "cannot open %s: %s", f->path, strerror(err));
+	}
+	return 0;
+}
+
+static int file_size(struct ubt_target *t, struct file_ctx *f, uint64_t *bytes)
+{
+	struct stat st;
+
+	if (fstat(f->fd, &st))
+		return ubt_target_error(t, errno, "cannot stat %s: %s", f->path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return ubt_target_error(t, EISDIR, "%s is a directory", f->path);
+	if (S_ISBLK(st.st_mode)) {
+		f->is_bdev = true;
+		if (ioctl(f->fd, BLKGETSIZE64, bytes))
+			return ubt_target_error(t, errno, "cannot get the size of %s: %s",
+						f->path, strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return ubt_target_error(t, EINVAL, "%s is not a regular file or a block device",
+					f->path);
+	*bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int file_ctr(struct ubt_target *t, struct ubt_args *args)
+{
+	struct file_ctx *f;
+	uint64_t avail, offset = 0, size = 0;
+	bool have_size;
+	const char *path;
+	int ret;
+
+	path = ubt_args_word(args, 0);
+	if (!path)
+		return ubt_target_error(t, EINVAL, "a path is required, e.g. file(a.img)");
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	f->fd = -1;
+	f->path = strdup(path);
+	if (!f->path) {
+		ret = ubt_target_error(t, ENOMEM, "out of memory");
+		goto out_free;
+	}
+	f->read_only = ubt_args_flag(args, "readonly");
+	ret = ubt_args_size(t, args, "offset", &offset);
+	if (ret && ret != -ENOENT)
+		goto out_free;
+	ret = ubt_args_size(t, args, "size", &size);
+	if (ret && ret != -ENOENT)
+		goto out_free;
+	have_size = ret == 0;
+	if (offset % UBT_SECTOR_SIZE || size % UBT_SECTOR_SIZE) {
+		ret = ubt_target_error(t, EINVAL, "%s=%llu is not a multiple of 512",
+				       offset % UBT_SECTOR_SIZE ? "offset" : "size",
+				       (unsigned long long)(offset % UBT_SECTOR_SIZE ? offset : size));
+		goto out_free;
+	}
+	ret = file_open(t, f, ubt_args_flag(args, "buffered"));
+	if (ret)
+		goto out_free;
+	ret = file_size(t, f, &avail);
+	if (ret)
+		goto out_close;
+	if (avail == 0) {
+		ret = ubt_target_error(t, EINVAL, "%s is empty (size 0)", f->path);
+		goto out_close;
+	}
+	if (offset >= avail) {
+		ret = ubt_target_error(t, EINVAL, "offset=%llu is past the end of %s (%llu bytes)",
+				       (unsigned long long)offset, f->path,
+				       (unsigned long long)avail);
+		goto out_close;
+	}
+	if (!have_size)
+		size = (avail - offset) & ~(uint64_t)(UBT_SECTOR_SIZE - 1);
+	if (size == 0 || offset + size > avail || offset + size < offset) {
+		ret = ubt_target_error(t, EINVAL, "offset=%llu size=%llu goes past the end of %s "
+				       "(%llu bytes)", (unsigned long long)offset,
+				       (unsigned long long)size, f->path,
+				       (unsigned long long)avail);
+		goto out_close;
+	}
+	f->start = offset >> UBT_SECTOR_SHIFT;
+	t->len = size >> UBT_SECTOR_SHIFT;
+	f->can_punch = f->is_bdev || fs_can_punch(f->fd);
+	f->dio_align = f->direct ? dio_alignment(f) : UBT_SECTOR_SIZE;
+	ret = ubt_target_add_fd(t, f->fd);
+	if (ret < 0)
+		goto out_close;
+	f->fd_index = ret;
+	t->private = f;
+	return 0;
+out_close:
+	close(f->fd);
+out_free:
+	free(f->path);
+	free(f);
+	return ret;
+}
+
+static void file_dtr(struct ubt_target *t)
+{
+	struct file_ctx *f = t->private;
+
+	close(f->fd);
+	free(f->path);
+	free(f);
+}
+
+static int file_map(struct ubt_target *t, struct ubt_io *io)
+{
+	struct file_ctx *f = t->private;
+	uint64_t pos = (f->start + io->sector) << UBT_SECTOR_SHIFT;
+	int mode;
+
+	if (io->op != UBT_OP_READ && f->read_only)
+		return -EROFS;
+	switch (io->op) {
+	case UBT_OP_READ:
+	case UBT_OP_WRITE:
+		return ubt_leaf_rw(io, f->fd_index, pos);
+	case UBT_OP_FLUSH:
+		return ubt_leaf_fsync(io, f->fd_index, true);
+	case UBT_OP_DISCARD:
+	case UBT_OP_WRITE_ZEROES:
+		if (!f->can_punch)
+			return -EOPNOTSUPP;
+		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		if (io->op == UBT_OP_WRITE_ZEROES && f->is_bdev)
+			mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+		return ubt_leaf_fallocate(io, f->fd_index, mode, pos, ubt_io_bytes(io));
+	}
+	return -EOPNOTSUPP;
+}
+
+static void file_io_hints(struct ubt_target *t, struct ubt_limits *lim)
+{
+	struct file_ctx *f = t->private;
+
+	lim->read_only = f->read_only;
+	lim->volatile_cache = true;
+	lim->fua = true;
+	lim->discard = f->can_punch;
+	lim->write_zeroes = f->can_punch;
+	if (f->dio_align > lim->logical_block_size)
+		lim->logical_block_size = f->dio_align;
+	if (lim->physical_block_size < lim->logical_block_size)
+		lim->physical_block_size = lim->logical_block_size;
+}
+
+static int file_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+{
+	struct file_ctx *f = t->private;
+
+	if (k == UBT_STATUS_TABLE)
+		return snprintf(buf, len, "%s %llu", f->path, (unsigned long long)f->start);
+	return snprintf(buf, len, "%s %s", f->direct ? "direct" : "buffered",
+			f->read_only ? "ro" : "rw");
+}
+
+static struct ubt_target_type file_target = {
+	.name = "file",
+	.version = { 1, 0, 0 },
+	.usage = "file(PATH, offset=SIZE, size=SIZE, readonly, buffered)",
+	.ctr = file_ctr,
+	.dtr = file_dtr,
+	.map = file_map,
+	.io_hints = file_io_hints,
+	.status = file_status,
+};
+UBT_TARGET_REGISTER(file_target)

@@ -1,0 +1,8 @@
+# The ublk-target command.
+tools-y += tools/ublk-target/main.o
+tools-y += tools/ublk-target/create_opts.o
+tools-y += tools/ublk-target/cmd_create.o
+tools-y += tools/ublk-target/cmd_list.o
+tools-y += tools/ublk-target/cmd_delete.o
+tools-y += tools/ublk-target/cmd_features.o
+tools-y += tools/ublk-target/rundir.o

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the ublk-target subcommands. */
+#ifndef UBT_CLI_H
+#define UBT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UBT_VERSION "0.1.0"
+
+/* Exit codes: 0 success, 1 failure, 2 usage error. */
+#define EXIT_USAGE 2
+
+/* Print "ublk-target: <msg>" to stderr; returns exit code 1 / EXIT_USAGE. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Root is needed for every command that talks to the kernel. */
+int cli_need_root(const char *cmd);
+
+int cmd_create(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+
+#endif

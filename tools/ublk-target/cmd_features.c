@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/* `features`: what the kernel's ublk driver offers and what this build has. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ubt/tree.h"
+#include "ubt/ublk_ctrl.h"
+
+static const char features_usage[] =
+"usage: ublk-target features [--json]\n"
+"\n"
+"Print the ublk driver's feature flags (GET_FEATURES, Linux 6.5 and later)\n"
+"and the targets this build provides.  Works without root or ublk_drv for\n"
+"the target list.\n";
+
+static const char *const flag_names[] = {
+	"zero_copy", "comp_in_task", "need_get_data", "user_recovery",
+	"user_recovery_reissue", "unprivileged_dev", "cmd_ioctl_encode", "user_copy",
+	"zoned", "user_recovery_fail_io", "update_size", "auto_buf_reg", "quiesce",
+	"per_io_daemon", "buf_reg_off_daemon", "batch_io", "integrity", "safe_stop_dev",
+	"no_auto_part_scan", "shmem_zc",
+};
+
+int cmd_features(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct ubt_target_type *t;
+	struct ubt_ctrl ctrl;
+	bool json = false, have_ctrl, first = true;
+	unsigned int i;
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'h') {
+			fputs(features_usage, stdout);
+			return 0;
+		} else {
+			return cli_usage_error("features: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	ret = ubt_ctrl_open(&ctrl);
+	have_ctrl = ret == 0;
+	if (json) {
+		printf("{\"kernel\": ");
+		if (have_ctrl)
+			printf("{\"features\": %llu, \"flags\": [",
+			       (unsigned long long)ctrl.features);
+		else
+			printf("null");
+		for (i = 0; have_ctrl && i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+			if (!(ctrl.features & (1ULL << i)))
+				continue;
+			printf("%s\"%s\"", first ? "" : ", ", flag_names[i]);
+			first = false;
+		}
+		printf("%s, \"targets\": [", have_ctrl ? "]}" : "");
+		for (t = ubt_target_types(), first = true; t; t = t->next, first = false)
+			printf("%s{\"name\": \"%s\", \"version\": \"%u.%u.%u\", \"usage\": \"%s\"}",
+			       first ? "" : ", ", t->name, t->version[0], t->version[1],
+			       t->version[2], t->usage ? t->usage : "");
+		printf("]}\n");
+	} else {
+		if (have_ctrl) {
+			printf("kernel ublk features: 0x%llx\n", (unsigned long long)ctrl.features);
+			for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+				if (ctrl.features & (1ULL << i))
+					printf("  %s\n", flag_names[i]);
+		} else {
+			printf("kernel ublk features: unavailable (%s: %s)\n", UBT_CTRL_DEV,
+			       strerror(-ret));
+		}
+		printf("targets:\n");
+		for (t = ubt_target_types(); t; t = t->next)
+			printf("  %-8s %u.%u.%u  %s\n", t->name, t->version[0], t->version[1],
+			       t->version[2], t->usage ? t->usage : "");
+	}
+	if (have_ctrl)
+		ubt_ctrl_close(&ctrl);
+	return 0;
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Parsing of `create`: device options anywhere on the line, then either
+ * --spec EXPR or a target name with its shorthand options, which are
+ * turned into the equivalent spec so both forms take one path.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "create_opts.h"
+#include "generated/autoconf.h"
+#include "ubt/ublk_abi.h"
+#include "ubt/util.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char create_usage[] =
+"usage: ublk-target create [DEVICE OPTIONS] TARGET [TARGET OPTIONS]\n"
+"       ublk-target create [DEVICE OPTIONS] --spec EXPR\n"
+"\n"
+"Create a ublk block device served by a stack of targets, print its path\n"
+"(/dev/ublkbN) once it is live and leave a daemon serving it.\n"
+"\n"
+"Device options:\n"
+"  -n, --id ID         device id (default: the kernel picks the lowest free)\n"
+"  -q, --queues N      hardware queues, one pinned thread each (default 1,\n"
+"                      at most the CPU count)\n"
+"  -d, --depth N       tags per queue, 1..4096 (default " STR(CONFIG_DEFAULT_QUEUE_DEPTH) ")\n"
+"      --lbs 512|4096  logical block size in bytes (default 512)\n"
+"      --foreground    serve from this process instead of a daemon\n"
+"\n"
+"Targets (shorthand for a one-node spec):\n"
+"  null --size SIZE                       completes every request at once\n"
+"  file --file PATH [--offset SIZE] [--size SIZE] [--readonly] [--buffered]\n"
+"                                         a regular file or a block device\n"
+"\n"
+"  --spec EXPR         any stack, e.g. --spec 'file(a.img, offset=1M)';\n"
+"                      a bare path means file(PATH)\n"
+"\n"
+"Sizes take K, M, G or T suffixes (powers of 1024).\n";
+
+enum {
+	OPT_LBS = 0x100,
+	OPT_FOREGROUND,
+	OPT_SPEC,
+	OPT_SIZE,
+	OPT_FILE,
+	OPT_OFFSET,
+	OPT_READONLY,
+	OPT_BUFFERED,
+};
+
+static const struct option long_opts[] = {
+	{ "id", required_argument, NULL, 'n' },
+	{ "queues", required_argument, NULL, 'q' },
+	{ "depth", required_argument, NULL, 'd' },
+	{ "lbs", required_argument, NULL, OPT_LBS },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "spec", required_argument, NULL, OPT_SPEC },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "file", required_argument, NULL, OPT_FILE },
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "readonly", no_argument, NULL, OPT_READONLY },
+	{ "buffered", no_argument, NULL, OPT_BUFFERED },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct shorthand {
+	const char *spec;
+	const char *size;
+	const char *file;
+	const char *offset;
+	bool readonly;
+	bool buffered;
+	unsigned int nr_files;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_count(const char *opt, const char *s, uint64_t lo, uint64_t hi,
+		       unsigned int *out, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (ubt_parse_uint(s, &v) || v < lo || v > hi)
+		return fail(err, errlen, "%s takes a number from %llu to %llu, not '%s'", opt,
+			    (unsigned long long)lo, (unsigned long long)hi, s);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int check_size(const char *opt, const char *s, char *err, size_t errlen)
+{
+	uint64_t v;
+	int ret = ubt_parse_size(s, &v);
+
+	if (ret == -ERANGE)
+		return fail(err, errlen, "%s: '%s' is too large", opt, s);
+	if (ret)
+		return fail(err, errlen, "%s: '%s' is not a size (a number with an optional "
+			    "K, M, G or T suffix)", opt, s);
+	return 0;
+}
+
+/* Append to the spec with quoting where a path needs it. */
+static int spec_put(struct create_opts *o, size_t *pos, const char *s, bool quote,
+		    char *err, size_t errlen)
+{
+	const char *q = strchr(s, '\'') ? "\"" : "'";
+	int n;
+
+	if (quote && strchr(s, '\'') && strchr(s, '"'))
+		return fail(err, errlen, "a path with both ' and \" cannot be used: '%s'", s);
+	n = snprintf(o->spec + *pos, sizeof(o->spec) - *pos, "%s%s%s",
+		     quote ? q : "", s, quote ? q : "");
+	if (n < 0 || (size_t)n >= sizeof(o->spec) - *pos)
+		return fail(err, errlen, "the stack description is too long");
+	*pos += (size_t)n;
+	return 0;
+}
+
+static int build_shorthand(const char *target, const struct shorthand *sh,
+			   struct create_opts *o, char *err, size_t errlen)
+{
+	size_t pos = 0;
+	int ret;
+
+	if (!strcmp(target, "null")) {
+		if (!sh->size)
+			return fail(err, errlen, "null needs --size, e.g. 'create null --size 1G'");
+		if (sh->nr_files || sh->offset || sh->readonly || sh->buffered)
+			return fail(err, errlen, "null takes only --size");
+		ret = spec_put(o, &pos, "null(size=", false, err, errlen);
+		ret = ret ? ret : spec_put(o, &pos, sh->size, false, err, errlen);
+		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
+	}
+	if (!strcmp(target, "file")) {
+		if (sh->nr_files != 1)
+			return fail(err, errlen, "file needs exactly one --file PATH");
+		ret = spec_put(o, &pos, "file(", false, err, errlen);
+		ret = ret ? ret : spec_put(o, &pos, sh->file, true, err, errlen);
+		if (!ret && sh->offset) {
+			ret = spec_put(o, &pos, ", offset=", false, err, errlen);
+			ret = ret ? ret : spec_put(o, &pos, sh->offset, false, err, errlen);
+		}
+		if (!ret && sh->size) {
+			ret = spec_put(o, &pos, ", size=", false, err, errlen);
+			ret = ret ? ret : spec_put(o, &pos, sh->size, false, err, errlen);
+		}
+		if (!ret && sh->readonly)
+			ret = spec_put(o, &pos, ", readonly", false, err, errlen);
+		if (!ret && sh->buffered)
+			ret = spec_put(o, &pos, ", buffered", false, err, errlen);
+		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
+	}
+	return fail(err, errlen, "unknown target '%s' (shorthands: null, file; any stack: --spec)",
+		    target);
+}
+
+int create_opts_parse(int argc, char **argv, unsigned int max_queues,
+		      struct create_opts *o, char *err, size_t errlen)
+{
+	struct shorthand sh = { 0 };
+	const char *target = NULL;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->dev_id = -1;
+	o->nr_queues = 1;
+	o->depth = CONFIG_DEFAULT_QUEUE_DEPTH;
+	o->lbs = 512;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:n:q:d:h", long_opts, NULL)) != -1) {
+		unsigned int v = 0;
+
+		switch (c) {
+		case 1:
+			if (target)
+				return fail(err, errlen, "unexpected argument '%s'", optarg);
+			target = optarg;
+			break;
+		case 'n':
+			if (parse_count("-n", optarg, 0, 0x7fffffff, &v, err, errlen))
+				return -EINVAL;
+			o->dev_id = (int)v;
+			break;
+		case 'q':
+			if (parse_count("-q", optarg, 1, max_queues, &o->nr_queues, err, errlen))
+				return -EINVAL;
+			break;
+		case 'd':
+			if (parse_count("-d", optarg, 1, UBLK_MAX_QUEUE_DEPTH, &o->depth, err,
+					errlen))
+				return -EINVAL;
+			break;
+		case OPT_LBS:
+			if (strcmp(optarg, "512") && strcmp(optarg, "4096"))
+				return fail(err, errlen, "--lbs takes 512 or 4096, not '%s'", optarg);
+			o->lbs = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case OPT_FOREGROUND:
+			o->foreground = true;
+			break;
+		case OPT_SPEC:
+			sh.spec = optarg;
+			break;
+		case OPT_SIZE:
+			if (check_size("--size", optarg, err, errlen))
+				return -EINVAL;
+			sh.size = optarg;
+			break;
+		case OPT_OFFSET:
+			if (check_size("--offset", optarg, err, errlen))
+				return -EINVAL;
+			sh.offset = optarg;
+			break;
+		case OPT_FILE:
+			sh.file = optarg;
+			sh.nr_files++;
+			break;
+		case OPT_READONLY:
+			sh.readonly = true;
+			break;
+		case OPT_BUFFERED:
+			sh.buffered = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case ':':
+			return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (sh.spec) {
+		if (target || sh.size || sh.nr_files || sh.offset || sh.readonly || sh.buffered)
+			return fail(err, errlen, "--spec describes the whole stack: give no "
+				    "target or target options with it");
+		if ((size_t)snprintf(o->spec, sizeof(o->spec), "%s", sh.spec) >= sizeof(o->spec))
+			return fail(err, errlen, "--spec is too long");
+		return 0;
+	}
+	if (!target)
+		return fail(err, errlen, "no target given (try 'ublk-target create --help')");
+	return build_shorthand(target, &sh, o, err, errlen);
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* ublk-target: the command line.  One file per subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ubt/tree.h"
+
+static const char usage[] =
+"usage: ublk-target COMMAND [OPTIONS]\n"
+"\n"
+"Serve /dev/ublkbN block devices through the kernel's ublk driver, each\n"
+"backed by a stack of targets (file, null, ...).\n"
+"\n"
+"Commands:\n"
+"  create     create a device and print its path, e.g.\n"
+"             ublk-target create file --file disk.img\n"
+"  list       list the devices this host serves (--json)\n"
+"  delete     stop and remove a device (-n ID, or --all)\n"
+"  features   show what the kernel's ublk driver and this build support\n"
+"\n"
+"Options:\n"
+"  -h, --help     this help; 'ublk-target COMMAND --help' for a command\n"
+"  -V, --version  print the version\n"
+"\n"
+"Environment:\n"
+"  UBT_RUN_DIR     run-state folder (default /run/ublk-target)\n"
+"  UBT_MODULE_DIR  where target modules (ubt-NAME.so) are looked for\n";
+
+static int vreport(const char *fmt, va_list ap)
+{
+	fputs("ublk-target: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+int cli_need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return 0;
+	return cli_error("%s needs root: the ublk control device is root-only", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "create", cmd_create },
+		{ "list", cmd_list },
+		{ "delete", cmd_delete },
+		{ "features", cmd_features },
+	};
+	const char *moddir = getenv("UBT_MODULE_DIR");
+	size_t i;
+
+	if (moddir && *moddir)
+		ubt_set_module_dir(moddir);
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ublk-target %s\n", UBT_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	return cli_usage_error("unknown command '%s' (try 'ublk-target --help')", argv[1]);
+}

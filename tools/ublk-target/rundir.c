@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Run records are written to a temporary name and renamed, so a reader
+ * sees either no record or a whole one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rundir.h"
+#include "ubt/util.h"
+
+const char *rundir_path(void)
+{
+	const char *d = getenv("UBT_RUN_DIR");
+
+	return d && *d ? d : "/run/ublk-target";
+}
+
+static void record_path(uint32_t id, char *buf, size_t len, const char *suffix)
+{
+	snprintf(buf, len, "%s/%u.dev%s", rundir_path(), id, suffix);
+}
+
+int rundir_write(const struct run_record *r)
+{
+	char tmp[4096], path[4096];
+	FILE *f;
+
+	if (mkdir(rundir_path(), 0755) && errno != EEXIST)
+		return -errno;
+	record_path(r->id, tmp, sizeof(tmp), ".tmp");
+	record_path(r->id, path, sizeof(path), "");
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "id=%u\npid=%d\nqueues=%u\ndepth=%u\nlbs=%u\nsize=%llu\nspec=%s\n",
+		r->id, (int)r->pid, r->queues, r->depth, r->lbs, (unsigned long long)r->size,
+		r->spec);
+	if (fclose(f)) {
+		unlink(tmp);
+		return -EIO;
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return -errno;
+	}
+	return 0;
+}
+
+int rundir_read(uint32_t id, struct run_record *r)
+{
+	char path[4096], line[8300];
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	record_path(id, path, sizeof(path), "");
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, '=');
+		uint64_t n = 0;
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		v[strcspn(v, "\n")] = '\0';
+		if (!strcmp(line, "spec")) {
+			snprintf(r->spec, sizeof(r->spec), "%s", v);
+			continue;
+		}
+		ubt_parse_uint(v, &n);
+		if (!strcmp(line, "id"))
+			r->id = (uint32_t)n;
+		else if (!strcmp(line, "pid"))
+			r->pid = (pid_t)n;
+		else if (!strcmp(line, "queues"))
+			r->queues = (unsigned int)n;
+		else if (!strcmp(line, "depth"))
+			r->depth = (unsigned int)n;
+		else if (!strcmp(line, "lbs"))
+			r->lbs = (unsigned int)n;
+		else if (!strcmp(line, "size"))
+			r->size = n;
+	}
+	fclose(f);
+	return 0;
+}
+
+int rundir_remove(uint32_t id)
+{
+	char path[4096];
+
+	record_path(id, path, sizeof(path), "");
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	rmdir(rundir_path());	/* only succeeds once the last device is gone */
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int rundir_list(uint32_t *ids, int max)
+{
+	DIR *d = opendir(rundir_path());
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < max) {
+		char *end;
+		unsigned long id = strtoul(e->d_name, &end, 10);
+
+		if (end != e->d_name && !strcmp(end, ".dev"))
+			ids[n++] = (uint32_t)id;
+	}
+	closedir(d);
+	qsort(ids, (size_t)n, sizeof(*ids), cmp_u32);
+	return n;
+}
+
+bool rundir_daemon_alive(pid_t pid)
+{
+	char path[64], comm[64] = "";
+	FILE *f;
+
+	if (pid <= 0 || (kill(pid, 0) && errno == ESRCH))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	/* A zombie no longer serves anything. */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		char state = 0;
+
+		if (fscanf(f, "%*d %*s %c", &state) == 1 && state == 'Z')
+			comm[0] = '\0';
+		fclose(f);
+	}
+	return !strncmp(comm, "ublk-target", 11);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run directory: one file per device the daemon serves, holding what
+ * `list` and `delete` need (pid, geometry, the spec).  $UBT_RUN_DIR
+ * overrides the default /run/ublk-target.
+ */
+#ifndef UBT_RUNDIR_H
+#define UBT_RUNDIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct run_record {
+	uint32_t id;
+	pid_t pid;
+	unsigned int queues;
+	unsigned int depth;
+	unsigned int lbs;
+	uint64_t size;
+	char spec[8192];
+};
+
+const char *rundir_path(void);
+int rundir_write(const struct run_record *r);
+int rundir_read(uint32_t id, struct run_record *r);
+int rundir_remove(uint32_t id);
+/* Ids with a record, ascending; returns the count (at most max). */
+int rundir_list(uint32_t *ids, int max);
+/* Whether pid is alive and is an ublk-target process. */
+bool rundir_daemon_alive(pid_t pid);
+
+#endif
