@@ -52,13 +52,14 @@ tools-y :=
 include core/Makefile.mk
 include targets/Makefile.mk
 include tools/Makefile.mk
-include tests/Makefile.mk
 
 CORE_OBJS := $(addprefix $(O)/,$(core-y))
 TARGET_OBJS := $(addprefix $(O)/,$(targets-y))
 MODULES := $(patsubst targets/%.o,$(O)/modules/ubt-%.so,$(targets-m))
 TOOL_OBJS := $(addprefix $(O)/,$(tools-y))
 BIN := $(O)/ublk-target
+
+include tests/Makefile.mk
 
 all: $(BIN) $(MODULES)
 .PHONY: all

@@ -9,7 +9,7 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libubt-core.a
 
 $(O)/tests/func/%: $(O)/tests/func/%.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 tests: $(unit-tests) $(func-tests) $(BIN) $(MODULES)
 .PHONY: tests

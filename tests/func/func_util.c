@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The model-checked workload: requests in flight never overlap, so the
+ * model can be updated at completion and every read compared exactly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "func_util.h"
+#include "ubt/queue.h"
+
+const char *func_scratch_dir(void)
+{
+	static char dir[4096];
+	const char *base;
+
+	if (dir[0])
+		return dir;
+	base = getenv("UBT_TEST_DIR");
+	if (!base || !*base)
+		base = "/var/tmp";
+	snprintf(dir, sizeof(dir), "%s/ubt-func.XXXXXX", base);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	return dir;
+}
+
+char *func_make_file(const char *name, uint64_t size)
+{
+	char *path;
+	int fd;
+
+	if (asprintf(&path, "%s/%s", func_scratch_dir(), name) < 0)
+		exit(1);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)size)) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+	return path;
+}
+
+struct ubt_tree *func_build(const char *spec, uint32_t lbs, char *err, size_t errlen)
+{
+	struct ubt_tree_opts o = { .logical_block_size = lbs, .max_io_bytes = 512 * 1024 };
+	struct ubt_tree *tree = NULL;
+
+	if (ubt_tree_build(spec, &o, &tree, err, errlen))
+		return NULL;
+	return tree;
+}
+
+uint64_t func_rand(uint64_t *s)
+{
+	/* xorshift64*: fast, and the same sequence for the same seed. */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static bool overlaps(const struct workload *w, uint64_t off, uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->depth; i++) {
+		const struct wl_inflight *f = &w->inflight[i];
+
+		if (f->active && off < f->off + f->len && f->off < off + len)
+			return true;
+	}
+	return false;
+}
+
+static void wl_error(struct workload *w, const char *fmt, unsigned long long a,
+		     unsigned long long b, long long c)
+{
+	w->errors++;
+	if (!w->first_error[0])
+		snprintf(w->first_error, sizeof(w->first_error), fmt, a, b, c);
+}
+
+static unsigned int pick_op(struct workload *w)
+{
+	unsigned int r = (unsigned int)(func_rand(&w->seed) % 100);
+
+	if (r < w->pct_read)
+		return UBT_OP_READ;
+	r -= w->pct_read;
+	if (r < w->pct_write)
+		return UBT_OP_WRITE;
+	r -= w->pct_write;
+	if (r < w->pct_flush)
+		return UBT_OP_FLUSH;
+	r -= w->pct_flush;
+	if (r < w->pct_discard)
+		return UBT_OP_DISCARD;
+	return UBT_OP_WRITE_ZEROES;
+}
+
+static bool wl_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *r)
+{
+	struct workload *w = arg;
+	uint64_t off = 0, len = 0;
+	unsigned int op, tries;
+
+	if (w->issued >= w->nr_ops)
+		return false;
+	op = pick_op(w);
+	if (op != UBT_OP_FLUSH) {
+		uint64_t units = w->bytes / w->align, max_units = w->max_bytes / w->align;
+
+		for (tries = 0; tries < 32; tries++) {
+			len = (1 + func_rand(&w->seed) % max_units) * w->align;
+			if (len > w->bytes)
+				len = w->bytes;
+			off = (func_rand(&w->seed) % (units - len / w->align + 1)) * w->align;
+			if (!overlaps(w, w->start + off, len))
+				break;
+		}
+		if (tries == 32)
+			op = UBT_OP_FLUSH;	/* everything nearby is busy */
+	}
+	memset(r, 0, sizeof(*r));
+	r->op = (uint8_t)op;
+	if (op != UBT_OP_FLUSH) {
+		r->sector = (w->start + off) >> 9;
+		r->nr_sectors = (uint32_t)(len >> 9);
+		w->inflight[tag] = (struct wl_inflight){ w->start + off, len, true };
+	}
+	if (op == UBT_OP_WRITE) {
+		uint64_t *p = ubt_queue_buf(q, tag);
+		size_t i;
+
+		for (i = 0; i < len / 8; i++)
+			p[i] = func_rand(&w->seed);
+		if (func_rand(&w->seed) % 100 < w->pct_fua)
+			r->flags |= UBT_IO_FUA;
+	}
+	w->issued++;
+	w->by_op[op]++;
+	return true;
+}
+
+static void wl_done(void *arg, struct ubt_queue *q, unsigned int tag,
+		    const struct ubt_request *r, int res)
+{
+	struct workload *w = arg;
+	uint64_t off = r->sector << 9, len = (uint64_t)r->nr_sectors << 9;
+	int want = (r->op == UBT_OP_READ || r->op == UBT_OP_WRITE) ? (int)len : 0;
+	uint8_t *buf = ubt_queue_buf(q, tag);
+
+	w->completed++;
+	w->inflight[tag].active = false;
+	if (res != want) {
+		wl_error(w, "op %llu at byte %llu: result %lld", r->op, off, res);
+		return;
+	}
+	switch (r->op) {
+	case UBT_OP_WRITE:
+		memcpy(w->model + off, buf, len);
+		break;
+	case UBT_OP_DISCARD:
+	case UBT_OP_WRITE_ZEROES:
+		memset(w->model + off, 0, len);
+		break;
+	case UBT_OP_READ:
+		w->reads_checked++;
+		if (memcmp(w->model + off, buf, len)) {
+			uint64_t i = 0;
+
+			while (w->model[off + i] == buf[i])
+				i++;
+			wl_error(w, "read of %llu bytes at %llu differs from the model at +%lld",
+				 len, off, (long long)i);
+		}
+		break;
+	}
+}
+
+static const struct ubt_inproc_ops wl_ops = { .next = wl_next, .done = wl_done };
+
+int workload_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth, struct workload *w)
+{
+	int ret;
+
+	if (!w->align)
+		w->align = 512;
+	if (!w->max_bytes)
+		w->max_bytes = 128 * 1024;
+	if (!w->seed)
+		w->seed = 0x9E3779B97F4A7C15ULL;
+	w->depth = depth;
+	w->inflight = calloc(depth, sizeof(*w->inflight));
+	if (!w->inflight)
+		return -ENOMEM;
+	ret = ubt_inproc_run(tree, q_id, depth, &wl_ops, w);
+	free(w->inflight);
+	w->inflight = NULL;
+	if (ret)
+		return ret;
+	if (w->completed != w->issued)
+		return -EIO;
+	return w->errors ? -EIO : 0;
+}
+
+struct reader {
+	uint8_t *model;
+	uint64_t bytes, next;
+	int error;
+};
+
+static bool rd_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *r)
+{
+	struct reader *rd = arg;
+	uint64_t len = rd->bytes - rd->next < 262144 ? rd->bytes - rd->next : 262144;
+
+	(void)q;
+	(void)tag;
+	if (rd->next >= rd->bytes)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->op = UBT_OP_READ;
+	r->sector = rd->next >> 9;
+	r->nr_sectors = (uint32_t)(len >> 9);
+	rd->next += len;
+	return true;
+}
+
+static void rd_done(void *arg, struct ubt_queue *q, unsigned int tag,
+		    const struct ubt_request *r, int res)
+{
+	struct reader *rd = arg;
+	uint64_t len = (uint64_t)r->nr_sectors << 9;
+
+	if (res != (int)len) {
+		rd->error = res < 0 ? res : -EIO;
+		return;
+	}
+	memcpy(rd->model + (r->sector << 9), ubt_queue_buf(q, tag), len);
+}
+
+static const struct ubt_inproc_ops rd_ops = { .next = rd_next, .done = rd_done };
+
+int model_read_device(struct ubt_tree *tree, uint8_t *model, uint64_t bytes)
+{
+	struct reader rd = { .model = model, .bytes = bytes };
+	int ret = ubt_inproc_run(tree, 0, 8, &rd_ops, &rd);
+
+	return ret ? ret : rd.error;
+}

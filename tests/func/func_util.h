@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the functional tests: scratch files, building trees, and a
+ * model-checked random workload driven through the in-process frontend.
+ */
+#ifndef UBT_FUNC_UTIL_H
+#define UBT_FUNC_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ubt/inproc.h"
+#include "ubt/tree.h"
+
+/* A scratch folder on a real file system (not tmpfs): $UBT_TEST_DIR or /var/tmp. */
+const char *func_scratch_dir(void);
+/* Create a file of size bytes (sparse) in the scratch folder; returns its path. */
+char *func_make_file(const char *name, uint64_t size);
+struct ubt_tree *func_build(const char *spec, uint32_t lbs, char *err, size_t errlen);
+
+struct workload {
+	uint8_t *model;			/* what the device must read back */
+	uint64_t start, bytes;		/* the region this workload touches */
+	unsigned int nr_ops;		/* how many requests to issue */
+	unsigned int pct_read, pct_write, pct_flush, pct_discard, pct_zeroes; /* sum 100 */
+	unsigned int pct_fua;		/* of the writes */
+	uint32_t max_bytes;		/* largest request */
+	uint32_t align;			/* request alignment and granularity */
+	uint64_t seed;
+	/* Filled in by the run. */
+	unsigned int issued, completed, reads_checked, errors;
+	unsigned int by_op[8];
+	char first_error[256];
+	/* Internal. */
+	unsigned int depth;
+	struct wl_inflight {
+		uint64_t off, len;
+		bool active;
+	} *inflight;
+};
+
+/* Run the workload on one queue; 0 when every request succeeded and every read matched. */
+int workload_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth, struct workload *w);
+/* Fill a model with the device's current content by reading it through the tree. */
+int model_read_device(struct ubt_tree *tree, uint8_t *model, uint64_t bytes);
+
+uint64_t func_rand(uint64_t *seed);
+
+#endif

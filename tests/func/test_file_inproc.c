@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Functional tests of the file target through the in-process frontend:
+ * real files, a real io_uring, no kernel ublk.  Every read is compared
+ * with a model, and the backing file itself is read back at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../unit/ut.h"
+#include "func_util.h"
+
+#define DEV_BYTES	(64ULL << 20)
+
+static char err[512];
+
+static struct ubt_tree *build(const char *fmt, const char *path, uint32_t lbs)
+{
+	char spec[4200];
+	struct ubt_tree *tree;
+
+	snprintf(spec, sizeof(spec), fmt, path);
+	tree = func_build(spec, lbs, err, sizeof(err));
+	if (!tree)
+		fprintf(stderr, "\n  build '%s': %s\n", spec, err);
+	return tree;
+}
+
+/* Compare bytes [file_off, +len) of path with model. */
+static bool file_matches(const char *path, uint64_t file_off, const uint8_t *model, uint64_t len)
+{
+	uint8_t *buf = malloc(len);
+	int fd = open(path, O_RDONLY);
+	bool same;
+
+	same = buf && fd >= 0 && pread(fd, buf, len, (off_t)file_off) == (ssize_t)len &&
+	       !memcmp(buf, model, len);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return same;
+}
+
+static void report(const struct workload *w)
+{
+	if (w->errors)
+		fprintf(stderr, "\n  %u errors, first: %s\n", w->errors, w->first_error);
+}
+
+static void run_mix(const char *name, uint32_t lbs, unsigned int pct_discard, bool buffered)
+{
+	char *path = func_make_file(name, DEV_BYTES);
+	struct ubt_tree *tree = build(buffered ? "file('%s', buffered)" : "file('%s')", path, lbs);
+	struct workload w = {
+		.bytes = DEV_BYTES, .nr_ops = 3000, .pct_read = 40,
+		.pct_write = 50 - pct_discard, .pct_flush = 5, .pct_discard = pct_discard / 2,
+		.pct_zeroes = 5 + pct_discard - pct_discard / 2, .pct_fua = 10,
+		.max_bytes = 256 * 1024, .align = lbs,
+	};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_bytes(tree), DEV_BYTES);
+	w.model = calloc(1, DEV_BYTES);
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 32, &w), 0);
+	report(&w);
+	CU_ASSERT_EQUAL(w.completed, 3000);
+	CU_ASSERT(w.reads_checked > 1000);
+	CU_ASSERT(w.by_op[UBT_OP_FLUSH] > 0);
+	CU_ASSERT(w.by_op[UBT_OP_WRITE_ZEROES] > 0);
+	/* What the device says must also be what the file holds. */
+	CU_ASSERT_TRUE(file_matches(path, 0, w.model, DEV_BYTES));
+	ubt_tree_free(tree);
+	free(w.model);
+	unlink(path);
+	free(path);
+}
+
+static void test_random_io_matches_model(void)
+{
+	run_mix("rand.img", 512, 0, false);
+}
+
+static void test_discard_and_zeroes_read_back_zero(void)
+{
+	run_mix("discard.img", 512, 20, false);
+}
+
+static void test_4k_logical_blocks(void)
+{
+	run_mix("lbs4k.img", 4096, 10, false);
+}
+
+static void test_buffered_mode(void)
+{
+	run_mix("buffered.img", 512, 10, true);
+}
+
+static void test_offset_and_size_map_into_the_file(void)
+{
+	char *path = func_make_file("window.img", 16 << 20);
+	struct ubt_tree *tree = build("file('%s', offset=1M, size=8M)", path, 512);
+	struct workload w = {
+		.bytes = 8 << 20, .nr_ops = 800, .pct_read = 30, .pct_write = 70,
+	};
+	uint8_t *zeros = calloc(1, 8 << 20);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_bytes(tree), 8 << 20);
+	w.model = calloc(1, 8 << 20);
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 16, &w), 0);
+	report(&w);
+	CU_ASSERT_TRUE(file_matches(path, 1 << 20, w.model, 8 << 20));
+	/* Nothing outside the window was touched. */
+	CU_ASSERT_TRUE(file_matches(path, 0, zeros, 1 << 20));
+	CU_ASSERT_TRUE(file_matches(path, 9 << 20, zeros, 7 << 20));
+	ubt_tree_free(tree);
+	free(w.model);
+	free(zeros);
+	unlink(path);
+	free(path);
+}
+
+static void test_readonly_refuses_writes(void)
+{
+	char *path = func_make_file("ro.img", 1 << 20);
+	struct ubt_tree *tree = build("file('%s', readonly)", path, 512);
+	struct workload w = { .bytes = 1 << 20, .nr_ops = 50, .pct_write = 100 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_TRUE(tree->limits.read_only);
+	w.model = calloc(1, 1 << 20);
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 4, &w), -EIO);
+	CU_ASSERT_EQUAL(w.errors, 50);
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.first_error, "result -30"));	/* -EROFS */
+	ubt_tree_free(tree);
+	free(w.model);
+	unlink(path);
+	free(path);
+}
+
+struct qthread {
+	struct ubt_tree *tree;
+	struct workload w;
+	unsigned int q_id;
+	pthread_t thread;
+	int ret;
+};
+
+static void *qthread_main(void *arg)
+{
+	struct qthread *t = arg;
+
+	t->ret = workload_run(t->tree, t->q_id, 16, &t->w);
+	return NULL;
+}
+
+static void test_two_queues_in_parallel(void)
+{
+	char *path = func_make_file("twoq.img", DEV_BYTES);
+	struct ubt_tree *tree = build("file('%s')", path, 512);
+	struct qthread t[2];
+	uint8_t *model = calloc(1, DEV_BYTES), *check = calloc(1, DEV_BYTES);
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (i = 0; i < 2; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].tree = tree;
+		t[i].q_id = (unsigned int)i;
+		t[i].w = (struct workload){
+			.model = model, .start = (uint64_t)i * DEV_BYTES / 2, .bytes = DEV_BYTES / 2,
+			.nr_ops = 1500, .pct_read = 40, .pct_write = 55, .pct_flush = 5,
+			.seed = 1000 + (uint64_t)i,
+		};
+		pthread_create(&t[i].thread, NULL, qthread_main, &t[i]);
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i].thread, NULL);
+		CU_ASSERT_EQUAL(t[i].ret, 0);
+		report(&t[i].w);
+		CU_ASSERT_EQUAL(t[i].w.completed, 1500);
+	}
+	/* Both halves, read back through a third pass, equal the shared model. */
+	CU_ASSERT_EQUAL(model_read_device(tree, check, DEV_BYTES), 0);
+	CU_ASSERT_EQUAL(memcmp(check, model, DEV_BYTES), 0);
+	CU_ASSERT_TRUE(file_matches(path, 0, model, DEV_BYTES));
+	ubt_tree_free(tree);
+	free(model);
+	free(check);
+	unlink(path);
+	free(path);
+}
+
+UT_MAIN("file_inproc", UT(test_random_io_matches_model), UT(test_discard_and_zeroes_read_back_zero),
+	UT(test_4k_logical_blocks), UT(test_buffered_mode), UT(test_offset_and_size_map_into_the_file),
+	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel))
