@@ -175,6 +175,10 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 				       (unsigned long long)avail);
 		goto out_close;
 	}
+	if (have_size && size == 0) {
+		ret = ubt_target_error(t, EINVAL, "size is zero");
+		goto out_close;
+	}
 	if (!have_size)
 		size = (avail - offset) & ~(uint64_t)(UBT_SECTOR_SIZE - 1);
 	if (size == 0 || offset + size > avail || offset + size < offset) {

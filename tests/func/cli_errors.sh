@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Bad input to the CLI: one clear line, a non-zero exit, and nothing left
+# behind.  Runs on any machine: every check here fails before the kernel's
+# ublk driver is needed (on a machine without ublk_drv, the last step of
+# create reports that, which is checked too).
+T_SUITE=cli_errors
+. "$(dirname "$0")/../lib.sh"
+
+B=${UBT_BIN:?}
+export UBT_RUN_DIR=$(mktemp -d /tmp/ubt-cli.XXXXXX)
+scratch=$(mktemp -d /var/tmp/ubt-cli-files.XXXXXX)
+trap 'rm -rf "$UBT_RUN_DIR" "$scratch"' EXIT
+truncate -s 64M "$scratch/a.img"
+truncate -s 0 "$scratch/empty.img"
+truncate -s 1000 "$scratch/odd.img"
+mkdir "$scratch/dir"
+
+# Nothing may be left: no run record, no daemon.
+left_nothing() {
+	[ -z "$(ls -A "$UBT_RUN_DIR")" ] || t_fail "run records left: $(ls "$UBT_RUN_DIR")"
+	! pgrep -x ublk-target >/dev/null || t_fail "a daemon is still running"
+}
+
+test_missing_file() {
+	t_expect_fail "file: cannot open $scratch/nope.img: No such file or directory" \
+		$B create file --file "$scratch/nope.img"
+	left_nothing
+}
+
+test_directory() {
+	t_expect_fail "file: $scratch/dir is a directory" $B create file --file "$scratch/dir"
+	left_nothing
+}
+
+test_empty_file() {
+	t_expect_fail "file: $scratch/empty.img is empty (size 0)" \
+		$B create file --file "$scratch/empty.img"
+	left_nothing
+}
+
+test_zero_size() {
+	t_expect_fail "null: size is zero" $B create null --size 0
+	t_expect_fail "file: size is zero" $B create --spec "file($scratch/a.img, size=0)"
+	left_nothing
+}
+
+test_size_not_block_multiple() {
+	t_expect_fail "file: size=1000 is not a multiple of 512" \
+		$B create file --file "$scratch/odd.img" --size 1000
+	t_expect_fail "not a multiple of the 4096-byte block size" \
+		$B create --lbs 4096 null --size 6K
+	left_nothing
+}
+
+test_size_past_end() {
+	t_expect_fail "goes past the end of $scratch/a.img" \
+		$B create file --file "$scratch/a.img" --offset 60M --size 8M
+	t_expect_fail "offset=67108864 is past the end" \
+		$B create file --file "$scratch/a.img" --offset 64M
+	left_nothing
+}
+
+test_unknown_target() {
+	t_expect_fail "unknown target 'mirror'" $B create mirror --file a
+	t_expect_fail "unknown target 'bogus'" $B create --spec "bogus(size=1G)"
+	left_nothing
+}
+
+test_malformed_spec() {
+	t_expect_fail "spec: missing ')' for file( opened at column 1 at column" \
+		$B create --spec "file($scratch/a.img"
+	t_expect_fail "spec: unexpected ',' at column 6" $B create --spec "file(,)"
+	t_expect_fail "file: unknown argument 'bogus='" \
+		$B create --spec "file($scratch/a.img, bogus=1)"
+	left_nothing
+}
+
+test_bad_size_suffix() {
+	t_expect_fail "--size: '1Q' is not a size" $B create null --size 1Q
+	t_expect_fail "null: size=12X is not a size" $B create --spec "null(size=12X)"
+	left_nothing
+}
+
+test_bad_queues_and_depth() {
+	t_expect_fail "-q takes a number from 1 to $(nproc), not '0'" $B create -q 0 null --size 1G
+	t_expect_fail "-q takes a number from 1 to $(nproc)" $B create -q 999 null --size 1G
+	t_expect_fail "-d takes a number from 1 to 4096, not '0'" $B create -d 0 null --size 1G
+	t_expect_fail "-d takes a number from 1 to 4096, not '4097'" $B create -d 4097 null --size 1G
+	t_expect_fail "--lbs takes 512 or 4096" $B create --lbs 1024 null --size 1G
+	left_nothing
+}
+
+test_usage_errors_exit_2() {
+	local rc
+	$B create -q 0 null --size 1G 2>/dev/null && rc=0 || rc=$?
+	[ $rc -eq 2 ] || t_fail "usage errors should exit 2, not $rc"
+	$B bogus-command 2>/dev/null && rc=0 || rc=$?
+	[ $rc -eq 2 ] || t_fail "an unknown command should exit 2, not $rc"
+	t_expect_fail "delete: give either -n ID or --all" $B delete
+	t_expect_fail "list: unknown option '--bogus'" $B list --bogus
+}
+
+test_not_root() {
+	command -v setpriv >/dev/null || t_fail "setpriv is missing"
+	t_expect_fail "create needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		$B create null --size 1G
+	t_expect_fail "delete needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		$B delete -n 0
+	left_nothing
+}
+
+test_no_control_device() {
+	if [ -e /dev/ublk-control ]; then
+		echo "    (this kernel has ublk_drv loaded: checked in the VM tier instead)"
+		return 0
+	fi
+	t_expect_fail "/dev/ublk-control not found: load the ublk_drv kernel module" \
+		$B create null --size 1G
+	t_expect_fail "/dev/ublk-control not found: load the ublk_drv kernel module" \
+		$B delete -n 0
+	left_nothing
+}
+
+test_help_everywhere() {
+	for c in "" create list delete features; do
+		out=$($B $c --help) || t_fail "'$c --help' failed"
+		case $out in usage:*) ;; *) t_fail "'$c --help' printed no usage" ;; esac
+	done
+	[ "$($B --version)" = "ublk-target 0.1.0" ] || t_fail "--version"
+	$B list >/dev/null || t_fail "list with no devices failed"
+	[ "$($B list --json)" = "[]" ] || t_fail "list --json with no devices is not []"
+}
+
+for t in test_missing_file test_directory test_empty_file test_zero_size \
+	test_size_not_block_multiple test_size_past_end test_unknown_target test_malformed_spec \
+	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_not_root \
+	test_no_control_device test_help_everywhere; do
+	t_run $t
+done
+t_summary

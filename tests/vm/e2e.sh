@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# End-to-end tests against the real ublk driver.  Runs as root inside the
+# test guest (tests/vm/vm-run), with the host's binaries:
+#   tests/vm/vm-run -- tests/vm/e2e.sh [BUILD_DIR]
+T_SUITE=vm_e2e
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+
+O=${1:-$top/build}
+B=$O/ublk-target
+export UBT_RUN_DIR=/run/ublk-target
+work=$(mktemp -d /tmp/ubt-e2e.XXXXXX)
+[ -e /dev/ublk-control ] || { echo "e2e: /dev/ublk-control missing: ublk_drv not loaded"; exit 1; }
+
+fio_job() {
+	# fio_job DEV NAME [fio options...]: a direct io_uring job, terse result.
+	local dev=$1 name=$2
+	shift 2
+	fio --name="$name" --filename="$dev" --direct=1 --ioengine=io_uring --minimal "$@"
+}
+
+# Every test ends with no device, no daemon and no run record.
+left_nothing() {
+	local i
+	for i in $(seq 50); do
+		pgrep -x ublk-target >/dev/null || break
+		sleep 0.1
+	done
+	! pgrep -x ublk-target >/dev/null || t_fail "a daemon is still running: $(pgrep -a -x ublk-target)"
+	[ -z "$(ls -A $UBT_RUN_DIR 2>/dev/null)" ] || t_fail "run records left: $(ls $UBT_RUN_DIR)"
+	! ls /dev/ublkb* >/dev/null 2>&1 || t_fail "devices left: $(ls /dev/ublkb*)"
+	! ls /dev/ublkc* >/dev/null 2>&1 || t_fail "char devices left: $(ls /dev/ublkc*)"
+}
+
+cleanup() {
+	$B delete --all >/dev/null 2>&1 || true
+	umount "$work/mnt" 2>/dev/null || true
+}
+
+daemon_pid() {
+	sed -n 's/^pid=//p' "$UBT_RUN_DIR/$1.dev"
+}
+
+test_null_device() {
+	trap cleanup EXIT
+	local q dev out
+	for q in 1 2; do
+		dev=$($B create -q $q null --size 1G) || t_fail "create null -q $q"
+		[ -b "$dev" ] || t_fail "$dev is not a block device"
+		[ "$(blockdev --getsize64 "$dev")" = 1073741824 ] || t_fail "size of $dev"
+		out=$(fio_job "$dev" null --rw=randrw --bs=4k --iodepth=32 --runtime=2 \
+			--time_based) || t_fail "fio on null -q $q"
+		# terse: field 5 is the error code
+		[ "$(echo "$out" | cut -d';' -f5)" = 0 ] || t_fail "fio error on null: $out"
+		$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
+	done
+	left_nothing
+}
+
+test_file_fio_verify() {
+	trap cleanup EXIT
+	local q bs dev out
+	truncate -s 256M "$work/v.img"
+	for q in 1 2; do
+		dev=$($B create -q $q file --file "$work/v.img") || t_fail "create file -q $q"
+		for bs in 4k 64k; do
+			out=$(fio_job "$dev" verify --rw=randwrite --bs=$bs --iodepth=32 --size=64M \
+				--verify=crc32c --do_verify=1 --verify_fatal=1) ||
+				t_fail "fio verify bs=$bs q=$q: $out"
+			[ "$(echo "$out" | cut -d';' -f5)" = 0 ] || t_fail "fio error: $out"
+		done
+		$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
+	done
+	left_nothing
+}
+
+test_mkfs_mount_recreate() {
+	trap cleanup EXIT
+	local dev i
+	truncate -s 256M "$work/fs.img"
+	mkdir -p "$work/mnt" "$work/src"
+	for i in 1 2 3; do
+		head -c $((i * 3 * 1048576 + 12345)) /dev/urandom > "$work/src/f$i"
+	done
+	dev=$($B create -q 2 file --file "$work/fs.img") || t_fail "create"
+	mkfs.ext4 -q -F "$dev" || t_fail "mkfs.ext4"
+	mount "$dev" "$work/mnt" || t_fail "mount"
+	cp "$work"/src/f* "$work/mnt/" || t_fail "copy"
+	umount "$work/mnt" || t_fail "umount"
+	$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
+	dev=$($B create file --file "$work/fs.img") || t_fail "re-create"
+	fsck.ext4 -n -f "$dev" >/dev/null 2>&1 || t_fail "fsck -n is not clean"
+	mount -o ro "$dev" "$work/mnt" || t_fail "mount again"
+	for i in 1 2 3; do
+		cmp "$work/src/f$i" "$work/mnt/f$i" || t_fail "f$i differs after re-create"
+	done
+	umount "$work/mnt"
+	$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
+	left_nothing
+}
+
+test_lbs_4096() {
+	trap cleanup EXIT
+	local dev out
+	truncate -s 64M "$work/4k.img"
+	dev=$($B create --lbs 4096 file --file "$work/4k.img") || t_fail "create --lbs 4096"
+	[ "$(blockdev --getss "$dev")" = 4096 ] || t_fail "logical block size is $(blockdev --getss "$dev")"
+	out=$(fio_job "$dev" v4k --rw=randwrite --bs=4k --iodepth=16 --size=32M --verify=crc32c \
+		--do_verify=1 --verify_fatal=1) || t_fail "fio verify: $out"
+	$B delete -n "${dev#/dev/ublkb}"
+	left_nothing
+}
+
+test_discard_and_write_zeroes() {
+	trap cleanup EXIT
+	local dev
+	head -c 16M /dev/urandom > "$work/d.img"
+	dev=$($B create file --file "$work/d.img") || t_fail "create"
+	blkdiscard -o 1M -l 2M "$dev" || t_fail "blkdiscard"
+	blkdiscard -z -o 8M -l 1M "$dev" || t_fail "blkdiscard -z"
+	$B delete -n "${dev#/dev/ublkb}"
+	cmp -n 2097152 -i 1048576:0 "$work/d.img" /dev/zero || t_fail "discarded range is not zero"
+	cmp -n 1048576 -i 8388608:0 "$work/d.img" /dev/zero || t_fail "zeroed range is not zero"
+	left_nothing
+}
+
+test_list_shows_devices() {
+	trap cleanup EXIT
+	local out
+	truncate -s 64M "$work/l.img"
+	$B create -n 3 -q 2 -d 64 file --file "$work/l.img" >/dev/null || t_fail "create"
+	out=$($B list)
+	echo "$out" | grep -q "^3 *live *64M *2 *64  file('$work/l.img')$" || t_fail "list: $out"
+	out=$($B list --json)
+	echo "$out" | grep -q '"id": 3, "device": "/dev/ublkb3", "state": "live", "size": 67108864, "queues": 2, "depth": 64' ||
+		t_fail "list --json: $out"
+	$B delete -n 3
+	left_nothing
+}
+
+test_delete_while_fio_runs() {
+	trap cleanup EXIT
+	local dev pid rc start
+	truncate -s 256M "$work/busy.img"
+	dev=$($B create -q 2 file --file "$work/busy.img") || t_fail "create"
+	fio_job "$dev" busy --rw=randwrite --bs=4k --iodepth=32 --runtime=60 --time_based \
+		> "$work/fio.out" 2>&1 &
+	pid=$!
+	sleep 2
+	start=$(date +%s)
+	timeout 30 $B delete -n "${dev#/dev/ublkb}" || t_fail "delete under load failed or hung"
+	timeout 30 tail --pid=$pid -f /dev/null || t_fail "fio hung after delete"
+	wait $pid && rc=0 || rc=$?
+	[ "$rc" -ne 0 ] || t_fail "fio saw no error although its device was deleted"
+	[ $(( $(date +%s) - start )) -lt 30 ] || t_fail "teardown took too long"
+	[ ! -e "$dev" ] || t_fail "$dev still exists"
+	left_nothing
+}
+
+test_kill9_under_fio() {
+	trap cleanup EXIT
+	local dev pid rc start
+	truncate -s 256M "$work/k.img"
+	dev=$($B create -q 2 file --file "$work/k.img") || t_fail "create"
+	fio_job "$dev" killed --rw=randrw --bs=4k --iodepth=32 --runtime=60 --time_based \
+		> "$work/fio.out" 2>&1 &
+	pid=$!
+	sleep 2
+	kill -9 "$(daemon_pid "${dev#/dev/ublkb}")"
+	start=$(date +%s)
+	timeout 30 tail --pid=$pid -f /dev/null || t_fail "fio still running 30s after kill -9"
+	wait $pid && rc=0 || rc=$?
+	[ "$rc" -ne 0 ] || t_fail "fio saw no error after the daemon was killed"
+	echo "    I/O failed $(( $(date +%s) - start ))s after kill -9"
+	timeout 30 $B delete -n "${dev#/dev/ublkb}" || t_fail "delete after kill -9"
+	left_nothing
+}
+
+test_sigterm_stops_device() {
+	trap cleanup EXIT
+	local dev
+	dev=$($B create null --size 64M) || t_fail "create"
+	kill -TERM "$(daemon_pid "${dev#/dev/ublkb}")"
+	left_nothing
+}
+
+test_foreground() {
+	trap cleanup EXIT
+	local pid
+	$B create --foreground -n 7 null --size 64M > "$work/fg.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ -b /dev/ublkb7 ] && break; sleep 0.1; done
+	[ -b /dev/ublkb7 ] || t_fail "no /dev/ublkb7 from --foreground"
+	[ "$(cat "$work/fg.out")" = /dev/ublkb7 ] || t_fail "foreground printed: $(cat "$work/fg.out")"
+	kill -INT $pid
+	wait $pid || t_fail "foreground daemon exited non-zero after SIGINT"
+	left_nothing
+}
+
+test_id_in_use() {
+	trap cleanup EXIT
+	$B create -n 5 null --size 64M >/dev/null || t_fail "create -n 5"
+	t_expect_fail "device 5 already exists" $B create -n 5 null --size 64M
+	[ "$(ls $UBT_RUN_DIR)" = 5.dev ] || t_fail "run records: $(ls $UBT_RUN_DIR)"
+	[ "$(pgrep -c -x ublk-target)" = 1 ] || t_fail "more than one daemon"
+	$B delete -n 5
+	t_expect_fail "no device 5" $B delete -n 5
+	left_nothing
+}
+
+test_bad_inputs_in_guest() {
+	# The same checks as the host's functional tier, now with ublk_drv loaded.
+	UBT_BIN=$B bash "$top/tests/func/cli_errors.sh" > "$work/cli.out" 2>&1 ||
+		t_fail "$(cat "$work/cli.out")"
+	grep -q "^RESULT cli_errors [0-9]* 0$" "$work/cli.out" || t_fail "$(cat "$work/cli.out")"
+	left_nothing
+}
+
+tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4096
+	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
+	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
+	test_bad_inputs_in_guest"
+for t in ${UBT_E2E_TESTS:-$tests}; do
+	t_run "$t"
+	cleanup
+done
+rm -rf "$work"
+t_summary
