@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ubt/queue.h"
+#include "ubt/tree.h"
 #include "ubt/util.h"
 
 static void io_put(struct ubt_io *io);
@@ -78,18 +79,39 @@ void ubt_io_complete(struct ubt_io *io, int res)
 
 /* ---- Leaf helpers ------------------------------------------------------ */
 
+/* Whether one iovec lies in the tag's registered buffer. */
+static bool in_fixed_buf(const struct ubt_io *io)
+{
+	const struct ubt_queue *q = io->q;
+	const char *base, *p;
+
+	if (!q->fixed_bufs || io->iovcnt != 1)
+		return false;
+	base = q->tags[io->tag].buf;
+	p = io->iov->iov_base;
+	return p >= base && p + io->iov->iov_len <= base + q->tree->opts.max_io_bytes;
+}
+
 static void prep_rw(struct ubt_io *io)
 {
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
 	uint64_t pos = io->leaf_pos + io->leaf_done;
+	bool read = io->op == UBT_OP_READ;
 
-	if (io->op == UBT_OP_READ) {
+	if (in_fixed_buf(io)) {
+		if (read)
+			io_uring_prep_read_fixed(sqe, io->leaf_fd, io->iov->iov_base,
+						 (unsigned int)io->iov->iov_len, pos, io->tag);
+		else
+			io_uring_prep_write_fixed(sqe, io->leaf_fd, io->iov->iov_base,
+						  (unsigned int)io->iov->iov_len, pos, io->tag);
+	} else if (read) {
 		io_uring_prep_readv(sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
 	} else {
 		io_uring_prep_writev(sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
-		if (io->flags & UBT_IO_FUA)
-			sqe->rw_flags = RWF_DSYNC;
 	}
+	if (!read && (io->flags & UBT_IO_FUA))
+		sqe->rw_flags = RWF_DSYNC;
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, io);
 	io->pending++;

@@ -15,6 +15,7 @@
 #include "ubt/util.h"
 
 #define RING_MAX_ENTRIES	4096
+#define UBT_FIXED_BUFS_MAX_BYTES	(256ULL << 20)
 
 static unsigned int ring_entries(const struct ubt_tree *tree, unsigned int depth)
 {
@@ -89,6 +90,30 @@ static void queue_exit_nodes(struct ubt_queue *q, struct ubt_target *t)
 		t->type->queue_exit(t, q);
 }
 
+/*
+ * Register the tag buffers so leaves can use READ_FIXED / WRITE_FIXED:
+ * no page pinning or iovec import per I/O.  Registration pins the memory,
+ * so very deep queues of large buffers go without it.
+ */
+static void register_buffers(struct ubt_queue *q)
+{
+	size_t buf_bytes = q->tree->opts.max_io_bytes;
+	struct iovec *iov;
+	unsigned int i;
+
+	if ((uint64_t)q->depth * buf_bytes > UBT_FIXED_BUFS_MAX_BYTES)
+		return;
+	iov = calloc(q->depth, sizeof(*iov));
+	if (!iov)
+		return;
+	for (i = 0; i < q->depth; i++) {
+		iov[i].iov_base = q->tags[i].buf;
+		iov[i].iov_len = buf_bytes;
+	}
+	q->fixed_bufs = io_uring_register_buffers(&q->ring, iov, q->depth) == 0;
+	free(iov);
+}
+
 int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
 		   const struct ubt_frontend_ops *fe, void *fe_priv)
 {
@@ -130,6 +155,9 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 	ret = register_files(q, o->frontend_fd);
 	if (ret)
 		goto out_free;
+	/* Saves a file lookup per io_uring_enter; fine to lack. */
+	io_uring_register_ring_fd(&q->ring);
+	register_buffers(q);
 	q->nodes_ready = true;
 	ret = queue_init_nodes(q, tree->root);
 	if (ret)

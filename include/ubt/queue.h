@@ -56,6 +56,7 @@ struct ubt_queue {
 	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */
 	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
 	bool ring_ready;
+	bool fixed_bufs;		/* tag buffers registered: index = tag */
 	bool nodes_ready;
 };
 

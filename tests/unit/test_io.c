@@ -264,6 +264,41 @@ static void test_fua_sets_dsync(void)
 	CU_ASSERT_EQUAL(sqes[0].rw_flags, RWF_DSYNC);
 }
 
+static void test_fixed_buffer_when_registered(void)
+{
+	struct ubt_tree tree = { .opts = { .max_io_bytes = sizeof(buf) } };
+	struct ubt_tag tags[1] = { { .buf = buf } };
+	struct ubt_io *io;
+
+	reset();
+	fake_q.fixed_bufs = true;
+	fake_q.tags = tags;
+	fake_q.tree = &tree;
+	start(leaf(0, &sqe_type, 0), UBT_OP_READ, 4);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
+	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_READ_FIXED);
+	CU_ASSERT_EQUAL(sqes[0].buf_index, 0);
+	CU_ASSERT_EQUAL(sqes[0].addr, (uint64_t)(uintptr_t)buf);
+	CU_ASSERT_EQUAL(sqes[0].len, 2048);
+	/* A short read continues inside the same registered buffer. */
+	io = (struct ubt_io *)(uintptr_t)sqes[0].user_data;
+	ubt_io_leaf_cqe(io, 1024);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 2);
+	CU_ASSERT_EQUAL(sqes[1].opcode, IORING_OP_READ_FIXED);
+	CU_ASSERT_EQUAL(sqes[1].addr, (uint64_t)(uintptr_t)(buf + 1024));
+	CU_ASSERT_EQUAL(sqes[1].len, 1024);
+	ubt_io_leaf_cqe(io, 1024);
+	CU_ASSERT_EQUAL(root_res, 2048);
+	/* Data outside the tag's buffer (a target's own) goes the vectored way. */
+	fake_q.tree->opts.max_io_bytes = 1024;
+	reset();
+	start(leaf(0, &sqe_type, 0), UBT_OP_WRITE, 4);
+	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_WRITEV);
+	fake_q.fixed_bufs = false;
+	fake_q.tags = NULL;
+	fake_q.tree = NULL;
+}
+
 static void test_map_error_completes(void)
 {
 	reset();
@@ -327,5 +362,6 @@ static void test_slab_exhaustion_fails_cleanly(void)
 UT_MAIN("io", UT(test_inline_leaf_reports_bytes), UT(test_inline_children_first_error_wins),
 	UT(test_parent_waits_for_every_sqe), UT(test_short_transfer_is_resubmitted),
 	UT(test_eagain_retries_and_eof_fails), UT(test_fua_sets_dsync),
+	UT(test_fixed_buffer_when_registered),
 	UT(test_map_error_completes), UT(test_end_io_rewrites_result),
 	UT(test_nested_tree_counts), UT(test_slab_exhaustion_fails_cleanly))
