@@ -48,7 +48,7 @@ row() {
 	b=$(measure "$theirs" "$rw" "$bs" "$depth")
 	awk -v n="$name" -v a="$a" -v b="$b" 'BEGIN {
 		split(a, x, " "); split(b, y, " ");
-		printf "| %-34s | %9d | %8.1f | %9d | %8.1f | %5.2fx |\n",
+		printf "| %-36s | %9d | %9.1f | %9d | %9.1f | %5.2fx |\n",
 			n, x[1], x[2], y[1], y[2], (y[1] ? x[1] / y[1] : 0) }'
 }
 
@@ -65,8 +65,8 @@ echo "guest: $(uname -r), $(nproc) vCPUs (QEMU TCG), fio $(fio --version | sed '
 echo "backing: a 1 GiB file on tmpfs; loop: losetup --direct-io=on; ours: -q 1 -d 128"
 echo "fio: io_uring, direct=1, ${runtime}s per run after 1s ramp, median of $repeats runs"
 echo
-echo "| workload                           | ours IOPS | ours MB/s | kern IOPS | kern MB/s | ratio |"
-echo "|------------------------------------|-----------|----------|-----------|----------|-------|"
+echo "| workload                             | ours IOPS | ours MB/s | kern IOPS | kern MB/s | ratio |"
+echo "|--------------------------------------|-----------|-----------|-----------|-----------|-------|"
 row "file vs loop: 4k randread qd32" "$ours_file" "$loopdev" randread 4k 32
 row "file vs loop: 4k randwrite qd32" "$ours_file" "$loopdev" randwrite 4k 32
 row "file vs loop: 128k read qd8" "$ours_file" "$loopdev" read 128k 8

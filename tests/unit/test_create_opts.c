@@ -2,6 +2,7 @@
 /* Unit tests for tools/ublk-target/create_opts.c: `create` argument parsing. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../tools/ublk-target/create_opts.c"
 #include "ut.h"
@@ -69,6 +70,16 @@ static void test_file_shorthand(void)
 	expect_fail(PARSE("file", "--file", "a'\".img"), "both ' and \"");
 }
 
+static void test_file_path_made_absolute(void)
+{
+	char cwd[4096], want[4200];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "file('%s')", cwd);
+	CU_ASSERT_EQUAL(PARSE("file", "--file", "."), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, want);
+}
+
 static void test_spec_passthrough(void)
 {
 	CU_ASSERT_EQUAL(PARSE("--spec", "file(a.img, offset=1M)", "-q", "2"), 0);
@@ -122,5 +133,5 @@ static void test_help(void)
 }
 
 UT_MAIN("create_opts", UT(test_defaults), UT(test_device_options_anywhere),
-	UT(test_file_shorthand), UT(test_spec_passthrough), UT(test_bad_counts),
+	UT(test_file_shorthand), UT(test_file_path_made_absolute), UT(test_spec_passthrough), UT(test_bad_counts),
 	UT(test_bad_sizes), UT(test_bad_targets), UT(test_bad_options), UT(test_help))

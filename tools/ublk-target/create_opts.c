@@ -151,8 +151,12 @@ static int build_shorthand(const char *target, const struct shorthand *sh,
 	if (!strcmp(target, "file")) {
 		if (sh->nr_files != 1)
 			return fail(err, errlen, "file needs exactly one --file PATH");
+		/* The run record keeps the spec: store where the file really is. */
+		char *abs = realpath(sh->file, NULL);
+
 		ret = spec_put(o, &pos, "file(", false, err, errlen);
-		ret = ret ? ret : spec_put(o, &pos, sh->file, true, err, errlen);
+		ret = ret ? ret : spec_put(o, &pos, abs ? abs : sh->file, true, err, errlen);
+		free(abs);
 		if (!ret && sh->offset) {
 			ret = spec_put(o, &pos, ", offset=", false, err, errlen);
 			ret = ret ? ret : spec_put(o, &pos, sh->offset, false, err, errlen);
