@@ -40,7 +40,12 @@ void ubt_set_module_dir(const char *dir)
 	module_dir = dir;
 }
 
-static const struct ubt_target_type *lookup(const char *name)
+const char *ubt_module_dir(void)
+{
+	return module_dir;
+}
+
+const struct ubt_target_type *ubt_find_target_loaded(const char *name)
 {
 	const struct ubt_target_type *t;
 
@@ -68,11 +73,11 @@ static void load_module(const char *name)
 
 const struct ubt_target_type *ubt_find_target(const char *name)
 {
-	const struct ubt_target_type *t = lookup(name);
+	const struct ubt_target_type *t = ubt_find_target_loaded(name);
 
 	if (!t) {
 		load_module(name);
-		t = lookup(name);
+		t = ubt_find_target_loaded(name);
 	}
 	return t;
 }

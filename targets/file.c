@@ -34,6 +34,7 @@ struct file_ctx {
 	bool direct;
 	bool is_bdev;
 	bool can_punch;
+	bool no_direct_notice;	/* O_DIRECT was refused: tell the user */
 	uint32_t dio_align;	/* bytes */
 };
 
@@ -83,11 +84,10 @@ static int file_open(struct ubt_target *t, struct file_ctx *f, bool force_buffer
 	f->direct = !force_buffered;
 	f->fd = open(f->path, flags | (f->direct ? O_DIRECT : 0));
 	if (f->fd < 0 && errno == EINVAL && f->direct) {
+		/* Said once the node is built, so a failure stays one line. */
 		f->direct = false;
+		f->no_direct_notice = true;
 		f->fd = open(f->path, flags);
-		if (f->fd >= 0)
-			fprintf(stderr, "file: %s: the file system refuses O_DIRECT; "
-				"using buffered I/O\n", f->path);
 	}
 	if (f->fd < 0) {
 		int err = errno;
@@ -197,6 +197,9 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 		goto out_close;
 	f->fd_index = ret;
 	t->private = f;
+	if (f->no_direct_notice)
+		fprintf(stderr, "file: %s: the file system refuses O_DIRECT; using buffered I/O\n",
+			f->path);
 	return 0;
 out_close:
 	close(f->fd);

@@ -11,7 +11,13 @@ $(O)/tests/func/%: $(O)/tests/func/%.o $(O)/tests/func/func_util.o $(CORE_OBJS) 
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-tests: $(unit-tests) $(func-tests) $(BIN) $(MODULES)
+# A target that exists only as a module, for the module-loading test.
+$(O)/tests/modules/ubt-testnull.so: $(O)/tests/func/testnull_target.o
+	$(Q)mkdir -p $(dir $@)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $<
+
+tests: $(unit-tests) $(func-tests) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so
 .PHONY: tests
 
 # Every tier this machine can run; the last line is "N passed, N failed".

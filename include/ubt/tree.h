@@ -45,8 +45,11 @@ static inline uint64_t ubt_tree_bytes(const struct ubt_tree *tree)
 
 /* Registry lookups (after modules were loaded on demand). */
 const struct ubt_target_type *ubt_find_target(const char *name);
+/* Only what is registered already: no module is loaded. */
+const struct ubt_target_type *ubt_find_target_loaded(const char *name);
 const struct ubt_target_type *ubt_target_types(void);
 /* Where `m` targets are looked for; set before the first lookup. */
 void ubt_set_module_dir(const char *dir);
+const char *ubt_module_dir(void);
 
 #endif

@@ -18,7 +18,6 @@ run=$(arg ubt.run)
 o="trans=virtio,version=9p2000.L,msize=524288,cache=none"
 mkdir -p /host
 mount -t 9p -o "$o,ro" host /host || { echo "init: cannot mount host root"; poweroff -f; }
-mount -t 9p -o "$o" work "/host$work" || { echo "init: cannot mount $work"; poweroff -f; }
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
@@ -29,6 +28,9 @@ mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
 mount -t tmpfs tmpfs /host/var/tmp
 mount -t configfs configfs /host/sys/kernel/config 2>/dev/null
+# The work folder last: it may live under one of the tmpfs mounted above.
+mkdir -p "/host$work" 2>/dev/null
+mount -t 9p -o "$o" work "/host$work" || { echo "init: cannot mount $work"; poweroff -f; }
 
 chroot /host /bin/sh -c "cd '$work' && exec /bin/bash '$run/cmd.sh'" < /dev/console > /dev/console 2>&1
 rc=$?

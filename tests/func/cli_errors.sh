@@ -61,6 +61,15 @@ test_size_past_end() {
 	left_nothing
 }
 
+test_not_a_file_or_block_device() {
+	t_expect_fail "file: /dev/null is not a regular file or a block device" \
+		$B create file --file /dev/null
+	mkfifo "$scratch/fifo"
+	t_expect_fail "file: $scratch/fifo is not a regular file or a block device" \
+		timeout 5 $B create file --file "$scratch/fifo"
+	left_nothing
+}
+
 test_unknown_target() {
 	t_expect_fail "unknown target 'mirror'" $B create mirror --file a
 	t_expect_fail "unknown target 'bogus'" $B create --spec "bogus(size=1G)"
@@ -122,6 +131,26 @@ test_no_control_device() {
 	left_nothing
 }
 
+test_module_loading() {
+	local moddir out
+	moddir=$(dirname "$B")/tests/modules
+	[ -f "$moddir/ubt-testnull.so" ] || t_fail "no test module in $moddir"
+	t_expect_fail "unknown target 'testnull'" env UBT_MODULE_DIR=/nonexistent \
+		$B create --spec "testnull(size=1M)"
+	out=$(UBT_MODULE_DIR=$moddir $B features) || t_fail "features"
+	echo "$out" | grep -q "testnull .*module" || t_fail "features does not list the module: $out"
+	if [ -e /dev/ublk-control ]; then
+		out=$(UBT_MODULE_DIR=$moddir $B create --spec "testnull(size=1M)") ||
+			t_fail "create from a module: $out"
+		$B delete -n "${out#/dev/ublkb}" || t_fail "delete"
+	else
+		# Past the tree (the module was loaded), stopped only by the missing driver.
+		t_expect_fail "/dev/ublk-control not found" env UBT_MODULE_DIR=$moddir \
+			$B create --spec "testnull(size=1M)"
+	fi
+	left_nothing
+}
+
 test_help_everywhere() {
 	for c in "" create list delete features; do
 		out=$($B $c --help) || t_fail "'$c --help' failed"
@@ -133,9 +162,10 @@ test_help_everywhere() {
 }
 
 for t in test_missing_file test_directory test_empty_file test_zero_size \
-	test_size_not_block_multiple test_size_past_end test_unknown_target test_malformed_spec \
+	test_size_not_block_multiple test_size_past_end test_not_a_file_or_block_device \
+	test_unknown_target test_malformed_spec \
 	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_not_root \
-	test_no_control_device test_help_everywhere; do
+	test_no_control_device test_module_loading test_help_everywhere; do
 	t_run $t
 done
 t_summary

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* `features`: what the kernel's ublk driver offers and what this build has. */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,44 @@ static const char *const flag_names[] = {
 	"per_io_daemon", "buf_reg_off_daemon", "batch_io", "integrity", "safe_stop_dev",
 	"no_auto_part_scan", "shmem_zc",
 };
+
+/* Call fn for every ubt-NAME.so in the module directory not linked in already. */
+static void each_module(void (*fn)(const char *name, bool first))
+{
+	const char *dir = ubt_module_dir();
+	struct dirent *e;
+	bool first = true;
+	DIR *d;
+
+	if (!dir || !*dir || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char name[256];
+
+		if (n < 8 || strncmp(e->d_name, "ubt-", 4) || strcmp(e->d_name + n - 3, ".so") ||
+		    n - 7 >= sizeof(name))
+			continue;
+		memcpy(name, e->d_name + 4, n - 7);
+		name[n - 7] = '\0';
+		if (ubt_find_target_loaded(name))
+			continue;
+		fn(name, first);
+		first = false;
+	}
+	closedir(d);
+}
+
+static void print_module(const char *name, bool first)
+{
+	(void)first;
+	printf("  %-8s (module in %s, loaded on first use)\n", name, ubt_module_dir());
+}
+
+static void print_module_json(const char *name, bool first)
+{
+	printf("%s\"%s\"", first ? "" : ", ", name);
+}
 
 int cmd_features(int argc, char **argv)
 {
@@ -68,6 +107,8 @@ int cmd_features(int argc, char **argv)
 			printf("%s{\"name\": \"%s\", \"version\": \"%u.%u.%u\", \"usage\": \"%s\"}",
 			       first ? "" : ", ", t->name, t->version[0], t->version[1],
 			       t->version[2], t->usage ? t->usage : "");
+		printf("], \"modules\": [");
+		each_module(print_module_json);
 		printf("]}\n");
 	} else {
 		if (have_ctrl) {
@@ -83,6 +124,7 @@ int cmd_features(int argc, char **argv)
 		for (t = ubt_target_types(); t; t = t->next)
 			printf("  %-8s %u.%u.%u  %s\n", t->name, t->version[0], t->version[1],
 			       t->version[2], t->usage ? t->usage : "");
+		each_module(print_module);
 	}
 	if (have_ctrl)
 		ubt_ctrl_close(&ctrl);
