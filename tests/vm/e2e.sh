@@ -209,6 +209,23 @@ test_id_in_use() {
 	left_nothing
 }
 
+test_unwritable_file() {
+	# The guest sees the host's root read-only: a file there cannot be opened for writing.
+	trap cleanup EXIT
+	local f dev
+	f=$(realpath /bin/busybox)
+	t_expect_fail "file: cannot open $f for writing: Read-only file system (add readonly" \
+		$B create file --file $f
+	left_nothing
+	dev=$($B create file --file $f --readonly) || t_fail "create --readonly"
+	[ "$(blockdev --getro "$dev")" = 1 ] || t_fail "$dev is not read-only"
+	cmp -n 1048576 "$dev" $f || t_fail "$dev does not read back $f"
+	! dd if=/dev/zero of="$dev" bs=4k count=1 oflag=direct 2>/dev/null ||
+		t_fail "a write to a read-only device succeeded"
+	$B delete -n "${dev#/dev/ublkb}"
+	left_nothing
+}
+
 test_bad_inputs_in_guest() {
 	# The same checks as the host's functional tier, now with ublk_drv loaded.
 	UBT_BIN=$B bash "$top/tests/func/cli_errors.sh" > "$work/cli.out" 2>&1 ||
@@ -220,7 +237,7 @@ test_bad_inputs_in_guest() {
 tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4096
 	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
-	test_bad_inputs_in_guest"
+	test_unwritable_file test_bad_inputs_in_guest"
 for t in ${UBT_E2E_TESTS:-$tests}; do
 	t_run "$t"
 	cleanup
