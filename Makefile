@@ -44,6 +44,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 AUTOCONF := $(O)/include/generated/autoconf.h
+.DEFAULT_GOAL := all
 
 core-y :=
 targets-y :=

@@ -2,6 +2,9 @@
 core-y += core/size.o
 core-y += core/spec.o
 core-y += core/tree.o
+core-y += core/iov.o
+core-y += core/split.o
+core-y += core/children.o
 core-y += core/io.o
 core-y += core/queue.o
 core-y += core/ublk_ctrl.o

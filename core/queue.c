@@ -213,7 +213,8 @@ struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag)
 	if (ubt_unlikely(t->next_slot >= q->tree->slots_per_tag))
 		return NULL;
 	io = tag_slot(q, tag, t->next_slot++);
-	memset(io, 0, q->tree->slot_size);
+	/* The private area is the node's to initialise: only the header is cleared. */
+	memset(io, 0, sizeof(*io));
 	io->priv = io + 1;
 	io->q = q;
 	io->tag = (uint16_t)tag;

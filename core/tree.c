@@ -31,6 +31,11 @@ static const char *module_dir = CONFIG_MODULE_DIR;
 
 void ubt_register_target(struct ubt_target_type *type)
 {
+	const struct ubt_target_type *t;
+
+	for (t = registry; t; t = t->next)
+		if (t == type)
+			return;
 	type->next = registry;
 	registry = type;
 }
@@ -364,16 +369,31 @@ out_destroy:
 	return ret;
 }
 
+/* Settle each node's per-I/O budget, top down: a child's input is its parent's output. */
+static void budget(struct ubt_target *t, unsigned int max_iov_in)
+{
+	unsigned int i;
+
+	t->max_iov_in = max_iov_in;
+	t->per_io_size = t->type->per_io_size;
+	t->max_fanout = t->type->max_fanout;
+	t->child_max_iov = max_iov_in;
+	if (t->type->io_budget)
+		t->type->io_budget(t);
+	for (i = 0; i < t->nr_children; i++)
+		budget(t->children[i], t->child_max_iov);
+}
+
 /* How many ubt_io slots one request can need below (and including) t. */
 static unsigned int slots_needed(const struct ubt_target *t, size_t *max_priv)
 {
 	unsigned int i, worst = 0;
 
-	if (t->type->per_io_size > *max_priv)
-		*max_priv = t->type->per_io_size;
+	if (t->per_io_size > *max_priv)
+		*max_priv = t->per_io_size;
 	for (i = 0; i < t->nr_children; i++)
 		worst = UBT_MAX(worst, slots_needed(t->children[i], max_priv));
-	return 1 + t->type->max_fanout * worst;
+	return 1 + t->max_fanout * worst;
 }
 
 int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
@@ -411,6 +431,7 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		ret = -EINVAL;
 		goto out_free;
 	}
+	budget(tree->root, 1);	/* a request arrives as one buffer */
 	tree->slots_per_tag = slots_needed(tree->root, &max_priv);
 	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + max_priv, 64);
 	tree->err = NULL;

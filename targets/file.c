@@ -111,6 +111,8 @@ static int file_size(struct ubt_target *t, struct file_ctx *f, uint64_t *bytes)
 		return ubt_target_error(t, errno, "cannot stat %s: %s", f->path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return ubt_target_error(t, EISDIR, "%s is a directory", f->path);
+	t->backing_dev = S_ISBLK(st.st_mode) ? (uint64_t)st.st_rdev : (uint64_t)st.st_dev;
+	t->backing_ino = S_ISBLK(st.st_mode) ? 0 : (uint64_t)st.st_ino;
 	if (S_ISBLK(st.st_mode)) {
 		f->is_bdev = true;
 		if (ioctl(f->fd, BLKGETSIZE64, bytes))

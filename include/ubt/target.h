@@ -57,7 +57,7 @@ struct ubt_io {
 	uint64_t leaf_pos;		/* byte offset in the backing file */
 	uint32_t leaf_done;		/* bytes already transferred */
 	int32_t leaf_fd;		/* fixed-file index */
-	void *priv;			/* t->type->per_io_size bytes, zeroed per I/O */
+	void *priv;			/* t->per_io_size bytes, not cleared: the node sets it up */
 };
 
 /* Limits a device exposes; each node may restrict what its children allow. */
@@ -96,6 +96,14 @@ struct ubt_target_type {
 	void (*io_hints)(struct ubt_target *t, struct ubt_limits *lim);
 	int (*status)(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len);
 	int (*message)(struct ubt_target *t, int argc, char **argv, char *out, size_t len);
+	/*
+	 * Size the node's per-I/O state once its input is known: t->max_iov_in
+	 * is the most iovecs an incoming I/O carries; set t->per_io_size,
+	 * t->max_fanout and t->child_max_iov (the most a child I/O will
+	 * carry).  Optional: the defaults are the type's per_io_size and
+	 * max_fanout, and child I/Os as wide as the input.
+	 */
+	void (*io_budget)(struct ubt_target *t);
 	int (*queue_init)(struct ubt_target *t, struct ubt_queue *q);
 	void (*queue_exit)(struct ubt_target *t, struct ubt_queue *q);
 	struct ubt_target_type *next;	/* registry link, owned by the core */
@@ -111,7 +119,77 @@ struct ubt_target {
 	uint64_t len;			/* sectors */
 	struct ubt_limits limits;	/* what this node can serve */
 	void *private;
+	/* Per-I/O budget, settled after construction (see io_budget). */
+	size_t per_io_size;
+	unsigned int max_fanout;
+	unsigned int max_iov_in;
+	unsigned int child_max_iov;
+	/* A leaf's backing file, so parents can refuse the same file twice. */
+	uint64_t backing_dev;
+	uint64_t backing_ino;
 };
+
+/* ---- iovec slicing ----------------------------------------------------- */
+
+/*
+ * A cursor over an I/O's data.  Nodes that split an I/O walk it in order
+ * and hand each piece to a child's iovec array.
+ */
+struct ubt_iov_iter {
+	const struct iovec *iov;
+	unsigned int cnt;
+	unsigned int idx;
+	size_t off;			/* into iov[idx] */
+};
+
+void ubt_iov_iter_init(struct ubt_iov_iter *it, const struct iovec *iov, unsigned int cnt);
+/*
+ * Move the next len bytes of it into dst[*dst_cnt...], merging with the
+ * last entry when contiguous.  Returns 0, or -E2BIG when dst_max is too
+ * small or the data runs out.
+ */
+int ubt_iov_iter_take(struct ubt_iov_iter *it, struct iovec *dst, unsigned int *dst_cnt,
+		      unsigned int dst_max, size_t len);
+/* Skip len bytes. */
+void ubt_iov_iter_skip(struct ubt_iov_iter *it, size_t len);
+
+/* ---- Splitting an I/O over children ------------------------------------- */
+
+/*
+ * A node that spreads one I/O over several children (concat, stripe)
+ * collects, per child, one contiguous run of child sectors and the pieces
+ * of the parent's data that belong there, then sends one child I/O per
+ * child touched.  All of it lives in the parent's per-I/O area, sized by
+ * ubt_split_priv_size().
+ */
+struct ubt_split_child {
+	uint64_t sector;
+	uint32_t nr_sectors;
+	unsigned int iovcnt;
+	struct iovec *iov;
+};
+
+struct ubt_split {
+	struct ubt_io *io;
+	struct ubt_iov_iter it;
+	unsigned int nr_children;
+	unsigned int iov_max;		/* per child */
+	bool data;			/* READ or WRITE: pieces carry data */
+	struct ubt_split_child *c;
+};
+
+size_t ubt_split_priv_size(unsigned int nr_children, unsigned int iov_max);
+void ubt_split_init(struct ubt_split *s, struct ubt_io *io, unsigned int nr_children,
+		    unsigned int iov_max);
+/*
+ * The next nr_sectors of io (in order) go to child i at child sector
+ * `sector`, which must continue child i's run.  Returns 0 or -EIO.
+ */
+int ubt_split_add(struct ubt_split *s, unsigned int i, uint64_t sector, uint32_t nr_sectors);
+/* Like ubt_split_add for ranges that carry no data (discard, write-zeroes). */
+int ubt_split_add_range(struct ubt_split *s, unsigned int i, uint64_t sector, uint32_t nr_sectors);
+/* One child I/O per child with a run; with all = true, every child (flush). */
+int ubt_split_submit(struct ubt_split *s, struct ubt_target *t, bool all);
 
 /* ---- Constructor helpers ---------------------------------------------- */
 
@@ -136,6 +214,12 @@ const char *ubt_args_str(struct ubt_args *a, const char *key);
 int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out);
 /* A bare positional word used as a flag ("readonly"). */
 bool ubt_args_flag(struct ubt_args *a, const char *word);
+
+/*
+ * Build every positional argument as a child (1 .. CONFIG_MAX_FANOUT of
+ * them) and refuse a backing file used under two children.
+ */
+int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example);
 
 /* Register a backing fd with the device; returns its fixed-file index. */
 int ubt_target_add_fd(struct ubt_target *t, int fd);

@@ -71,11 +71,16 @@ static void test_slab_per_tag(void)
 	/* Tag 2's first slot follows tag 1's last. */
 	c = ubt_queue_slot(&q, 2);
 	CU_ASSERT_EQUAL((char *)c - (char *)b, (long)tree->slot_size);
-	/* Slots are handed out zeroed. */
-	memset(c->priv, 0xaa, 16);
+	/* Slots are handed out with a clean header. */
+	c->result = -5;
+	c->pending = 3;
+	c->parent = a;
 	q.tags[2].next_slot = 0;
 	c = ubt_queue_slot(&q, 2);
-	CU_ASSERT_EQUAL(((unsigned char *)c->priv)[0], 0);
+	CU_ASSERT_EQUAL(c->result, 0);
+	CU_ASSERT_EQUAL(c->pending, 0);
+	CU_ASSERT_PTR_NULL(c->parent);
+	CU_ASSERT_PTR_EQUAL(c->priv, c + 1);
 	/* Buffers are disjoint and as large as the largest request. */
 	CU_ASSERT_EQUAL((char *)ubt_queue_buf(&q, 1) - (char *)ubt_queue_buf(&q, 0), 1 << 16);
 	ubt_queue_exit(&q);

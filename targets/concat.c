@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * concat: children end to end, what several device-mapper linear lines
+ * make of one device.
+ *
+ *   concat(CHILD, CHILD, ...)
+ *
+ * A request that crosses a boundary becomes one child I/O per child it
+ * touches.  Flush goes to every child; discard and write-zeroes to each
+ * child's part of the range.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ubt/target.h"
+#include "generated/autoconf.h"
+#include "ubt/util.h"
+
+struct concat_ctx {
+	uint64_t *start;	/* per child: first sector of the node it serves */
+};
+
+static int concat_ctr(struct ubt_target *t, struct ubt_args *args)
+{
+	struct concat_ctx *cc;
+	unsigned int i;
+	int ret;
+
+	ret = ubt_build_children(t, args, "concat(a.img, b.img)");
+	if (ret)
+		return ret;
+	cc = calloc(1, sizeof(*cc));
+	if (cc)
+		cc->start = calloc(t->nr_children, sizeof(*cc->start));
+	if (!cc || !cc->start) {
+		free(cc);
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	}
+	for (i = 0; i < t->nr_children; i++) {
+		cc->start[i] = t->len;
+		t->len += t->children[i]->len;
+	}
+	t->private = cc;
+	return 0;
+}
+
+static void concat_dtr(struct ubt_target *t)
+{
+	struct concat_ctx *cc = t->private;
+
+	free(cc->start);
+	free(cc);
+}
+
+static void concat_io_budget(struct ubt_target *t)
+{
+	/* A child's piece is a slice of the parent's data: no wider than it. */
+	t->child_max_iov = t->max_iov_in;
+	t->max_fanout = t->nr_children;
+	t->per_io_size = ubt_split_priv_size(t->nr_children, t->max_iov_in);
+}
+
+static int concat_map(struct ubt_target *t, struct ubt_io *io)
+{
+	struct concat_ctx *cc = t->private;
+	uint64_t sector = io->sector, end = io->sector + io->nr_sectors;
+	struct ubt_split s;
+	unsigned int i = 0;
+	int ret;
+
+	ubt_split_init(&s, io, t->nr_children, t->max_iov_in);
+	if (io->op == UBT_OP_FLUSH)
+		return ubt_split_submit(&s, t, true);
+	while (i + 1 < t->nr_children && cc->start[i + 1] <= sector)
+		i++;
+	while (sector < end) {
+		uint64_t child_end = cc->start[i] + t->children[i]->len;
+		uint32_t n = (uint32_t)(UBT_MIN(end, child_end) - sector);
+
+		ret = ubt_split_add(&s, i, sector - cc->start[i], n);
+		if (ubt_unlikely(ret))
+			return ret;
+		sector += n;
+		i++;
+	}
+	return ubt_split_submit(&s, t, false);
+}
+
+static int concat_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+{
+	(void)t;
+	(void)k;
+	if (len)
+		buf[0] = '\0';
+	return 0;
+}
+
+static struct ubt_target_type concat_target = {
+	.name = "concat",
+	.version = { 1, 0, 0 },
+	.usage = "concat(CHILD, CHILD, ...)",
+	.max_fanout = CONFIG_MAX_FANOUT,
+	.ctr = concat_ctr,
+	.dtr = concat_dtr,
+	.io_budget = concat_io_budget,
+	.map = concat_map,
+	.status = concat_status,
+};
+UBT_TARGET_REGISTER(concat_target)

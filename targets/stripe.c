@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stripe: chunks spread round-robin over the children, laid out exactly as
+ * device-mapper's striped target lays them out.
+ *
+ *   stripe(CHILD, CHILD, ..., chunk=SIZE)        chunk defaults to 64K
+ *
+ * With n children and chunk C (sectors), sector s of the node is
+ *   chunk = s / C, stripe = chunk % n,
+ *   child sector = (chunk / n) * C + s % C    on child `stripe`.
+ * Each child counts as its length rounded down to a chunk multiple; the
+ * node is n times the smallest.  A power-of-two chunk takes shifts and
+ * masks, any other multiple of the block size divides.
+ *
+ * The pieces of one request that land on one child are contiguous there
+ * (consecutive rows), so a request costs at most one child I/O per child.
+ * Flush goes to every child; discard and write-zeroes to each child's part
+ * of the range, computed as dm-stripe computes it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "generated/autoconf.h"
+#include "ubt/target.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+
+#define STRIPE_DEFAULT_CHUNK	(64 * 1024)
+
+struct stripe_ctx {
+	uint64_t chunk;		/* sectors */
+	int chunk_shift;	/* log2(chunk), or -1 when not a power of two */
+	unsigned int n;
+};
+
+/* Node sector -> (stripe, child sector). */
+static inline uint64_t stripe_map_sector(const struct stripe_ctx *sc, uint64_t sector,
+					 unsigned int *stripe)
+{
+	uint64_t chunk, off;
+
+	if (sc->chunk_shift >= 0) {
+		chunk = sector >> sc->chunk_shift;
+		off = sector & (sc->chunk - 1);
+	} else {
+		chunk = sector / sc->chunk;
+		off = sector % sc->chunk;
+	}
+	*stripe = (unsigned int)(chunk % sc->n);
+	return (chunk / sc->n) * sc->chunk + off;
+}
+
+/*
+ * Where the range starting at `sector` begins on child `target`: dm's
+ * stripe_map_range_sector().  On another child the boundary rounds to a
+ * chunk: down when that child comes later in the row, up when earlier.
+ */
+static uint64_t stripe_map_range(const struct stripe_ctx *sc, uint64_t sector, unsigned int target)
+{
+	unsigned int stripe;
+	uint64_t result = stripe_map_sector(sc, sector, &stripe);
+
+	if (stripe == target)
+		return result;
+	result -= result % sc->chunk;
+	if (target < stripe)
+		result += sc->chunk;
+	return result;
+}
+
+static int stripe_ctr(struct ubt_target *t, struct ubt_args *args)
+{
+	uint64_t chunk = STRIPE_DEFAULT_CHUNK, smallest = UINT64_MAX;
+	uint32_t lbs = t->tree->opts.logical_block_size;
+	struct stripe_ctx *sc;
+	unsigned int i;
+	int ret;
+
+	ret = ubt_args_size(t, args, "chunk", &chunk);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (chunk == 0 || chunk % lbs)
+		return ubt_target_error(t, EINVAL, "chunk=%llu must be a non-zero multiple of the "
+					"%u-byte block size", (unsigned long long)chunk, lbs);
+	ret = ubt_build_children(t, args, "stripe(a.img, b.img, chunk=64K)");
+	if (ret)
+		return ret;
+	for (i = 0; i < t->nr_children; i++) {
+		const struct ubt_target *c = t->children[i];
+		uint32_t clbs = c->limits.logical_block_size;
+
+		if (chunk % clbs)
+			return ubt_target_error(t, EINVAL, "chunk=%llu is not a multiple of child %u's "
+						"%u-byte block size", (unsigned long long)chunk,
+						i + 1, clbs);
+		if ((c->len << UBT_SECTOR_SHIFT) < chunk)
+			return ubt_target_error(t, EINVAL, "child %u (%llu bytes) is smaller than one "
+						"chunk (%llu bytes)", i + 1,
+						(unsigned long long)(c->len << UBT_SECTOR_SHIFT),
+						(unsigned long long)chunk);
+		smallest = UBT_MIN(smallest, c->len);
+	}
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	sc->n = t->nr_children;
+	sc->chunk = chunk >> UBT_SECTOR_SHIFT;
+	sc->chunk_shift = ubt_is_power_of_2(sc->chunk) ? (int)ubt_ilog2(sc->chunk) : -1;
+	t->len = (smallest - smallest % sc->chunk) * sc->n;
+	t->private = sc;
+	return 0;
+}
+
+static void stripe_dtr(struct ubt_target *t)
+{
+	free(t->private);
+}
+
+static void stripe_io_budget(struct ubt_target *t)
+{
+	struct stripe_ctx *sc = t->private;
+	uint64_t row = sc->chunk * sc->n << UBT_SECTOR_SHIFT;
+	/* Rows one request can touch, plus the partial rows at both ends. */
+	uint64_t pieces = t->tree->opts.max_io_bytes / row + 2;
+	/* Disjoint pieces of the parent's data span at most this many of its iovecs. */
+	unsigned int per_child = (unsigned int)UBT_MIN(pieces + t->max_iov_in - 1, 1024);
+
+	t->max_fanout = sc->n;
+	t->child_max_iov = per_child;
+	t->per_io_size = ubt_split_priv_size(sc->n, per_child);
+}
+
+static int stripe_map(struct ubt_target *t, struct ubt_io *io)
+{
+	const struct stripe_ctx *sc = t->private;
+	uint64_t sector = io->sector, end = io->sector + io->nr_sectors;
+	struct ubt_split s;
+	unsigned int i;
+	int ret;
+
+	ubt_split_init(&s, io, sc->n, t->child_max_iov);
+	switch (io->op) {
+	case UBT_OP_FLUSH:
+		return ubt_split_submit(&s, t, true);
+	case UBT_OP_DISCARD:
+	case UBT_OP_WRITE_ZEROES:
+		for (i = 0; i < sc->n; i++) {
+			uint64_t b = stripe_map_range(sc, sector, i);
+			uint64_t e = stripe_map_range(sc, end, i);
+
+			if (b < e && (ret = ubt_split_add_range(&s, i, b, (uint32_t)(e - b))))
+				return ret;
+		}
+		return ubt_split_submit(&s, t, false);
+	}
+	while (sector < end) {
+		uint64_t child = stripe_map_sector(sc, sector, &i);
+		uint64_t left = sc->chunk - (child % sc->chunk);
+		uint32_t n = (uint32_t)UBT_MIN(left, end - sector);
+
+		ret = ubt_split_add(&s, i, child, n);
+		if (ubt_unlikely(ret))
+			return ret;
+		sector += n;
+	}
+	return ubt_split_submit(&s, t, false);
+}
+
+static void stripe_io_hints(struct ubt_target *t, struct ubt_limits *lim)
+{
+	struct stripe_ctx *sc = t->private;
+	uint64_t chunk = sc->chunk << UBT_SECTOR_SHIFT;
+
+	/* What dm-stripe reports: io_min = chunk, io_opt = chunk * stripes. */
+	lim->io_min = (uint32_t)chunk;
+	lim->io_opt = (uint32_t)UBT_MIN(chunk * sc->n, UINT32_MAX);
+}
+
+static int stripe_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+{
+	struct stripe_ctx *sc = t->private;
+
+	if (k == UBT_STATUS_TABLE)
+		return snprintf(buf, len, "%u %llu", sc->n, (unsigned long long)sc->chunk);
+	if (len)
+		buf[0] = '\0';
+	return 0;
+}
+
+static struct ubt_target_type stripe_target = {
+	.name = "stripe",
+	.version = { 1, 0, 0 },
+	.usage = "stripe(CHILD, CHILD, ..., chunk=SIZE)",
+	.max_fanout = CONFIG_MAX_FANOUT,
+	.ctr = stripe_ctr,
+	.dtr = stripe_dtr,
+	.io_budget = stripe_io_budget,
+	.map = stripe_map,
+	.io_hints = stripe_io_hints,
+	.status = stripe_status,
+};
+UBT_TARGET_REGISTER(stripe_target)
