@@ -80,6 +80,23 @@ static void test_file_path_made_absolute(void)
 	CU_ASSERT_STRING_EQUAL(o.spec, want);
 }
 
+static void test_mapping_shorthands(void)
+{
+	CU_ASSERT_EQUAL(PARSE("stripe", "--chunk", "128K", "--file", "/x/a", "--file", "/x/b"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "stripe('/x/a', '/x/b', chunk=128K)");
+	CU_ASSERT_EQUAL(PARSE("stripe", "--file", "/x/a", "--file", "/x/b", "--file", "/x/c"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "stripe('/x/a', '/x/b', '/x/c')");
+	CU_ASSERT_EQUAL(PARSE("concat", "--file", "/x/a", "--file", "/x/b"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "concat('/x/a', '/x/b')");
+	CU_ASSERT_EQUAL(PARSE("linear", "--file", "/x/a", "--offset", "1M", "--size", "512M"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "linear(file('/x/a'), offset=1M, size=512M)");
+	expect_fail(PARSE("stripe", "--chunk", "64K"), "stripe needs --file PATH for each child");
+	expect_fail(PARSE("concat", "--file", "a", "--size", "1G"), "concat takes only --file");
+	expect_fail(PARSE("file", "--file", "a", "--chunk", "64K"), "--chunk goes with stripe only");
+	expect_fail(PARSE("stripe", "--chunk", "1Z", "--file", "a"), "--chunk: '1Z' is not a size");
+	expect_fail(PARSE("linear", "--file", "a", "--file", "b"), "linear needs exactly one --file");
+}
+
 static void test_spec_passthrough(void)
 {
 	CU_ASSERT_EQUAL(PARSE("--spec", "file(a.img, offset=1M)", "-q", "2"), 0);
@@ -133,5 +150,5 @@ static void test_help(void)
 }
 
 UT_MAIN("create_opts", UT(test_defaults), UT(test_device_options_anywhere),
-	UT(test_file_shorthand), UT(test_file_path_made_absolute), UT(test_spec_passthrough), UT(test_bad_counts),
+	UT(test_file_shorthand), UT(test_file_path_made_absolute), UT(test_mapping_shorthands), UT(test_spec_passthrough), UT(test_bad_counts),
 	UT(test_bad_sizes), UT(test_bad_targets), UT(test_bad_options), UT(test_help))

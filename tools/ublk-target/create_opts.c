@@ -34,12 +34,19 @@ const char create_usage[] =
 "      --lbs 512|4096  logical block size in bytes (default 512)\n"
 "      --foreground    serve from this process instead of a daemon\n"
 "\n"
-"Targets (shorthand for a one-node spec):\n"
+"Targets (shorthands for common specs):\n"
 "  null --size SIZE                       completes every request at once\n"
 "  file --file PATH [--offset SIZE] [--size SIZE] [--readonly] [--buffered]\n"
 "                                         a regular file or a block device\n"
+"  linear --file PATH [--offset SIZE] [--size SIZE]\n"
+"                                         a window of a file: linear(file(PATH), ...)\n"
+"  concat --file PATH --file PATH ...     files end to end\n"
+"  stripe [--chunk SIZE] --file PATH --file PATH ...\n"
+"                                         chunks round-robin over the files, laid\n"
+"                                         out like dm-stripe (chunk default 64K)\n"
 "\n"
-"  --spec EXPR         any stack, e.g. --spec 'file(a.img, offset=1M)';\n"
+"  --spec EXPR         any stack, e.g.\n"
+"                      --spec 'stripe(linear(a.img, size=1G), concat(b.img, c.img), chunk=128K)';\n"
 "                      a bare path means file(PATH)\n"
 "\n"
 "Sizes take K, M, G or T suffixes (powers of 1024).\n";
@@ -53,6 +60,7 @@ enum {
 	OPT_OFFSET,
 	OPT_READONLY,
 	OPT_BUFFERED,
+	OPT_CHUNK,
 };
 
 static const struct option long_opts[] = {
@@ -67,15 +75,19 @@ static const struct option long_opts[] = {
 	{ "offset", required_argument, NULL, OPT_OFFSET },
 	{ "readonly", no_argument, NULL, OPT_READONLY },
 	{ "buffered", no_argument, NULL, OPT_BUFFERED },
+	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+#define MAX_SHORTHAND_FILES	CONFIG_MAX_FANOUT
+
 struct shorthand {
 	const char *spec;
 	const char *size;
-	const char *file;
+	const char *files[MAX_SHORTHAND_FILES];
 	const char *offset;
+	const char *chunk;
 	bool readonly;
 	bool buffered;
 	unsigned int nr_files;
@@ -133,12 +145,55 @@ static int spec_put(struct create_opts *o, size_t *pos, const char *s, bool quot
 	return 0;
 }
 
+/* ", key=VALUE" when value is set. */
+static int spec_key(struct create_opts *o, size_t *pos, const char *key, const char *value,
+		    char *err, size_t errlen)
+{
+	int ret;
+
+	if (!value)
+		return 0;
+	ret = spec_put(o, pos, ", ", false, err, errlen);
+	ret = ret ? ret : spec_put(o, pos, key, false, err, errlen);
+	ret = ret ? ret : spec_put(o, pos, "=", false, err, errlen);
+	return ret ? ret : spec_put(o, pos, value, false, err, errlen);
+}
+
+/* A path, made absolute: the run record keeps the spec. */
+static int spec_path(struct create_opts *o, size_t *pos, const char *path, char *err,
+		     size_t errlen)
+{
+	char *abs = realpath(path, NULL);
+	int ret = spec_put(o, pos, abs ? abs : path, true, err, errlen);
+
+	free(abs);
+	return ret;
+}
+
+/* "name(f1, f2, ..." for the targets whose children are the --file list. */
+static int spec_children(struct create_opts *o, size_t *pos, const char *name,
+			 const struct shorthand *sh, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret = spec_put(o, pos, name, false, err, errlen);
+
+	ret = ret ? ret : spec_put(o, pos, "(", false, err, errlen);
+	for (i = 0; !ret && i < sh->nr_files; i++) {
+		if (i)
+			ret = spec_put(o, pos, ", ", false, err, errlen);
+		ret = ret ? ret : spec_path(o, pos, sh->files[i], err, errlen);
+	}
+	return ret;
+}
+
 static int build_shorthand(const char *target, const struct shorthand *sh,
 			   struct create_opts *o, char *err, size_t errlen)
 {
 	size_t pos = 0;
 	int ret;
 
+	if (sh->chunk && strcmp(target, "stripe"))
+		return fail(err, errlen, "--chunk goes with stripe only");
 	if (!strcmp(target, "null")) {
 		if (!sh->size)
 			return fail(err, errlen, "null needs --size, e.g. 'create null --size 1G'");
@@ -148,31 +203,38 @@ static int build_shorthand(const char *target, const struct shorthand *sh,
 		ret = ret ? ret : spec_put(o, &pos, sh->size, false, err, errlen);
 		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
 	}
-	if (!strcmp(target, "file")) {
-		if (sh->nr_files != 1)
-			return fail(err, errlen, "file needs exactly one --file PATH");
-		/* The run record keeps the spec: store where the file really is. */
-		char *abs = realpath(sh->file, NULL);
+	if (!strcmp(target, "file") || !strcmp(target, "linear")) {
+		bool linear = target[0] == 'l';
 
-		ret = spec_put(o, &pos, "file(", false, err, errlen);
-		ret = ret ? ret : spec_put(o, &pos, abs ? abs : sh->file, true, err, errlen);
-		free(abs);
-		if (!ret && sh->offset) {
-			ret = spec_put(o, &pos, ", offset=", false, err, errlen);
-			ret = ret ? ret : spec_put(o, &pos, sh->offset, false, err, errlen);
-		}
-		if (!ret && sh->size) {
-			ret = spec_put(o, &pos, ", size=", false, err, errlen);
-			ret = ret ? ret : spec_put(o, &pos, sh->size, false, err, errlen);
-		}
+		if (sh->nr_files != 1)
+			return fail(err, errlen, "%s needs exactly one --file PATH", target);
+		ret = spec_put(o, &pos, linear ? "linear(file(" : "file(", false, err, errlen);
+		ret = ret ? ret : spec_path(o, &pos, sh->files[0], err, errlen);
+		if (!ret && linear)
+			ret = spec_put(o, &pos, ")", false, err, errlen);
+		ret = ret ? ret : spec_key(o, &pos, "offset", sh->offset, err, errlen);
+		ret = ret ? ret : spec_key(o, &pos, "size", sh->size, err, errlen);
 		if (!ret && sh->readonly)
 			ret = spec_put(o, &pos, ", readonly", false, err, errlen);
 		if (!ret && sh->buffered)
 			ret = spec_put(o, &pos, ", buffered", false, err, errlen);
+		if (linear && (sh->readonly || sh->buffered))
+			return fail(err, errlen, "--readonly and --buffered go with file; "
+				    "use --spec 'linear(file(PATH, readonly), ...)'");
 		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
 	}
-	return fail(err, errlen, "unknown target '%s' (shorthands: null, file; any stack: --spec)",
-		    target);
+	if (!strcmp(target, "concat") || !strcmp(target, "stripe")) {
+		if (!sh->nr_files)
+			return fail(err, errlen, "%s needs --file PATH for each child", target);
+		if (sh->size || sh->offset || sh->readonly || sh->buffered)
+			return fail(err, errlen, "%s takes only --file%s", target,
+				    target[0] == 's' ? " and --chunk" : "");
+		ret = spec_children(o, &pos, target, sh, err, errlen);
+		ret = ret ? ret : spec_key(o, &pos, "chunk", sh->chunk, err, errlen);
+		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
+	}
+	return fail(err, errlen, "unknown target '%s' (shorthands: null, file, linear, concat, "
+		    "stripe; any stack: --spec)", target);
 }
 
 int create_opts_parse(int argc, char **argv, unsigned int max_queues,
@@ -234,8 +296,15 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 			sh.offset = optarg;
 			break;
 		case OPT_FILE:
-			sh.file = optarg;
-			sh.nr_files++;
+			if (sh.nr_files == MAX_SHORTHAND_FILES)
+				return fail(err, errlen, "more than %d --file options",
+					    MAX_SHORTHAND_FILES);
+			sh.files[sh.nr_files++] = optarg;
+			break;
+		case OPT_CHUNK:
+			if (check_size("--chunk", optarg, err, errlen))
+				return -EINVAL;
+			sh.chunk = optarg;
 			break;
 		case OPT_READONLY:
 			sh.readonly = true;
@@ -253,7 +322,8 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 		}
 	}
 	if (sh.spec) {
-		if (target || sh.size || sh.nr_files || sh.offset || sh.readonly || sh.buffered)
+		if (target || sh.size || sh.nr_files || sh.offset || sh.readonly || sh.buffered ||
+		    sh.chunk)
 			return fail(err, errlen, "--spec describes the whole stack: give no "
 				    "target or target options with it");
 		if ((size_t)snprintf(o->spec, sizeof(o->spec), "%s", sh.spec) >= sizeof(o->spec))
