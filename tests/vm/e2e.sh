@@ -226,6 +226,93 @@ test_unwritable_file() {
 	left_nothing
 }
 
+# Write the same data through our device and through the kernel's
+# device-mapper over copies of the same files; the files must end up equal.
+# dm_vs_ours NAME DM_TABLE_TEMPLATE OUR_SPEC_TEMPLATE FILE_MB NFILES
+# (templates use @0 @1 ... for loop devices / files).
+dm_vs_ours() {
+	local name=$1 table=$2 spec=$3 mb=$4 n=$5 i dev size dmdev ours=() theirs=()
+	for i in $(seq 0 $((n - 1))); do
+		head -c $((mb * 1048576)) /dev/urandom > "$work/$name.ours.$i"
+		cp "$work/$name.ours.$i" "$work/$name.dm.$i"
+		theirs[$i]=$(losetup --show -f "$work/$name.dm.$i") || t_fail "losetup"
+		table=${table//@$i/${theirs[$i]}}
+		spec=${spec//@$i/$work/$name.ours.$i}
+	done
+	DM_DISABLE_UDEV=1 dmsetup create "ubt-$name" --table "$table" || t_fail "dmsetup: $table"
+	dmdev=/dev/mapper/ubt-$name
+	dev=$($B create --spec "$spec") || t_fail "create --spec $spec"
+	size=$(blockdev --getsize64 "$dev")
+	[ "$size" = "$(blockdev --getsize64 $dmdev)" ] ||
+		t_fail "sizes differ: ours $size, dm $(blockdev --getsize64 $dmdev)"
+	head -c "$size" /dev/urandom > "$work/$name.data"
+	dd if=/dev/urandom of="$work/$name.piece" bs=512 count=77 status=none
+	# The whole device, then unaligned pieces at odd offsets.
+	for d in "$dev" "$dmdev"; do
+		dd if="$work/$name.data" of="$d" bs=1M oflag=direct status=none || t_fail "dd to $d"
+		dd if="$work/$name.piece" of="$d" bs=512 seek=1001 oflag=direct conv=notrunc status=none
+		dd if="$work/$name.piece" of="$d" bs=512 seek=$((size / 512 - 77)) oflag=direct \
+			conv=notrunc status=none
+		sync
+	done
+	cmp "$dev" "$dmdev" || t_fail "$name: the devices read back differently"
+	$B delete -n "${dev#/dev/ublkb}"
+	DM_DISABLE_UDEV=1 dmsetup remove "ubt-$name"
+	for i in $(seq 0 $((n - 1))); do
+		losetup -d "${theirs[$i]}"
+		cmp "$work/$name.ours.$i" "$work/$name.dm.$i" ||
+			t_fail "$name: backing file $i differs from dm's"
+		rm -f "$work/$name.ours.$i" "$work/$name.dm.$i"
+	done
+	rm -f "$work/$name.data" "$work/$name.piece"
+}
+
+test_layouts_match_device_mapper() {
+	trap 'cleanup; DM_DISABLE_UDEV=1 dmsetup remove_all >/dev/null 2>&1; losetup -D' EXIT
+	# striped: (stripes, chunk) pairs, chunks not powers of two included.
+	# 16 MiB files: 32768 sectors each.
+	dm_vs_ours s2x64k "0 65536 striped 2 128 @0 0 @1 0" "stripe(@0, @1, chunk=64K)" 16 2
+	dm_vs_ours s3x24 "0 98280 striped 3 24 @0 0 @1 0 @2 0" "stripe(@0, @1, @2, chunk=12K)" 16 3
+	dm_vs_ours s4x4k "0 131072 striped 4 8 @0 0 @1 0 @2 0 @3 0" \
+		"stripe(@0, @1, @2, @3, chunk=4K)" 16 4
+	dm_vs_ours s5x7 "0 163835 striped 5 7 @0 0 @1 0 @2 0 @3 0 @4 0" \
+		"stripe(@0, @1, @2, @3, @4, chunk=3584)" 16 5
+	# linear with an offset, and several linear lines (concat).
+	dm_vs_ours lin "0 20480 linear @0 2048" "linear(@0, offset=1M, size=10M)" 16 1
+	dm_vs_ours cat "0 32768 linear @0 0
+32768 32768 linear @1 0
+65536 32768 linear @2 0" "concat(@0, @1, @2)" 16 3
+	# stripes over windows: stripe(linear, linear) against striped with offsets.
+	dm_vs_ours swin "0 40960 striped 2 64 @0 2048 @1 4096" \
+		"stripe(linear(@0, offset=1M, size=10M), linear(@1, offset=2M, size=10M), chunk=32K)" 16 2
+	left_nothing
+}
+
+test_stack_fio_and_fsck() {
+	trap cleanup EXIT
+	local dev out i
+	for i in 0 1 2; do truncate -s 96M "$work/st$i.img"; done
+	dev=$($B create -q 2 --spec "stripe(linear($work/st0.img, offset=1M, size=64M), concat(linear($work/st1.img, size=32M), linear($work/st2.img, size=32M)), chunk=128K)") ||
+		t_fail "create stack"
+	[ "$(blockdev --getsize64 "$dev")" = $((128 << 20)) ] || t_fail "stack size"
+	[ "$(cat /sys/block/${dev#/dev/}/queue/minimum_io_size)" = 131072 ] || t_fail "io_min"
+	[ "$(cat /sys/block/${dev#/dev/}/queue/optimal_io_size)" = 262144 ] || t_fail "io_opt"
+	out=$(fio_job "$dev" stackv --rw=randwrite --bs=64k --iodepth=32 --size=64M \
+		--verify=crc32c --do_verify=1 --verify_fatal=1) || t_fail "fio verify: $out"
+	mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
+	mkdir -p "$work/mnt"
+	mount "$dev" "$work/mnt" || t_fail "mount"
+	head -c 20M /dev/urandom > "$work/mnt/data"
+	cp "$work/mnt/data" "$work/data.copy"
+	umount "$work/mnt"
+	fsck.ext4 -n -f "$dev" >/dev/null 2>&1 || t_fail "fsck -n not clean"
+	mount -o ro "$dev" "$work/mnt" && cmp "$work/mnt/data" "$work/data.copy" ||
+		t_fail "file differs"
+	umount "$work/mnt"
+	$B delete -n "${dev#/dev/ublkb}"
+	left_nothing
+}
+
 test_bad_inputs_in_guest() {
 	# The same checks as the host's functional tier, now with ublk_drv loaded.
 	UBT_BIN=$B bash "$top/tests/func/cli_errors.sh" > "$work/cli.out" 2>&1 ||
@@ -237,7 +324,8 @@ test_bad_inputs_in_guest() {
 tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4096
 	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
-	test_unwritable_file test_bad_inputs_in_guest"
+	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck
+	test_bad_inputs_in_guest"
 for t in ${UBT_E2E_TESTS:-$tests}; do
 	t_run "$t"
 	cleanup
