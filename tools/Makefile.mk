@@ -6,3 +6,4 @@ tools-y += tools/ublk-target/cmd_list.o
 tools-y += tools/ublk-target/cmd_delete.o
 tools-y += tools/ublk-target/cmd_features.o
 tools-y += tools/ublk-target/rundir.o
+tools-y += tools/ublk-target/cmd_bench.o

@@ -151,8 +151,48 @@ test_module_loading() {
 	left_nothing
 }
 
+test_bench_verifies_a_stack() {
+	local out i
+	for i in 0 1 2; do truncate -s 32M "$scratch/b$i.img"; done
+	out=$($B bench --spec "stripe($scratch/b0.img, concat(linear($scratch/b1.img, size=16M), linear($scratch/b2.img, size=16M)), chunk=12K)" \
+		--rw randrw --bs 20K --verify --runtime 1 --queues 2 --json 2>/dev/null) ||
+		t_fail "bench --verify failed: $out"
+	echo "$out" | grep -q '"errors": 0, "verify_errors": 0}' || t_fail "bench: $out"
+	echo "$out" | grep -q '"ios": [1-9]' || t_fail "bench did no I/O: $out"
+	# null keeps nothing: verify must catch it and fail.
+	$B bench --spec "null(size=16M)" --verify --runtime 0.5 >/dev/null 2>&1 &&
+		t_fail "bench --verify passed on null"
+	t_expect_fail "bench: --rw takes randread, randwrite, read, write or randrw" \
+		$B bench --spec "null(size=1M)" --rw bogus
+	t_expect_fail "bench: --spec EXPR is required" $B bench
+	t_expect_fail "stripe: chunk=0 must be a non-zero multiple" \
+		$B bench --spec "stripe($scratch/b0.img, chunk=0)"
+	left_nothing
+}
+
+test_mapping_errors() {
+	local a=$scratch/a.img
+	t_expect_fail "stripe: needs at least one child" $B create --spec "stripe(chunk=64K)"
+	t_expect_fail "stripe: chunk=0 must be a non-zero multiple of the 512-byte block size" \
+		$B create --spec "stripe($a, chunk=0)"
+	t_expect_fail "stripe: chunk=1000 must be a non-zero multiple" $B create --spec "stripe($a, chunk=1000)"
+	t_expect_fail "stripe: child 1 (67108864 bytes) is smaller than one chunk" \
+		$B create --spec "stripe($a, chunk=128M)"
+	t_expect_fail "stripe: the same file is used by two children" \
+		$B create stripe --file "$a" --file "$a"
+	t_expect_fail "stripe: chunk=-1 is not a size" $B create --spec "stripe($a, chunk=-1)"
+	t_expect_fail "linear: offset=99999999999999999999 is too large" \
+		$B create --spec "linear($a, offset=99999999999999999999)"
+	t_expect_fail "linear: offset=1048576 size=67108864 goes past the end of its child" \
+		$B create linear --file "$a" --offset 1M --size 64M
+	t_expect_fail "concat: needs at least one child" $B create --spec "concat()"
+	t_expect_fail "stripe: 33 children is more than 32" \
+		$B create --spec "stripe($(for i in $(seq 33); do printf 'null(size=1M), '; done)chunk=4K)"
+	left_nothing
+}
+
 test_help_everywhere() {
-	for c in "" create list delete features; do
+	for c in "" create list delete features bench; do
 		out=$($B $c --help) || t_fail "'$c --help' failed"
 		case $out in usage:*) ;; *) t_fail "'$c --help' printed no usage" ;; esac
 	done
@@ -165,7 +205,8 @@ for t in test_missing_file test_directory test_empty_file test_zero_size \
 	test_size_not_block_multiple test_size_past_end test_not_a_file_or_block_device \
 	test_unknown_target test_malformed_spec \
 	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_not_root \
-	test_no_control_device test_module_loading test_help_everywhere; do
+	test_no_control_device test_module_loading test_bench_verifies_a_stack test_mapping_errors \
+	test_help_everywhere; do
 	t_run $t
 done
 t_summary

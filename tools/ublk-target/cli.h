@@ -15,6 +15,8 @@
 /* Print "ublk-target: <msg>" to stderr; returns exit code 1 / EXIT_USAGE. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print s as a JSON string, quoted and escaped. */
+void cli_json_string(const char *s);
 /* Root is needed for every command that talks to the kernel. */
 int cli_need_root(const char *cmd);
 
@@ -22,5 +24,6 @@ int cmd_create(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_features(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

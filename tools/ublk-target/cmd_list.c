@@ -22,22 +22,6 @@ static const char list_usage[] =
 "\n"
 "  --json   one JSON array of objects instead of the table\n";
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static const char *device_state(struct ubt_ctrl *ctrl, bool have_ctrl, const struct run_record *r)
 {
 	struct ublksrv_ctrl_dev_info info;
@@ -101,7 +85,7 @@ int cmd_list(int argc, char **argv)
 			       "\"logical_block_size\": %u, \"pid\": %d, \"spec\": ",
 			       i ? "," : "", r.id, r.id, state, (unsigned long long)r.size,
 			       r.queues, r.depth, r.lbs, (int)r.pid);
-			json_string(r.spec);
+			cli_json_string(r.spec);
 			putchar('}');
 		} else {
 			ubt_format_size(r.size, size, sizeof(size));

@@ -21,6 +21,7 @@ static const char usage[] =
 "  list       list the devices this host serves (--json)\n"
 "  delete     stop and remove a device (-n ID, or --all)\n"
 "  features   show what the kernel's ublk driver and this build support\n"
+"  bench      drive a stack in this process, without ublk, and measure it\n"
 "\n"
 "Options:\n"
 "  -h, --help     this help; 'ublk-target COMMAND --help' for a command\n"
@@ -58,6 +59,22 @@ int cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+void cli_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
 int cli_need_root(const char *cmd)
 {
 	if (geteuid() == 0)
@@ -75,6 +92,7 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "delete", cmd_delete },
 		{ "features", cmd_features },
+		{ "bench", cmd_bench },
 	};
 	const char *moddir = getenv("UBT_MODULE_DIR");
 	size_t i;
