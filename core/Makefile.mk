@@ -1,6 +1,7 @@
 # The engine, the control path, the parsers and the registry.
 core-y += core/size.o
 core-y += core/spec.o
+core-y += core/table.o
 core-y += core/tree.o
 core-y += core/iov.o
 core-y += core/split.o

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Building the children of a node that takes several (concat, stripe):
- * bounds on their number, and no backing file shared between two of them.
+ * bounds on their number and, where asked (stripe), no backing file
+ * shared between two of them.
  */
 #include <errno.h>
 
@@ -48,7 +49,8 @@ static const struct ubt_target *shared_leaf(const struct ubt_target *t, const st
 	return NULL;
 }
 
-int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example)
+int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example,
+		       bool unique_files)
 {
 	unsigned int i, n = ubt_args_positional(args);
 	const struct ubt_target *dup;
@@ -65,7 +67,7 @@ int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; unique_files && i < n; i++) {
 		dup = shared_leaf(t, t->children[i], i);
 		if (!dup)
 			continue;

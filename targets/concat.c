@@ -27,7 +27,8 @@ static int concat_ctr(struct ubt_target *t, struct ubt_args *args)
 	unsigned int i;
 	int ret;
 
-	ret = ubt_build_children(t, args, "concat(a.img, b.img)");
+	/* Windows of one file end to end are fine: dm tables do it all the time. */
+	ret = ubt_build_children(t, args, "concat(a.img, b.img)", false);
 	if (ret)
 		return ret;
 	cc = calloc(1, sizeof(*cc));

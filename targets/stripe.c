@@ -83,7 +83,7 @@ static int stripe_ctr(struct ubt_target *t, struct ubt_args *args)
 	if (chunk == 0 || chunk % lbs)
 		return ubt_target_error(t, EINVAL, "chunk=%llu must be a non-zero multiple of the "
 					"%u-byte block size", (unsigned long long)chunk, lbs);
-	ret = ubt_build_children(t, args, "stripe(a.img, b.img, chunk=64K)");
+	ret = ubt_build_children(t, args, "stripe(a.img, b.img, chunk=64K)", true);
 	if (ret)
 		return ret;
 	for (i = 0; i < t->nr_children; i++) {

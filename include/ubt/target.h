@@ -217,9 +217,10 @@ bool ubt_args_flag(struct ubt_args *a, const char *word);
 
 /*
  * Build every positional argument as a child (1 .. CONFIG_MAX_FANOUT of
- * them) and refuse a backing file used under two children.
+ * them); with unique_files, refuse a backing file used under two children.
  */
-int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example);
+int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example,
+		       bool unique_files);
 
 /* Register a backing fd with the device; returns its fixed-file index. */
 int ubt_target_add_fd(struct ubt_target *t, int fd);

@@ -224,9 +224,9 @@ static void test_stack_errors(void)
 	snprintf(spec, sizeof(spec), "stripe('%s', linear('%s', offset=1M))", a, a);
 	CU_ASSERT_PTR_NULL(func_build(spec, 512, err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "stripe: the same file is used by two children"));
-	snprintf(spec, sizeof(spec), "concat('%s', '%s')", a, a);
+	snprintf(spec, sizeof(spec), "stripe(linear('%s', size=1M), linear('%s', offset=2M, size=1M))", a, a);
 	CU_ASSERT_PTR_NULL(func_build(spec, 512, err, sizeof(err)));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "concat: the same file is used by two children"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "stripe: the same file is used by two children"));
 	snprintf(spec, sizeof(spec), "linear('%s', offset=3M, size=2M)", a);
 	CU_ASSERT_PTR_NULL(func_build(spec, 512, err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "linear: offset=3145728 size=2097152 goes past the end"));

@@ -19,6 +19,7 @@
 #include "generated/autoconf.h"
 #include "rundir.h"
 #include "ubt/device.h"
+#include "ubt/table.h"
 #include "ubt/tree.h"
 #include "ubt/ublk_ctrl.h"
 
@@ -136,6 +137,26 @@ static int await_daemon(pid_t pid, int fd)
 	return cli_error("the daemon died while starting the device");
 }
 
+/* --table FILE|-: read it and turn it into the spec. */
+static int table_spec(struct create_opts *o)
+{
+	char text[65536], err[512];
+	FILE *f = strcmp(o->table, "-") ? fopen(o->table, "r") : stdin;
+	size_t n;
+
+	if (!f)
+		return cli_error("cannot read table %s: %s", o->table, strerror(errno));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	if (f != stdin)
+		fclose(f);
+	if (n == sizeof(text) - 1)
+		return cli_error("table %s is larger than %zu bytes", o->table, sizeof(text) - 1);
+	text[n] = '\0';
+	if (ubt_table_to_spec(text, o->spec, sizeof(o->spec), err, sizeof(err)))
+		return cli_error("%s", err);
+	return 0;
+}
+
 int cmd_create(int argc, char **argv)
 {
 	struct ubt_tree_opts topts = { .max_io_bytes = CONFIG_MAX_IO_BYTES };
@@ -154,6 +175,8 @@ int cmd_create(int argc, char **argv)
 		return 0;
 	}
 	if (cli_need_root("create"))
+		return 1;
+	if (o.table && table_spec(&o))
 		return 1;
 	topts.logical_block_size = o.lbs;
 	if (ubt_tree_build(o.spec, &topts, &tree, err, sizeof(err)))

@@ -22,6 +22,7 @@
 const char create_usage[] =
 "usage: ublk-target create [DEVICE OPTIONS] TARGET [TARGET OPTIONS]\n"
 "       ublk-target create [DEVICE OPTIONS] --spec EXPR\n"
+"       ublk-target create [DEVICE OPTIONS] --table FILE|-\n"
 "\n"
 "Create a ublk block device served by a stack of targets, print its path\n"
 "(/dev/ublkbN) once it is live and leave a daemon serving it.\n"
@@ -48,6 +49,9 @@ const char create_usage[] =
 "  --spec EXPR         any stack, e.g.\n"
 "                      --spec 'stripe(linear(a.img, size=1G), concat(b.img, c.img), chunk=128K)';\n"
 "                      a bare path means file(PATH)\n"
+"  --table FILE|-      a device-mapper table (linear and striped lines, in\n"
+"                      512-byte sectors, paths or major:minor for devices),\n"
+"                      from FILE or standard input; laid out as dm would\n"
 "\n"
 "Sizes take K, M, G or T suffixes (powers of 1024).\n";
 
@@ -61,6 +65,7 @@ enum {
 	OPT_READONLY,
 	OPT_BUFFERED,
 	OPT_CHUNK,
+	OPT_TABLE,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +81,7 @@ static const struct option long_opts[] = {
 	{ "readonly", no_argument, NULL, OPT_READONLY },
 	{ "buffered", no_argument, NULL, OPT_BUFFERED },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
+	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -285,6 +291,9 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 		case OPT_SPEC:
 			sh.spec = optarg;
 			break;
+		case OPT_TABLE:
+			o->table = optarg;
+			break;
 		case OPT_SIZE:
 			if (check_size("--size", optarg, err, errlen))
 				return -EINVAL;
@@ -320,6 +329,13 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 		default:
 			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
 		}
+	}
+	if (o->table) {
+		if (sh.spec || target || sh.size || sh.nr_files || sh.offset || sh.readonly ||
+		    sh.buffered || sh.chunk)
+			return fail(err, errlen, "--table describes the whole stack: give no "
+				    "--spec, target or target options with it");
+		return 0;
 	}
 	if (sh.spec) {
 		if (target || sh.size || sh.nr_files || sh.offset || sh.readonly || sh.buffered ||

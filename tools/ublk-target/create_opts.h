@@ -17,6 +17,7 @@ struct create_opts {
 	unsigned int lbs;
 	bool foreground;
 	bool help;
+	const char *table;		/* --table FILE or "-": converted by the caller */
 	char spec[8192];
 };
 

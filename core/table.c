@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device-mapper tables, both ways.  Parsing checks what dm-table.c,
+ * dm-linear.c and dm-stripe.c check, with their messages; printing walks a
+ * tree of concat / stripe / linear / file nodes and folds linear windows
+ * into the (path, offset) pairs a table line carries.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ubt/spec.h"
+#include "ubt/table.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+
+#define TABLE_MAX_ARGS	(2 + 2 * 256)
+
+struct out {
+	char *buf;
+	size_t len, pos;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
+		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->pos += (size_t)n;
+}
+
+static int fail(char *err, size_t errlen, unsigned int line, const char *fmt, ...)
+{
+	size_t n = 0;
+	va_list ap;
+
+	if (line)
+		n = (size_t)snprintf(err, errlen, "table line %u: ", line);
+	if (n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int number(const char *s, uint64_t *v, const char *what, unsigned int line, char *err,
+		  size_t errlen)
+{
+	int ret = ubt_parse_uint(s, v);
+
+	if (ret == -ERANGE)
+		return fail(err, errlen, line, "%s '%s' is too large", what, s);
+	if (ret)
+		return fail(err, errlen, line, "%s '%s' is not a number of sectors", what, s);
+	return 0;
+}
+
+/* dm names devices by path or major:minor; a spec needs a path. */
+static int device_path(const char *dev, char *path, size_t len, unsigned int line, char *err,
+		       size_t errlen)
+{
+	unsigned int maj, min;
+	char uevent[128], buf[256];
+	FILE *f;
+
+	if (sscanf(dev, "%u:%u%c", &maj, &min, buf) != 2) {
+		if (strchr(dev, '\'') && strchr(dev, '"'))
+			return fail(err, errlen, line, "device path with both ' and \": %s", dev);
+		snprintf(path, len, "%s", dev);
+		return 0;
+	}
+	snprintf(uevent, sizeof(uevent), "/sys/dev/block/%u:%u/uevent", maj, min);
+	f = fopen(uevent, "r");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f)) {
+			if (!strncmp(buf, "DEVNAME=", 8)) {
+				buf[strcspn(buf, "\n")] = '\0';
+				snprintf(path, len, "/dev/%s", buf + 8);
+				fclose(f);
+				return 0;
+			}
+		}
+		fclose(f);
+	}
+	return fail(err, errlen, line, "no block device %s", dev);
+}
+
+static void put_window(struct out *o, const char *path, uint64_t offset, uint64_t len)
+{
+	put(o, "linear(file(%s%s%s), offset=%llu, size=%llu)",
+	    strchr(path, '\'') ? "\"" : "'", path, strchr(path, '\'') ? "\"" : "'",
+	    (unsigned long long)(offset << UBT_SECTOR_SHIFT),
+	    (unsigned long long)(len << UBT_SECTOR_SHIFT));
+}
+
+static int line_linear(struct out *o, char **argv, unsigned int argc, uint64_t len,
+		       unsigned int line, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint64_t offset;
+	int ret;
+
+	if (argc != 2)
+		return fail(err, errlen, line, "linear: Invalid argument count (want <dev> <offset>)");
+	ret = number(argv[1], &offset, "linear: offset", line, err, errlen);
+	ret = ret ? ret : device_path(argv[0], path, sizeof(path), line, err, errlen);
+	if (ret)
+		return ret;
+	if (offset > (UINT64_MAX >> UBT_SECTOR_SHIFT))
+		return fail(err, errlen, line, "linear: offset %s is too large", argv[1]);
+	put_window(o, path, offset, len);
+	return 0;
+}
+
+static int line_striped(struct out *o, char **argv, unsigned int argc, uint64_t len,
+			unsigned int line, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint64_t n, chunk, offset;
+	unsigned int i;
+	int ret;
+
+	if (argc < 2)
+		return fail(err, errlen, line, "striped: Not enough arguments");
+	ret = number(argv[0], &n, "striped: stripe count", line, err, errlen);
+	if (ret)
+		return ret;
+	if (!n || n > 256)
+		return fail(err, errlen, line, "striped: Invalid stripe count");
+	ret = number(argv[1], &chunk, "striped: chunk size", line, err, errlen);
+	if (ret)
+		return ret;
+	if (!chunk || chunk > (UINT64_MAX >> 10))
+		return fail(err, errlen, line, "striped: Invalid chunk_size");
+	if (len % n)
+		return fail(err, errlen, line, "striped: Target length not divisible by number of stripes");
+	if ((len / n) % chunk)
+		return fail(err, errlen, line, "striped: Target length not divisible by chunk size");
+	if (argc != 2 + 2 * n)
+		return fail(err, errlen, line, "striped: Not enough destinations specified "
+			    "(%llu stripes need %llu device/offset pairs)", (unsigned long long)n,
+			    (unsigned long long)n);
+	put(o, "stripe(");
+	for (i = 0; i < n; i++) {
+		ret = number(argv[3 + 2 * i], &offset, "striped: offset", line, err, errlen);
+		ret = ret ? ret : device_path(argv[2 + 2 * i], path, sizeof(path), line, err, errlen);
+		if (ret)
+			return ret;
+		if (offset > (UINT64_MAX >> UBT_SECTOR_SHIFT))
+			return fail(err, errlen, line, "striped: offset %s is too large",
+				    argv[3 + 2 * i]);
+		put_window(o, path, offset, len / n);
+		put(o, ", ");
+	}
+	put(o, "chunk=%llu)", (unsigned long long)(chunk << UBT_SECTOR_SHIFT));
+	return 0;
+}
+
+int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, size_t errlen)
+{
+	struct out o = { .buf = spec, .len = speclen };
+	char *copy = strdup(table), *saveline = NULL, *text;
+	char *argv[TABLE_MAX_ARGS];
+	unsigned int lineno = 0, nlines = 0;
+	uint64_t next = 0;
+	int ret = 0;
+
+	if (!copy)
+		return fail(err, errlen, 0, "out of memory");
+	if (speclen)
+		spec[0] = '\0';
+	/* Count the lines with content first: several make a concat. */
+	{
+		const char *p = table;
+
+		while (*p) {
+			const char *e = strchr(p, '\n');
+			size_t l = e ? (size_t)(e - p) : strlen(p);
+			size_t k = strspn(p, " \t\r");
+
+			if (k < l && p[k] != '#')
+				nlines++;
+			p += l + (e ? 1 : 0);
+		}
+	}
+	if (!nlines) {
+		free(copy);
+		return fail(err, errlen, 0, "table: no target lines");
+	}
+	if (nlines > 1)
+		put(&o, "concat(");
+	for (text = strtok_r(copy, "\n", &saveline); text; text = strtok_r(NULL, "\n", &saveline)) {
+		char *savetok = NULL, *tok;
+		unsigned int argc = 0, first;
+		uint64_t start, len;
+
+		lineno++;
+		for (tok = strtok_r(text, " \t\r", &savetok); tok; tok = strtok_r(NULL, " \t\r", &savetok)) {
+			if (argc == 0 && tok[0] == '#')
+				break;
+			if (argc == TABLE_MAX_ARGS) {
+				ret = fail(err, errlen, lineno, "too many arguments");
+				goto out;
+			}
+			argv[argc++] = tok;
+		}
+		if (!argc)
+			continue;
+		if (argc < 3) {
+			ret = fail(err, errlen, lineno, "want <start> <length> <target> <args...>");
+			goto out;
+		}
+		ret = number(argv[0], &start, "start", lineno, err, errlen);
+		ret = ret ? ret : number(argv[1], &len, "length", lineno, err, errlen);
+		if (ret)
+			goto out;
+		if (start != next) {
+			ret = fail(err, errlen, lineno, start > next ?
+				   "Gap in table: starts at %llu, the previous line ends at %llu" :
+				   "overlaps the previous line: starts at %llu, it ends at %llu",
+				   (unsigned long long)start, (unsigned long long)next);
+			goto out;
+		}
+		if (!len) {
+			ret = fail(err, errlen, lineno, "zero-length target");
+			goto out;
+		}
+		if (len > (UINT64_MAX >> UBT_SECTOR_SHIFT) - start) {
+			ret = fail(err, errlen, lineno, "length %s is too large", argv[1]);
+			goto out;
+		}
+		next = start + len;
+		first = o.pos == 0 || (nlines > 1 && o.pos == strlen("concat("));
+		if (!first)
+			put(&o, ", ");
+		if (!strcmp(argv[2], "linear"))
+			ret = line_linear(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "striped"))
+			ret = line_striped(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+		else
+			ret = fail(err, errlen, lineno, "unknown target type '%s' (tables take linear "
+				   "and striped)", argv[2]);
+		if (ret)
+			goto out;
+	}
+	if (nlines > 1)
+		put(&o, ")");
+	if (o.pos >= o.len)
+		ret = fail(err, errlen, 0, "table: too large");
+out:
+	free(copy);
+	return ret;
+}
+
+/* ---- tree -> table -------------------------------------------------------- */
+
+static bool is(const struct ubt_target *t, const char *name)
+{
+	return !strcmp(t->type->name, name);
+}
+
+/*
+ * Fold a chain of linear windows over a file into (path, offset): the
+ * pair a dm line names.  Fails for anything else.
+ */
+static int fold(const struct ubt_target *t, char *path, size_t plen, uint64_t *offset)
+{
+	char desc[PATH_MAX + 32], *sp;
+	uint64_t off = 0;
+
+	*offset = 0;
+	while (is(t, "linear")) {
+		if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0 ||
+		    ubt_parse_uint(desc, &off))
+			return -EINVAL;
+		*offset += off;
+		t = t->children[0];
+	}
+	if (!is(t, "file") ||
+	    t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0)
+		return -EINVAL;
+	sp = strrchr(desc, ' ');
+	if (!sp || ubt_parse_uint(sp + 1, &off))
+		return -EINVAL;
+	*sp = '\0';
+	if (strpbrk(desc, " \t\n"))
+		return -EINVAL;		/* dm tables cannot carry white space in a path */
+	if (strlen(desc) >= plen)
+		return -EINVAL;
+	memcpy(path, desc, strlen(desc) + 1);
+	*offset += off;
+	return 0;
+}
+
+static int print_line(struct out *o, const struct ubt_target *t, uint64_t start, char *err,
+		      size_t errlen)
+{
+	char path[PATH_MAX], desc[64];
+	uint64_t off, n, chunk;
+	unsigned int i;
+
+	if (is(t, "stripe")) {
+		if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0 ||
+		    sscanf(desc, "%llu %llu", (unsigned long long *)&n, (unsigned long long *)&chunk) != 2)
+			return fail(err, errlen, 0, "stripe: no table form");
+		put(o, "%llu %llu striped %llu %llu", (unsigned long long)start,
+		    (unsigned long long)t->len, (unsigned long long)n, (unsigned long long)chunk);
+		for (i = 0; i < t->nr_children; i++) {
+			if (fold(t->children[i], path, sizeof(path), &off))
+				return fail(err, errlen, 0, "a %s under stripe cannot be written as one dm "
+					    "table (dm stripes over devices, linear windows of files)",
+					    t->children[i]->type->name);
+			put(o, " %s %llu", path, (unsigned long long)off);
+		}
+		put(o, "\n");
+		return 0;
+	}
+	if (fold(t, path, sizeof(path), &off))
+		return fail(err, errlen, 0, "a %s node cannot be written as one dm table line",
+			    t->type->name);
+	put(o, "%llu %llu linear %s %llu\n", (unsigned long long)start, (unsigned long long)t->len,
+	    path, (unsigned long long)off);
+	return 0;
+}
+
+int ubt_tree_to_table(const struct ubt_tree *tree, char *buf, size_t len, char *err,
+		      size_t errlen)
+{
+	struct out o = { .buf = buf, .len = len };
+	const struct ubt_target *root = tree->root;
+	uint64_t start = 0;
+	unsigned int i;
+	int ret;
+
+	if (len)
+		buf[0] = '\0';
+	if (!is(root, "concat"))
+		return print_line(&o, root, 0, err, errlen);
+	for (i = 0; i < root->nr_children; i++) {
+		ret = print_line(&o, root->children[i], start, err, errlen);
+		if (ret)
+			return ret;
+		start += root->children[i]->len;
+	}
+	return o.pos < o.len ? 0 : fail(err, errlen, 0, "table: too large");
+}

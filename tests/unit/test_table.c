@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for core/table.c: device-mapper table lines to specs with
+ * dm's checks and messages, and trees back to tables: table -> tree ->
+ * table round-trips.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../core/table.c"
+#include "../../targets/concat.c"
+#include "../../targets/file.c"
+#include "../../targets/linear.c"
+#include "../../targets/stripe.c"
+#include "ut.h"
+
+static char spec[8192], err[512], a[64], b[64], c[64];
+
+static void make_files(void)
+{
+	char *names[3] = { a, b, c };
+	int i, fd;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(names[i], 64, "/tmp/ubt-table-%d-%d.img", (int)getpid(), i);
+		fd = open(names[i], O_RDWR | O_CREAT | O_TRUNC, 0644);
+		CU_ASSERT_FATAL(fd >= 0 && !ftruncate(fd, 16 << 20));
+		close(fd);
+	}
+}
+
+static void remove_files(void)
+{
+	unlink(a);
+	unlink(b);
+	unlink(c);
+}
+
+static int to_spec(const char *fmt, ...)
+{
+	char table[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(table, sizeof(table), fmt, ap);
+	va_end(ap);
+	err[0] = '\0';
+	return ubt_table_to_spec(table, spec, sizeof(spec), err, sizeof(err));
+}
+
+static void expect_error(int ret, const char *msg)
+{
+	CU_ASSERT_EQUAL(ret, -EINVAL);
+	if (!strstr(err, msg))
+		fprintf(stderr, "\n  got '%s', wanted '%s'\n", err, msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, msg));
+}
+
+static void test_linear_line(void)
+{
+	CU_ASSERT_EQUAL(to_spec("0 2048 linear /x/a.img 100\n"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "linear(file('/x/a.img'), offset=51200, size=1048576)");
+}
+
+static void test_striped_line(void)
+{
+	CU_ASSERT_EQUAL(to_spec("0 7200 striped 3 24 /x/a 8 /x/b 16 /x/c 0"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "stripe(linear(file('/x/a'), offset=4096, size=1228800), "
+			       "linear(file('/x/b'), offset=8192, size=1228800), "
+			       "linear(file('/x/c'), offset=0, size=1228800), chunk=12288)");
+}
+
+static void test_lines_make_a_concat(void)
+{
+	CU_ASSERT_EQUAL(to_spec("# a comment\n\n0 100 linear /x/a 0\n  100 200 linear /x/b 7\n"
+				"300 16 striped 2 8 /x/a 200 /x/c 0\n"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "concat(linear(file('/x/a'), offset=0, size=51200), "
+			       "linear(file('/x/b'), offset=3584, size=102400), "
+			       "stripe(linear(file('/x/a'), offset=102400, size=4096), "
+			       "linear(file('/x/c'), offset=0, size=4096), chunk=4096))");
+}
+
+static void test_tiling_errors(void)
+{
+	expect_error(to_spec("10 100 linear /x 0"), "table line 1: Gap in table: starts at 10");
+	expect_error(to_spec("0 100 linear /x 0\n101 5 linear /x 0"),
+		     "table line 2: Gap in table: starts at 101, the previous line ends at 100");
+	expect_error(to_spec("0 100 linear /x 0\n99 5 linear /x 0"),
+		     "table line 2: overlaps the previous line");
+	expect_error(to_spec("0 0 linear /x 0"), "table line 1: zero-length target");
+	expect_error(to_spec(""), "table: no target lines");
+	expect_error(to_spec("# nothing\n\n"), "table: no target lines");
+	expect_error(to_spec("0 100"), "want <start> <length> <target> <args...>");
+}
+
+static void test_target_errors(void)
+{
+	expect_error(to_spec("0 100 mirror core 1 1024 2 /x 0 /y 0"),
+		     "unknown target type 'mirror' (tables take linear and striped)");
+	expect_error(to_spec("0 100 linear /x"), "linear: Invalid argument count");
+	expect_error(to_spec("0 100 linear /x 0 9"), "linear: Invalid argument count");
+	expect_error(to_spec("0 100 striped 0 8"), "striped: Invalid stripe count");
+	expect_error(to_spec("0 100 striped 2 0 /x 0 /y 0"), "striped: Invalid chunk_size");
+	expect_error(to_spec("0 101 striped 2 8 /x 0 /y 0"),
+		     "striped: Target length not divisible by number of stripes");
+	expect_error(to_spec("0 100 striped 2 8 /x 0 /y 0"),
+		     "striped: Target length not divisible by chunk size");
+	expect_error(to_spec("0 32 striped 2 8 /x 0"), "striped: Not enough destinations specified");
+	expect_error(to_spec("0 32 striped 2 8 /x 0 /y 0 /z 0"), "Not enough destinations");
+}
+
+static void test_number_errors(void)
+{
+	expect_error(to_spec("0 -5 linear /x 0"), "length '-5' is not a number of sectors");
+	expect_error(to_spec("0 100 linear /x -1"), "linear: offset '-1' is not a number");
+	expect_error(to_spec("0 99999999999999999999 linear /x 0"), "length '99999999999999999999' is too large");
+	expect_error(to_spec("0 100 linear /x 18446744073709551615"), "linear: offset 18446744073709551615 is too large");
+	expect_error(to_spec("0 18446744073709551615 linear /x 0"), "is too large");
+	expect_error(to_spec("0 32 striped x 8 /x 0"), "striped: stripe count 'x' is not a number");
+	expect_error(to_spec("0 100 linear 999:999 0"), "no block device 999:999");
+}
+
+static struct ubt_tree *build(const char *s)
+{
+	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
+	struct ubt_tree *tree = NULL;
+
+	if (ubt_tree_build(s, &o, &tree, err, sizeof(err)))
+		fprintf(stderr, "\n  %s: %s\n", s, err);
+	return tree;
+}
+
+static void roundtrip(const char *table)
+{
+	struct ubt_tree *tree;
+	char out[4096];
+
+	CU_ASSERT_EQUAL_FATAL(ubt_table_to_spec(table, spec, sizeof(spec), err, sizeof(err)), 0);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_to_table(tree, out, sizeof(out), err, sizeof(err)), 0);
+	if (strcmp(out, table))
+		fprintf(stderr, "\n  in:  %s  out: %s\n", table, out);
+	CU_ASSERT_STRING_EQUAL(out, table);
+	ubt_tree_free(tree);
+}
+
+static void test_roundtrip(void)
+{
+	char t[4096];
+
+	make_files();
+	snprintf(t, sizeof(t), "0 2048 linear %s 100\n", a);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 7200 striped 3 24 %s 8 %s 16 %s 0\n", a, b, c);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 100 linear %s 0\n100 200 linear %s 7\n300 16 striped 2 8 %s 200 %s 0\n",
+		 a, b, a, c);
+	roundtrip(t);
+	remove_files();
+}
+
+static void test_trees_as_tables(void)
+{
+	struct ubt_tree *tree;
+	char s[4096], out[4096];
+
+	make_files();
+	/* Nested windows fold into one offset; a bare file is a linear line. */
+	snprintf(s, sizeof(s), "concat(linear(linear(%s, offset=1M), offset=512K, size=1M), %s)", a, b);
+	tree = build(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_to_table(tree, out, sizeof(out), err, sizeof(err)), 0);
+	snprintf(s, sizeof(s), "0 2048 linear %s 3072\n2048 32768 linear %s 0\n", a, b);
+	CU_ASSERT_STRING_EQUAL(out, s);
+	ubt_tree_free(tree);
+	/* A stripe over a concat has no single-table form. */
+	snprintf(s, sizeof(s), "stripe(%s, concat(%s, %s))", a, b, c);
+	tree = build(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_to_table(tree, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a concat under stripe cannot be written as one dm table"));
+	ubt_tree_free(tree);
+	remove_files();
+}
+
+UT_MAIN("table", UT(test_linear_line), UT(test_striped_line), UT(test_lines_make_a_concat),
+	UT(test_tiling_errors), UT(test_target_errors), UT(test_number_errors),
+	UT(test_roundtrip), UT(test_trees_as_tables))
