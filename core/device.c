@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "frontend_ublk.h"
@@ -264,10 +266,41 @@ uint32_t ubt_device_id(const struct ubt_device *dev)
 	return dev->info.dev_id;
 }
 
-int ubt_device_serve(struct ubt_device *dev)
+/* One control request: a command line in, the handler's text out. */
+static void control_request(const struct ubt_control *ctl)
 {
-	unsigned int exited = 0, i;
-	struct pollfd pfd[2];
+	struct timeval tv = { .tv_sec = 1 };
+	char cmd[256], out[65536];
+	size_t n = 0, off = 0;
+	ssize_t r;
+	int fd;
+
+	fd = accept4(ctl->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* A silent client must not hold the device's main thread. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (n < sizeof(cmd) - 1 && (r = read(fd, cmd + n, sizeof(cmd) - 1 - n)) > 0) {
+		n += (size_t)r;
+		if (memchr(cmd, '\n', n))
+			break;
+	}
+	cmd[n] = '\0';
+	cmd[strcspn(cmd, "\r\n")] = '\0';
+	out[0] = '\0';
+	ctl->handle(ctl->arg, cmd, out, sizeof(out));
+	n = strlen(out);
+	while (off < n && (r = write(fd, out + off, n - off)) > 0)
+		off += (size_t)r;
+	close(fd);
+}
+
+int ubt_device_serve(struct ubt_device *dev, const struct ubt_control *ctl)
+{
+	unsigned int exited = 0, i, nfds;
+	struct pollfd pfd[3];
+	bool stopping = false;
 	sigset_t sigs;
 	int sfd, ret = 0;
 
@@ -280,8 +313,11 @@ int ubt_device_serve(struct ubt_device *dev)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = sfd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = ctl ? ctl->fd : -1;
+	pfd[2].events = POLLIN;
+	nfds = pfd[2].fd >= 0 ? 3 : 2;
 	while (exited < dev->nr_started) {
-		if (poll(pfd, sfd >= 0 ? 2 : 1, -1) < 0)
+		if (poll(pfd, nfds, -1) < 0)
 			continue;
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -294,7 +330,14 @@ int ubt_device_serve(struct ubt_device *dev)
 
 			if (read(dev->exit_efd, &n, sizeof(n)) == sizeof(n))
 				exited += (unsigned int)n;
+			/* One queue ended (stop, or a failure): end them all. */
+			if (!stopping) {
+				stopping = true;
+				ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
+			}
 		}
+		if (nfds == 3 && (pfd[2].revents & POLLIN))
+			control_request(ctl);
 	}
 	for (i = 0; i < dev->nr_started; i++)
 		if (dev->queues[i].result && !ret)

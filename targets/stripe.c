@@ -32,6 +32,8 @@ struct stripe_ctx {
 	uint64_t chunk;		/* sectors */
 	int chunk_shift;	/* log2(chunk), or -1 when not a power of two */
 	unsigned int n;
+	/* Per child: has failed an I/O (status 'D').  Set by any queue thread. */
+	uint8_t failed[CONFIG_MAX_FANOUT];
 };
 
 /* Node sector -> (stripe, child sector). */
@@ -167,6 +169,21 @@ static int stripe_map(struct ubt_target *t, struct ubt_io *io)
 	return ubt_split_submit(&s, t, false);
 }
 
+static int stripe_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res)
+{
+	struct stripe_ctx *sc = t->private;
+	unsigned int i;
+
+	(void)io;
+	/* Like dm-stripe: an unsupported operation is no fault of the child. */
+	if (ubt_unlikely(res < 0 && res != -EOPNOTSUPP)) {
+		for (i = 0; i < sc->n; i++)
+			if (t->children[i] == child->t)
+				__atomic_store_n(&sc->failed[i], 1, __ATOMIC_RELAXED);
+	}
+	return res;
+}
+
 static void stripe_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 {
 	struct stripe_ctx *sc = t->private;
@@ -181,11 +198,22 @@ static int stripe_status(struct ubt_target *t, enum ubt_status_kind k, char *buf
 {
 	struct stripe_ctx *sc = t->private;
 
+	size_t pos;
+	unsigned int i;
+
 	if (k == UBT_STATUS_TABLE)
 		return snprintf(buf, len, "%u %llu", sc->n, (unsigned long long)sc->chunk);
-	if (len)
-		buf[0] = '\0';
-	return 0;
+	/* dm: <#stripes> <device>... 1 <A|D per stripe>; our devices are child nodes. */
+	pos = (size_t)snprintf(buf, len, "%u", sc->n);
+	for (i = 0; i < sc->n && pos < len; i++)
+		pos += (size_t)snprintf(buf + pos, len - pos, " %s:%u", t->children[i]->type->name,
+					t->children[i]->id);
+	if (pos < len)
+		pos += (size_t)snprintf(buf + pos, len - pos, " 1 ");
+	for (i = 0; i < sc->n && pos < len; i++)
+		pos += (size_t)snprintf(buf + pos, len - pos, "%c",
+					__atomic_load_n(&sc->failed[i], __ATOMIC_RELAXED) ? 'D' : 'A');
+	return (int)pos;
 }
 
 static struct ubt_target_type stripe_target = {
@@ -197,6 +225,7 @@ static struct ubt_target_type stripe_target = {
 	.dtr = stripe_dtr,
 	.io_budget = stripe_io_budget,
 	.map = stripe_map,
+	.end_io = stripe_end_io,
 	.io_hints = stripe_io_hints,
 	.status = stripe_status,
 };

@@ -7,3 +7,5 @@ tools-y += tools/ublk-target/cmd_delete.o
 tools-y += tools/ublk-target/cmd_features.o
 tools-y += tools/ublk-target/rundir.o
 tools-y += tools/ublk-target/cmd_bench.o
+tools-y += tools/ublk-target/cmd_status.o
+tools-y += tools/ublk-target/control.o

@@ -28,11 +28,21 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 uint32_t ubt_device_id(const struct ubt_device *dev);
 
 /*
+ * A control channel served next to the queues: a listening stream socket;
+ * each connection sends one command line and gets handle()'s text back.
+ */
+struct ubt_control {
+	int fd;				/* listening socket, or -1 for none */
+	int (*handle)(void *arg, const char *cmd, char *out, size_t len);
+	void *arg;
+};
+
+/*
  * Serve until the queues stop (STOP_DEV from elsewhere) or SIGTERM, SIGINT
  * or SIGHUP arrives (then stop the device ourselves); delete the device and
  * free everything.  The signals must be blocked in every thread before
  * ubt_device_start().  Returns 0 or a negative errno.
  */
-int ubt_device_serve(struct ubt_device *dev);
+int ubt_device_serve(struct ubt_device *dev, const struct ubt_control *ctl);
 
 #endif

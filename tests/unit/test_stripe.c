@@ -40,6 +40,7 @@ static int cap_ctr(struct ubt_target *t, struct ubt_args *a)
 	if (ret)
 		return ret;
 	t->len = size >> 9;
+	t->private = ubt_args_flag(a, "fail") ? (void *)1 : NULL;
 	return 0;
 }
 
@@ -48,6 +49,8 @@ static int cap_map(struct ubt_target *t, struct ubt_io *io)
 	struct record *r = &records[nr_records++];
 	unsigned int i;
 
+	if (t->private)
+		return -EIO;
 	CU_ASSERT_FATAL(nr_records <= MAX_RECORDS);
 	for (i = 0; i < t->parent->nr_children; i++)
 		if (t->parent->children[i] == t)
@@ -301,12 +304,37 @@ static void test_construction_errors(void)
 	ubt_tree_free(tree);
 }
 
+static void test_status_marks_failed_children(void)
+{
+	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
+	struct ubt_queue_opts qo = { .depth = 1, .frontend_fd = -1 };
+	struct ubt_tree *tree = NULL;
+	struct ubt_queue q;
+	char err[256], info[256];
+
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build("stripe(cap(size=1M), cap(size=1M, fail), cap(size=1M), "
+					     "chunk=4K)", &o, &tree, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(ubt_queue_init(&q, tree, &qo, &fe, NULL), 0);
+	tree->root->type->status(tree->root, UBT_STATUS_INFO, info, sizeof(info));
+	CU_ASSERT_STRING_EQUAL(info, "3 cap:1 cap:2 cap:3 1 AAA");
+	ubt_queue_request(&q, 0, UBT_OP_READ, 0, 0, 8);		/* child 1 only */
+	CU_ASSERT_EQUAL(last_res, 4096);
+	ubt_queue_request(&q, 0, UBT_OP_READ, 0, 0, 24);	/* all three */
+	CU_ASSERT_EQUAL(last_res, -EIO);
+	tree->root->type->status(tree->root, UBT_STATUS_INFO, info, sizeof(info));
+	CU_ASSERT_STRING_EQUAL(info, "3 cap:1 cap:2 cap:3 1 ADA");
+	tree->root->type->status(tree->root, UBT_STATUS_TABLE, info, sizeof(info));
+	CU_ASSERT_STRING_EQUAL(info, "3 8");
+	ubt_queue_exit(&q);
+	ubt_tree_free(tree);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
 		UT(test_random_layouts_match_model), UT(test_dm_verified_layout),
 		UT(test_large_requests_many_chunks), UT(test_discard_ranges_like_dm),
-		UT(test_construction_errors),
+		UT(test_construction_errors), UT(test_status_marks_failed_children),
 	};
 
 	ubt_register_target(&cap);

@@ -202,7 +202,7 @@ test_id_in_use() {
 	trap cleanup EXIT
 	$B create -n 5 null --size 64M >/dev/null || t_fail "create -n 5"
 	t_expect_fail "device 5 already exists" $B create -n 5 null --size 64M
-	[ "$(ls $UBT_RUN_DIR)" = 5.dev ] || t_fail "run records: $(ls $UBT_RUN_DIR)"
+	[ "$(ls $UBT_RUN_DIR/*.dev)" = $UBT_RUN_DIR/5.dev ] || t_fail "run records: $(ls $UBT_RUN_DIR)"
 	[ "$(pgrep -c -x ublk-target)" = 1 ] || t_fail "more than one daemon"
 	$B delete -n 5
 	t_expect_fail "no device 5" $B delete -n 5
@@ -241,7 +241,18 @@ dm_vs_ours() {
 	done
 	DM_DISABLE_UDEV=1 dmsetup create "ubt-$name" --table "$table" || t_fail "dmsetup: $table"
 	dmdev=/dev/mapper/ubt-$name
-	dev=$($B create --spec "$spec") || t_fail "create --spec $spec"
+	case $spec in
+	table:*)
+		# Our side from the same table, over the files: it must print back as given.
+		dev=$(printf '%s\n' "${spec#table:}" | $B create --table -) ||
+			t_fail "create --table ${spec#table:}"
+		[ "$($B status -n "${dev#/dev/ublkb}" --table)" = "${spec#table:}" ] ||
+			t_fail "status --table: $($B status -n "${dev#/dev/ublkb}" --table)"
+		;;
+	*)
+		dev=$($B create --spec "$spec") || t_fail "create --spec $spec"
+		;;
+	esac
 	size=$(blockdev --getsize64 "$dev")
 	[ "$size" = "$(blockdev --getsize64 $dmdev)" ] ||
 		t_fail "sizes differ: ours $size, dm $(blockdev --getsize64 $dmdev)"
@@ -283,6 +294,10 @@ test_layouts_match_device_mapper() {
 32768 32768 linear @1 0
 65536 32768 linear @2 0" "concat(@0, @1, @2)" 16 3
 	# stripes over windows: stripe(linear, linear) against striped with offsets.
+	# The same from a table: create --table, and status --table prints it back.
+	dm_vs_ours tbl "0 32784 striped 2 24 @0 0 @1 8
+32784 16384 linear @2 4096" "table:0 32784 striped 2 24 @0 0 @1 8
+32784 16384 linear @2 4096" 16 3
 	dm_vs_ours swin "0 40960 striped 2 64 @0 2048 @1 4096" \
 		"stripe(linear(@0, offset=1M, size=10M), linear(@1, offset=2M, size=10M), chunk=32K)" 16 2
 	left_nothing
@@ -313,6 +328,27 @@ test_stack_fio_and_fsck() {
 	left_nothing
 }
 
+test_status() {
+	trap cleanup EXIT
+	local dev id out
+	truncate -s 64M "$work/sa.img" "$work/sb.img"
+	dev=$($B create stripe --chunk 64K --file "$work/sa.img" --file "$work/sb.img") ||
+		t_fail "create stripe"
+	id=${dev#/dev/ublkb}
+	out=$($B status -n "$id")
+	[ "$(echo "$out" | head -1)" = "0 262144 stripe 2 file:1 file:2 1 AA" ] ||
+		t_fail "status: $out"
+	echo "$out" | grep -q "^  0 131072 file direct rw$" || t_fail "status of a child: $out"
+	out=$($B status -n "$id" --table)
+	[ "$out" = "0 262144 striped 2 128 $work/sa.img 0 $work/sb.img 0" ] ||
+		t_fail "status --table: $out"
+	kill -9 "$(daemon_pid "$id")"
+	t_expect_fail "the daemon of device $id does not answer" $B status -n "$id"
+	$B delete -n "$id"
+	t_expect_fail "no device $id" $B status -n "$id"
+	left_nothing
+}
+
 test_bad_inputs_in_guest() {
 	# The same checks as the host's functional tier, now with ublk_drv loaded.
 	UBT_BIN=$B bash "$top/tests/func/cli_errors.sh" > "$work/cli.out" 2>&1 ||
@@ -324,7 +360,7 @@ test_bad_inputs_in_guest() {
 tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4096
 	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
-	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck
+	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
 	test_bad_inputs_in_guest"
 for t in ${UBT_E2E_TESTS:-$tests}; do
 	t_run "$t"

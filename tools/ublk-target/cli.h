@@ -25,5 +25,6 @@ int cmd_list(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

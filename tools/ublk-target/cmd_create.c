@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "create_opts.h"
 #include "generated/autoconf.h"
 #include "rundir.h"
@@ -68,6 +69,7 @@ static int run_daemon(struct ubt_tree *tree, const struct create_opts *o, int st
 		.depth = o->depth,
 	};
 	struct run_record rec = { 0 };
+	struct ubt_control ctl = { .handle = control_handle, .arg = tree };
 	struct ubt_device *dev;
 	char err[512], msg[600];
 	int ret;
@@ -92,6 +94,11 @@ static int run_daemon(struct ubt_tree *tree, const struct create_opts *o, int st
 	if (ret)
 		fprintf(stderr, "ublk-target: warning: cannot write the run record in %s: %s\n",
 			rundir_path(), strerror(-ret));
+	/* Listening before "OK": `status` right after `create` must find it. */
+	ctl.fd = control_listen(rec.id);
+	if (ctl.fd < 0)
+		fprintf(stderr, "ublk-target: warning: no control socket for device %u: %s\n",
+			rec.id, strerror(-ctl.fd));
 	snprintf(msg, sizeof(msg), "OK %u\n", rec.id);
 	if (status_fd >= 0) {
 		report(status_fd, msg);
@@ -101,7 +108,9 @@ static int run_daemon(struct ubt_tree *tree, const struct create_opts *o, int st
 		printf("/dev/ublkb%u\n", rec.id);
 		fflush(stdout);
 	}
-	ret = ubt_device_serve(dev);
+	ret = ubt_device_serve(dev, &ctl);
+	if (ctl.fd >= 0)
+		close(ctl.fd);
 	rundir_remove(rec.id);
 	ubt_tree_free(tree);
 	return ret ? 1 : 0;

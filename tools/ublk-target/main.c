@@ -20,6 +20,7 @@ static const char usage[] =
 "             ublk-target create file --file disk.img\n"
 "  list       list the devices this host serves (--json)\n"
 "  delete     stop and remove a device (-n ID, or --all)\n"
+"  status     a device's stack, dmsetup-style, or its dm table (--table)\n"
 "  features   show what the kernel's ublk driver and this build support\n"
 "  bench      drive a stack in this process, without ublk, and measure it\n"
 "\n"
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "delete", cmd_delete },
 		{ "features", cmd_features },
+		{ "status", cmd_status },
 		{ "bench", cmd_bench },
 	};
 	const char *moddir = getenv("UBT_MODULE_DIR");

@@ -97,6 +97,8 @@ int rundir_remove(uint32_t id)
 {
 	char path[4096];
 
+	snprintf(path, sizeof(path), "%s/%u.sock", rundir_path(), id);
+	unlink(path);
 	record_path(id, path, sizeof(path), "");
 	if (unlink(path) && errno != ENOENT)
 		return -errno;

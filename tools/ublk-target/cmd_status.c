@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/* `status`: ask a device's daemon for its status lines or its dm table. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "control.h"
+#include "rundir.h"
+#include "ubt/util.h"
+
+static const char status_usage[] =
+"usage: ublk-target status -n ID [--table]\n"
+"\n"
+"Print the running device's stack, one line per node in the style of\n"
+"'dmsetup status' (<start> <length> <target> <status>, in 512-byte\n"
+"sectors; children indented under their parent).  A stripe reports\n"
+"'<#stripes> <children> 1 <A|D per stripe>' (D: that child has failed\n"
+"an I/O).\n"
+"\n"
+"  -n, --id ID   the device\n"
+"  --table       print the device as a device-mapper table instead, as\n"
+"                'create --table' takes it (devices are file paths)\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'n' },
+		{ "table", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_record r;
+	char reply[65536];
+	bool table = false;
+	int64_t id = -1;
+	uint64_t v;
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (ubt_parse_uint(optarg, &v) || v > 0x7fffffff)
+				return cli_usage_error("status: -n takes a device id, not '%s'", optarg);
+			id = (int64_t)v;
+			break;
+		case 't':
+			table = true;
+			break;
+		case 'h':
+			fputs(status_usage, stdout);
+			return 0;
+		case ':':
+			return cli_usage_error("status: option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("status: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("status: unexpected argument '%s'", argv[optind]);
+	if (id < 0)
+		return cli_usage_error("status: give -n ID");
+	if (rundir_read((uint32_t)id, &r))
+		return cli_error("no device %u (see 'ublk-target list')", (unsigned int)id);
+	ret = control_request((uint32_t)id, table ? "table" : "status", reply, sizeof(reply));
+	if (ret)
+		return cli_error("the daemon of device %u does not answer: %s", (unsigned int)id,
+				 strerror(-ret));
+	if (!strncmp(reply, "error: ", 7)) {
+		reply[strcspn(reply, "\n")] = '\0';
+		return cli_error("%s", reply + 7);
+	}
+	fputs(reply, stdout);
+	return 0;
+}
