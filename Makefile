@@ -61,6 +61,7 @@ TOOL_OBJS := $(addprefix $(O)/,$(tools-y))
 BIN := $(O)/ublk-target
 
 include tests/Makefile.mk
+include tests/fuzz/Makefile.mk
 
 all: $(BIN) $(MODULES)
 .PHONY: all

@@ -17,6 +17,8 @@ packages=(
 	util-linux		# blockdev, blkdiscard, setpriv, losetup
 	procps			# pgrep
 	dmsetup			# the kernel device-mapper baseline
+	clang			# the fuzz tier (libFuzzer)
+	libclang-rt-14-dev	# libFuzzer's runtime
 )
 
 missing=()
