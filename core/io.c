@@ -60,6 +60,20 @@ struct ubt_io *ubt_io_child(struct ubt_io *parent, struct ubt_target *child)
 	return io;
 }
 
+int ubt_io_remap(struct ubt_io *io, struct ubt_target *child, uint64_t sector)
+{
+	struct ubt_io *c = ubt_io_child(io, child);
+
+	if (ubt_unlikely(!c))
+		return -ENOMEM;
+	c->sector = sector;
+	c->nr_sectors = io->nr_sectors;
+	c->iov = io->iov;
+	c->iovcnt = io->iovcnt;
+	ubt_io_submit(c);
+	return 0;
+}
+
 void ubt_io_submit(struct ubt_io *io)
 {
 	int ret;

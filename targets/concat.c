@@ -70,15 +70,21 @@ static int concat_map(struct ubt_target *t, struct ubt_io *io)
 	unsigned int i = 0;
 	int ret;
 
-	ubt_split_init(&s, io, t->nr_children, t->max_iov_in);
-	if (io->op == UBT_OP_FLUSH)
+	if (io->op == UBT_OP_FLUSH) {
+		ubt_split_init(&s, io, t->nr_children, t->max_iov_in);
 		return ubt_split_submit(&s, t, true);
+	}
 	while (i + 1 < t->nr_children && cc->start[i + 1] <= sector)
 		i++;
+	/* Within one child: remap, no split. */
+	if (end <= cc->start[i] + t->children[i]->len)
+		return ubt_io_remap(io, t->children[i], sector - cc->start[i]);
 	while (sector < end) {
 		uint64_t child_end = cc->start[i] + t->children[i]->len;
 		uint32_t n = (uint32_t)(UBT_MIN(end, child_end) - sector);
 
+		if (sector == io->sector)
+			ubt_split_init(&s, io, t->nr_children, t->max_iov_in);
 		ret = ubt_split_add(&s, i, sector - cc->start[i], n);
 		if (ubt_unlikely(ret))
 			return ret;

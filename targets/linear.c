@@ -69,16 +69,8 @@ static void linear_dtr(struct ubt_target *t)
 static int linear_map(struct ubt_target *t, struct ubt_io *io)
 {
 	struct linear_ctx *lc = t->private;
-	struct ubt_io *c = ubt_io_child(io, t->children[0]);
 
-	if (ubt_unlikely(!c))
-		return -ENOMEM;
-	c->sector = io->op == UBT_OP_FLUSH ? 0 : lc->start + io->sector;
-	c->nr_sectors = io->nr_sectors;
-	c->iov = io->iov;
-	c->iovcnt = io->iovcnt;
-	ubt_io_submit(c);
-	return 0;
+	return ubt_io_remap(io, t->children[0], io->op == UBT_OP_FLUSH ? 0 : lc->start + io->sector);
 }
 
 static int linear_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)

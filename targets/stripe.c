@@ -141,6 +141,13 @@ static int stripe_map(struct ubt_target *t, struct ubt_io *io)
 	unsigned int i;
 	int ret;
 
+	if (io->op == UBT_OP_READ || io->op == UBT_OP_WRITE) {
+		uint64_t child = stripe_map_sector(sc, sector, &i);
+
+		/* Within one chunk (the common small request): remap, no split. */
+		if (child % sc->chunk + io->nr_sectors <= sc->chunk)
+			return ubt_io_remap(io, t->children[i], child);
+	}
 	ubt_split_init(&s, io, sc->n, t->child_max_iov);
 	switch (io->op) {
 	case UBT_OP_FLUSH:

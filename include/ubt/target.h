@@ -234,6 +234,11 @@ int ubt_target_add_fd(struct ubt_target *t, int fd);
  */
 struct ubt_io *ubt_io_child(struct ubt_io *parent, struct ubt_target *child);
 void ubt_io_submit(struct ubt_io *io);
+/*
+ * The whole of io, with its data, to child at child sector `sector`: one
+ * child I/O sharing io's iovecs (linear, or a split that touches one child).
+ */
+int ubt_io_remap(struct ubt_io *io, struct ubt_target *child, uint64_t sector);
 /* Finish io now (a node that serves the I/O itself, e.g. null). */
 void ubt_io_complete(struct ubt_io *io, int res);
 
