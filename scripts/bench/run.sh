@@ -6,4 +6,4 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 make -j"$(nproc)" >/dev/null
-exec tests/vm/vm-run --mem 4G -- scripts/bench/ublk-vs-kernel.sh "$top/build" "${1:-5}" "${2:-3}"
+exec tests/vm/vm-run --mem 5G -- scripts/bench/ublk-vs-kernel.sh "$top/build" "${1:-5}" "${2:-3}"

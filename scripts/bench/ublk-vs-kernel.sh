@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Benchmark: our file target against the kernel's loop device over the same
-# backing file, and our null target against the kernel's null_blk.  Runs
+# backing file, our null target against the kernel's null_blk, and our
+# stripe over 4 files against dm-stripe over loop devices on the same files.  Runs
 # inside the test guest (scripts/bench/run.sh starts it); every number in a
 # row comes from the same guest run, and ratios are ours / kernel.
 #   ublk-vs-kernel.sh BUILD_DIR [RUNTIME_S] [REPEATS]
@@ -9,11 +10,14 @@ set -euo pipefail
 B=${1:?build dir}/ublk-target
 runtime=${2:-5}
 repeats=${3:-3}
+# The guest's /tmp is a tmpfs of half its memory; the files need 2 GiB.
+mount -o remount,size=3G /tmp
 work=$(mktemp -d /tmp/ubt-bench.XXXXXX)
 loopdev=
 cleanup() {
 	$B delete --all >/dev/null 2>&1 || true
-	[ -z "$loopdev" ] || losetup -d "$loopdev" 2>/dev/null || true
+	DM_DISABLE_UDEV=1 dmsetup remove ubt-bench-stripe >/dev/null 2>&1 || true
+	losetup -D 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,7 +52,7 @@ row() {
 	b=$(measure "$theirs" "$rw" "$bs" "$depth")
 	awk -v n="$name" -v a="$a" -v b="$b" 'BEGIN {
 		split(a, x, " "); split(b, y, " ");
-		printf "| %-36s | %9d | %9.1f | %9d | %9.1f | %5.2fx |\n",
+		printf "| %-38s | %9d | %9.1f | %9d | %9.1f | %5.2fx |\n",
 			n, x[1], x[2], y[1], y[2], (y[1] ? x[1] / y[1] : 0) }'
 }
 
@@ -61,14 +65,30 @@ ours_null=$($B create -q 1 null --size 250G)
 nullb=/dev/nullb0
 [ -b "$nullb" ] || { echo "bench: no $nullb (null_blk not loaded)"; exit 1; }
 
+# 4 x 256 MiB: our stripe over the files, dm-stripe over loop devices on them.
+table="0 $((4 * 524288)) striped 4 128"
+files=()
+for i in 0 1 2 3; do
+	dd if=/dev/urandom of="$work/s$i.img" bs=1M count=256 status=none
+	files+=(--file "$work/s$i.img")
+	table="$table $(losetup --direct-io=on --show -f "$work/s$i.img") 0"
+done
+ours_stripe=$($B create -q 1 stripe --chunk 64K "${files[@]}")
+DM_DISABLE_UDEV=1 dmsetup create ubt-bench-stripe --table "$table"
+dm_stripe=/dev/mapper/ubt-bench-stripe
+
 echo "guest: $(uname -r), $(nproc) vCPUs (QEMU TCG), fio $(fio --version | sed 's/fio-//')"
-echo "backing: a 1 GiB file on tmpfs; loop: losetup --direct-io=on; ours: -q 1 -d 128"
+echo "backing: files on tmpfs; loop: losetup --direct-io=on; ours: -q 1 -d 128"
+echo "stripe: 4 x 256 MiB files, chunk 64K; dm-stripe over loop devices (direct-io) on the same files"
 echo "fio: io_uring, direct=1, ${runtime}s per run after 1s ramp, median of $repeats runs"
 echo
-echo "| workload                             | ours IOPS | ours MB/s | kern IOPS | kern MB/s | ratio |"
-echo "|--------------------------------------|-----------|-----------|-----------|-----------|-------|"
+echo "| workload                               | ours IOPS | ours MB/s | kern IOPS | kern MB/s | ratio |"
+echo "|----------------------------------------|-----------|-----------|-----------|-----------|-------|"
 row "file vs loop: 4k randread qd32" "$ours_file" "$loopdev" randread 4k 32
 row "file vs loop: 4k randwrite qd32" "$ours_file" "$loopdev" randwrite 4k 32
 row "file vs loop: 128k read qd8" "$ours_file" "$loopdev" read 128k 8
 row "null vs null_blk: 4k randread qd32" "$ours_null" "$nullb" randread 4k 32
 row "null vs null_blk: 4k randwrite qd32" "$ours_null" "$nullb" randwrite 4k 32
+row "stripe vs dm-stripe: 4k randread qd32" "$ours_stripe" "$dm_stripe" randread 4k 32
+row "stripe vs dm-stripe: 4k randwrite qd32" "$ours_stripe" "$dm_stripe" randwrite 4k 32
+row "stripe vs dm-stripe: 128k read qd8" "$ours_stripe" "$dm_stripe" read 128k 8
