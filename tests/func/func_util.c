@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,43 @@ int workload_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth, s
 	if (w->completed != w->issued)
 		return -EIO;
 	return w->errors ? -EIO : 0;
+}
+
+struct parallel {
+	struct ubt_tree *tree;
+	struct workload *w;
+	unsigned int q_id, depth;
+	pthread_t thread;
+	int ret;
+};
+
+static void *parallel_main(void *arg)
+{
+	struct parallel *p = arg;
+
+	p->ret = workload_run(p->tree, p->q_id, p->depth, p->w);
+	return NULL;
+}
+
+int workload_run_parallel(struct ubt_tree *tree, unsigned int depth, struct workload *w,
+			  unsigned int n)
+{
+	struct parallel p[16];
+	unsigned int i;
+	int ret = 0;
+
+	if (n > 16)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		p[i] = (struct parallel){ .tree = tree, .w = &w[i], .q_id = i, .depth = depth };
+		pthread_create(&p[i].thread, NULL, parallel_main, &p[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(p[i].thread, NULL);
+		if (p[i].ret && !ret)
+			ret = p[i].ret;
+	}
+	return ret;
 }
 
 struct reader {

@@ -41,6 +41,12 @@ struct workload {
 
 /* Run the workload on one queue; 0 when every request succeeded and every read matched. */
 int workload_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth, struct workload *w);
+/*
+ * Run n workloads at once, one thread and queue (q_id = index) each; they
+ * must touch disjoint regions.  0 when every one of them returned 0.
+ */
+int workload_run_parallel(struct ubt_tree *tree, unsigned int depth, struct workload *w,
+			  unsigned int n);
 /* Fill a model with the device's current content by reading it through the tree. */
 int model_read_device(struct ubt_tree *tree, uint8_t *model, uint64_t bytes);
 

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,47 +143,25 @@ static void test_readonly_refuses_writes(void)
 	free(path);
 }
 
-struct qthread {
-	struct ubt_tree *tree;
-	struct workload w;
-	unsigned int q_id;
-	pthread_t thread;
-	int ret;
-};
-
-static void *qthread_main(void *arg)
-{
-	struct qthread *t = arg;
-
-	t->ret = workload_run(t->tree, t->q_id, 16, &t->w);
-	return NULL;
-}
-
 static void test_two_queues_in_parallel(void)
 {
 	char *path = func_make_file("twoq.img", DEV_BYTES);
 	struct ubt_tree *tree = build("file('%s')", path, 512);
-	struct qthread t[2];
 	uint8_t *model = calloc(1, DEV_BYTES), *check = calloc(1, DEV_BYTES);
+	struct workload w[2];
 	int i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-	for (i = 0; i < 2; i++) {
-		memset(&t[i], 0, sizeof(t[i]));
-		t[i].tree = tree;
-		t[i].q_id = (unsigned int)i;
-		t[i].w = (struct workload){
+	for (i = 0; i < 2; i++)
+		w[i] = (struct workload){
 			.model = model, .start = (uint64_t)i * DEV_BYTES / 2, .bytes = DEV_BYTES / 2,
 			.nr_ops = 1500, .pct_read = 40, .pct_write = 55, .pct_flush = 5,
 			.seed = 1000 + (uint64_t)i,
 		};
-		pthread_create(&t[i].thread, NULL, qthread_main, &t[i]);
-	}
+	CU_ASSERT_EQUAL(workload_run_parallel(tree, 16, w, 2), 0);
 	for (i = 0; i < 2; i++) {
-		pthread_join(t[i].thread, NULL);
-		CU_ASSERT_EQUAL(t[i].ret, 0);
-		report(&t[i].w);
-		CU_ASSERT_EQUAL(t[i].w.completed, 1500);
+		report(&w[i]);
+		CU_ASSERT_EQUAL(w[i].completed, 1500);
 	}
 	/* Both halves, read back through a third pass, equal the shared model. */
 	CU_ASSERT_EQUAL(model_read_device(tree, check, DEV_BYTES), 0);

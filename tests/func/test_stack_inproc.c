@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,47 +170,24 @@ static void test_three_level_stack(void)
 	stack3_free(&s);
 }
 
-struct qthread {
-	struct ubt_tree *tree;
-	struct workload w;
-	unsigned int q_id;
-	pthread_t thread;
-	int ret;
-};
-
-static void *qthread_main(void *arg)
-{
-	struct qthread *t = arg;
-
-	t->ret = workload_run(t->tree, t->q_id, 16, &t->w);
-	return NULL;
-}
-
 static void test_stack_two_queues(void)
 {
 	uint8_t *model = calloc(1, 32 << 20);
-	struct qthread t[2];
+	struct workload w[2];
 	struct stack3 s;
 	int i;
 
 	stack3_build(&s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s.tree);
-	for (i = 0; i < 2; i++) {
-		memset(&t[i], 0, sizeof(t[i]));
-		t[i].tree = s.tree;
-		t[i].q_id = (unsigned int)i;
-		t[i].w = (struct workload){
+	for (i = 0; i < 2; i++)
+		w[i] = (struct workload){
 			.model = model, .start = (uint64_t)i << 24, .bytes = 16 << 20,
 			.nr_ops = 1500, .pct_read = 40, .pct_write = 55, .pct_flush = 5,
 			.max_bytes = 256 * 1024, .seed = 77 + (uint64_t)i,
 		};
-		pthread_create(&t[i].thread, NULL, qthread_main, &t[i]);
-	}
-	for (i = 0; i < 2; i++) {
-		pthread_join(t[i].thread, NULL);
-		CU_ASSERT_EQUAL(t[i].ret, 0);
-		report(&t[i].w);
-	}
+	CU_ASSERT_EQUAL(workload_run_parallel(s.tree, 16, w, 2), 0);
+	for (i = 0; i < 2; i++)
+		report(&w[i]);
 	CU_ASSERT_EQUAL(stack3_check(&s, model), 0);
 	free(model);
 	stack3_free(&s);

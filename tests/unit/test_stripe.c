@@ -14,6 +14,7 @@
 #include "../../targets/stripe.c"
 #include "ubt/queue.h"
 #include "ut.h"
+#include "ut_frontend.h"
 
 #define MAX_CHILDREN 8
 #define MAX_RECORDS 16
@@ -29,8 +30,6 @@ struct record {
 
 static struct record records[MAX_RECORDS];
 static unsigned int nr_records;
-static int last_res;
-
 /* cap(size=SIZE): records each I/O; its index in the parent is its id order. */
 static int cap_ctr(struct ubt_target *t, struct ubt_args *a)
 {
@@ -66,21 +65,6 @@ static int cap_map(struct ubt_target *t, struct ubt_io *io)
 }
 
 static struct ubt_target_type cap = { .name = "cap", .ctr = cap_ctr, .map = cap_map };
-
-static void fe_complete(struct ubt_queue *q, unsigned int tag, int res)
-{
-	(void)q;
-	(void)tag;
-	last_res = res;
-}
-
-static void fe_cqe(struct ubt_queue *q, const struct io_uring_cqe *cqe)
-{
-	(void)q;
-	(void)cqe;
-}
-
-static const struct ubt_frontend_ops fe = { .complete = fe_complete, .cqe = fe_cqe };
 
 static uint64_t rng = 88172645463325252ULL;
 
