@@ -173,8 +173,11 @@ void ubt_queue_exit(struct ubt_queue *q)
 	if (q->nodes_ready)
 		queue_exit_nodes(q, q->tree->root);
 	q->nodes_ready = false;
-	if (q->ring_ready)
+	if (q->ring_ready) {
+		/* Drop the backing files now, not when the ring's teardown gets to it. */
+		io_uring_unregister_files(&q->ring);
 		io_uring_queue_exit(&q->ring);
+	}
 	q->ring_ready = false;
 	if (q->bufs)
 		munmap(q->bufs, (size_t)q->depth * q->tree->opts.max_io_bytes);

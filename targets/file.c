@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include "ubt/target.h"
+#include "ubt/tree.h"
 #include "ubt/util.h"
 
 struct file_ctx {
@@ -127,6 +129,49 @@ static int file_size(struct ubt_target *t, struct file_ctx *f, uint64_t *bytes)
 	return 0;
 }
 
+/* Whether this tree already opened the file behind fd (a second window of it). */
+static bool tree_has_file(struct ubt_target *t, int fd)
+{
+	struct stat a, b;
+	unsigned int i;
+
+	if (fstat(fd, &a))
+		return false;
+	for (i = 0; i < t->tree->nr_fds; i++)
+		if (!fstat(t->tree->fds[i], &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return true;
+	return false;
+}
+
+/*
+ * Claim the file so that two devices (or a device and `bench`) cannot
+ * write one file behind each other's back: exclusive when writable,
+ * shared when read-only.  The lock lives as long as the daemon's copy of
+ * the descriptor.  Windows of one file within one stack share the claim.
+ */
+static int file_claim(struct ubt_target *t, struct file_ctx *f)
+{
+	int i;
+
+	if (tree_has_file(t, f->fd))
+		return 0;
+	/*
+	 * A device deleted a moment ago may still hold it: io_uring drops its
+	 * file references after the process is gone.  Give that 2 seconds.
+	 */
+	for (i = 0; i < 100; i++) {
+		if (!flock(f->fd, (f->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			break;
+		usleep(20000);
+	}
+	if (errno == EWOULDBLOCK)
+		return ubt_target_error(t, EBUSY, "%s is in use by another ublk-target device%s",
+					f->path, f->read_only ? " that writes it" : "");
+	return ubt_target_error(t, errno, "cannot lock %s: %s", f->path, strerror(errno));
+}
+
 static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 {
 	struct file_ctx *f;
@@ -165,6 +210,9 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	if (ret)
 		goto out_free;
 	ret = file_size(t, f, &avail);
+	if (ret)
+		goto out_close;
+	ret = file_claim(t, f);
 	if (ret)
 		goto out_close;
 	if (avail == 0) {

@@ -170,6 +170,22 @@ test_bench_verifies_a_stack() {
 	left_nothing
 }
 
+test_file_in_use() {
+	# bench holds its files while it runs: a second user of a file is refused.
+	$B bench --spec "stripe($scratch/b0.img, $scratch/b1.img)" --runtime 6 >/dev/null 2>&1 &
+	local pid=$!
+	sleep 1
+	t_expect_fail "file: $scratch/b1.img is in use by another ublk-target device" \
+		$B bench --spec "$scratch/b1.img" --runtime 1
+	t_expect_fail "is in use by another ublk-target device that writes it" \
+		$B bench --spec "file($scratch/b0.img, readonly)" --runtime 1
+	wait $pid || t_fail "the first bench failed"
+	# Windows of one file within one stack are fine.
+	$B bench --spec "concat(linear($scratch/b0.img, size=8M), linear($scratch/b0.img, offset=8M, size=8M))" \
+		--runtime 0.5 >/dev/null 2>"$scratch/err" || t_fail "two windows of one file in one stack refused: $(cat "$scratch/err")"
+	left_nothing
+}
+
 test_mapping_errors() {
 	local a=$scratch/a.img
 	t_expect_fail "stripe: needs at least one child" $B create --spec "stripe(chunk=64K)"
@@ -205,7 +221,7 @@ for t in test_missing_file test_directory test_empty_file test_zero_size \
 	test_size_not_block_multiple test_size_past_end test_not_a_file_or_block_device \
 	test_unknown_target test_malformed_spec \
 	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_not_root \
-	test_no_control_device test_module_loading test_bench_verifies_a_stack test_mapping_errors \
+	test_no_control_device test_module_loading test_bench_verifies_a_stack test_file_in_use test_mapping_errors \
 	test_help_everywhere; do
 	t_run $t
 done

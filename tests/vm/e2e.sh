@@ -335,6 +335,8 @@ test_status() {
 	dev=$($B create stripe --chunk 64K --file "$work/sa.img" --file "$work/sb.img") ||
 		t_fail "create stripe"
 	id=${dev#/dev/ublkb}
+	t_expect_fail "file: $work/sa.img is in use by another ublk-target device" \
+		$B create file --file "$work/sa.img"
 	out=$($B status -n "$id")
 	[ "$(echo "$out" | head -1)" = "0 262144 stripe 2 file:1 file:2 1 AA" ] ||
 		t_fail "status: $out"
