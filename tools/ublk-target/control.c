@@ -16,26 +16,27 @@
 #include "ubt/table.h"
 #include "ubt/tree.h"
 
-static int socket_addr(uint32_t id, struct sockaddr_un *sa)
+/* A stream socket and the address of device id's control socket; fd or -errno. */
+static int control_socket(uint32_t id, struct sockaddr_un *sa)
 {
+	int fd;
+
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if ((size_t)snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%u.sock", rundir_path(), id) >=
 	    sizeof(sa->sun_path))
 		return -ENAMETOOLONG;
-	return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
 }
 
 int control_listen(uint32_t id)
 {
 	struct sockaddr_un sa;
-	int fd, ret = socket_addr(id, &sa);
+	int fd = control_socket(id, &sa), ret;
 
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	unlink(sa.sun_path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8)) {
 		ret = -errno;
@@ -48,15 +49,12 @@ int control_listen(uint32_t id)
 int control_request(uint32_t id, const char *cmd, char *reply, size_t len)
 {
 	struct sockaddr_un sa;
+	int fd = control_socket(id, &sa), ret;
 	size_t n = 0;
 	ssize_t r;
-	int fd, ret = socket_addr(id, &sa);
 
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) || write(fd, "\n", 1) != 1) {
 		ret = -errno;
