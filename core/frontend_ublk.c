@@ -129,6 +129,8 @@ static int queue_setup(struct ubt_ublk_queue *uq)
 		.q_id = uq->q_id,
 		.depth = uq->depth,
 		.ring_flags = IORING_SETUP_SQE128,
+		/* Where the kernel has it: completions run only when we reap. */
+		.ring_flags_optional = IORING_SETUP_DEFER_TASKRUN,
 		.frontend_fd = uq->cdev_fd,
 	};
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -143,13 +145,7 @@ static int queue_setup(struct ubt_ublk_queue *uq)
 		uq->descs = NULL;
 		return -errno;
 	}
-	/* DEFER_TASKRUN where the kernel has it: completions run only when we reap. */
-	qo.ring_flags |= IORING_SETUP_DEFER_TASKRUN;
 	ret = ubt_queue_init(&uq->q, uq->tree, &qo, &ublk_ops, uq);
-	if (ret == -EINVAL) {
-		qo.ring_flags &= ~IORING_SETUP_DEFER_TASKRUN;
-		ret = ubt_queue_init(&uq->q, uq->tree, &qo, &ublk_ops, uq);
-	}
 	if (ret)
 		return ret;
 	uq->q_ready = true;

@@ -17,6 +17,13 @@
 
 static void io_put(struct ubt_io *io);
 
+/* The first error wins. */
+void ubt_io_complete(struct ubt_io *io, int res)
+{
+	if (res < 0 && io->result >= 0)
+		io->result = res;
+}
+
 static int io_success(const struct ubt_io *io)
 {
 	if (io->op == UBT_OP_READ || io->op == UBT_OP_WRITE)
@@ -35,8 +42,7 @@ static void io_finish(struct ubt_io *io)
 	}
 	if (parent->t->type->end_io)
 		res = parent->t->type->end_io(parent->t, parent, io, res);
-	if (res < 0 && parent->result >= 0)
-		parent->result = res;
+	ubt_io_complete(parent, res);
 	io_put(parent);
 }
 
@@ -80,18 +86,19 @@ void ubt_io_submit(struct ubt_io *io)
 
 	io->pending = 1;
 	ret = io->t->type->map(io->t, io);
-	if (ubt_unlikely(ret < 0) && io->result >= 0)
-		io->result = ret;
+	ubt_io_complete(io, ret);
 	io_put(io);
 }
 
-void ubt_io_complete(struct ubt_io *io, int res)
-{
-	if (res < 0 && io->result >= 0)
-		io->result = res;
-}
-
 /* ---- Leaf helpers ------------------------------------------------------ */
+
+/* An SQE of io's, on a fixed file: its CQE comes back to io. */
+static void leaf_queued(struct ubt_io *io, struct io_uring_sqe *sqe)
+{
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, io);
+	io->pending++;
+}
 
 /* Whether one iovec lies in the tag's registered buffer. */
 static bool in_fixed_buf(const struct ubt_io *io)
@@ -126,9 +133,7 @@ static void prep_rw(struct ubt_io *io)
 	}
 	if (!read && (io->flags & UBT_IO_FUA))
 		sqe->rw_flags = RWF_DSYNC;
-	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data(sqe, io);
-	io->pending++;
+	leaf_queued(io, sqe);
 }
 
 int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset)
@@ -145,10 +150,7 @@ int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync)
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
 
 	io_uring_prep_fsync(sqe, fd_index, datasync ? IORING_FSYNC_DATASYNC : 0);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data(sqe, io);
-	io->leaf_fd = fd_index;
-	io->pending++;
+	leaf_queued(io, sqe);
 	return 0;
 }
 
@@ -158,10 +160,7 @@ int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
 
 	io_uring_prep_fallocate(sqe, fd_index, mode, (off_t)byte_offset, (off_t)bytes);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data(sqe, io);
-	io->leaf_fd = fd_index;
-	io->pending++;
+	leaf_queued(io, sqe);
 	return 0;
 }
 
@@ -203,7 +202,6 @@ void ubt_io_leaf_cqe(struct ubt_io *io, int res)
 		prep_rw(io);
 		return;
 	}
-	if (res < 0 && io->result >= 0)
-		io->result = res;
+	ubt_io_complete(io, res);
 	io_put(io);
 }

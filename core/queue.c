@@ -28,21 +28,22 @@ static unsigned int ring_entries(const struct ubt_tree *tree, unsigned int depth
 	return n;
 }
 
+/*
+ * Set the ring up with the most the kernel takes: the caller's optional
+ * flags, then the default COOP_TASKRUN | SINGLE_ISSUER, then neither --
+ * each dropped in turn where an older kernel answers -EINVAL.
+ */
 static int ring_init(struct ubt_queue *q, const struct ubt_queue_opts *o)
 {
+	const unsigned int defaults = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+	const unsigned int tries[] = { o->ring_flags_optional | defaults, defaults, 0 };
+	unsigned int entries = ring_entries(q->tree, o->depth), i;
 	struct io_uring_params p;
-	unsigned int entries = ring_entries(q->tree, o->depth);
-	int ret;
+	int ret = -EINVAL;
 
-	memset(&p, 0, sizeof(p));
-	p.flags = o->ring_flags | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
-	p.flags |= IORING_SETUP_CQSIZE;
-	p.cq_entries = entries * 2;
-	ret = io_uring_queue_init_params(entries, &q->ring, &p);
-	if (ret == -EINVAL) {
-		/* Older kernels: no COOP_TASKRUN / SINGLE_ISSUER. */
+	for (i = 0; i < UBT_ARRAY_SIZE(tries) && ret == -EINVAL; i++) {
 		memset(&p, 0, sizeof(p));
-		p.flags = o->ring_flags | IORING_SETUP_CQSIZE;
+		p.flags = o->ring_flags | tries[i] | IORING_SETUP_CQSIZE;
 		p.cq_entries = entries * 2;
 		ret = io_uring_queue_init_params(entries, &q->ring, &p);
 	}

@@ -64,6 +64,7 @@ struct ubt_queue_opts {
 	unsigned int q_id;
 	unsigned int depth;
 	unsigned int ring_flags;	/* IORING_SETUP_* on top of the defaults */
+	unsigned int ring_flags_optional; /* IORING_SETUP_* wanted where the kernel has them */
 	int frontend_fd;		/* fixed file 0, or -1 */
 };
 
