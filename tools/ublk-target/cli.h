@@ -15,6 +15,8 @@
 /* Print "ublk-target: <msg>" to stderr; returns exit code 1 / EXIT_USAGE. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse the ID of `-n ID`; 0, or EXIT_USAGE after saying what was wrong. */
+int cli_parse_id(const char *cmd, const char *arg, int64_t *id);
 /* Print s as a JSON string, quoted and escaped. */
 void cli_json_string(const char *s);
 /* Root is needed for every command that talks to the kernel. */

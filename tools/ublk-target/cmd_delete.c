@@ -83,13 +83,10 @@ int cmd_delete(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:ah", opts, NULL)) != -1) {
-		uint64_t v;
-
 		switch (c) {
 		case 'n':
-			if (ubt_parse_uint(optarg, &v) || v > 0x7fffffff)
-				return cli_usage_error("delete: -n takes a device id, not '%s'", optarg);
-			id = (int64_t)v;
+			if (cli_parse_id("delete", optarg, &id))
+				return EXIT_USAGE;
 			break;
 		case 'a':
 			all = true;

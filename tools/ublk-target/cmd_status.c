@@ -35,7 +35,6 @@ int cmd_status(int argc, char **argv)
 	char reply[65536];
 	bool table = false;
 	int64_t id = -1;
-	uint64_t v;
 	int c, ret;
 
 	optind = 0;
@@ -43,9 +42,8 @@ int cmd_status(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (ubt_parse_uint(optarg, &v) || v > 0x7fffffff)
-				return cli_usage_error("status: -n takes a device id, not '%s'", optarg);
-			id = (int64_t)v;
+			if (cli_parse_id("status", optarg, &id))
+				return EXIT_USAGE;
 			break;
 		case 't':
 			table = true;

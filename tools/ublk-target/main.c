@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "ubt/tree.h"
+#include "ubt/util.h"
 
 static const char usage[] =
 "usage: ublk-target COMMAND [OPTIONS]\n"
@@ -58,6 +59,16 @@ int cli_usage_error(const char *fmt, ...)
 	vreport(fmt, ap);
 	va_end(ap);
 	return EXIT_USAGE;
+}
+
+int cli_parse_id(const char *cmd, const char *arg, int64_t *id)
+{
+	uint64_t v;
+
+	if (ubt_parse_uint(arg, &v) || v > 0x7fffffff)
+		return cli_usage_error("%s: -n takes a device id, not '%s'", cmd, arg);
+	*id = (int64_t)v;
+	return 0;
 }
 
 void cli_json_string(const char *s)
