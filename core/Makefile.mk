@@ -11,4 +11,5 @@ core-y += core/queue.o
 core-y += core/ublk_ctrl.o
 core-y += core/frontend_ublk.o
 core-y += core/frontend_inproc.o
+core-y += core/copy_mode.o
 core-y += core/device.o

@@ -30,6 +30,7 @@ struct ubt_device {
 	struct ubt_ctrl ctrl;
 	struct ubt_tree *tree;
 	struct ublksrv_ctrl_dev_info info;
+	enum ubt_copy_mode mode;
 	int cdev_fd;
 	int exit_efd;			/* queue threads post here as they end */
 	struct ubt_ublk_queue *queues;
@@ -68,7 +69,22 @@ static uint32_t shift_of(uint32_t bytes)
 	return ubt_is_power_of_2(bytes) ? ubt_ilog2(bytes) : 0;
 }
 
-static void fill_params(const struct ubt_tree *tree, struct ublk_params *p)
+/* The ADD_DEV flags a copy mode needs. */
+static uint64_t copy_mode_flags(enum ubt_copy_mode mode)
+{
+	switch (mode) {
+	case UBT_COPY_ZERO_COPY:
+		/* SUPPORT_ZERO_COPY is what lets us register by hand in the fallback. */
+		return UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY;
+	case UBT_COPY_USER_COPY:
+		return UBLK_F_USER_COPY;
+	default:
+		return 0;
+	}
+}
+
+static void fill_params(const struct ubt_tree *tree, enum ubt_copy_mode mode,
+			struct ublk_params *p)
 {
 	const struct ubt_limits *lim = &tree->limits;
 
@@ -79,6 +95,7 @@ static void fill_params(const struct ubt_tree *tree, struct ublk_params *p)
 	p->basic.io_min_shift = (uint8_t)shift_of(lim->io_min ? lim->io_min : lim->logical_block_size);
 	p->basic.io_opt_shift = (uint8_t)shift_of(lim->io_opt ? lim->io_opt : lim->logical_block_size);
 	p->basic.max_sectors = lim->max_io_bytes >> UBT_SECTOR_SHIFT;
+	p->basic.chunk_sectors = lim->chunk_sectors;
 	p->basic.dev_sectors = tree->root->len;
 	if (lim->read_only)
 		p->basic.attrs |= UBLK_ATTR_READ_ONLY;
@@ -94,6 +111,16 @@ static void fill_params(const struct ubt_tree *tree, struct ublk_params *p)
 		p->discard.max_discard_sectors = lim->discard ? 1U << 22 : 0;
 		p->discard.max_write_zeroes_sectors = lim->write_zeroes ? 1U << 22 : 0;
 		p->discard.max_discard_segments = 1;
+	}
+	/*
+	 * Under zero copy the client's pages go to the leaves as they are, so
+	 * they must meet the leaves' O_DIRECT memory alignment (zero copy
+	 * implies 6.16, which takes this parameter).  In the copy modes our
+	 * page-aligned buffers meet it and the client may use any alignment.
+	 */
+	if (mode == UBT_COPY_ZERO_COPY && lim->dma_alignment > 4) {
+		p->types |= UBLK_PARAM_TYPE_DMA_ALIGN;
+		p->dma.alignment = UBT_MIN(lim->dma_alignment, 4096U) - 1;
 	}
 }
 
@@ -138,6 +165,38 @@ static void device_teardown(struct ubt_device *dev)
 	free(dev);
 }
 
+/*
+ * The block layer's I/O scheduler, through sysfs once the disk exists.
+ * Both guest kernels start a ublk disk with mq-deadline; a server that
+ * completes in order and has its own queueing gains nothing from it.
+ */
+static int set_scheduler(uint32_t id, const char *name, char *err, size_t errlen)
+{
+	char path[96];
+	ssize_t n;
+	int fd, i, e;
+
+	snprintf(path, sizeof(path), "/sys/block/ublkb%u/queue/scheduler", id);
+	/* The disk's sysfs folder appears with START_DEV; give udev-less hosts a moment. */
+	for (i = 0; (fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 && errno == ENOENT && i < 100; i++)
+		usleep(10000);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot set the I/O scheduler of /dev/ublkb%u: %s: %s", id,
+			 path, strerror(e));
+		return -e;
+	}
+	n = write(fd, name, strlen(name));
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot set the I/O scheduler of /dev/ublkb%u to '%s': %s "
+			 "(see %s for the ones this kernel has)", id, name, strerror(e), path);
+		return -e;
+	}
+	return 0;
+}
+
 static const char *add_dev_error(int ret, int dev_id, char *buf, size_t len)
 {
 	if (ret == -EEXIST && dev_id >= 0)
@@ -162,6 +221,8 @@ static int start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
 		uq->depth = depth;
 		uq->cdev_fd = dev->cdev_fd;
 		uq->dev_flags = dev->info.flags;
+		uq->mode = dev->mode;
+		uq->force_reg_fallback = getenv("UBT_TEST_BUF_REG_FALLBACK") != NULL;
 		uq->ready = queue_ready;
 		uq->exited = queue_exited;
 		ret = ubt_ctrl_get_affinity(&dev->ctrl, dev->info.dev_id, (uint16_t)i, &uq->cpus);
@@ -223,13 +284,25 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	dev->info.max_io_buf_bytes = tree->opts.max_io_bytes;
 	dev->info.dev_id = (uint32_t)o->dev_id;
 	dev->info.ublksrv_pid = getpid();
-	dev->info.flags = dev->ctrl.features & UBLK_F_CMD_IOCTL_ENCODE;
+	ret = ubt_copy_mode_resolve(o->copy_mode, dev->ctrl.features, tree, &dev->mode, err,
+				    errlen);
+	if (ret)
+		goto out_teardown;
+	dev->info.flags = (dev->ctrl.features & UBLK_F_CMD_IOCTL_ENCODE) |
+			  copy_mode_flags(dev->mode);
 	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);
 	if (ret) {
 		add_dev_error(ret, o->dev_id, err, errlen);
 		goto out_teardown;
 	}
 	dev->added = true;
+	/* ADD_DEV drops the flags it does not know: trust only what it returned. */
+	if ((dev->info.flags & copy_mode_flags(dev->mode)) != copy_mode_flags(dev->mode)) {
+		snprintf(err, errlen, "the ublk driver refused --copy-mode %s (flags 0x%llx)",
+			 ubt_copy_mode_name(dev->mode), (unsigned long long)dev->info.flags);
+		ret = -EOPNOTSUPP;
+		goto out_teardown;
+	}
 
 	ret = open_cdev(dev->info.dev_id);
 	if (ret < 0) {
@@ -243,7 +316,7 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	if (ret)
 		goto out_teardown;
 
-	fill_params(tree, &params);
+	fill_params(tree, dev->mode, &params);
 	ret = ubt_ctrl_set_params(&dev->ctrl, dev->info.dev_id, &params);
 	if (ret) {
 		snprintf(err, errlen, "SET_PARAMS failed: %s", strerror(-ret));
@@ -253,6 +326,11 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	if (ret) {
 		snprintf(err, errlen, "START_DEV failed: %s", strerror(-ret));
 		goto out_teardown;
+	}
+	if (o->scheduler) {
+		ret = set_scheduler(dev->info.dev_id, o->scheduler, err, errlen);
+		if (ret)
+			goto out_teardown;
 	}
 	*out = dev;
 	return 0;
@@ -264,6 +342,11 @@ out_teardown:
 uint32_t ubt_device_id(const struct ubt_device *dev)
 {
 	return dev->info.dev_id;
+}
+
+enum ubt_copy_mode ubt_device_copy_mode(const struct ubt_device *dev)
+{
+	return dev->mode;
 }
 
 /* One control request: a command line in, the handler's text out. */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -20,7 +21,15 @@
 #include "ubt/tree.h"
 #include "ubt/util.h"
 
-#define UD_KIND_CMD	1
+/* user_data kinds of the frontend's SQEs. */
+#define UD_KIND_CMD		1	/* FETCH, COMMIT_AND_FETCH */
+#define UD_KIND_REG		2	/* REGISTER_IO_BUF (zero-copy fallback) */
+#define UD_KIND_UNREG		3	/* UNREGISTER_IO_BUF */
+#define UD_KIND_COPY_IN		4	/* user copy: a WRITE's data from the kernel */
+#define UD_KIND_COPY_OUT	5	/* user copy: a READ's data to the kernel */
+
+/* tag_state bits */
+#define TAG_MANUAL_REG		(1U << 0)	/* we registered the buffer: unregister it */
 
 static size_t desc_offset(unsigned int q_id)
 {
@@ -30,28 +39,83 @@ static size_t desc_offset(unsigned int q_id)
 	return UBLKSRV_CMD_BUF_OFFSET + q_id * per_queue;
 }
 
-static void queue_cmd(struct ubt_ublk_queue *uq, unsigned int tag, unsigned int nr, int result)
+/* An SQE of the frontend's own; every one is counted until its CQE. */
+static struct io_uring_sqe *frontend_sqe(struct ubt_ublk_queue *uq, unsigned int kind,
+					 unsigned int tag)
 {
-	struct ubt_queue *q = &uq->q;
-	struct io_uring_sqe *sqe = ubt_queue_sqe(q);
+	struct io_uring_sqe *sqe = ubt_queue_sqe(&uq->q);
+
+	uq->cmd_inflight++;
+	io_uring_sqe_set_data64(sqe, UBT_UD(kind, tag));
+	return sqe;
+}
+
+static void prep_io_cmd(struct ubt_ublk_queue *uq, struct io_uring_sqe *sqe, unsigned int tag,
+			unsigned int nr, int result, uint64_t addr)
+{
 	struct ublksrv_io_cmd cmd = {
-		.q_id = (uint16_t)q->q_id,
+		.q_id = (uint16_t)uq->q_id,
 		.tag = (uint16_t)tag,
 		.result = result,
-		.addr = (uint64_t)(uintptr_t)q->tags[tag].buf,
+		.addr = addr,
 	};
+	uint64_t ud = sqe->user_data;
 
 	ubt_prep_uring_cmd(sqe, 0, ubt_io_cmd_op(uq->dev_flags, nr), &cmd, sizeof(cmd));
 	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->user_data = UBT_UD(UD_KIND_CMD, tag);
-	uq->cmd_inflight++;
+	sqe->user_data = ud;
 }
 
-static void ublk_complete(struct ubt_queue *q, unsigned int tag, int res)
+/*
+ * FETCH or COMMIT_AND_FETCH.  In copy mode the command names the tag's
+ * buffer, which the kernel copies to and from; under zero copy sqe->addr
+ * names the buffer-table slot where the kernel registers the next request's
+ * pages, with the fallback flag: if it cannot, it says so in the descriptor
+ * (UBLK_IO_F_NEED_REG_BUF) instead of failing the request.
+ */
+static void queue_cmd(struct ubt_ublk_queue *uq, unsigned int tag, unsigned int nr, int result)
 {
-	struct ubt_ublk_queue *uq = q->fe_priv;
+	struct io_uring_sqe *sqe = frontend_sqe(uq, UD_KIND_CMD, tag);
+	uint64_t addr = 0;
 
-	queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, res);
+	if (uq->mode == UBT_COPY_COPY)
+		addr = (uint64_t)(uintptr_t)uq->q.tags[tag].buf;
+	prep_io_cmd(uq, sqe, tag, nr, result, addr);
+	if (uq->mode == UBT_COPY_ZERO_COPY) {
+		uint16_t index = (uint16_t)(uq->force_reg_fallback ? uq->depth + tag : tag);
+
+		sqe->addr = ublk_auto_buf_reg_addr(index, UBLK_AUTO_BUF_REG_FALLBACK);
+	}
+}
+
+/* (UN)REGISTER_IO_BUF of the tag's request at buffer index tag. */
+static void queue_buf_cmd(struct ubt_ublk_queue *uq, unsigned int tag, unsigned int nr,
+			  unsigned int kind)
+{
+	prep_io_cmd(uq, frontend_sqe(uq, kind, tag), tag, nr, 0, tag);
+}
+
+/*
+ * User copy: move a request's data between the tag's buffer and the
+ * kernel's request with a read or write of /dev/ublkcN (fixed file 0).
+ */
+static void queue_user_copy(struct ubt_ublk_queue *uq, unsigned int tag, unsigned int kind,
+			    unsigned int len)
+{
+	struct ubt_queue *q = &uq->q;
+	struct io_uring_sqe *sqe = frontend_sqe(uq, kind, tag);
+	uint64_t pos = ublk_user_copy_pos(uq->q_id, tag);
+	uint64_t ud = sqe->user_data;
+	void *buf = q->tags[tag].buf;
+
+	if (kind == UD_KIND_COPY_IN)
+		io_uring_prep_read_fixed(sqe, 0, buf, len, pos, (int)tag);
+	else
+		io_uring_prep_write_fixed(sqe, 0, buf, len, pos, (int)tag);
+	if (!q->fixed_bufs)
+		sqe->opcode = kind == UD_KIND_COPY_IN ? IORING_OP_READ : IORING_OP_WRITE;
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->user_data = ud;
 }
 
 static unsigned int io_flags(uint32_t op_flags)
@@ -65,31 +129,101 @@ static unsigned int io_flags(uint32_t op_flags)
 	return f;
 }
 
+static unsigned int desc_op(const struct ublksrv_io_desc *d)
+{
+	return d->op_flags & 0xff;
+}
+
+static unsigned int desc_bytes(const struct ublksrv_io_desc *d)
+{
+	return d->nr_sectors << UBT_SECTOR_SHIFT;
+}
+
+/* Hand the tag's request to the tree. */
+static void start_request(struct ubt_ublk_queue *uq, unsigned int tag)
+{
+	const struct ublksrv_io_desc *d = &uq->descs[tag];
+
+	ubt_queue_request(&uq->q, tag, desc_op(d), io_flags(d->op_flags), d->start_sector,
+			  d->nr_sectors);
+}
+
+/* A new request arrived on tag: get its data where the tree can reach it. */
+static void request_fetched(struct ubt_ublk_queue *uq, unsigned int tag)
+{
+	const struct ublksrv_io_desc *d = &uq->descs[tag];
+
+	switch (desc_op(d)) {
+	case UBLK_IO_OP_READ:
+	case UBLK_IO_OP_WRITE:
+		if (uq->mode == UBT_COPY_ZERO_COPY && (d->op_flags & UBLK_IO_F_NEED_REG_BUF)) {
+			queue_buf_cmd(uq, tag, UBLK_IO_REGISTER_IO_BUF, UD_KIND_REG);
+			return;
+		}
+		if (uq->mode == UBT_COPY_USER_COPY && desc_op(d) == UBLK_IO_OP_WRITE) {
+			queue_user_copy(uq, tag, UD_KIND_COPY_IN, desc_bytes(d));
+			return;
+		}
+		/* fall through */
+	case UBLK_IO_OP_FLUSH:
+	case UBLK_IO_OP_DISCARD:
+	case UBLK_IO_OP_WRITE_ZEROES:
+		start_request(uq, tag);
+		return;
+	}
+	queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, -EOPNOTSUPP);
+}
+
+static void ublk_complete(struct ubt_queue *q, unsigned int tag, int res)
+{
+	struct ubt_ublk_queue *uq = q->fe_priv;
+	const struct ublksrv_io_desc *d = &uq->descs[tag];
+
+	/* The request completes once its pages are unregistered and committed. */
+	if (uq->tag_state[tag] & TAG_MANUAL_REG) {
+		uq->tag_state[tag] &= (uint8_t)~TAG_MANUAL_REG;
+		queue_buf_cmd(uq, tag, UBLK_IO_UNREGISTER_IO_BUF, UD_KIND_UNREG);
+	}
+	if (uq->mode == UBT_COPY_USER_COPY && desc_op(d) == UBLK_IO_OP_READ && res > 0) {
+		uq->tag_res[tag] = res;
+		queue_user_copy(uq, tag, UD_KIND_COPY_OUT, (unsigned int)res);
+		return;
+	}
+	queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, res);
+}
+
 static void ublk_cqe(struct ubt_queue *q, const struct io_uring_cqe *cqe)
 {
 	struct ubt_ublk_queue *uq = q->fe_priv;
 	unsigned int tag = UBT_UD_TAG(cqe->user_data);
-	const struct ublksrv_io_desc *d;
-	unsigned int op;
 
 	uq->cmd_inflight--;
-	if (ubt_unlikely(cqe->res != UBLK_IO_RES_OK)) {
+	switch (UBT_UD_KIND(cqe->user_data)) {
+	case UD_KIND_CMD:
 		/* -ENODEV: the device is stopping; anything else: give up the tag too. */
-		return;
-	}
-	d = &uq->descs[tag];
-	op = d->op_flags & 0xff;
-	switch (op) {
-	case UBLK_IO_OP_READ:
-	case UBLK_IO_OP_WRITE:
-	case UBLK_IO_OP_FLUSH:
-	case UBLK_IO_OP_DISCARD:
-	case UBLK_IO_OP_WRITE_ZEROES:
-		ubt_queue_request(q, tag, op, io_flags(d->op_flags), d->start_sector,
-				  d->nr_sectors);
+		if (ubt_likely(cqe->res == UBLK_IO_RES_OK))
+			request_fetched(uq, tag);
 		break;
-	default:
-		queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, -EOPNOTSUPP);
+	case UD_KIND_REG:
+		if (cqe->res < 0) {
+			queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, -EIO);
+			break;
+		}
+		uq->tag_state[tag] |= TAG_MANUAL_REG;
+		start_request(uq, tag);
+		break;
+	case UD_KIND_UNREG:
+		break;	/* the commit went out beside it */
+	case UD_KIND_COPY_IN:
+		if (cqe->res != (int)desc_bytes(&uq->descs[tag]))
+			queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ,
+				  cqe->res < 0 ? cqe->res : -EIO);
+		else
+			start_request(uq, tag);
+		break;
+	case UD_KIND_COPY_OUT:
+		queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ,
+			  cqe->res == uq->tag_res[tag] ? cqe->res : (cqe->res < 0 ? cqe->res : -EIO));
 		break;
 	}
 }
@@ -132,12 +266,17 @@ static int queue_setup(struct ubt_ublk_queue *uq)
 		/* Where the kernel has it: completions run only when we reap. */
 		.ring_flags_optional = IORING_SETUP_DEFER_TASKRUN,
 		.frontend_fd = uq->cdev_fd,
+		.data_mode = uq->mode == UBT_COPY_ZERO_COPY ? UBT_DATA_KERNEL_BUF : UBT_DATA_TAG_BUF,
 	};
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned int tag;
 	int ret;
 
 	pin_to_one_cpu(uq);
+	uq->tag_state = calloc(uq->depth, sizeof(*uq->tag_state));
+	uq->tag_res = calloc(uq->depth, sizeof(*uq->tag_res));
+	if (!uq->tag_state || !uq->tag_res)
+		return -ENOMEM;
 	uq->descs_len = UBT_ROUND_UP(uq->depth * sizeof(struct ublksrv_io_desc), page);
 	uq->descs = mmap(NULL, uq->descs_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
 			 uq->cdev_fd, (off_t)desc_offset(uq->q_id));
@@ -163,6 +302,10 @@ static void queue_teardown(struct ubt_ublk_queue *uq)
 	if (uq->descs)
 		munmap(uq->descs, uq->descs_len);
 	uq->descs = NULL;
+	free(uq->tag_state);
+	uq->tag_state = NULL;
+	free(uq->tag_res);
+	uq->tag_res = NULL;
 }
 
 void *ubt_ublk_queue_thread(void *arg)

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdbool.h>
 
+#include "ubt/device.h"
 #include "ubt/queue.h"
 #include "ubt/ublk_ctrl.h"
 
@@ -18,6 +19,11 @@ struct ubt_ublk_queue {
 	unsigned int depth;
 	int cdev_fd;
 	uint64_t dev_flags;
+	enum ubt_copy_mode mode;	/* copy, zero-copy or user-copy */
+	/* Zero copy: pass an index the kernel cannot use, to exercise the fallback. */
+	bool force_reg_fallback;
+	uint8_t *tag_state;		/* per tag: TAG_* bits */
+	int32_t *tag_res;		/* per tag: the result waiting for a user copy-out */
 	cpu_set_t cpus;
 	struct ublksrv_io_desc *descs;
 	size_t descs_len;

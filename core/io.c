@@ -100,36 +100,56 @@ static void leaf_queued(struct ubt_io *io, struct io_uring_sqe *sqe)
 	io->pending++;
 }
 
-/* Whether one iovec lies in the tag's registered buffer. */
+/*
+ * Whether the data lies in the buffer registered at index io->tag, so the
+ * iovec addresses can go to a *_FIXED opcode as they are: always under zero
+ * copy (offsets into the request), and for tag buffers when registered.
+ */
 static bool in_fixed_buf(const struct ubt_io *io)
 {
 	const struct ubt_queue *q = io->q;
-	const char *base, *p;
+	uintptr_t base, end, p;
+	unsigned int i;
 
-	if (!q->fixed_bufs || io->iovcnt != 1)
+	if (!q->fixed_bufs)
 		return false;
-	base = q->tags[io->tag].buf;
-	p = io->iov->iov_base;
-	return p >= base && p + io->iov->iov_len <= base + q->tree->opts.max_io_bytes;
+	if (q->data_mode == UBT_DATA_KERNEL_BUF)
+		return true;
+	base = (uintptr_t)q->tags[io->tag].buf;
+	end = base + q->tree->opts.max_io_bytes;
+	for (i = 0; i < io->iovcnt; i++) {
+		p = (uintptr_t)io->iov[i].iov_base;
+		if (p < base || p + io->iov[i].iov_len > end)
+			return false;
+	}
+	return true;
 }
 
+/*
+ * One SQE for the whole of what is left of io: READ_FIXED for one
+ * contiguous piece, READV_FIXED for several (a split request) where the
+ * ring has it, plain READV otherwise (tag buffers only: their addresses
+ * are pointers).
+ */
 static void prep_rw(struct ubt_io *io)
 {
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
 	uint64_t pos = io->leaf_pos + io->leaf_done;
 	bool read = io->op == UBT_OP_READ;
+	bool fixed = in_fixed_buf(io);
 
-	if (in_fixed_buf(io)) {
-		if (read)
-			io_uring_prep_read_fixed(sqe, io->leaf_fd, io->iov->iov_base,
-						 (unsigned int)io->iov->iov_len, pos, io->tag);
-		else
-			io_uring_prep_write_fixed(sqe, io->leaf_fd, io->iov->iov_base,
-						  (unsigned int)io->iov->iov_len, pos, io->tag);
-	} else if (read) {
-		io_uring_prep_readv(sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
+	if (fixed && io->iovcnt == 1) {
+		io_uring_prep_rw(read ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED, sqe,
+				 io->leaf_fd, io->iov->iov_base, (unsigned int)io->iov->iov_len,
+				 pos);
+		sqe->buf_index = io->tag;
+	} else if (fixed && io->q->vec_fixed) {
+		io_uring_prep_rw(read ? UBT_IORING_OP_READV_FIXED : UBT_IORING_OP_WRITEV_FIXED,
+				 sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
+		sqe->buf_index = io->tag;
 	} else {
-		io_uring_prep_writev(sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
+		io_uring_prep_rw(read ? IORING_OP_READV : IORING_OP_WRITEV, sqe, io->leaf_fd,
+				 io->iov, io->iovcnt, pos);
 	}
 	if (!read && (io->flags & UBT_IO_FUA))
 		sqe->rw_flags = RWF_DSYNC;
@@ -164,12 +184,15 @@ int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_
 	return 0;
 }
 
-/* Drop the first n bytes of io's iovec array, in place. */
+/*
+ * Drop the first n bytes of io's iovec array, in place.  Addresses may be
+ * offsets into a kernel buffer (zero copy), so they move as integers.
+ */
 static void iov_advance(struct ubt_io *io, size_t n)
 {
 	while (n && io->iovcnt) {
 		if (n < io->iov->iov_len) {
-			io->iov->iov_base = (char *)io->iov->iov_base + n;
+			io->iov->iov_base = (void *)((uintptr_t)io->iov->iov_base + n);
 			io->iov->iov_len -= n;
 			return;
 		}

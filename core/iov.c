@@ -2,7 +2,9 @@
 /*
  * Slicing an I/O's data into child I/Os without copying or allocating:
  * child iovec arrays live in the parent's per-I/O area and point into the
- * same buffers.
+ * same buffers.  Addresses are only ever added to and compared, never
+ * dereferenced, and as integers: under zero copy they are offsets into a
+ * buffer the kernel registered (0 is a valid one), not pointers.
  */
 #include <errno.h>
 
@@ -21,22 +23,23 @@ int ubt_iov_iter_take(struct ubt_iov_iter *it, struct iovec *dst, unsigned int *
 {
 	while (len) {
 		const struct iovec *src;
-		char *base;
+		uintptr_t base;
 		size_t n;
 
 		if (it->idx >= it->cnt)
 			return -E2BIG;
 		src = &it->iov[it->idx];
-		base = (char *)src->iov_base + it->off;
+		base = (uintptr_t)src->iov_base + it->off;
 		n = src->iov_len - it->off;
 		if (n > len)
 			n = len;
-		if (*dst_cnt && (char *)dst[*dst_cnt - 1].iov_base + dst[*dst_cnt - 1].iov_len == base) {
+		if (*dst_cnt &&
+		    (uintptr_t)dst[*dst_cnt - 1].iov_base + dst[*dst_cnt - 1].iov_len == base) {
 			dst[*dst_cnt - 1].iov_len += n;
 		} else {
 			if (*dst_cnt >= dst_max)
 				return -E2BIG;
-			dst[*dst_cnt].iov_base = base;
+			dst[*dst_cnt].iov_base = (void *)base;
 			dst[*dst_cnt].iov_len = n;
 			(*dst_cnt)++;
 		}

@@ -96,7 +96,7 @@ static void queue_exit_nodes(struct ubt_queue *q, struct ubt_target *t)
  * no page pinning or iovec import per I/O.  Registration pins the memory,
  * so very deep queues of large buffers go without it.
  */
-static void register_buffers(struct ubt_queue *q)
+static void register_tag_buffers(struct ubt_queue *q)
 {
 	size_t buf_bytes = q->tree->opts.max_io_bytes;
 	struct iovec *iov;
@@ -115,12 +115,51 @@ static void register_buffers(struct ubt_queue *q)
 	free(iov);
 }
 
+/*
+ * The buffer table: one slot per tag, holding the tag's buffer, or left
+ * empty for the kernel to register each request's pages in (zero copy).
+ */
+static int setup_buffers(struct ubt_queue *q)
+{
+	struct io_uring_probe *probe;
+	int ret;
+
+	probe = io_uring_get_probe_ring(&q->ring);
+	q->vec_fixed = probe && io_uring_opcode_supported(probe, UBT_IORING_OP_READV_FIXED) &&
+		       io_uring_opcode_supported(probe, UBT_IORING_OP_WRITEV_FIXED);
+	io_uring_free_probe(probe);
+	if (q->data_mode == UBT_DATA_TAG_BUF) {
+		register_tag_buffers(q);
+		return 0;
+	}
+	ret = io_uring_register_buffers_sparse(&q->ring, q->depth);
+	if (ret)
+		return ret;
+	q->fixed_bufs = true;
+	return 0;
+}
+
+static int alloc_tag_buffers(struct ubt_queue *q)
+{
+	size_t buf_bytes = q->tree->opts.max_io_bytes;
+	unsigned int i;
+
+	/* Buffers are touched only as requests use them. */
+	q->bufs = mmap(NULL, (size_t)q->depth * buf_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->bufs == MAP_FAILED) {
+		q->bufs = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < q->depth; i++)
+		q->tags[i].buf = q->bufs + (size_t)i * buf_bytes;
+	return 0;
+}
+
 int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
 		   const struct ubt_frontend_ops *fe, void *fe_priv)
 {
-	size_t buf_bytes = tree->opts.max_io_bytes;
 	size_t slab_bytes = (size_t)o->depth * tree->slots_per_tag * tree->slot_size;
-	unsigned int i;
 	int ret;
 
 	memset(q, 0, sizeof(*q));
@@ -129,6 +168,7 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 	q->fe_priv = fe_priv;
 	q->q_id = o->q_id;
 	q->depth = o->depth;
+	q->data_mode = o->data_mode;
 
 	q->tags = calloc(o->depth, sizeof(*q->tags));
 	if (!q->tags)
@@ -138,16 +178,12 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 		goto out_free;
 	}
 	memset(q->slab, 0, slab_bytes);
-	/* Buffers are touched only as requests use them. */
-	q->bufs = mmap(NULL, (size_t)o->depth * buf_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->bufs == MAP_FAILED) {
-		q->bufs = NULL;
-		ret = -ENOMEM;
-		goto out_free;
+	/* Under zero copy the data stays in the client's pages: no tag buffers. */
+	if (q->data_mode == UBT_DATA_TAG_BUF) {
+		ret = alloc_tag_buffers(q);
+		if (ret)
+			goto out_free;
 	}
-	for (i = 0; i < o->depth; i++)
-		q->tags[i].buf = q->bufs + (size_t)i * buf_bytes;
 
 	ret = ring_init(q, o);
 	if (ret)
@@ -158,7 +194,9 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 		goto out_free;
 	/* Saves a file lookup per io_uring_enter; fine to lack. */
 	io_uring_register_ring_fd(&q->ring);
-	register_buffers(q);
+	ret = setup_buffers(q);
+	if (ret)
+		goto out_free;
 	q->nodes_ready = true;
 	ret = queue_init_nodes(q, tree->root);
 	if (ret)
@@ -241,6 +279,7 @@ void ubt_queue_request(struct ubt_queue *q, unsigned int tag, unsigned int op,
 	io->sector = sector;
 	io->nr_sectors = nr_sectors;
 	if (op == UBT_OP_READ || op == UBT_OP_WRITE) {
+		/* Under zero copy, t->buf is NULL: offset 0 of the request. */
 		t->iov.iov_base = t->buf;
 		t->iov.iov_len = (size_t)nr_sectors << UBT_SECTOR_SHIFT;
 		io->iov = &t->iov;

@@ -285,6 +285,7 @@ static void stack_limits(struct ubt_limits *top, const struct ubt_limits *b)
 	top->io_opt = UBT_MAX(top->io_opt, b->io_opt);
 	top->max_io_bytes = UBT_MIN(top->max_io_bytes, b->max_io_bytes);
 	top->discard_granularity = UBT_MAX(top->discard_granularity, b->discard_granularity);
+	top->dma_alignment = UBT_MAX(top->dma_alignment, b->dma_alignment);
 	top->read_only |= b->read_only;
 	top->discard &= b->discard;
 	top->write_zeroes &= b->write_zeroes;
@@ -360,6 +361,7 @@ static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
 	}
 	for (i = 0; i < t->nr_children; i++)
 		stack_limits(&t->limits, &t->children[i]->limits);
+	t->limits.chunk_sectors = 0;	/* a child's boundaries are not ours */
 	if (t->type->io_hints)
 		t->type->io_hints(t, &t->limits);
 	*out = t;
@@ -385,14 +387,17 @@ static void budget(struct ubt_target *t, unsigned int max_iov_in)
 }
 
 /* How many ubt_io slots one request can need below (and including) t. */
-static unsigned int slots_needed(const struct ubt_target *t, size_t *max_priv)
+static unsigned int slots_needed(struct ubt_tree *tree, const struct ubt_target *t,
+				 size_t *max_priv)
 {
 	unsigned int i, worst = 0;
 
+	if ((t->type->flags & UBT_TARGET_NEEDS_DATA) && !tree->data_node)
+		tree->data_node = t;
 	if (t->per_io_size > *max_priv)
 		*max_priv = t->per_io_size;
 	for (i = 0; i < t->nr_children; i++)
-		worst = UBT_MAX(worst, slots_needed(t->children[i], max_priv));
+		worst = UBT_MAX(worst, slots_needed(tree, t->children[i], max_priv));
 	return 1 + t->max_fanout * worst;
 }
 
@@ -432,7 +437,7 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		goto out_free;
 	}
 	budget(tree->root, 1);	/* a request arrives as one buffer */
-	tree->slots_per_tag = slots_needed(tree->root, &max_priv);
+	tree->slots_per_tag = slots_needed(tree, tree->root, &max_priv);
 	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + max_priv, 64);
 	tree->err = NULL;
 	*out = tree;

@@ -37,7 +37,8 @@ struct file_ctx {
 	bool is_bdev;
 	bool can_punch;
 	bool no_direct_notice;	/* O_DIRECT was refused: tell the user */
-	uint32_t dio_align;	/* bytes */
+	uint32_t dio_align;	/* bytes: file offsets and lengths of O_DIRECT I/O */
+	uint32_t dio_mem_align;	/* bytes: memory of O_DIRECT I/O */
 };
 
 /* File systems known to punch holes that read back as zeroes. */
@@ -61,22 +62,32 @@ static bool fs_can_punch(int fd)
 	return false;
 }
 
-static uint32_t dio_alignment(struct file_ctx *f)
+/*
+ * O_DIRECT's alignment rules for this file: of file offsets and lengths,
+ * and of memory.  Under zero copy the client's pages go straight to the
+ * file, so the memory rule becomes the device's DMA alignment.
+ */
+static void dio_alignment(struct file_ctx *f)
 {
 	int ssz = 0;
 
-	if (f->is_bdev && !ioctl(f->fd, BLKSSZGET, &ssz) && ssz > 0)
-		return (uint32_t)ssz;
+	f->dio_align = UBT_SECTOR_SIZE;
+	f->dio_mem_align = UBT_SECTOR_SIZE;
+	if (f->is_bdev && !ioctl(f->fd, BLKSSZGET, &ssz) && ssz > 0) {
+		f->dio_align = (uint32_t)ssz;
+		f->dio_mem_align = (uint32_t)ssz;
+	}
 #ifdef STATX_DIOALIGN
 	{
 		struct statx stx;
 
 		if (!statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) &&
-		    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align)
-			return stx.stx_dio_offset_align;
+		    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
+			f->dio_align = stx.stx_dio_offset_align;
+			f->dio_mem_align = stx.stx_dio_mem_align;
+		}
 	}
 #endif
-	return UBT_SECTOR_SIZE;
 }
 
 static int file_open(struct ubt_target *t, struct file_ctx *f, bool force_buffered)
@@ -241,7 +252,10 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	f->start = offset >> UBT_SECTOR_SHIFT;
 	t->len = size >> UBT_SECTOR_SHIFT;
 	f->can_punch = f->is_bdev || fs_can_punch(f->fd);
-	f->dio_align = f->direct ? dio_alignment(f) : UBT_SECTOR_SIZE;
+	if (f->direct)
+		dio_alignment(f);
+	else
+		f->dio_align = UBT_SECTOR_SIZE;
 	ret = ubt_target_add_fd(t, f->fd);
 	if (ret < 0)
 		goto out_close;
@@ -303,6 +317,7 @@ static void file_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 	lim->fua = true;
 	lim->discard = f->can_punch;
 	lim->write_zeroes = f->can_punch;
+	lim->dma_alignment = UBT_MAX(lim->dma_alignment, f->dio_mem_align);
 	if (f->dio_align > lim->logical_block_size)
 		lim->logical_block_size = f->dio_align;
 	if (lim->physical_block_size < lim->logical_block_size)

@@ -199,6 +199,13 @@ static void stripe_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 	/* What dm-stripe reports: io_min = chunk, io_opt = chunk * stripes. */
 	lim->io_min = (uint32_t)chunk;
 	lim->io_opt = (uint32_t)UBT_MIN(chunk * sc->n, UINT32_MAX);
+	/*
+	 * Like dm, which sets the queue's chunk_sectors to the stripe chunk:
+	 * the block layer then never sends a request across one.  The block
+	 * layer takes powers of two only.
+	 */
+	if (sc->chunk_shift >= 0 && sc->chunk <= UINT32_MAX)
+		lim->chunk_sectors = (uint32_t)sc->chunk;
 }
 
 static int stripe_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)

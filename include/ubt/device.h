@@ -7,16 +7,52 @@
 #ifndef UBT_DEVICE_H
 #define UBT_DEVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct ubt_tree;
 struct ubt_device;
 
+/*
+ * How request data moves between the client and the server.
+ *   copy        the driver copies it to and from a buffer per tag (any kernel)
+ *   zero-copy   the driver registers the client's pages in the queue's ring
+ *               (UBLK_F_AUTO_BUF_REG, Linux 6.16+); leaves read and write
+ *               them directly, nothing is copied
+ *   user-copy   the server copies it itself with I/O on /dev/ublkcN
+ *               (UBLK_F_USER_COPY, Linux 6.5+)
+ *   auto        zero-copy where the kernel has it and no node needs to see
+ *               the data; copy otherwise
+ */
+enum ubt_copy_mode {
+	UBT_COPY_AUTO,
+	UBT_COPY_COPY,
+	UBT_COPY_ZERO_COPY,
+	UBT_COPY_USER_COPY,
+};
+
+const char *ubt_copy_mode_name(enum ubt_copy_mode m);
+/* 0, or -EINVAL for a name that is not a mode. */
+int ubt_copy_mode_parse(const char *name, enum ubt_copy_mode *m);
+/* Whether a kernel with these GET_FEATURES flags offers mode m. */
+bool ubt_copy_mode_available(enum ubt_copy_mode m, uint64_t features);
+/*
+ * The mode a device gets: `want`, with auto settled, checked against the
+ * kernel's GET_FEATURES and the tree.  0, or -EOPNOTSUPP / -EINVAL with a
+ * one-line reason in err.
+ */
+int ubt_copy_mode_resolve(enum ubt_copy_mode want, uint64_t features,
+			  const struct ubt_tree *tree, enum ubt_copy_mode *out,
+			  char *err, size_t errlen);
+
 struct ubt_device_opts {
 	int dev_id;			/* -1: the kernel picks */
 	unsigned int nr_queues;
 	unsigned int depth;
+	enum ubt_copy_mode copy_mode;
+	/* The block layer's I/O scheduler for the device; NULL keeps the kernel's. */
+	const char *scheduler;
 };
 
 /*
@@ -26,6 +62,8 @@ struct ubt_device_opts {
 int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 		     struct ubt_device **out, char *err, size_t errlen);
 uint32_t ubt_device_id(const struct ubt_device *dev);
+/* The copy mode in use (never auto). */
+enum ubt_copy_mode ubt_device_copy_mode(const struct ubt_device *dev);
 
 /*
  * A control channel served next to the queues: a listening stream socket;

@@ -29,6 +29,10 @@ struct ubt_queue;
 #define UBT_UD_TAG(ud)		((unsigned int)((ud) & 0xffff))
 #define UBT_UD_KIND(ud)		((unsigned int)(((ud) >> 16) & 0xff))
 
+/* io_uring opcodes newer than liburing 2.3's header (Linux 6.15+). */
+#define UBT_IORING_OP_READV_FIXED	60
+#define UBT_IORING_OP_WRITEV_FIXED	61
+
 struct ubt_frontend_ops {
 	/* The request on tag finished with res (bytes or -errno). */
 	void (*complete)(struct ubt_queue *q, unsigned int tag, int res);
@@ -36,8 +40,25 @@ struct ubt_frontend_ops {
 	void (*cqe)(struct ubt_queue *q, const struct io_uring_cqe *cqe);
 };
 
+/*
+ * Where a request's data lives, which decides what the addresses in its
+ * iovecs mean.  Either way a leaf passes them unchanged to READ_FIXED /
+ * READV_FIXED with the tag's buffer index, because io_uring addresses a
+ * registered buffer relative to the address it was registered at.
+ */
+enum ubt_data_mode {
+	/* In the tag's buffer in our memory: iov_base is a pointer. */
+	UBT_DATA_TAG_BUF,
+	/*
+	 * In the client's pages, which the kernel registered in this ring's
+	 * buffer table at index = tag (ublk zero copy): iov_base is a byte
+	 * offset into the request and no node may dereference it.
+	 */
+	UBT_DATA_KERNEL_BUF,
+};
+
 struct ubt_tag {
-	void *buf;			/* max_io_bytes, page aligned */
+	void *buf;			/* max_io_bytes, page aligned; NULL under zero copy */
 	struct iovec iov;		/* the request's data, handed to the root */
 	unsigned int next_slot;		/* bump allocator over this tag's slab */
 	bool busy;
@@ -55,8 +76,10 @@ struct ubt_queue {
 	char *bufs;
 	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */
 	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
+	enum ubt_data_mode data_mode;
 	bool ring_ready;
-	bool fixed_bufs;		/* tag buffers registered: index = tag */
+	bool fixed_bufs;		/* a buffer is registered at index = tag */
+	bool vec_fixed;			/* the ring has READV_FIXED / WRITEV_FIXED (6.15+) */
 	bool nodes_ready;
 };
 
@@ -66,6 +89,7 @@ struct ubt_queue_opts {
 	unsigned int ring_flags;	/* IORING_SETUP_* on top of the defaults */
 	unsigned int ring_flags_optional; /* IORING_SETUP_* wanted where the kernel has them */
 	int frontend_fd;		/* fixed file 0, or -1 */
+	enum ubt_data_mode data_mode;
 };
 
 int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
@@ -76,7 +100,8 @@ void ubt_queue_exit(struct ubt_queue *q);
 struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q);
 
 /*
- * Start a request on a free tag: data lives in the tag's buffer.  The
+ * Start a request on a free tag: data lives where the queue's data mode
+ * says (the tag's buffer, or the kernel-registered request pages).  The
  * frontend's complete() is called once the tree has finished it (possibly
  * before this returns).
  */

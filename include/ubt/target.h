@@ -68,6 +68,13 @@ struct ubt_limits {
 	uint32_t io_opt;		/* bytes, 0: none */
 	uint32_t max_io_bytes;
 	uint32_t discard_granularity;	/* bytes */
+	uint32_t dma_alignment;		/* bytes the memory of a request must be aligned to */
+	/*
+	 * Requests should not cross multiples of this many sectors (dm-stripe's
+	 * chunk).  Counted from the node's own start, so it is not inherited:
+	 * only the root's reaches the device.
+	 */
+	uint32_t chunk_sectors;
 	bool read_only;
 	bool discard;
 	bool write_zeroes;
@@ -82,9 +89,19 @@ enum ubt_status_kind {
 
 struct ubt_args;
 
+/*
+ * The type's map or end_io reads or writes the bytes of an I/O itself
+ * (fills a read, checksums, copies between children).  A device with such
+ * a node keeps request data in memory the server can address (copy or user
+ * copy); without one it may leave the data in the client's pages (zero
+ * copy), where iov_base is an offset that must not be dereferenced.
+ */
+#define UBT_TARGET_NEEDS_DATA	(1U << 0)
+
 struct ubt_target_type {
 	const char *name;
 	unsigned int version[3];
+	unsigned int flags;		/* UBT_TARGET_* */
 	const char *usage;		/* one line: "file(PATH, offset=, size=, readonly)" */
 	size_t per_io_size;		/* private bytes per I/O, preallocated per tag */
 	unsigned int max_fanout;	/* child I/Os one I/O can need (0: a leaf) */

@@ -23,6 +23,8 @@ struct ubt_tree {
 	int *fds;			/* backing fds, fixed-file index i+1 */
 	unsigned int nr_fds;
 	struct ubt_limits limits;	/* the device's, derived from the tree */
+	/* The first node whose type needs the data (UBT_TARGET_NEEDS_DATA), or NULL. */
+	const struct ubt_target *data_node;
 	size_t slot_size;		/* one ubt_io plus the largest per_io_size */
 	unsigned int slots_per_tag;	/* ubt_io slots one request can need */
 	char *err;			/* constructor error buffer */

@@ -32,6 +32,8 @@
 #define UBLK_IO_FETCH_REQ		0x20
 #define UBLK_IO_COMMIT_AND_FETCH_REQ	0x21
 #define UBLK_IO_NEED_GET_DATA		0x22
+#define UBLK_IO_REGISTER_IO_BUF		0x23	/* zero copy, Linux 6.15+ */
+#define UBLK_IO_UNREGISTER_IO_BUF	0x24
 
 #define UBLK_IO_RES_OK			0
 #define UBLK_IO_RES_NEED_GET_DATA	1
@@ -41,6 +43,30 @@
 #define UBLK_MAX_NR_QUEUES		4096
 #define UBLK_IO_BUF_BITS		25	/* one I/O buffer is at most 32 MiB */
 #define UBLKSRV_CMD_BUF_OFFSET		0
+
+/*
+ * User copy (UBLK_F_USER_COPY): the data of (queue, tag) is read or written
+ * with pread/pwrite on /dev/ublkcN at this offset.
+ */
+#define UBLKSRV_IO_BUF_OFFSET		0x80000000ULL
+#define UBLK_TAG_OFF			UBLK_IO_BUF_BITS
+#define UBLK_QID_OFF			(UBLK_TAG_OFF + 16)
+static inline uint64_t ublk_user_copy_pos(unsigned int q_id, unsigned int tag)
+{
+	return UBLKSRV_IO_BUF_OFFSET + ((uint64_t)q_id << UBLK_QID_OFF) +
+	       ((uint64_t)tag << UBLK_TAG_OFF);
+}
+
+/*
+ * Automatic buffer registration (UBLK_F_AUTO_BUF_REG, Linux 6.16+): the
+ * slot of the ring's buffer table where the kernel registers the request's
+ * pages, packed into sqe->addr of every FETCH and COMMIT_AND_FETCH.
+ */
+#define UBLK_AUTO_BUF_REG_FALLBACK	(1U << 0)
+static inline uint64_t ublk_auto_buf_reg_addr(uint16_t index, uint8_t flags)
+{
+	return (uint64_t)index | ((uint64_t)flags << 16);
+}
 
 /* Feature flags (ADD_DEV dev_info.flags, GET_FEATURES). */
 #define UBLK_F_SUPPORT_ZERO_COPY	(1ULL << 0)
@@ -114,6 +140,7 @@ struct ublksrv_ctrl_dev_info {
 #define UBLK_IO_F_FUA			(1U << 13)
 #define UBLK_IO_F_NOUNMAP		(1U << 15)
 #define UBLK_IO_F_SWAP			(1U << 16)
+#define UBLK_IO_F_NEED_REG_BUF		(1U << 17)	/* auto registration failed */
 
 struct ublksrv_io_desc {
 	uint32_t op_flags;
@@ -162,16 +189,47 @@ struct ublk_param_devt {
 	uint32_t disk_minor;
 };
 
+struct ublk_param_zoned {
+	uint32_t max_open_zones;
+	uint32_t max_active_zones;
+	uint32_t max_zone_append_sectors;
+	uint8_t reserved[20];
+};
+
+/* Linux 6.15+: the memory alignment the block layer guarantees, as a mask. */
+struct ublk_param_dma_align {
+	uint32_t alignment;
+	uint8_t pad[4];
+};
+
+/* Linux 6.15+: scatter-gather limits of a request. */
+struct ublk_param_segment {
+	uint64_t seg_boundary_mask;
+	uint32_t max_segment_size;
+	uint16_t max_segments;
+	uint8_t pad[2];
+};
+
 #define UBLK_PARAM_TYPE_BASIC		(1U << 0)
 #define UBLK_PARAM_TYPE_DISCARD		(1U << 1)
 #define UBLK_PARAM_TYPE_DEVT		(1U << 2)
+#define UBLK_PARAM_TYPE_ZONED		(1U << 3)
+#define UBLK_PARAM_TYPE_DMA_ALIGN	(1U << 4)
+#define UBLK_PARAM_TYPE_SEGMENT		(1U << 5)
 
+/*
+ * Older kernels take a prefix of this (len says how much we send); the
+ * fields past what a kernel knows are ignored together with their types bit.
+ */
 struct ublk_params {
 	uint32_t len;
 	uint32_t types;
 	struct ublk_param_basic basic;
 	struct ublk_param_discard discard;
 	struct ublk_param_devt devt;
+	struct ublk_param_zoned zoned;
+	struct ublk_param_dma_align dma;
+	struct ublk_param_segment seg;
 };
 
 /* ioctl encoding of the commands (UBLK_F_CMD_IOCTL_ENCODE). */

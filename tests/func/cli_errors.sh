@@ -97,6 +97,9 @@ test_bad_queues_and_depth() {
 	t_expect_fail "-d takes a number from 1 to 4096, not '0'" $B create -d 0 null --size 1G
 	t_expect_fail "-d takes a number from 1 to 4096, not '4097'" $B create -d 4097 null --size 1G
 	t_expect_fail "--lbs takes 512 or 4096" $B create --lbs 1024 null --size 1G
+	t_expect_fail "--copy-mode takes auto, copy, zero-copy or user-copy, not 'fast'" \
+		$B create --copy-mode fast null --size 1G
+	t_expect_fail "--io-scheduler takes a scheduler name" $B create --io-scheduler '' null --size 1G
 	left_nothing
 }
 

@@ -40,6 +40,24 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(o.lbs, 512);
 	CU_ASSERT_FALSE(o.foreground);
 	CU_ASSERT_STRING_EQUAL(o.spec, "null(size=1G)");
+	CU_ASSERT_EQUAL(o.copy_mode, UBT_COPY_AUTO);
+	CU_ASSERT_STRING_EQUAL(o.scheduler, "none");
+}
+
+static void test_copy_mode_and_scheduler(void)
+{
+	CU_ASSERT_EQUAL(PARSE("--copy-mode", "zero-copy", "null", "--size", "1G"), 0);
+	CU_ASSERT_EQUAL(o.copy_mode, UBT_COPY_ZERO_COPY);
+	CU_ASSERT_EQUAL(PARSE("null", "--size", "1G", "--copy-mode", "user-copy"), 0);
+	CU_ASSERT_EQUAL(o.copy_mode, UBT_COPY_USER_COPY);
+	CU_ASSERT_EQUAL(PARSE("--io-scheduler", "mq-deadline", "null", "--size", "1G"), 0);
+	CU_ASSERT_STRING_EQUAL(o.scheduler, "mq-deadline");
+	CU_ASSERT_EQUAL(PARSE("--io-scheduler", "kernel", "null", "--size", "1G"), 0);
+	CU_ASSERT_PTR_NULL(o.scheduler);
+	expect_fail(PARSE("--copy-mode", "zc", "null", "--size", "1G"),
+		    "--copy-mode takes auto, copy, zero-copy or user-copy, not 'zc'");
+	expect_fail(PARSE("--io-scheduler", "../x", "null", "--size", "1G"),
+		    "--io-scheduler takes a scheduler name");
 }
 
 static void test_device_options_anywhere(void)
@@ -149,6 +167,7 @@ static void test_help(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(create_usage, "--spec EXPR"));
 }
 
-UT_MAIN("create_opts", UT(test_defaults), UT(test_device_options_anywhere),
+UT_MAIN("create_opts", UT(test_defaults), UT(test_copy_mode_and_scheduler),
+	UT(test_device_options_anywhere),
 	UT(test_file_shorthand), UT(test_file_path_made_absolute), UT(test_mapping_shorthands), UT(test_spec_passthrough), UT(test_bad_counts),
 	UT(test_bad_sizes), UT(test_bad_targets), UT(test_bad_options), UT(test_help))

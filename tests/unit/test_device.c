@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for core/device.c: the ublk parameters derived from a tree's limits. */
+/*
+ * Unit tests for core/device.c and core/copy_mode.c: the ublk parameters
+ * derived from a tree's limits, and the copy mode a device gets.
+ */
+#include <stddef.h>
 #include <string.h>
 
 #include "../../core/device.c"
@@ -23,7 +27,7 @@ static void test_basic(void)
 	limits(4096);
 	tree.limits.io_min = 65536;
 	tree.limits.io_opt = 3 * 65536;		/* not a power of two: left out */
-	fill_params(&tree, &p);
+	fill_params(&tree, UBT_COPY_COPY, &p);
 	CU_ASSERT_EQUAL(p.types, UBLK_PARAM_TYPE_BASIC);
 	CU_ASSERT_EQUAL(p.basic.logical_bs_shift, 12);
 	CU_ASSERT_EQUAL(p.basic.physical_bs_shift, 12);
@@ -32,6 +36,7 @@ static void test_basic(void)
 	CU_ASSERT_EQUAL(p.basic.max_sectors, 1024);
 	CU_ASSERT_EQUAL(p.basic.dev_sectors, 2097152);
 	CU_ASSERT_EQUAL(p.basic.attrs, 0);
+	CU_ASSERT_EQUAL(p.basic.chunk_sectors, 0);
 }
 
 static void test_cache_and_read_only(void)
@@ -41,11 +46,11 @@ static void test_cache_and_read_only(void)
 	limits(512);
 	tree.limits.volatile_cache = true;
 	tree.limits.fua = true;
-	fill_params(&tree, &p);
+	fill_params(&tree, UBT_COPY_COPY, &p);
 	CU_ASSERT_EQUAL(p.basic.attrs, UBLK_ATTR_VOLATILE_CACHE | UBLK_ATTR_FUA);
 	tree.limits.read_only = true;
 	tree.limits.discard = true;
-	fill_params(&tree, &p);
+	fill_params(&tree, UBT_COPY_COPY, &p);
 	CU_ASSERT(p.basic.attrs & UBLK_ATTR_READ_ONLY);
 	/* A read-only device offers no discard. */
 	CU_ASSERT_EQUAL(p.types, UBLK_PARAM_TYPE_BASIC);
@@ -57,7 +62,7 @@ static void test_discard(void)
 
 	limits(512);
 	tree.limits.discard = true;
-	fill_params(&tree, &p);
+	fill_params(&tree, UBT_COPY_COPY, &p);
 	CU_ASSERT_EQUAL(p.types, UBLK_PARAM_TYPE_BASIC | UBLK_PARAM_TYPE_DISCARD);
 	CU_ASSERT_EQUAL(p.discard.discard_granularity, 512);
 	CU_ASSERT(p.discard.max_discard_sectors > 0);
@@ -66,10 +71,124 @@ static void test_discard(void)
 	tree.limits.discard = false;
 	tree.limits.write_zeroes = true;
 	tree.limits.discard_granularity = 65536;
-	fill_params(&tree, &p);
+	fill_params(&tree, UBT_COPY_COPY, &p);
 	CU_ASSERT_EQUAL(p.discard.max_discard_sectors, 0);
 	CU_ASSERT(p.discard.max_write_zeroes_sectors > 0);
 	CU_ASSERT_EQUAL(p.discard.discard_granularity, 65536);
 }
 
-UT_MAIN("device", UT(test_basic), UT(test_cache_and_read_only), UT(test_discard))
+/* A stripe's chunk reaches the kernel as chunk_sectors, in every mode. */
+static void test_chunk_sectors(void)
+{
+	struct ublk_params p;
+
+	limits(512);
+	tree.limits.chunk_sectors = 128;
+	fill_params(&tree, UBT_COPY_COPY, &p);
+	CU_ASSERT_EQUAL(p.basic.chunk_sectors, 128);
+	fill_params(&tree, UBT_COPY_ZERO_COPY, &p);
+	CU_ASSERT_EQUAL(p.basic.chunk_sectors, 128);
+}
+
+/*
+ * The leaves' O_DIRECT memory alignment becomes the DMA alignment, but only
+ * under zero copy: in the copy modes our buffers are page aligned.
+ */
+static void test_dma_alignment(void)
+{
+	struct ublk_params p;
+
+	limits(512);
+	tree.limits.dma_alignment = 512;
+	fill_params(&tree, UBT_COPY_COPY, &p);
+	CU_ASSERT_FALSE(p.types & UBLK_PARAM_TYPE_DMA_ALIGN);
+	fill_params(&tree, UBT_COPY_USER_COPY, &p);
+	CU_ASSERT_FALSE(p.types & UBLK_PARAM_TYPE_DMA_ALIGN);
+	fill_params(&tree, UBT_COPY_ZERO_COPY, &p);
+	CU_ASSERT(p.types & UBLK_PARAM_TYPE_DMA_ALIGN);
+	CU_ASSERT_EQUAL(p.dma.alignment, 511);
+	tree.limits.dma_alignment = 4096;
+	fill_params(&tree, UBT_COPY_ZERO_COPY, &p);
+	CU_ASSERT_EQUAL(p.dma.alignment, 4095);
+	/* Nothing to ask beyond the kernel's default of 4 bytes (buffered files). */
+	tree.limits.dma_alignment = 0;
+	fill_params(&tree, UBT_COPY_ZERO_COPY, &p);
+	CU_ASSERT_FALSE(p.types & UBLK_PARAM_TYPE_DMA_ALIGN);
+	/* The layout of the kernel's struct (ublk_cmd.h, 6.15+), field by field. */
+	CU_ASSERT_EQUAL(offsetof(struct ublk_params, zoned), 76);
+	CU_ASSERT_EQUAL(offsetof(struct ublk_params, dma), 108);
+	CU_ASSERT_EQUAL(offsetof(struct ublk_params, seg), 120);
+}
+
+static const uint64_t k612 = UBLK_F_SUPPORT_ZERO_COPY | UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY;
+static const uint64_t k616 = UBLK_F_SUPPORT_ZERO_COPY | UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_USER_COPY |
+			     UBLK_F_AUTO_BUF_REG;
+
+static void test_copy_mode_auto(void)
+{
+	static struct ubt_target_type plain = { .name = "plain" };
+	static struct ubt_target_type looker = { .name = "looker", .flags = UBT_TARGET_NEEDS_DATA };
+	struct ubt_target node = { .type = &looker, .id = 3 };
+	enum ubt_copy_mode m = UBT_COPY_AUTO;
+	char err[256];
+
+	root.type = &plain;
+	tree.data_node = NULL;
+	/* 6.12 lists SUPPORT_ZERO_COPY but cannot do it: copy. */
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_AUTO, k612, &tree, &m, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(m, UBT_COPY_COPY);
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_AUTO, k616, &tree, &m, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(m, UBT_COPY_ZERO_COPY);
+	/* A node that needs the data keeps auto on copy. */
+	tree.data_node = &node;
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_AUTO, k616, &tree, &m, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(m, UBT_COPY_COPY);
+	tree.data_node = NULL;
+}
+
+static void test_copy_mode_forced(void)
+{
+	static struct ubt_target_type looker = { .name = "looker", .flags = UBT_TARGET_NEEDS_DATA };
+	struct ubt_target node = { .type = &looker, .id = 3 };
+	enum ubt_copy_mode m = UBT_COPY_AUTO;
+	char err[256] = "";
+
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_ZERO_COPY, k612, &tree, &m, err,
+					      sizeof(err)), -EOPNOTSUPP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "Linux 6.16"));
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_USER_COPY, UBLK_F_CMD_IOCTL_ENCODE, &tree,
+					      &m, err, sizeof(err)), -EOPNOTSUPP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "user copy"));
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_USER_COPY, k612, &tree, &m, err,
+					      sizeof(err)), 0);
+	CU_ASSERT_EQUAL(m, UBT_COPY_USER_COPY);
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_COPY, 0, &tree, &m, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(m, UBT_COPY_COPY);
+	tree.data_node = &node;
+	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_ZERO_COPY, k616, &tree, &m, err,
+					      sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "target 'looker' (node 3) works on the data itself"));
+	tree.data_node = NULL;
+	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_ZERO_COPY),
+			UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY);
+	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_USER_COPY), UBLK_F_USER_COPY);
+	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_COPY), 0);
+}
+
+static void test_copy_mode_names(void)
+{
+	enum ubt_copy_mode m;
+	const char *names[] = { "auto", "copy", "zero-copy", "user-copy" };
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(ubt_copy_mode_parse(names[i], &m), 0);
+		CU_ASSERT_STRING_EQUAL(ubt_copy_mode_name(m), names[i]);
+	}
+	CU_ASSERT_EQUAL(ubt_copy_mode_parse("zerocopy", &m), -EINVAL);
+	CU_ASSERT_EQUAL(ubt_copy_mode_parse("", &m), -EINVAL);
+}
+
+UT_MAIN("device", UT(test_basic), UT(test_cache_and_read_only), UT(test_discard),
+	UT(test_chunk_sectors), UT(test_dma_alignment), UT(test_copy_mode_auto),
+	UT(test_copy_mode_forced), UT(test_copy_mode_names))

@@ -299,6 +299,130 @@ static void test_fixed_buffer_when_registered(void)
 	fake_q.tree = NULL;
 }
 
+/* A root I/O on tag 5 whose data is the given iovecs. */
+static struct ubt_io *start_iov(struct ubt_target *root, unsigned int op, struct iovec *iov,
+				unsigned int cnt, uint32_t nr_sectors)
+{
+	struct ubt_io *io = ubt_queue_slot(&fake_q, 5);
+
+	io->t = root;
+	io->op = (uint8_t)op;
+	io->sector = 8;
+	io->nr_sectors = nr_sectors;
+	io->iov = iov;
+	io->iovcnt = cnt;
+	ubt_io_submit(io);
+	return io;
+}
+
+/*
+ * Under zero copy the request's pages sit at buffer index = tag and the
+ * iovecs hold offsets into the request: READ_FIXED takes the offset as its
+ * address, and a short transfer continues at the right offset.
+ */
+static void test_zero_copy_offsets(void)
+{
+	struct ubt_tree tree = { .opts = { .max_io_bytes = 1 << 20 } };
+	struct iovec one = { NULL, 4096 };
+	struct ubt_io *io;
+
+	reset();
+	fake_q.fixed_bufs = true;
+	fake_q.data_mode = UBT_DATA_KERNEL_BUF;
+	fake_q.tree = &tree;
+	start_iov(leaf(0, &sqe_type, 0), UBT_OP_READ, &one, 1, 8);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
+	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_READ_FIXED);
+	CU_ASSERT_EQUAL(sqes[0].buf_index, 5);
+	CU_ASSERT_EQUAL(sqes[0].addr, 0);
+	CU_ASSERT_EQUAL(sqes[0].len, 4096);
+	CU_ASSERT_EQUAL(sqes[0].off, 8 << 9);
+	io = (struct ubt_io *)(uintptr_t)sqes[0].user_data;
+	ubt_io_leaf_cqe(io, 1536);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 2);
+	CU_ASSERT_EQUAL(sqes[1].opcode, IORING_OP_READ_FIXED);
+	CU_ASSERT_EQUAL(sqes[1].buf_index, 5);
+	CU_ASSERT_EQUAL(sqes[1].addr, 1536);
+	CU_ASSERT_EQUAL(sqes[1].len, 4096 - 1536);
+	CU_ASSERT_EQUAL(sqes[1].off, (8 << 9) + 1536);
+	ubt_io_leaf_cqe(io, 4096 - 1536);
+	CU_ASSERT_EQUAL(root_res, 4096);
+	fake_q.fixed_bufs = false;
+	fake_q.data_mode = UBT_DATA_TAG_BUF;
+	fake_q.tree = NULL;
+}
+
+/*
+ * A split piece with several runs goes as one WRITEV_FIXED whose iovecs
+ * are offsets; a short write drops whole iovecs and trims the next.
+ */
+static void test_zero_copy_vectored(void)
+{
+	struct ubt_tree tree = { .opts = { .max_io_bytes = 1 << 20 } };
+	struct iovec runs[3] = { { NULL, 512 }, { (void *)2048, 1024 }, { (void *)8192, 512 } };
+	const struct iovec *sent;
+	struct ubt_io *io;
+
+	reset();
+	fake_q.fixed_bufs = true;
+	fake_q.vec_fixed = true;
+	fake_q.data_mode = UBT_DATA_KERNEL_BUF;
+	fake_q.tree = &tree;
+	start_iov(leaf(0, &sqe_type, 0), UBT_OP_WRITE, runs, 3, 4);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
+	CU_ASSERT_EQUAL(sqes[0].opcode, UBT_IORING_OP_WRITEV_FIXED);
+	CU_ASSERT_EQUAL(sqes[0].buf_index, 5);
+	CU_ASSERT_EQUAL(sqes[0].len, 3);
+	sent = (const struct iovec *)(uintptr_t)sqes[0].addr;
+	CU_ASSERT_EQUAL((uintptr_t)sent[1].iov_base, 2048);
+	io = (struct ubt_io *)(uintptr_t)sqes[0].user_data;
+	ubt_io_leaf_cqe(io, 512 + 100);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 2);
+	CU_ASSERT_EQUAL(sqes[1].opcode, UBT_IORING_OP_WRITEV_FIXED);
+	CU_ASSERT_EQUAL(sqes[1].len, 2);
+	CU_ASSERT_EQUAL(sqes[1].off, (8 << 9) + 612);
+	sent = (const struct iovec *)(uintptr_t)sqes[1].addr;
+	CU_ASSERT_EQUAL((uintptr_t)sent[0].iov_base, 2148);
+	CU_ASSERT_EQUAL(sent[0].iov_len, 924);
+	CU_ASSERT_EQUAL((uintptr_t)sent[1].iov_base, 8192);
+	ubt_io_leaf_cqe(io, 924 + 512);
+	CU_ASSERT_EQUAL(root_res, 2048);
+	fake_q.fixed_bufs = false;
+	fake_q.vec_fixed = false;
+	fake_q.data_mode = UBT_DATA_TAG_BUF;
+	fake_q.tree = NULL;
+}
+
+/*
+ * Copy mode with a split request inside the registered tag buffer:
+ * READV_FIXED where the ring has it, plain READV where it does not (6.12).
+ */
+static void test_tag_buffer_vectored(void)
+{
+	struct ubt_tree tree = { .opts = { .max_io_bytes = sizeof(buf) } };
+	struct ubt_tag tags[6] = { [5] = { .buf = buf } };
+	struct iovec runs[2] = { { buf, 512 }, { buf + 4096, 512 } };
+
+	reset();
+	fake_q.fixed_bufs = true;
+	fake_q.vec_fixed = true;
+	fake_q.tags = tags;
+	fake_q.tree = &tree;
+	start_iov(leaf(0, &sqe_type, 0), UBT_OP_READ, runs, 2, 2);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
+	CU_ASSERT_EQUAL(sqes[0].opcode, UBT_IORING_OP_READV_FIXED);
+	CU_ASSERT_EQUAL(sqes[0].buf_index, 5);
+	fake_q.vec_fixed = false;
+	reset();
+	start_iov(leaf(0, &sqe_type, 0), UBT_OP_READ, runs, 2, 2);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
+	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_READV);
+	CU_ASSERT_EQUAL(sqes[0].buf_index, 0);
+	fake_q.fixed_bufs = false;
+	fake_q.tags = NULL;
+	fake_q.tree = NULL;
+}
+
 static void test_map_error_completes(void)
 {
 	reset();
@@ -362,6 +486,7 @@ static void test_slab_exhaustion_fails_cleanly(void)
 UT_MAIN("io", UT(test_inline_leaf_reports_bytes), UT(test_inline_children_first_error_wins),
 	UT(test_parent_waits_for_every_sqe), UT(test_short_transfer_is_resubmitted),
 	UT(test_eagain_retries_and_eof_fails), UT(test_fua_sets_dsync),
-	UT(test_fixed_buffer_when_registered),
+	UT(test_fixed_buffer_when_registered), UT(test_zero_copy_offsets),
+	UT(test_zero_copy_vectored), UT(test_tag_buffer_vectored),
 	UT(test_map_error_completes), UT(test_end_io_rewrites_result),
 	UT(test_nested_tree_counts), UT(test_slab_exhaustion_fails_cleanly))

@@ -85,17 +85,20 @@ static uint64_t model(uint64_t s, uint64_t chunk, unsigned int n, unsigned int *
 	return (c / n) * chunk + s % chunk;
 }
 
-/* The address of byte `off` of a record's data, or NULL past its end. */
-static const char *record_addr(const struct record *r, uint64_t off)
+/*
+ * The address of byte `off` of a record's data, or UINTPTR_MAX past its
+ * end.  An integer: under zero copy addresses are offsets from 0.
+ */
+static uintptr_t record_addr(const struct record *r, uint64_t off)
 {
 	unsigned int i;
 
 	for (i = 0; i < r->iovcnt; i++) {
 		if (off < r->iov[i].iov_len)
-			return (const char *)r->iov[i].iov_base + off;
+			return (uintptr_t)r->iov[i].iov_base + off;
 		off -= r->iov[i].iov_len;
 	}
-	return NULL;
+	return UINTPTR_MAX;
 }
 
 static struct record *record_of(unsigned int child)
@@ -113,7 +116,7 @@ static unsigned int failures;
 static void check_request(struct ubt_queue *q, uint64_t chunk, unsigned int n, unsigned int op,
 			  uint64_t start, uint32_t nr)
 {
-	const char *base = ubt_queue_buf(q, 0);
+	uintptr_t base = (uintptr_t)ubt_queue_buf(q, 0);	/* 0 under zero copy */
 	uint64_t k, lo[MAX_CHILDREN], hi[MAX_CHILDREN];
 	unsigned int i, seen[MAX_CHILDREN] = { 0 };
 	bool ok = true;
@@ -159,10 +162,12 @@ static void check_request(struct ubt_queue *q, uint64_t chunk, unsigned int n, u
 	CU_ASSERT_TRUE(ok);
 }
 
+static enum ubt_data_mode data_mode = UBT_DATA_TAG_BUF;
+
 static void run_config(unsigned int n, uint64_t chunk, uint64_t *child_sectors, unsigned int reqs)
 {
 	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
-	struct ubt_queue_opts qo = { .depth = 1, .frontend_fd = -1 };
+	struct ubt_queue_opts qo = { .depth = 1, .frontend_fd = -1, .data_mode = data_mode };
 	char spec[2048], err[256];
 	struct ubt_tree *tree = NULL;
 	struct ubt_queue q;
@@ -219,6 +224,30 @@ static void test_random_layouts_match_model(void)
 			sizes[i] = chunk * (1 + rnd(40)) + rnd(chunk);
 		run_config(n, chunk, sizes, 60);
 	}
+}
+
+/*
+ * The same under zero copy, where a request's data is the kernel-registered
+ * client pages and every address a child gets is a byte offset into the
+ * request, starting at 0: the pieces must land at the same offsets.
+ */
+static void test_zero_copy_offsets_match_model(void)
+{
+	uint64_t sizes[MAX_CHILDREN];
+	unsigned int cfg, i;
+
+	data_mode = UBT_DATA_KERNEL_BUF;
+	for (cfg = 0; cfg < 100; cfg++) {
+		unsigned int n = 1 + (unsigned int)rnd(MAX_CHILDREN);
+		uint64_t chunk = rnd(3) ? 1 + rnd(64) : 1ULL << rnd(8);
+
+		for (i = 0; i < n; i++)
+			sizes[i] = chunk * (1 + rnd(40)) + rnd(chunk);
+		run_config(n, chunk, sizes, 60);
+	}
+	sizes[0] = sizes[1] = 1 << 20;
+	run_config(2, 1, sizes, 20);
+	data_mode = UBT_DATA_TAG_BUF;
 }
 
 static void test_dm_verified_layout(void)
@@ -316,7 +345,8 @@ static void test_status_marks_failed_children(void)
 int main(void)
 {
 	static const struct ut_case cases[] = {
-		UT(test_random_layouts_match_model), UT(test_dm_verified_layout),
+		UT(test_random_layouts_match_model), UT(test_zero_copy_offsets_match_model),
+		UT(test_dm_verified_layout),
 		UT(test_large_requests_many_chunks), UT(test_discard_ranges_like_dm),
 		UT(test_construction_errors), UT(test_status_marks_failed_children),
 	};

@@ -67,6 +67,8 @@ static int run_daemon(struct ubt_tree *tree, const struct create_opts *o, int st
 		.dev_id = o->dev_id,
 		.nr_queues = o->nr_queues,
 		.depth = o->depth,
+		.copy_mode = o->copy_mode,
+		.scheduler = o->scheduler,
 	};
 	struct run_record rec = { 0 };
 	struct ubt_control ctl = { .handle = control_handle, .arg = tree };
@@ -89,6 +91,8 @@ static int run_daemon(struct ubt_tree *tree, const struct create_opts *o, int st
 	rec.depth = o->depth;
 	rec.lbs = tree->limits.logical_block_size;
 	rec.size = ubt_tree_bytes(tree);
+	snprintf(rec.copy_mode, sizeof(rec.copy_mode), "%s",
+		 ubt_copy_mode_name(ubt_device_copy_mode(dev)));
 	snprintf(rec.spec, sizeof(rec.spec), "%s", o->spec);
 	ret = rundir_write(&rec);
 	if (ret)

@@ -6,15 +6,17 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ubt/device.h"
 #include "ubt/tree.h"
 #include "ubt/ublk_ctrl.h"
 
 static const char features_usage[] =
 "usage: ublk-target features [--json]\n"
 "\n"
-"Print the ublk driver's feature flags (GET_FEATURES, Linux 6.5 and later)\n"
-"and the targets this build provides.  Works without root or ublk_drv for\n"
-"the target list.\n";
+"Print the ublk driver's feature flags (GET_FEATURES, Linux 6.5 and later),\n"
+"the copy modes it offers ('create --copy-mode') with the one 'auto' picks\n"
+"for a stack whose targets leave the data alone, and the targets this build\n"
+"provides.  Works without root or ublk_drv for the target list.\n";
 
 static const char *const flag_names[] = {
 	"zero_copy", "comp_in_task", "need_get_data", "user_recovery",
@@ -62,6 +64,31 @@ static void print_module_json(const char *name, bool first)
 	printf("%s\"%s\"", first ? "" : ", ", name);
 }
 
+static const enum ubt_copy_mode concrete_modes[] = {
+	UBT_COPY_COPY, UBT_COPY_ZERO_COPY, UBT_COPY_USER_COPY,
+};
+
+static void print_copy_modes(uint64_t features, bool json)
+{
+	enum ubt_copy_mode auto_mode = ubt_copy_mode_available(UBT_COPY_ZERO_COPY, features) ?
+				       UBT_COPY_ZERO_COPY : UBT_COPY_COPY;
+	bool first = true;
+	unsigned int i;
+
+	printf(json ? ", \"copy_modes\": [" : "copy modes:");
+	for (i = 0; i < sizeof(concrete_modes) / sizeof(concrete_modes[0]); i++) {
+		if (!ubt_copy_mode_available(concrete_modes[i], features))
+			continue;
+		printf(json ? "%s\"%s\"" : "%s%s", json ? (first ? "" : ", ") : " ",
+		       ubt_copy_mode_name(concrete_modes[i]));
+		first = false;
+	}
+	if (json)
+		printf("], \"auto_copy_mode\": \"%s\"", ubt_copy_mode_name(auto_mode));
+	else
+		printf(" (auto: %s)\n", ubt_copy_mode_name(auto_mode));
+}
+
 int cmd_features(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -102,7 +129,12 @@ int cmd_features(int argc, char **argv)
 			printf("%s\"%s\"", first ? "" : ", ", flag_names[i]);
 			first = false;
 		}
-		printf("%s, \"targets\": [", have_ctrl ? "]}" : "");
+		if (have_ctrl) {
+			printf("]");
+			print_copy_modes(ctrl.features, true);
+			printf("}");
+		}
+		printf(", \"targets\": [");
 		for (t = ubt_target_types(), first = true; t; t = t->next, first = false)
 			printf("%s{\"name\": \"%s\", \"version\": \"%u.%u.%u\", \"usage\": \"%s\"}",
 			       first ? "" : ", ", t->name, t->version[0], t->version[1],
@@ -116,6 +148,7 @@ int cmd_features(int argc, char **argv)
 			for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
 				if (ctrl.features & (1ULL << i))
 					printf("  %s\n", flag_names[i]);
+			print_copy_modes(ctrl.features, false);
 		} else {
 			printf("kernel ublk features: unavailable (%s: %s)\n", UBT_CTRL_DEV,
 			       strerror(-ret));

@@ -15,8 +15,9 @@
 static const char list_usage[] =
 "usage: ublk-target list [--json]\n"
 "\n"
-"List the devices served from this host: id, state, size, queues, depth and\n"
-"the spec they were created with.  State is the kernel's (live, quiesced,\n"
+"List the devices served from this host: id, state, size, queues, depth,\n"
+"copy mode (copy, zero-copy or user-copy; see 'create --help') and the spec\n"
+"they were created with.  State is the kernel's (live, quiesced,\n"
 "fail-io, dead), 'gone' when the kernel no longer has the device, and\n"
 "'no-daemon' when the device exists but its daemon has died.\n"
 "\n"
@@ -69,8 +70,8 @@ int cmd_list(int argc, char **argv)
 	if (json)
 		putchar('[');
 	else
-		printf("%-4s %-10s %10s %6s %6s  %s\n", "ID", "STATE", "SIZE", "QUEUES", "DEPTH",
-		       "SPEC");
+		printf("%-4s %-10s %10s %6s %6s %-9s  %s\n", "ID", "STATE", "SIZE", "QUEUES",
+		       "DEPTH", "MODE", "SPEC");
 	for (i = 0; i < n; i++) {
 		struct run_record r;
 		const char *state;
@@ -82,15 +83,16 @@ int cmd_list(int argc, char **argv)
 		if (json) {
 			printf("%s\n  {\"id\": %u, \"device\": \"/dev/ublkb%u\", \"state\": \"%s\", "
 			       "\"size\": %llu, \"queues\": %u, \"depth\": %u, "
-			       "\"logical_block_size\": %u, \"pid\": %d, \"spec\": ",
+			       "\"logical_block_size\": %u, \"pid\": %d, \"copy_mode\": \"%s\", "
+			       "\"spec\": ",
 			       i ? "," : "", r.id, r.id, state, (unsigned long long)r.size,
-			       r.queues, r.depth, r.lbs, (int)r.pid);
+			       r.queues, r.depth, r.lbs, (int)r.pid, r.copy_mode);
 			cli_json_string(r.spec);
 			putchar('}');
 		} else {
 			ubt_format_size(r.size, size, sizeof(size));
-			printf("%-4u %-10s %10s %6u %6u  %s\n", r.id, state, size, r.queues,
-			       r.depth, r.spec);
+			printf("%-4u %-10s %10s %6u %6u %-9s  %s\n", r.id, state, size, r.queues,
+			       r.depth, r.copy_mode, r.spec);
 		}
 	}
 	if (json)

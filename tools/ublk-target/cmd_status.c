@@ -13,7 +13,8 @@
 static const char status_usage[] =
 "usage: ublk-target status -n ID [--table]\n"
 "\n"
-"Print the running device's stack, one line per node in the style of\n"
+"Print the device's copy mode (see 'create --help'), then its stack, one\n"
+"line per node in the style of\n"
 "'dmsetup status' (<start> <length> <target> <status>, in 512-byte\n"
 "sectors; children indented under their parent).  A stripe reports\n"
 "'<#stripes> <children> 1 <A|D per stripe>' (D: that child has failed\n"
@@ -71,6 +72,8 @@ int cmd_status(int argc, char **argv)
 		reply[strcspn(reply, "\n")] = '\0';
 		return cli_error("%s", reply + 7);
 	}
+	if (!table)
+		printf("/dev/ublkb%u copy-mode %s\n", r.id, r.copy_mode);
 	fputs(reply, stdout);
 	return 0;
 }

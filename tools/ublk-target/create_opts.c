@@ -33,6 +33,24 @@ const char create_usage[] =
 "                      at most the CPU count)\n"
 "  -d, --depth N       tags per queue, 1..4096 (default " STR(CONFIG_DEFAULT_QUEUE_DEPTH) ")\n"
 "      --lbs 512|4096  logical block size in bytes (default 512)\n"
+"      --copy-mode MODE\n"
+"                      how request data moves between the client and the\n"
+"                      daemon (default auto):\n"
+"                        copy       the kernel copies it to and from a buffer\n"
+"                                   per tag (every kernel)\n"
+"                        zero-copy  the kernel lends the client's pages to the\n"
+"                                   daemon's io_uring and the backing files read\n"
+"                                   and write them directly (Linux 6.16+)\n"
+"                        user-copy  the daemon copies it itself through\n"
+"                                   /dev/ublkcN (Linux 6.5+)\n"
+"                        auto       zero-copy where the kernel has it and no\n"
+"                                   target of the stack works on the data\n"
+"                                   itself, copy otherwise\n"
+"      --io-scheduler NAME\n"
+"                      the block layer's I/O scheduler for the device\n"
+"                      (default none: requests go straight to the daemon,\n"
+"                      as for the kernel's loop device); 'kernel' keeps the\n"
+"                      kernel's default (mq-deadline on most kernels)\n"
 "      --foreground    serve from this process instead of a daemon\n"
 "\n"
 "Targets (shorthands for common specs):\n"
@@ -57,6 +75,8 @@ const char create_usage[] =
 
 enum {
 	OPT_LBS = 0x100,
+	OPT_COPY_MODE,
+	OPT_SCHEDULER,
 	OPT_FOREGROUND,
 	OPT_SPEC,
 	OPT_SIZE,
@@ -73,6 +93,8 @@ static const struct option long_opts[] = {
 	{ "queues", required_argument, NULL, 'q' },
 	{ "depth", required_argument, NULL, 'd' },
 	{ "lbs", required_argument, NULL, OPT_LBS },
+	{ "copy-mode", required_argument, NULL, OPT_COPY_MODE },
+	{ "io-scheduler", required_argument, NULL, OPT_SCHEDULER },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "spec", required_argument, NULL, OPT_SPEC },
 	{ "size", required_argument, NULL, OPT_SIZE },
@@ -255,6 +277,8 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 	o->nr_queues = 1;
 	o->depth = CONFIG_DEFAULT_QUEUE_DEPTH;
 	o->lbs = 512;
+	o->copy_mode = UBT_COPY_AUTO;
+	o->scheduler = "none";
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "-:n:q:d:h", long_opts, NULL)) != -1) {
@@ -284,6 +308,18 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 			if (strcmp(optarg, "512") && strcmp(optarg, "4096"))
 				return fail(err, errlen, "--lbs takes 512 or 4096, not '%s'", optarg);
 			o->lbs = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case OPT_COPY_MODE:
+			if (ubt_copy_mode_parse(optarg, &o->copy_mode))
+				return fail(err, errlen, "--copy-mode takes auto, copy, zero-copy or "
+					    "user-copy, not '%s'", optarg);
+			break;
+		case OPT_SCHEDULER:
+			if (!*optarg || strchr(optarg, '/') || strchr(optarg, ' '))
+				return fail(err, errlen, "--io-scheduler takes a scheduler name "
+					    "(none, mq-deadline, bfq, kyber) or 'kernel', not '%s'",
+					    optarg);
+			o->scheduler = strcmp(optarg, "kernel") ? optarg : NULL;
 			break;
 		case OPT_FOREGROUND:
 			o->foreground = true;

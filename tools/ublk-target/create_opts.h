@@ -10,11 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ubt/device.h"
+
 struct create_opts {
 	int dev_id;			/* -1: any */
 	unsigned int nr_queues;
 	unsigned int depth;
 	unsigned int lbs;
+	enum ubt_copy_mode copy_mode;
+	const char *scheduler;		/* NULL: keep the kernel's */
 	bool foreground;
 	bool help;
 	const char *table;		/* --table FILE or "-": converted by the caller */

@@ -39,9 +39,9 @@ int rundir_write(const struct run_record *r)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "id=%u\npid=%d\nqueues=%u\ndepth=%u\nlbs=%u\nsize=%llu\nspec=%s\n",
-		r->id, (int)r->pid, r->queues, r->depth, r->lbs, (unsigned long long)r->size,
-		r->spec);
+	fprintf(f, "id=%u\npid=%d\nqueues=%u\ndepth=%u\nlbs=%u\nsize=%llu\ncopy_mode=%s\n"
+		"spec=%s\n", r->id, (int)r->pid, r->queues, r->depth, r->lbs,
+		(unsigned long long)r->size, r->copy_mode, r->spec);
 	if (fclose(f)) {
 		unlink(tmp);
 		return -EIO;
@@ -73,6 +73,10 @@ int rundir_read(uint32_t id, struct run_record *r)
 		v[strcspn(v, "\n")] = '\0';
 		if (!strcmp(line, "spec")) {
 			snprintf(r->spec, sizeof(r->spec), "%s", v);
+			continue;
+		}
+		if (!strcmp(line, "copy_mode")) {
+			snprintf(r->copy_mode, sizeof(r->copy_mode), "%s", v);
 			continue;
 		}
 		ubt_parse_uint(v, &n);

@@ -18,6 +18,7 @@ struct run_record {
 	unsigned int depth;
 	unsigned int lbs;
 	uint64_t size;
+	char copy_mode[16];		/* the mode in use: copy, zero-copy, user-copy */
 	char spec[8192];
 };
 
