@@ -7,17 +7,21 @@ T_SUITE=vm_e2e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
 
-O=${1:-$top/build}
+O=$(cd "${1:-$top/build}" && pwd) || { echo "e2e: no build folder ${1:-$top/build}"; exit 1; }
 B=$O/ublk-target
 export UBT_RUN_DIR=/run/ublk-target
 work=$(mktemp -d /tmp/ubt-e2e.XXXXXX)
 [ -e /dev/ublk-control ] || { echo "e2e: /dev/ublk-control missing: ublk_drv not loaded"; exit 1; }
+# Whatever a tool leaves in its current folder stays in the scratch folder.
+cd "$work"
 
 fio_job() {
 	# fio_job DEV NAME [fio options...]: a direct io_uring job, terse result.
+	# No verify state file (fio would write NAME-0-verify.state here).
 	local dev=$1 name=$2
 	shift 2
-	fio --name="$name" --filename="$dev" --direct=1 --ioengine=io_uring --minimal "$@"
+	fio --name="$name" --filename="$dev" --direct=1 --ioengine=io_uring --minimal \
+		--verify_state_save=0 "$@"
 }
 
 # Every test ends with no device, no daemon and no run record.
@@ -368,5 +372,6 @@ for t in ${UBT_E2E_TESTS:-$tests}; do
 	t_run "$t"
 	cleanup
 done
+cd /
 rm -rf "$work"
 t_summary
