@@ -32,6 +32,7 @@ mount -t configfs configfs /host/sys/kernel/config 2>/dev/null
 mkdir -p "/host$work" 2>/dev/null
 mount -t 9p -o "$o" work "/host$work" || { echo "init: cannot mount $work"; poweroff -f; }
 
+: > "/host$run/started"
 chroot /host /bin/sh -c "cd '$work' && exec /bin/bash '$run/cmd.sh'" < /dev/console > /dev/console 2>&1
 rc=$?
 echo "$rc" > "/host$run/status"
