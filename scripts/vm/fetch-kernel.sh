@@ -40,10 +40,10 @@ want_modules="ublk_drv netfs 9pnet 9pnet_virtio 9p crc32c_generic libcrc32c ext4
 if [ -f "$cache/modules.load" ] && [ -f "$cache/vmlinuz" ]; then
 	exit 0
 fi
-mkdir -p "$cache" || die "cannot create $cache"
+mkdir -p "$cache" 2> /dev/null || die "cannot create $cache"
 # apt takes relative Dir:: paths as relative to its own folders.
 cache=$(cd "$cache" && pwd)
-work=$(mktemp -d "$cache/fetch.XXXXXX")
+work=$(mktemp -d "$cache/fetch.XXXXXX" 2> /dev/null) || die "cannot write to $cache"
 trap 'rm -rf "$work"' EXIT
 
 # A private apt setup: the machine's Debian mirror, the kernel's suite.
