@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # End-to-end tests against the real ublk driver.  Runs as root inside the
 # test guest (tests/vm/vm-run), with the host's binaries:
-#   tests/vm/vm-run -- tests/vm/e2e.sh [BUILD_DIR]
-T_SUITE=vm_e2e
+#   tests/vm/vm-run [--kernel 6.12|7.3] -- tests/vm/e2e.sh [BUILD_DIR]
+# The suite is named after the running kernel: vm_e2e_6.12, vm_e2e_7.3.
+T_SUITE=vm_e2e_$(uname -r | cut -d. -f1,2)
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
 
@@ -14,6 +15,7 @@ work=$(mktemp -d /tmp/ubt-e2e.XXXXXX)
 [ -e /dev/ublk-control ] || { echo "e2e: /dev/ublk-control missing: ublk_drv not loaded"; exit 1; }
 # Whatever a tool leaves in its current folder stays in the scratch folder.
 cd "$work"
+echo "kernel $(uname -r)"
 
 fio_job() {
 	# fio_job DEV NAME [fio options...]: a direct io_uring job, terse result.
