@@ -98,22 +98,18 @@ static void queue_buf_cmd(struct ubt_ublk_queue *uq, unsigned int tag, unsigned 
 /*
  * User copy: move a request's data between the tag's buffer and the
  * kernel's request with a read or write of /dev/ublkcN (fixed file 0).
+ * Plain READ / WRITE: the driver takes only user memory for this
+ * (-EACCES for a registered buffer on 7.x).
  */
 static void queue_user_copy(struct ubt_ublk_queue *uq, unsigned int tag, unsigned int kind,
 			    unsigned int len)
 {
-	struct ubt_queue *q = &uq->q;
 	struct io_uring_sqe *sqe = frontend_sqe(uq, kind, tag);
 	uint64_t pos = ublk_user_copy_pos(uq->q_id, tag);
 	uint64_t ud = sqe->user_data;
-	void *buf = q->tags[tag].buf;
 
-	if (kind == UD_KIND_COPY_IN)
-		io_uring_prep_read_fixed(sqe, 0, buf, len, pos, (int)tag);
-	else
-		io_uring_prep_write_fixed(sqe, 0, buf, len, pos, (int)tag);
-	if (!q->fixed_bufs)
-		sqe->opcode = kind == UD_KIND_COPY_IN ? IORING_OP_READ : IORING_OP_WRITE;
+	io_uring_prep_rw(kind == UD_KIND_COPY_IN ? IORING_OP_READ : IORING_OP_WRITE, sqe, 0,
+			 uq->q.tags[tag].buf, len, pos);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	sqe->user_data = ud;
 }
