@@ -7,6 +7,7 @@ core-y += core/iov.o
 core-y += core/split.o
 core-y += core/children.o
 core-y += core/io.o
+core-y += core/aio.o
 core-y += core/queue.o
 core-y += core/ublk_ctrl.o
 core-y += core/frontend_ublk.o

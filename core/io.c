@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "aio.h"
 #include "ubt/queue.h"
 #include "ubt/tree.h"
 #include "ubt/util.h"
@@ -131,24 +132,24 @@ static bool in_fixed_buf(const struct ubt_io *io)
  * ring has it, plain READV otherwise (tag buffers only: their addresses
  * are pointers).
  */
-static void prep_rw(struct ubt_io *io)
+static void prep_uring_rw(struct ubt_io *io, struct ubt_leaf_io *l)
 {
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
-	uint64_t pos = io->leaf_pos + io->leaf_done;
+	uint64_t pos = l->pos + l->done;
 	bool read = io->op == UBT_OP_READ;
 	bool fixed = in_fixed_buf(io);
 
 	if (fixed && io->iovcnt == 1) {
 		io_uring_prep_rw(read ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED, sqe,
-				 io->leaf_fd, io->iov->iov_base, (unsigned int)io->iov->iov_len,
+				 l->fd_index, io->iov->iov_base, (unsigned int)io->iov->iov_len,
 				 pos);
 		sqe->buf_index = io->tag;
 	} else if (fixed && io->q->vec_fixed) {
 		io_uring_prep_rw(read ? UBT_IORING_OP_READV_FIXED : UBT_IORING_OP_WRITEV_FIXED,
-				 sqe, io->leaf_fd, io->iov, io->iovcnt, pos);
+				 sqe, l->fd_index, io->iov, io->iovcnt, pos);
 		sqe->buf_index = io->tag;
 	} else {
-		io_uring_prep_rw(read ? IORING_OP_READV : IORING_OP_WRITEV, sqe, io->leaf_fd,
+		io_uring_prep_rw(read ? IORING_OP_READV : IORING_OP_WRITEV, sqe, l->fd_index,
 				 io->iov, io->iovcnt, pos);
 	}
 	if (!read && (io->flags & UBT_IO_FUA))
@@ -156,13 +157,41 @@ static void prep_rw(struct ubt_io *io)
 	leaf_queued(io, sqe);
 }
 
-int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset)
+/* Queue what is left of io's transfer on its leaf's engine. */
+static void prep_rw(struct ubt_io *io)
 {
-	io->leaf_fd = fd_index;
-	io->leaf_pos = byte_offset;
-	io->leaf_done = 0;
+	struct ubt_leaf_io *l = io->priv;
+
+	if (l->engine == UBT_ENGINE_AIO) {
+		ubt_aio_queue(io, l);
+		io->pending++;
+	} else {
+		prep_uring_rw(io, l);
+	}
+}
+
+static int leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset, enum ubt_engine e)
+{
+	struct ubt_leaf_io *l = io->priv;
+
+	l->fd_index = fd_index;
+	l->pos = byte_offset;
+	l->done = 0;
+	l->engine = e;
 	prep_rw(io);
 	return 0;
+}
+
+int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset)
+{
+	return leaf_rw(io, fd_index, byte_offset, UBT_ENGINE_URING);
+}
+
+int ubt_leaf_rw_aio(struct ubt_io *io, int fd_index, uint64_t byte_offset)
+{
+	if (ubt_unlikely(!io->q->aio))
+		return -EINVAL;	/* the constructor did not call ubt_target_use_aio() */
+	return leaf_rw(io, fd_index, byte_offset, UBT_ENGINE_AIO);
 }
 
 int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync)
@@ -207,11 +236,12 @@ void ubt_io_leaf_cqe(struct ubt_io *io, int res)
 	bool rw = io->op == UBT_OP_READ || io->op == UBT_OP_WRITE;
 
 	if (rw && res > 0) {
-		uint64_t left = ubt_io_bytes(io) - io->leaf_done;
+		struct ubt_leaf_io *l = io->priv;
+		uint64_t left = ubt_io_bytes(io) - l->done;
 
 		if ((uint64_t)res < left) {
 			/* A short transfer: queue the rest, keep the count. */
-			io->leaf_done += (uint32_t)res;
+			l->done += (uint32_t)res;
 			iov_advance(io, (size_t)res);
 			io->pending--;
 			prep_rw(io);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "aio.h"
 #include "ubt/queue.h"
 #include "ubt/tree.h"
 #include "ubt/util.h"
@@ -197,6 +198,11 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 	ret = setup_buffers(q);
 	if (ret)
 		goto out_free;
+	if (tree->want_aio) {
+		ret = ubt_aio_init(q);
+		if (ret)
+			goto out_free;
+	}
 	q->nodes_ready = true;
 	ret = queue_init_nodes(q, tree->root);
 	if (ret)
@@ -212,6 +218,7 @@ void ubt_queue_exit(struct ubt_queue *q)
 	if (q->nodes_ready)
 		queue_exit_nodes(q, q->tree->root);
 	q->nodes_ready = false;
+	ubt_aio_exit(q);
 	if (q->ring_ready) {
 		/* Drop the backing files now, not when the ring's teardown gets to it. */
 		io_uring_unregister_files(&q->ring);
@@ -301,6 +308,8 @@ int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr)
 	unsigned int head, seen = 0;
 	int ret;
 
+	if (q->aio)
+		ubt_aio_flush(q);
 	ret = io_uring_submit_and_wait(&q->ring, wait_nr);
 	if (ubt_unlikely(ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY))
 		return ret;
@@ -311,6 +320,8 @@ int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr)
 		q->ring_inflight--;
 		if (ud & UBT_UD_FRONTEND)
 			q->fe->cqe(q, cqe);
+		else if (ud == UBT_UD_AIO)
+			ubt_aio_reap(q, cqe->res);
 		else if (ud)
 			ubt_io_leaf_cqe((struct ubt_io *)(uintptr_t)ud, cqe->res);
 	}

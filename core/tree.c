@@ -249,6 +249,12 @@ int ubt_target_add_fd(struct ubt_target *t, int fd)
 	return (int)tree->nr_fds;	/* index 0 is the frontend's */
 }
 
+void ubt_target_use_aio(struct ubt_target *t)
+{
+	t->tree->want_aio = true;
+	t->needs_data = true;
+}
+
 /* ---- Construction ------------------------------------------------------ */
 
 static void destroy_node(struct ubt_target *t)
@@ -329,6 +335,7 @@ static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
 		return -EINVAL;
 	}
 	default_limits(tree, &t->limits);
+	t->needs_data = t->type->flags & UBT_TARGET_NEEDS_DATA;
 	args.node = node;
 	for (i = 0; i < node->nr_args; i++)
 		node->args[i].used = false;
@@ -392,7 +399,7 @@ static unsigned int slots_needed(struct ubt_tree *tree, const struct ubt_target 
 {
 	unsigned int i, worst = 0;
 
-	if ((t->type->flags & UBT_TARGET_NEEDS_DATA) && !tree->data_node)
+	if (t->needs_data && !tree->data_node)
 		tree->data_node = t;
 	if (t->per_io_size > *max_priv)
 		*max_priv = t->per_io_size;

@@ -2,8 +2,12 @@
 /*
  * file: a leaf over a regular file or a block device.
  *
- *   file(PATH, offset=SIZE, size=SIZE, readonly, buffered)
+ *   file(PATH, offset=SIZE, size=SIZE, readonly, buffered, engine=uring|aio)
  *
+ * Reads and writes go through the queue's io_uring, or with engine=aio
+ * through Linux AIO (io_submit), which some storage stacks serve better;
+ * an aio leaf needs the data in the server's memory, so its device is
+ * never zero copy.
  * I/O is O_DIRECT unless `buffered` is given or the file system refuses
  * O_DIRECT (tmpfs, for one), in which case the page cache is used and a
  * notice says so.  Flush is fdatasync; FUA writes use RWF_DSYNC; discard
@@ -37,6 +41,7 @@ struct file_ctx {
 	bool is_bdev;
 	bool can_punch;
 	bool no_direct_notice;	/* O_DIRECT was refused: tell the user */
+	enum ubt_engine engine;
 	uint32_t dio_align;	/* bytes: file offsets and lengths of O_DIRECT I/O */
 	uint32_t dio_mem_align;	/* bytes: memory of O_DIRECT I/O */
 };
@@ -183,6 +188,22 @@ static int file_claim(struct ubt_target *t, struct file_ctx *f)
 	return ubt_target_error(t, errno, "cannot lock %s: %s", f->path, strerror(errno));
 }
 
+static int parse_engine(struct ubt_target *t, struct ubt_args *args, enum ubt_engine *e)
+{
+	const char *s = ubt_args_str(args, "engine");
+
+	*e = t->tree->opts.engine;
+	if (!s)
+		return 0;
+	if (!strcmp(s, "uring"))
+		*e = UBT_ENGINE_URING;
+	else if (!strcmp(s, "aio"))
+		*e = UBT_ENGINE_AIO;
+	else
+		return ubt_target_error(t, EINVAL, "engine=%s: the engines are uring and aio", s);
+	return 0;
+}
+
 static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 {
 	struct file_ctx *f;
@@ -204,6 +225,9 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 		goto out_free;
 	}
 	f->read_only = ubt_args_flag(args, "readonly");
+	ret = parse_engine(t, args, &f->engine);
+	if (ret)
+		goto out_free;
 	ret = ubt_args_size(t, args, "offset", &offset);
 	if (ret && ret != -ENOENT)
 		goto out_free;
@@ -260,6 +284,8 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	if (ret < 0)
 		goto out_close;
 	f->fd_index = ret;
+	if (f->engine == UBT_ENGINE_AIO)
+		ubt_target_use_aio(t);
 	t->private = f;
 	if (f->no_direct_notice)
 		fprintf(stderr, "file: %s: the file system refuses O_DIRECT; using buffered I/O\n",
@@ -293,6 +319,8 @@ static int file_map(struct ubt_target *t, struct ubt_io *io)
 	switch (io->op) {
 	case UBT_OP_READ:
 	case UBT_OP_WRITE:
+		if (f->engine == UBT_ENGINE_AIO)
+			return ubt_leaf_rw_aio(io, f->fd_index, pos);
 		return ubt_leaf_rw(io, f->fd_index, pos);
 	case UBT_OP_FLUSH:
 		return ubt_leaf_fsync(io, f->fd_index, true);
@@ -330,14 +358,15 @@ static int file_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, 
 
 	if (k == UBT_STATUS_TABLE)
 		return snprintf(buf, len, "%s %llu", f->path, (unsigned long long)f->start);
-	return snprintf(buf, len, "%s %s", f->direct ? "direct" : "buffered",
-			f->read_only ? "ro" : "rw");
+	return snprintf(buf, len, "%s %s%s", f->direct ? "direct" : "buffered",
+			f->read_only ? "ro" : "rw", f->engine == UBT_ENGINE_AIO ? " aio" : "");
 }
 
 static struct ubt_target_type file_target = {
 	.name = "file",
 	.version = { 1, 0, 0 },
-	.usage = "file(PATH, offset=SIZE, size=SIZE, readonly, buffered)",
+	.usage = "file(PATH, offset=SIZE, size=SIZE, readonly, buffered, engine=uring|aio)",
+	.per_io_size = sizeof(struct ubt_leaf_io),
 	.ctr = file_ctr,
 	.dtr = file_dtr,
 	.map = file_map,

@@ -18,6 +18,7 @@
 
 struct ubt_tree;
 struct ubt_queue;
+struct ubt_aio;
 
 /*
  * user_data of frontend SQEs has this bit set; the low 16 bits carry the
@@ -72,6 +73,7 @@ struct ubt_queue {
 	unsigned int q_id;
 	unsigned int depth;
 	struct ubt_tag *tags;
+	struct ubt_aio *aio;		/* Linux AIO engine, when a leaf uses it */
 	char *slab;			/* depth * slots_per_tag * slot_size */
 	char *bufs;
 	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */

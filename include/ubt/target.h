@@ -16,6 +16,7 @@
 #ifndef UBT_TARGET_H
 #define UBT_TARGET_H
 
+#include <linux/aio_abi.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,11 +54,26 @@ struct ubt_io {
 	uint32_t nr_sectors;
 	uint32_t iovcnt;
 	struct iovec *iov;		/* data of READ/WRITE; owned by this I/O while in flight */
-	/* Leaf state, set by the ubt_leaf_* helpers. */
-	uint64_t leaf_pos;		/* byte offset in the backing file */
-	uint32_t leaf_done;		/* bytes already transferred */
-	int32_t leaf_fd;		/* fixed-file index */
 	void *priv;			/* t->per_io_size bytes, not cleared: the node sets it up */
+};
+
+/* How a leaf moves data to and from its backing file. */
+enum ubt_engine {
+	UBT_ENGINE_URING,		/* SQEs on the queue's io_uring */
+	UBT_ENGINE_AIO,			/* Linux AIO (io_submit), completions through the ring */
+};
+
+/*
+ * What the ubt_leaf_* helpers keep per I/O.  A leaf that uses them puts
+ * this at the start of its private area (io->priv) and declares
+ * per_io_size >= sizeof(struct ubt_leaf_io).
+ */
+struct ubt_leaf_io {
+	uint64_t pos;			/* byte offset in the backing file */
+	uint32_t done;			/* bytes already transferred */
+	int32_t fd_index;		/* fixed-file index */
+	enum ubt_engine engine;
+	struct iocb iocb;		/* Linux AIO: the request in flight */
 };
 
 /* Limits a device exposes; each node may restrict what its children allow. */
@@ -144,6 +160,13 @@ struct ubt_target {
 	/* A leaf's backing file, so parents can refuse the same file twice. */
 	uint64_t backing_dev;
 	uint64_t backing_ino;
+	/*
+	 * This node reads or writes the bytes of its I/Os in the server's
+	 * memory (UBT_TARGET_NEEDS_DATA, or a leaf on Linux AIO, which cannot
+	 * reach pages registered in io_uring): the device keeps request data
+	 * there (copy or user copy), never zero copy.
+	 */
+	bool needs_data;
 };
 
 /* ---- iovec slicing ----------------------------------------------------- */
@@ -241,6 +264,11 @@ int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *
 
 /* Register a backing fd with the device; returns its fixed-file index. */
 int ubt_target_add_fd(struct ubt_target *t, int fd);
+/*
+ * The node will call ubt_leaf_rw_aio(): every queue gets a Linux AIO
+ * context, and the node needs its data in our memory (needs_data).
+ */
+void ubt_target_use_aio(struct ubt_target *t);
 
 /* ---- Data path -------------------------------------------------------- */
 
@@ -259,8 +287,13 @@ int ubt_io_remap(struct ubt_io *io, struct ubt_target *child, uint64_t sector);
 /* Finish io now (a node that serves the I/O itself, e.g. null). */
 void ubt_io_complete(struct ubt_io *io, int res);
 
-/* Leaf helpers: queue backing I/O on the queue's ring for io. */
+/*
+ * Leaf helpers: queue backing I/O for io, on the queue's ring, or through
+ * Linux AIO (ubt_leaf_rw_aio, after ubt_target_use_aio() in the
+ * constructor).  Their state is the struct ubt_leaf_io at io->priv.
+ */
 int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset);
+int ubt_leaf_rw_aio(struct ubt_io *io, int fd_index, uint64_t byte_offset);
 int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync);
 int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_offset,
 		       uint64_t bytes);

@@ -13,6 +13,7 @@ struct ubt_spec_node;
 struct ubt_tree_opts {
 	uint32_t logical_block_size;	/* bytes: 512 or 4096 */
 	uint32_t max_io_bytes;		/* the largest request the device takes */
+	enum ubt_engine engine;		/* leaves' engine where the spec names none */
 };
 
 struct ubt_tree {
@@ -23,8 +24,9 @@ struct ubt_tree {
 	int *fds;			/* backing fds, fixed-file index i+1 */
 	unsigned int nr_fds;
 	struct ubt_limits limits;	/* the device's, derived from the tree */
-	/* The first node whose type needs the data (UBT_TARGET_NEEDS_DATA), or NULL. */
+	/* The first node that needs the data (needs_data), or NULL. */
 	const struct ubt_target *data_node;
+	bool want_aio;			/* some leaf uses Linux AIO: queues set it up */
 	size_t slot_size;		/* one ubt_io plus the largest per_io_size */
 	unsigned int slots_per_tag;	/* ubt_io slots one request can need */
 	char *err;			/* constructor error buffer */

@@ -162,6 +162,14 @@ test_bench_verifies_a_stack() {
 		t_fail "bench --verify failed: $out"
 	echo "$out" | grep -q '"errors": 0, "verify_errors": 0}' || t_fail "bench: $out"
 	echo "$out" | grep -q '"ios": [1-9]' || t_fail "bench did no I/O: $out"
+	# The same stack with every file on Linux AIO.
+	out=$($B bench --spec "stripe($scratch/b0.img, concat(linear($scratch/b1.img, size=16M), linear($scratch/b2.img, size=16M)), chunk=12K)" \
+		--engine aio --rw randrw --bs 20K --verify --runtime 1 --queues 2 --json 2>/dev/null) ||
+		t_fail "bench --engine aio --verify failed: $out"
+	echo "$out" | grep -q '"errors": 0, "verify_errors": 0}' || t_fail "bench aio: $out"
+	echo "$out" | grep -q '"ios": [1-9]' || t_fail "bench aio did no I/O: $out"
+	t_expect_fail "bench: --engine takes uring or aio, not 'posix'" \
+		$B bench --spec "null(size=1M)" --engine posix
 	# null keeps nothing: verify must catch it and fail.
 	$B bench --spec "null(size=16M)" --verify --runtime 0.5 >/dev/null 2>&1 &&
 		t_fail "bench --verify passed on null"

@@ -52,10 +52,11 @@ static void report(const struct workload *w)
 		fprintf(stderr, "\n  %u errors, first: %s\n", w->errors, w->first_error);
 }
 
-static void run_mix(const char *name, uint32_t lbs, unsigned int pct_discard, bool buffered)
+/* Random reads, writes, flushes, FUA, discards and zeroes on file(PATH ...) built from fmt. */
+static void run_mix_spec(const char *name, const char *fmt, uint32_t lbs, unsigned int pct_discard)
 {
 	char *path = func_make_file(name, DEV_BYTES);
-	struct ubt_tree *tree = build(buffered ? "file('%s', buffered)" : "file('%s')", path, lbs);
+	struct ubt_tree *tree = build(fmt, path, lbs);
 	struct workload w = {
 		.bytes = DEV_BYTES, .nr_ops = 3000, .pct_read = 40,
 		.pct_write = 50 - pct_discard, .pct_flush = 5, .pct_discard = pct_discard / 2,
@@ -80,6 +81,11 @@ static void run_mix(const char *name, uint32_t lbs, unsigned int pct_discard, bo
 	free(path);
 }
 
+static void run_mix(const char *name, uint32_t lbs, unsigned int pct_discard, bool buffered)
+{
+	run_mix_spec(name, buffered ? "file('%s', buffered)" : "file('%s')", lbs, pct_discard);
+}
+
 static void test_random_io_matches_model(void)
 {
 	run_mix("rand.img", 512, 0, false);
@@ -98,6 +104,59 @@ static void test_4k_logical_blocks(void)
 static void test_buffered_mode(void)
 {
 	run_mix("buffered.img", 512, 10, true);
+}
+
+/*
+ * engine=aio: reads and writes through io_submit, completions through the
+ * eventfd the ring watches; flush, discard and zeroes stay on the ring.
+ */
+static void test_aio_engine_matches_model(void)
+{
+	run_mix_spec("aio.img", "file('%s', engine=aio)", 512, 10);
+	run_mix_spec("aio4k.img", "file('%s', engine=aio)", 4096, 0);
+	run_mix_spec("aiobuf.img", "file('%s', buffered, engine=aio)", 512, 10);
+}
+
+static void test_aio_engine_two_queues(void)
+{
+	char *path = func_make_file("aio2q.img", DEV_BYTES);
+	struct ubt_tree *tree = build("file('%s', engine=aio)", path, 512);
+	uint8_t *model = calloc(1, DEV_BYTES), *check = calloc(1, DEV_BYTES);
+	struct workload w[2];
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_TRUE(tree->want_aio);
+	CU_ASSERT_PTR_EQUAL(tree->data_node, tree->root);	/* never zero copy */
+	for (i = 0; i < 2; i++)
+		w[i] = (struct workload){
+			.model = model, .start = (uint64_t)i * DEV_BYTES / 2, .bytes = DEV_BYTES / 2,
+			.nr_ops = 1500, .pct_read = 45, .pct_write = 50, .pct_flush = 5,
+			.seed = 2000 + (uint64_t)i,
+		};
+	CU_ASSERT_EQUAL(workload_run_parallel(tree, 16, w, 2), 0);
+	for (i = 0; i < 2; i++) {
+		report(&w[i]);
+		CU_ASSERT_EQUAL(w[i].completed, 1500);
+	}
+	CU_ASSERT_EQUAL(model_read_device(tree, check, DEV_BYTES), 0);
+	CU_ASSERT_EQUAL(memcmp(check, model, DEV_BYTES), 0);
+	CU_ASSERT_TRUE(file_matches(path, 0, model, DEV_BYTES));
+	ubt_tree_free(tree);
+	free(model);
+	free(check);
+	unlink(path);
+	free(path);
+}
+
+static void test_bad_engine(void)
+{
+	char *path = func_make_file("badengine.img", 1 << 20);
+
+	CU_ASSERT_PTR_NULL(build("file('%s', engine=libaio)", path, 512));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "file: engine=libaio: the engines are uring and aio"));
+	unlink(path);
+	free(path);
 }
 
 static void test_offset_and_size_map_into_the_file(void)
@@ -176,4 +235,5 @@ static void test_two_queues_in_parallel(void)
 
 UT_MAIN("file_inproc", UT(test_random_io_matches_model), UT(test_discard_and_zeroes_read_back_zero),
 	UT(test_4k_logical_blocks), UT(test_buffered_mode), UT(test_offset_and_size_map_into_the_file),
-	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel))
+	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel),
+	UT(test_aio_engine_matches_model), UT(test_aio_engine_two_queues), UT(test_bad_engine))

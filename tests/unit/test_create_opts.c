@@ -44,6 +44,20 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(o.scheduler, "none");
 }
 
+static void test_engine(void)
+{
+	CU_ASSERT_EQUAL(PARSE("file", "--file", "/x/a", "--engine", "aio"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "file('/x/a', engine=aio)");
+	CU_ASSERT_EQUAL(PARSE("linear", "--file", "/x/a", "--size", "1M", "--engine", "aio"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "linear(file('/x/a', engine=aio), size=1M)");
+	CU_ASSERT_EQUAL(PARSE("stripe", "--engine", "uring", "--file", "/x/a", "--file", "/x/b"), 0);
+	CU_ASSERT_STRING_EQUAL(o.spec, "stripe(file('/x/a', engine=uring), file('/x/b', engine=uring))");
+	expect_fail(PARSE("file", "--file", "/x/a", "--engine", "libaio"),
+		    "--engine takes uring or aio, not 'libaio'");
+	expect_fail(PARSE("null", "--size", "1G", "--engine", "aio"), "null takes only --size");
+	expect_fail(PARSE("--spec", "a.img", "--engine", "aio"), "an engine goes in the spec");
+}
+
 static void test_copy_mode_and_scheduler(void)
 {
 	CU_ASSERT_EQUAL(PARSE("--copy-mode", "zero-copy", "null", "--size", "1G"), 0);
@@ -167,7 +181,7 @@ static void test_help(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(create_usage, "--spec EXPR"));
 }
 
-UT_MAIN("create_opts", UT(test_defaults), UT(test_copy_mode_and_scheduler),
+UT_MAIN("create_opts", UT(test_defaults), UT(test_copy_mode_and_scheduler), UT(test_engine),
 	UT(test_device_options_anywhere),
 	UT(test_file_shorthand), UT(test_file_path_made_absolute), UT(test_mapping_shorthands), UT(test_spec_passthrough), UT(test_bad_counts),
 	UT(test_bad_sizes), UT(test_bad_targets), UT(test_bad_options), UT(test_help))

@@ -39,6 +39,8 @@ static const char bench_usage[] =
 "  --queues N         queues, one thread each (default 1)\n"
 "  --size SIZE        use only the first SIZE bytes of the device\n"
 "  --lbs 512|4096     logical block size (default 512)\n"
+"  --engine uring|aio how file leaves without an engine= of their own move\n"
+"                     data: io_uring (default) or Linux AIO\n"
 "  --verify           fill the region with a pattern first, then check every\n"
 "                     read against it (writes keep the pattern)\n"
 "  --json             one JSON object instead of the table\n";
@@ -53,6 +55,7 @@ struct bench_opts {
 	enum rw_mode rw;
 	uint64_t bs, size;
 	unsigned int depth, queues, lbs;
+	enum ubt_engine engine;
 	double runtime;
 	bool verify, json;
 };
@@ -265,6 +268,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "lbs", required_argument, NULL, 'l' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -327,6 +331,15 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
 			if (strcmp(optarg, "512") && strcmp(optarg, "4096"))
 				return cli_usage_error("bench: --lbs takes 512 or 4096, not '%s'", optarg);
 			o->lbs = (unsigned int)atoi(optarg);
+			break;
+		case 'e':
+			if (!strcmp(optarg, "uring"))
+				o->engine = UBT_ENGINE_URING;
+			else if (!strcmp(optarg, "aio"))
+				o->engine = UBT_ENGINE_AIO;
+			else
+				return cli_usage_error("bench: --engine takes uring or aio, not '%s'",
+						       optarg);
 			break;
 		case 'v':
 			o->verify = true;
@@ -396,6 +409,7 @@ int cmd_bench(int argc, char **argv)
 		return ret;
 	}
 	topts.logical_block_size = o.lbs;
+	topts.engine = o.engine;
 	if (ubt_tree_build(o.spec, &topts, &tree, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (!o.size)
