@@ -64,11 +64,6 @@ const char create_usage[] =
 "                                         chunks round-robin over the files, laid\n"
 "                                         out like dm-stripe (chunk default 64K)\n"
 "\n"
-"  --engine uring|aio  with the shorthands that take --file: how the files'\n"
-"                      reads and writes go, through the daemon's io_uring\n"
-"                      (default) or Linux AIO (engine=aio in the spec; such\n"
-"                      a device is never zero copy)\n"
-"\n"
 "  --spec EXPR         any stack, e.g.\n"
 "                      --spec 'stripe(linear(a.img, size=1G), concat(b.img, c.img), chunk=128K)';\n"
 "                      a bare path means file(PATH)\n"
@@ -91,7 +86,6 @@ enum {
 	OPT_BUFFERED,
 	OPT_CHUNK,
 	OPT_TABLE,
-	OPT_ENGINE,
 };
 
 static const struct option long_opts[] = {
@@ -110,7 +104,6 @@ static const struct option long_opts[] = {
 	{ "buffered", no_argument, NULL, OPT_BUFFERED },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "table", required_argument, NULL, OPT_TABLE },
-	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -123,7 +116,6 @@ struct shorthand {
 	const char *files[MAX_SHORTHAND_FILES];
 	const char *offset;
 	const char *chunk;
-	const char *engine;
 	bool readonly;
 	bool buffered;
 	unsigned int nr_files;
@@ -206,22 +198,6 @@ static int spec_path(struct create_opts *o, size_t *pos, const char *path, char 
 	return ret;
 }
 
-/* A --file child: 'PATH', or file('PATH', engine=E) with --engine. */
-static int spec_file_child(struct create_opts *o, size_t *pos, const char *path,
-			   const struct shorthand *sh, char *err, size_t errlen)
-{
-	int ret = 0;
-
-	if (sh->engine)
-		ret = spec_put(o, pos, "file(", false, err, errlen);
-	ret = ret ? ret : spec_path(o, pos, path, err, errlen);
-	if (!ret && sh->engine) {
-		ret = spec_key(o, pos, "engine", sh->engine, err, errlen);
-		ret = ret ? ret : spec_put(o, pos, ")", false, err, errlen);
-	}
-	return ret;
-}
-
 /* "name(f1, f2, ..." for the targets whose children are the --file list. */
 static int spec_children(struct create_opts *o, size_t *pos, const char *name,
 			 const struct shorthand *sh, char *err, size_t errlen)
@@ -233,7 +209,7 @@ static int spec_children(struct create_opts *o, size_t *pos, const char *name,
 	for (i = 0; !ret && i < sh->nr_files; i++) {
 		if (i)
 			ret = spec_put(o, pos, ", ", false, err, errlen);
-		ret = ret ? ret : spec_file_child(o, pos, sh->files[i], sh, err, errlen);
+		ret = ret ? ret : spec_path(o, pos, sh->files[i], err, errlen);
 	}
 	return ret;
 }
@@ -249,7 +225,7 @@ static int build_shorthand(const char *target, const struct shorthand *sh,
 	if (!strcmp(target, "null")) {
 		if (!sh->size)
 			return fail(err, errlen, "null needs --size, e.g. 'create null --size 1G'");
-		if (sh->nr_files || sh->offset || sh->readonly || sh->buffered || sh->engine)
+		if (sh->nr_files || sh->offset || sh->readonly || sh->buffered)
 			return fail(err, errlen, "null takes only --size");
 		ret = spec_put(o, &pos, "null(size=", false, err, errlen);
 		ret = ret ? ret : spec_put(o, &pos, sh->size, false, err, errlen);
@@ -262,18 +238,14 @@ static int build_shorthand(const char *target, const struct shorthand *sh,
 			return fail(err, errlen, "%s needs exactly one --file PATH", target);
 		ret = spec_put(o, &pos, linear ? "linear(file(" : "file(", false, err, errlen);
 		ret = ret ? ret : spec_path(o, &pos, sh->files[0], err, errlen);
-		if (linear) {
-			ret = ret ? ret : spec_key(o, &pos, "engine", sh->engine, err, errlen);
-			ret = ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
-		}
+		if (!ret && linear)
+			ret = spec_put(o, &pos, ")", false, err, errlen);
 		ret = ret ? ret : spec_key(o, &pos, "offset", sh->offset, err, errlen);
 		ret = ret ? ret : spec_key(o, &pos, "size", sh->size, err, errlen);
 		if (!ret && sh->readonly)
 			ret = spec_put(o, &pos, ", readonly", false, err, errlen);
 		if (!ret && sh->buffered)
 			ret = spec_put(o, &pos, ", buffered", false, err, errlen);
-		if (!linear)
-			ret = ret ? ret : spec_key(o, &pos, "engine", sh->engine, err, errlen);
 		if (linear && (sh->readonly || sh->buffered))
 			return fail(err, errlen, "--readonly and --buffered go with file; "
 				    "use --spec 'linear(file(PATH, readonly), ...)'");
@@ -379,11 +351,6 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 				return -EINVAL;
 			sh.chunk = optarg;
 			break;
-		case OPT_ENGINE:
-			if (strcmp(optarg, "uring") && strcmp(optarg, "aio"))
-				return fail(err, errlen, "--engine takes uring or aio, not '%s'", optarg);
-			sh.engine = optarg;
-			break;
 		case OPT_READONLY:
 			sh.readonly = true;
 			break;
@@ -401,17 +368,16 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 	}
 	if (o->table) {
 		if (sh.spec || target || sh.size || sh.nr_files || sh.offset || sh.readonly ||
-		    sh.buffered || sh.chunk || sh.engine)
+		    sh.buffered || sh.chunk)
 			return fail(err, errlen, "--table describes the whole stack: give no "
 				    "--spec, target or target options with it");
 		return 0;
 	}
 	if (sh.spec) {
 		if (target || sh.size || sh.nr_files || sh.offset || sh.readonly || sh.buffered ||
-		    sh.chunk || sh.engine)
+		    sh.chunk)
 			return fail(err, errlen, "--spec describes the whole stack: give no "
-				    "target or target options with it (an engine goes in the spec: "
-				    "file(PATH, engine=aio))");
+				    "target or target options with it");
 		if ((size_t)snprintf(o->spec, sizeof(o->spec), "%s", sh.spec) >= sizeof(o->spec))
 			return fail(err, errlen, "--spec is too long");
 		return 0;
