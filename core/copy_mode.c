@@ -82,9 +82,10 @@ int ubt_copy_mode_resolve(enum ubt_copy_mode want, uint64_t features,
 			return -EOPNOTSUPP;
 		}
 		if (data_node) {
-			snprintf(err, errlen, "--copy-mode zero-copy: target '%s' (node %u) works "
-				 "on the data itself; use copy or user-copy",
-				 data_node->type->name, data_node->id);
+			snprintf(err, errlen, "--copy-mode zero-copy: node %u (%s) needs the data "
+				 "in the daemon's memory (it works on the bytes, or moves them with "
+				 "Linux AIO); use copy or user-copy", data_node->id,
+				 data_node->type->name);
 			return -EINVAL;
 		}
 		*out = UBT_COPY_ZERO_COPY;

@@ -128,7 +128,7 @@ static void test_copy_mode_auto(void)
 {
 	static struct ubt_target_type plain = { .name = "plain" };
 	static struct ubt_target_type looker = { .name = "looker", .flags = UBT_TARGET_NEEDS_DATA };
-	struct ubt_target node = { .type = &looker, .id = 3 };
+	struct ubt_target node = { .type = &looker, .id = 3, .needs_data = true };
 	enum ubt_copy_mode m = UBT_COPY_AUTO;
 	char err[256];
 
@@ -149,7 +149,7 @@ static void test_copy_mode_auto(void)
 static void test_copy_mode_forced(void)
 {
 	static struct ubt_target_type looker = { .name = "looker", .flags = UBT_TARGET_NEEDS_DATA };
-	struct ubt_target node = { .type = &looker, .id = 3 };
+	struct ubt_target node = { .type = &looker, .id = 3, .needs_data = true };
 	enum ubt_copy_mode m = UBT_COPY_AUTO;
 	char err[256] = "";
 
@@ -167,7 +167,7 @@ static void test_copy_mode_forced(void)
 	tree.data_node = &node;
 	CU_ASSERT_EQUAL(ubt_copy_mode_resolve(UBT_COPY_ZERO_COPY, k616, &tree, &m, err,
 					      sizeof(err)), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "target 'looker' (node 3) works on the data itself"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "node 3 (looker) needs the data in the daemon's memory"));
 	tree.data_node = NULL;
 	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_ZERO_COPY),
 			UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY);

@@ -91,6 +91,7 @@ static int run_daemon(struct ubt_tree *tree, const struct create_opts *o, int st
 	rec.depth = o->depth;
 	rec.lbs = tree->limits.logical_block_size;
 	rec.size = ubt_tree_bytes(tree);
+	rec.engine = o->engine;
 	snprintf(rec.copy_mode, sizeof(rec.copy_mode), "%s",
 		 ubt_copy_mode_name(ubt_device_copy_mode(dev)));
 	snprintf(rec.spec, sizeof(rec.spec), "%s", o->spec);
@@ -192,6 +193,7 @@ int cmd_create(int argc, char **argv)
 	if (o.table && table_spec(&o))
 		return 1;
 	topts.logical_block_size = o.lbs;
+	topts.engine = o.engine;
 	if (ubt_tree_build(o.spec, &topts, &tree, err, sizeof(err)))
 		return cli_error("%s", err);
 	if (access(UBT_CTRL_DEV, F_OK)) {

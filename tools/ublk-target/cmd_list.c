@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "rundir.h"
+#include "ubt/target.h"
 #include "ubt/ublk_ctrl.h"
 #include "ubt/util.h"
 
@@ -84,9 +85,10 @@ int cmd_list(int argc, char **argv)
 			printf("%s\n  {\"id\": %u, \"device\": \"/dev/ublkb%u\", \"state\": \"%s\", "
 			       "\"size\": %llu, \"queues\": %u, \"depth\": %u, "
 			       "\"logical_block_size\": %u, \"pid\": %d, \"copy_mode\": \"%s\", "
-			       "\"spec\": ",
+			       "\"engine\": \"%s\", \"spec\": ",
 			       i ? "," : "", r.id, r.id, state, (unsigned long long)r.size,
-			       r.queues, r.depth, r.lbs, (int)r.pid, r.copy_mode);
+			       r.queues, r.depth, r.lbs, (int)r.pid, r.copy_mode,
+			       r.engine == UBT_ENGINE_AIO ? "aio" : "uring");
 			cli_json_string(r.spec);
 			putchar('}');
 		} else {

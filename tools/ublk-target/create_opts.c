@@ -64,6 +64,11 @@ const char create_usage[] =
 "                                         chunks round-robin over the files, laid\n"
 "                                         out like dm-stripe (chunk default 64K)\n"
 "\n"
+"  --engine uring|aio  how the stack's files read and write where the spec\n"
+"                      does not say (file(PATH, engine=...)): through the\n"
+"                      daemon's io_uring (default) or Linux AIO; a device\n"
+"                      with a file on AIO is never zero copy\n"
+"\n"
 "  --spec EXPR         any stack, e.g.\n"
 "                      --spec 'stripe(linear(a.img, size=1G), concat(b.img, c.img), chunk=128K)';\n"
 "                      a bare path means file(PATH)\n"
@@ -86,6 +91,7 @@ enum {
 	OPT_BUFFERED,
 	OPT_CHUNK,
 	OPT_TABLE,
+	OPT_ENGINE,
 };
 
 static const struct option long_opts[] = {
@@ -104,6 +110,7 @@ static const struct option long_opts[] = {
 	{ "buffered", no_argument, NULL, OPT_BUFFERED },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -350,6 +357,14 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 			if (check_size("--chunk", optarg, err, errlen))
 				return -EINVAL;
 			sh.chunk = optarg;
+			break;
+		case OPT_ENGINE:
+			if (!strcmp(optarg, "uring"))
+				o->engine = UBT_ENGINE_URING;
+			else if (!strcmp(optarg, "aio"))
+				o->engine = UBT_ENGINE_AIO;
+			else
+				return fail(err, errlen, "--engine takes uring or aio, not '%s'", optarg);
 			break;
 		case OPT_READONLY:
 			sh.readonly = true;

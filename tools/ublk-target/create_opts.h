@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ubt/device.h"
+#include "ubt/target.h"
 
 struct create_opts {
 	int dev_id;			/* -1: any */
@@ -18,6 +19,7 @@ struct create_opts {
 	unsigned int depth;
 	unsigned int lbs;
 	enum ubt_copy_mode copy_mode;
+	enum ubt_engine engine;		/* file leaves that name none */
 	const char *scheduler;		/* NULL: keep the kernel's */
 	bool foreground;
 	bool help;

@@ -40,8 +40,8 @@ int rundir_write(const struct run_record *r)
 	if (!f)
 		return -errno;
 	fprintf(f, "id=%u\npid=%d\nqueues=%u\ndepth=%u\nlbs=%u\nsize=%llu\ncopy_mode=%s\n"
-		"spec=%s\n", r->id, (int)r->pid, r->queues, r->depth, r->lbs,
-		(unsigned long long)r->size, r->copy_mode, r->spec);
+		"engine=%u\nspec=%s\n", r->id, (int)r->pid, r->queues, r->depth, r->lbs,
+		(unsigned long long)r->size, r->copy_mode, r->engine, r->spec);
 	if (fclose(f)) {
 		unlink(tmp);
 		return -EIO;
@@ -92,6 +92,8 @@ int rundir_read(uint32_t id, struct run_record *r)
 			r->lbs = (unsigned int)n;
 		else if (!strcmp(line, "size"))
 			r->size = n;
+		else if (!strcmp(line, "engine"))
+			r->engine = (unsigned int)n;
 	}
 	fclose(f);
 	return 0;

@@ -19,6 +19,7 @@ struct run_record {
 	unsigned int lbs;
 	uint64_t size;
 	char copy_mode[16];		/* the mode in use: copy, zero-copy, user-copy */
+	unsigned int engine;		/* enum ubt_engine: file leaves that name none */
 	char spec[8192];
 };
 
