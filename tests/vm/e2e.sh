@@ -4,7 +4,11 @@
 # test guest (tests/vm/vm-run), with the host's binaries:
 #   tests/vm/vm-run [--kernel 6.12|7.3] -- tests/vm/e2e.sh [BUILD_DIR]
 # The suite is named after the running kernel: vm_e2e_6.12, vm_e2e_7.3.
-T_SUITE=vm_e2e_$(uname -r | cut -d. -f1,2)
+# After the whole suite in the default copy mode, the data tests run again
+# with each other copy mode the kernel offers forced on every create (their
+# own result line each, e.g. vm_e2e_7.3_copy).
+KVER=$(uname -r | cut -d. -f1,2)
+T_SUITE=vm_e2e_$KVER
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
 
@@ -48,10 +52,16 @@ daemon_pid() {
 	sed -n 's/^pid=//p' "$UBT_RUN_DIR/$1.dev"
 }
 
+# In the passes that repeat the data tests in other modes (LIGHT=1), the
+# longest tests do less: TCG is slow and CI has a time budget.
+queue_counts() {
+	if [ -n "${LIGHT:-}" ]; then echo 2; else echo 1 2; fi
+}
+
 test_null_device() {
 	trap cleanup EXIT
 	local q dev out
-	for q in 1 2; do
+	for q in $(queue_counts); do
 		dev=$($B create -q $q null --size 1G) || t_fail "create null -q $q"
 		[ -b "$dev" ] || t_fail "$dev is not a block device"
 		[ "$(blockdev --getsize64 "$dev")" = 1073741824 ] || t_fail "size of $dev"
@@ -68,10 +78,11 @@ test_file_fio_verify() {
 	trap cleanup EXIT
 	local q bs dev out
 	truncate -s 256M "$work/v.img"
-	for q in 1 2; do
+	for q in $(queue_counts); do
 		dev=$($B create -q $q file --file "$work/v.img") || t_fail "create file -q $q"
-		for bs in 4k 64k; do
-			out=$(fio_job "$dev" verify --rw=randwrite --bs=$bs --iodepth=32 --size=64M \
+		for bs in 4k 64k 1M; do
+			out=$(fio_job "$dev" verify --rw=randwrite --bs=$bs --iodepth=32 \
+				--size=$([ -n "${LIGHT:-}" ] && echo 16M || echo 64M) \
 				--verify=crc32c --do_verify=1 --verify_fatal=1) ||
 				t_fail "fio verify bs=$bs q=$q: $out"
 			[ "$(echo "$out" | cut -d';' -f5)" = 0 ] || t_fail "fio error: $out"
@@ -137,7 +148,7 @@ test_list_shows_devices() {
 	truncate -s 64M "$work/l.img"
 	$B create -n 3 -q 2 -d 64 file --file "$work/l.img" >/dev/null || t_fail "create"
 	out=$($B list)
-	echo "$out" | grep -q "^3 *live *64M *2 *64  file('$work/l.img')$" || t_fail "list: $out"
+	echo "$out" | grep -q "^3 *live *64M *2 *64 *$MODE *file('$work/l.img')$" || t_fail "list: $out"
 	out=$($B list --json)
 	echo "$out" | grep -q '"id": 3, "device": "/dev/ublkb3", "state": "live", "size": 67108864, "queues": 2, "depth": 64' ||
 		t_fail "list --json: $out"
@@ -287,25 +298,27 @@ dm_vs_ours() {
 test_layouts_match_device_mapper() {
 	trap 'cleanup; DM_DISABLE_UDEV=1 dmsetup remove_all >/dev/null 2>&1; losetup -D' EXIT
 	# striped: (stripes, chunk) pairs, chunks not powers of two included.
-	# 16 MiB files: 32768 sectors each.
-	dm_vs_ours s2x64k "0 65536 striped 2 128 @0 0 @1 0" "stripe(@0, @1, chunk=64K)" 16 2
+	# 16 MiB files: 32768 sectors each.  The first two (an odd chunk, and
+	# stripes over windows) are the LIGHT passes' share.
 	dm_vs_ours s3x24 "0 98280 striped 3 24 @0 0 @1 0 @2 0" "stripe(@0, @1, @2, chunk=12K)" 16 3
-	dm_vs_ours s4x4k "0 131072 striped 4 8 @0 0 @1 0 @2 0 @3 0" \
-		"stripe(@0, @1, @2, @3, chunk=4K)" 16 4
-	dm_vs_ours s5x7 "0 163835 striped 5 7 @0 0 @1 0 @2 0 @3 0 @4 0" \
-		"stripe(@0, @1, @2, @3, @4, chunk=3584)" 16 5
-	# linear with an offset, and several linear lines (concat).
-	dm_vs_ours lin "0 20480 linear @0 2048" "linear(@0, offset=1M, size=10M)" 16 1
-	dm_vs_ours cat "0 32768 linear @0 0
-32768 32768 linear @1 0
-65536 32768 linear @2 0" "concat(@0, @1, @2)" 16 3
-	# stripes over windows: stripe(linear, linear) against striped with offsets.
-	# The same from a table: create --table, and status --table prints it back.
-	dm_vs_ours tbl "0 32784 striped 2 24 @0 0 @1 8
-32784 16384 linear @2 4096" "table:0 32784 striped 2 24 @0 0 @1 8
-32784 16384 linear @2 4096" 16 3
 	dm_vs_ours swin "0 40960 striped 2 64 @0 2048 @1 4096" \
 		"stripe(linear(@0, offset=1M, size=10M), linear(@1, offset=2M, size=10M), chunk=32K)" 16 2
+	if [ -z "${LIGHT:-}" ]; then
+		dm_vs_ours s2x64k "0 65536 striped 2 128 @0 0 @1 0" "stripe(@0, @1, chunk=64K)" 16 2
+		dm_vs_ours s4x4k "0 131072 striped 4 8 @0 0 @1 0 @2 0 @3 0" \
+			"stripe(@0, @1, @2, @3, chunk=4K)" 16 4
+		dm_vs_ours s5x7 "0 163835 striped 5 7 @0 0 @1 0 @2 0 @3 0 @4 0" \
+			"stripe(@0, @1, @2, @3, @4, chunk=3584)" 16 5
+		# linear with an offset, and several linear lines (concat).
+		dm_vs_ours lin "0 20480 linear @0 2048" "linear(@0, offset=1M, size=10M)" 16 1
+		dm_vs_ours cat "0 32768 linear @0 0
+32768 32768 linear @1 0
+65536 32768 linear @2 0" "concat(@0, @1, @2)" 16 3
+		# The same from a table: create --table, and status --table prints it back.
+		dm_vs_ours tbl "0 32784 striped 2 24 @0 0 @1 8
+32784 16384 linear @2 4096" "table:0 32784 striped 2 24 @0 0 @1 8
+32784 16384 linear @2 4096" 16 3
+	fi
 	left_nothing
 }
 
@@ -344,7 +357,8 @@ test_status() {
 	t_expect_fail "file: $work/sa.img is in use by another ublk-target device" \
 		$B create file --file "$work/sa.img"
 	out=$($B status -n "$id")
-	[ "$(echo "$out" | head -1)" = "0 262144 stripe 2 file:1 file:2 1 AA" ] ||
+	[ "$(echo "$out" | sed -n 1p)" = "$dev copy-mode $MODE" ] || t_fail "status: $out"
+	[ "$(echo "$out" | sed -n 2p)" = "0 262144 stripe 2 file:1 file:2 1 AA" ] ||
 		t_fail "status: $out"
 	echo "$out" | grep -q "^  0 131072 file direct rw$" || t_fail "status of a child: $out"
 	out=$($B status -n "$id" --table)
@@ -354,6 +368,83 @@ test_status() {
 	t_expect_fail "the daemon of device $id does not answer" $B status -n "$id"
 	$B delete -n "$id"
 	t_expect_fail "no device $id" $B status -n "$id"
+	left_nothing
+}
+
+# What `features` says this kernel offers, and the mode auto picks.
+offered_modes() {
+	$B features | sed -n 's/^copy modes: \(.*\) (auto: .*)$/\1/p'
+}
+
+test_copy_mode_chosen_and_shown() {
+	trap cleanup EXIT
+	local dev out
+	case $KVER in
+	6.*) [ "$MODE" = copy ] || t_fail "6.x kernels have no zero copy: auto picked $MODE" ;;
+	*) [ "$MODE" = zero-copy ] || t_fail "auto picked $MODE on $KVER" ;;
+	esac
+	dev=$($B create null --size 64M) || t_fail "create"
+	$B list | grep -q "^${dev#/dev/ublkb} .* $MODE *null(size=64M)$" || t_fail "list: $($B list)"
+	$B list --json | grep -q "\"copy_mode\": \"$MODE\"" || t_fail "list --json: $($B list --json)"
+	$B delete -n "${dev#/dev/ublkb}"
+	$B features --json | grep -q "\"auto_copy_mode\": \"$MODE\"" ||
+		t_fail "features --json: $($B features --json)"
+	if ! echo " $(offered_modes) " | grep -q " zero-copy "; then
+		t_expect_fail "--copy-mode zero-copy: this kernel's ublk driver has no automatic buffer registration (Linux 6.16+)" \
+			$B create --copy-mode zero-copy null --size 64M
+	else
+		truncate -s 16M "$work/cm.img"
+		t_expect_fail "--copy-mode zero-copy: node 0 (file) needs the data in the daemon's memory" \
+			$B create --copy-mode zero-copy --engine aio file --file "$work/cm.img"
+		# auto with AIO: copy
+		dev=$($B create --engine aio file --file "$work/cm.img") || t_fail "create --engine aio"
+		$B list | grep -q "^${dev#/dev/ublkb} .* copy *file(" || t_fail "aio not on copy: $($B list)"
+		$B status -n "${dev#/dev/ublkb}" | grep -q "^0 32768 file direct rw aio$" ||
+			t_fail "status: $($B status -n "${dev#/dev/ublkb}")"
+		$B delete -n "${dev#/dev/ublkb}"
+	fi
+	left_nothing
+}
+
+# Queue limits the kernel got from us: scheduler, chunk_sectors, DMA alignment.
+test_device_queue_limits() {
+	trap cleanup EXIT
+	local dev q
+	truncate -s 64M "$work/qa.img" "$work/qb.img"
+	dev=$($B create stripe --chunk 64K --file "$work/qa.img" --file "$work/qb.img") ||
+		t_fail "create stripe"
+	q=/sys/block/${dev#/dev/}/queue
+	grep -q '\[none\]' $q/scheduler || t_fail "scheduler: $(cat $q/scheduler)"
+	[ "$(cat $q/chunk_sectors)" = 128 ] || t_fail "chunk_sectors: $(cat $q/chunk_sectors)"
+	if [ "$MODE" = zero-copy ]; then
+		# the files' O_DIRECT memory alignment (512 on the guest's tmpfs)
+		[ "$(cat $q/dma_alignment)" = 511 ] || t_fail "dma_alignment: $(cat $q/dma_alignment)"
+	else
+		[ "$(cat $q/dma_alignment)" = 3 ] || t_fail "copy modes take any alignment: $(cat $q/dma_alignment)"
+	fi
+	$B delete -n "${dev#/dev/ublkb}"
+	dev=$($B create --io-scheduler mq-deadline null --size 64M) || t_fail "create mq-deadline"
+	grep -q '\[mq-deadline\]' /sys/block/${dev#/dev/}/queue/scheduler ||
+		t_fail "scheduler: $(cat /sys/block/${dev#/dev/}/queue/scheduler)"
+	$B delete -n "${dev#/dev/ublkb}"
+	t_expect_fail "cannot set the I/O scheduler of /dev/ublkb" \
+		$B create --io-scheduler no-such-scheduler null --size 64M
+	left_nothing
+}
+
+# Zero copy's fallback: the kernel cannot register the pages at the slot we
+# name, so the daemon registers them itself for every request.
+test_zero_copy_fallback() {
+	trap cleanup EXIT
+	local dev bs out
+	truncate -s 128M "$work/fb.img"
+	dev=$(UBT_TEST_BUF_REG_FALLBACK=1 $B create -q 2 --copy-mode zero-copy \
+		file --file "$work/fb.img") || t_fail "create"
+	for bs in 4k 1M; do
+		out=$(fio_job "$dev" fallback --rw=randwrite --bs=$bs --iodepth=32 --size=64M \
+			--verify=crc32c --do_verify=1 --verify_fatal=1) || t_fail "fio verify bs=$bs: $out"
+	done
+	$B delete -n "${dev#/dev/ublkb}"
 	left_nothing
 }
 
@@ -369,11 +460,52 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
 	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
-	test_bad_inputs_in_guest"
-for t in ${UBT_E2E_TESTS:-$tests}; do
-	t_run "$t"
-	cleanup
+	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest"
+# What moves data, run again in each forced copy mode.
+data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
+	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio
+	test_layouts_match_device_mapper test_stack_fio_and_fsck"
+
+run_suite() {
+	local t
+	for t in $1; do
+		t_run "$t"
+		cleanup
+	done
+	t_summary
+	T_PASSED=0
+	T_FAILED=0
+}
+
+real_b=$B
+# The mode auto picks here: what every default create gets.
+MODE=$($B features | sed -n 's/^copy modes: .* (auto: \(.*\))$/\1/p')
+modes=$(offered_modes)
+echo "copy modes: $modes; auto: $MODE"
+case " $modes " in
+*" zero-copy "*) tests="$tests test_zero_copy_fallback" ;;
+esac
+rc=0
+run_suite "${UBT_E2E_TESTS:-$tests}" || rc=1
+# `create` with extra options, through a wrapper: wrapped NAME OPTIONS...
+wrapped() {
+	local name=$1 bin=$work/bin-$1
+	shift
+	mkdir -p "$bin"
+	printf '#!/bin/sh\nif [ "$1" = create ]; then shift; exec %s create %s "$@"; fi\nexec %s "$@"\n' \
+		"$real_b" "$*" "$real_b" > "$bin/ublk-target"
+	chmod +x "$bin/ublk-target"
+	echo "$bin/ublk-target"
+}
+# Each other copy mode, forced on every create.
+for m in ${UBT_E2E_MODES-$modes}; do
+	[ "$m" != "$MODE" ] || continue
+	B=$(wrapped "$m" --copy-mode "$m") MODE=$m T_SUITE=vm_e2e_${KVER}_$m LIGHT=1 \
+		run_suite "${UBT_E2E_DATA_TESTS:-$data_tests}" || rc=1
 done
+# The files on Linux AIO, in the mode auto then picks (copy: AIO needs the data).
+B=$(wrapped aio --engine aio) MODE=copy T_SUITE=vm_e2e_${KVER}_aio LIGHT=1 \
+	run_suite "${UBT_E2E_DATA_TESTS:-$data_tests}" || rc=1
 cd /
 rm -rf "$work"
-t_summary
+exit $rc
