@@ -183,7 +183,8 @@ test_bench_verifies_a_stack() {
 
 test_file_in_use() {
 	# bench holds its files while it runs: a second user of a file is refused.
-	$B bench --spec "stripe($scratch/b0.img, $scratch/b1.img)" --runtime 6 >/dev/null 2>&1 &
+	# Long enough to outlast both checks on a loaded machine (a TCG guest).
+	$B bench --spec "stripe($scratch/b0.img, $scratch/b1.img)" --runtime 20 >/dev/null 2>&1 &
 	local pid=$!
 	sleep 1
 	t_expect_fail "file: $scratch/b1.img is in use by another ublk-target device" \
