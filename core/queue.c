@@ -218,13 +218,14 @@ void ubt_queue_exit(struct ubt_queue *q)
 	if (q->nodes_ready)
 		queue_exit_nodes(q, q->tree->root);
 	q->nodes_ready = false;
-	ubt_aio_exit(q);
 	if (q->ring_ready) {
 		/* Drop the backing files now, not when the ring's teardown gets to it. */
 		io_uring_unregister_files(&q->ring);
 		io_uring_queue_exit(&q->ring);
 	}
 	q->ring_ready = false;
+	/* After the ring: its eventfd READ points into the AIO state until then. */
+	ubt_aio_exit(q);
 	if (q->bufs)
 		munmap(q->bufs, (size_t)q->depth * q->tree->opts.max_io_bytes);
 	q->bufs = NULL;
