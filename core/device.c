@@ -353,7 +353,7 @@ enum ubt_copy_mode ubt_device_copy_mode(const struct ubt_device *dev)
 static void control_request(const struct ubt_control *ctl)
 {
 	struct timeval tv = { .tv_sec = 1 };
-	char cmd[256], out[65536];
+	char cmd[4096], out[65536];
 	size_t n = 0, off = 0;
 	ssize_t r;
 	int fd;

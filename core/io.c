@@ -91,6 +91,31 @@ void ubt_io_submit(struct ubt_io *io)
 	io_put(io);
 }
 
+/* ---- Timers ------------------------------------------------------------ */
+
+void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
+		  int (*fn)(struct ubt_io *io))
+{
+	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
+
+	tm->ts.tv_sec = (long long)(ns / 1000000000u);
+	tm->ts.tv_nsec = (long long)(ns % 1000000000u);
+	tm->io = io;
+	tm->fn = fn;
+	io_uring_prep_timeout(sqe, &tm->ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)tm | UBT_UD_TIMER);
+	io->pending++;
+}
+
+void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res)
+{
+	struct ubt_io *io = tm->io;
+
+	/* -ETIME: it expired; anything else: the ring is going away. */
+	ubt_io_complete(io, res == -ETIME ? tm->fn(io) : -EIO);
+	io_put(io);
+}
+
 /* ---- Leaf helpers ------------------------------------------------------ */
 
 /* An SQE of io's, on a fixed file: its CQE comes back to io. */

@@ -323,6 +323,9 @@ int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr)
 			q->fe->cqe(q, cqe);
 		else if (ud == UBT_UD_AIO)
 			ubt_aio_reap(q, cqe->res);
+		else if (ud & UBT_UD_TIMER)
+			ubt_io_timer_cqe((struct ubt_io_timer *)(uintptr_t)(ud & ~UBT_UD_TIMER),
+					 cqe->res);
 		else if (ud)
 			ubt_io_leaf_cqe((struct ubt_io *)(uintptr_t)ud, cqe->res);
 	}

@@ -165,6 +165,124 @@ static int line_striped(struct out *o, char **argv, unsigned int argc, uint64_t 
 	return 0;
 }
 
+static int line_sized(struct out *o, const char *name, char **argv, unsigned int argc,
+		      unsigned int max_args, uint64_t len, unsigned int line, char *err, size_t errlen)
+{
+	(void)argv;
+	/* error (1.7) may name a device only to inherit its limits. */
+	if (argc && argc != max_args)
+		return fail(err, errlen, line, max_args ? "%s: Invalid argument count" :
+			    "%s: No arguments required", name);
+	put(o, "%s(size=%llu)", name, (unsigned long long)(len << UBT_SECTOR_SHIFT));
+	return 0;
+}
+
+/* A <dev> <offset> pair of a line as a window of len sectors; msg names a bad offset. */
+static int window(struct out *o, const char *dev, const char *off, uint64_t len, const char *msg,
+		  unsigned int line, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint64_t offset;
+
+	if (ubt_parse_uint(off, &offset) || offset > (UINT64_MAX >> UBT_SECTOR_SHIFT))
+		return fail(err, errlen, line, "%s", msg);
+	if (device_path(dev, path, sizeof(path), line, err, errlen))
+		return -EINVAL;
+	put_window(o, path, offset, len);
+	return 0;
+}
+
+/* A dm word as a spec word: refuse what the spec grammar would split. */
+static int spec_word(struct out *o, const char *w, const char *msg, unsigned int line, char *err,
+		     size_t errlen)
+{
+	if (strpbrk(w, "(),='\"") || !*w)
+		return fail(err, errlen, line, "%s", msg);
+	put(o, "%s", w);
+	return 0;
+}
+
+static int line_flakey(struct out *o, char **argv, unsigned int argc, uint64_t len,
+		       unsigned int line, char *err, size_t errlen)
+{
+	static const char bad[] = "flakey: Unrecognised flakey feature requested";
+	uint64_t up, down, nf;
+	unsigned int i;
+
+	if (argc < 4)
+		return fail(err, errlen, line, "flakey: Invalid argument count");
+	if (ubt_parse_uint(argv[2], &up) || up > UINT32_MAX)
+		return fail(err, errlen, line, "flakey: Invalid up interval");
+	if (ubt_parse_uint(argv[3], &down) || down > UINT32_MAX)
+		return fail(err, errlen, line, "flakey: Invalid down interval");
+	nf = 0;
+	if (argc > 4 && (ubt_parse_uint(argv[4], &nf) || nf > 11 || nf > argc - 5))
+		return fail(err, errlen, line, "flakey: Invalid number of feature args");
+	if (argc > 5 + nf)
+		return fail(err, errlen, line, "flakey: too many arguments (%u after the %llu "
+			    "feature args)", argc - 5 - (unsigned int)nf, (unsigned long long)nf);
+	put(o, "flakey(");
+	if (window(o, argv[0], argv[1], len, "flakey: Invalid device sector", line, err, errlen))
+		return -EINVAL;
+	put(o, ", up=%llu, down=%llu", (unsigned long long)up, (unsigned long long)down);
+	for (i = 5; i < 5 + nf; i++) {
+		unsigned int params = 0, k;
+
+		if (!strcasecmp(argv[i], "corrupt_bio_byte"))
+			params = 4;
+		else if (!strcasecmp(argv[i], "random_read_corrupt") ||
+			 !strcasecmp(argv[i], "random_write_corrupt"))
+			params = 1;
+		if (i + params >= 5 + nf + (params ? 0 : 1))
+			return fail(err, errlen, line, params == 4 ?
+				    "flakey: Feature corrupt_bio_byte requires parameters" :
+				    "flakey: Feature %s requires a parameter", argv[i]);
+		put(o, ", ");
+		if (spec_word(o, argv[i], bad, line, err, errlen))
+			return -EINVAL;
+		for (k = 1; k <= params; k++) {
+			put(o, k == 1 ? "=" : ":");
+			if (spec_word(o, argv[i + k], bad, line, err, errlen))
+				return -EINVAL;
+		}
+		i += params;
+	}
+	put(o, ")");
+	return 0;
+}
+
+static int line_delay(struct out *o, char **argv, unsigned int argc, uint64_t len,
+		      unsigned int line, char *err, size_t errlen)
+{
+	static const char *const cls[] = { "read", "write", "flush" };
+	uint64_t ms;
+	unsigned int i, n = argc / 3;
+
+	if (argc != 3 && argc != 6 && argc != 9)
+		return fail(err, errlen, line, "delay: Requires exactly 3, 6 or 9 arguments");
+	put(o, "delay(");
+	if (window(o, argv[0], argv[1], len, "delay: Invalid device sector", line, err, errlen))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (ubt_parse_uint(argv[3 * i + 2], &ms) || ms > UINT32_MAX)
+			return fail(err, errlen, line, "delay: Invalid delay");
+		put(o, ", %s=%llu", cls[i], (unsigned long long)ms);
+	}
+	for (i = 1; i < n; i++) {
+		/* A triple naming the device of the one before it shares that child. */
+		unsigned int prev = i - 1;
+
+		if (!strcmp(argv[3 * i], argv[3 * prev]) && !strcmp(argv[3 * i + 1], argv[3 * prev + 1]))
+			continue;
+		put(o, ", %s_to=", cls[i]);
+		if (window(o, argv[3 * i], argv[3 * i + 1], len, "delay: Invalid device sector", line,
+			   err, errlen))
+			return -EINVAL;
+	}
+	put(o, ")");
+	return 0;
+}
+
 int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, size_t errlen)
 {
 	struct out o = { .buf = spec, .len = speclen };
@@ -246,9 +364,17 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 			ret = line_linear(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else if (!strcmp(argv[2], "striped"))
 			ret = line_striped(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "zero"))
+			ret = line_sized(&o, "zero", argv + 3, argc - 3, 0, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "error"))
+			ret = line_sized(&o, "error", argv + 3, argc - 3, 2, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "flakey"))
+			ret = line_flakey(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "delay"))
+			ret = line_delay(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else
-			ret = fail(err, errlen, lineno, "unknown target type '%s' (tables take linear "
-				   "and striped)", argv[2]);
+			ret = fail(err, errlen, lineno, "unknown target type '%s' (tables take linear, "
+				   "striped, zero, error, flakey and delay)", argv[2]);
 		if (ret)
 			goto out;
 	}
@@ -301,6 +427,59 @@ static int fold(const struct ubt_target *t, char *path, size_t plen, uint64_t *o
 	return 0;
 }
 
+/* " <dev> <offset>" of a child that folds to a window of a file. */
+static int put_folded(struct out *o, const struct ubt_target *parent, unsigned int i, char *err,
+		      size_t errlen)
+{
+	char path[PATH_MAX];
+	uint64_t off;
+
+	if (i >= parent->nr_children || fold(parent->children[i], path, sizeof(path), &off))
+		return fail(err, errlen, 0, "a %s under %s cannot be written as one dm table line "
+			    "(dm names devices, linear windows of files)",
+			    i < parent->nr_children ? parent->children[i]->type->name : "?",
+			    parent->type->name);
+	put(o, " %s %llu", path, (unsigned long long)off);
+	return 0;
+}
+
+/*
+ * flakey: <dev> <offset> then the node's own table text.  delay: its text
+ * is "<ms> [<child> <ms> [<child> <ms>]]"; each child becomes its device.
+ */
+static int print_child_line(struct out *o, const struct ubt_target *t, uint64_t start, char *err,
+			    size_t errlen)
+{
+	char desc[512], *save = NULL, *tok;
+	unsigned int k = 0;
+
+	if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0)
+		return fail(err, errlen, 0, "%s: no table form", t->type->name);
+	put(o, "%llu %llu %s", (unsigned long long)start, (unsigned long long)t->len, t->type->name);
+	if (is(t, "flakey")) {
+		if (put_folded(o, t, 0, err, errlen))
+			return -EINVAL;
+		put(o, " %s\n", desc);
+		return 0;
+	}
+	/* Tokens: <ms> then (<child> <ms>) pairs; child 0 leads the first. */
+	if (put_folded(o, t, 0, err, errlen))
+		return -EINVAL;
+	for (tok = strtok_r(desc, " ", &save); tok; tok = strtok_r(NULL, " ", &save), k++) {
+		uint64_t child;
+
+		if (k % 2) {
+			if (ubt_parse_uint(tok, &child) || put_folded(o, t, (unsigned int)child, err,
+								       errlen))
+				return fail(err, errlen, 0, "delay: child %s has no table form", tok);
+			continue;
+		}
+		put(o, " %s", tok);
+	}
+	put(o, "\n");
+	return 0;
+}
+
 static int print_line(struct out *o, const struct ubt_target *t, uint64_t start, char *err,
 		      size_t errlen)
 {
@@ -324,6 +503,14 @@ static int print_line(struct out *o, const struct ubt_target *t, uint64_t start,
 		put(o, "\n");
 		return 0;
 	}
+	if (is(t, "zero") || is(t, "error")) {
+		/* dm prints a target without arguments with a trailing space. */
+		put(o, "%llu %llu %s \n", (unsigned long long)start, (unsigned long long)t->len,
+		    t->type->name);
+		return 0;
+	}
+	if (is(t, "flakey") || is(t, "delay"))
+		return print_child_line(o, t, start, err, errlen);
 	if (fold(t, path, sizeof(path), &off))
 		return fail(err, errlen, 0, "a %s node cannot be written as one dm table line",
 			    t->type->name);

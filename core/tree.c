@@ -7,6 +7,7 @@
  * through ubt_args_child(), so errors surface from the innermost node and
  * everything built so far is destroyed again on the way out.
  */
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -178,7 +179,9 @@ bool ubt_args_flag(struct ubt_args *a, const char *word)
 	return false;
 }
 
-int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out)
+/* key=WORD through a value parser: -ENOENT absent, else what parse() says, in the node's words. */
+static int keyed_value(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out,
+		       int (*parse)(const char *, uint64_t *), const char *what, const char *hint)
 {
 	struct ubt_spec_arg *arg = keyed(a, key);
 	int ret;
@@ -187,15 +190,24 @@ int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uin
 		return -ENOENT;
 	arg->used = true;
 	if (arg->node)
-		return ubt_target_error(t, EINVAL, "%s= takes a size, not a node", key);
-	ret = ubt_parse_size(arg->word, out);
+		return ubt_target_error(t, EINVAL, "%s= takes %s, not a node", key, what);
+	ret = parse(arg->word, out);
 	if (ret == -ERANGE)
 		return ubt_target_error(t, ERANGE, "%s=%s is too large", key, arg->word);
 	if (ret)
-		return ubt_target_error(t, EINVAL,
-					"%s=%s is not a size (a number with an optional K, M, G or T suffix)",
-					key, arg->word);
+		return ubt_target_error(t, EINVAL, "%s=%s is not %s%s", key, arg->word, what, hint);
 	return 0;
+}
+
+int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out)
+{
+	return keyed_value(t, a, key, out, ubt_parse_size, "a size",
+			   " (a number with an optional K, M, G or T suffix)");
+}
+
+int ubt_args_uint(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out)
+{
+	return keyed_value(t, a, key, out, ubt_parse_uint, "a whole number", "");
 }
 
 static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
@@ -299,6 +311,76 @@ static void stack_limits(struct ubt_limits *top, const struct ubt_limits *b)
 	top->fua &= b->fua;
 }
 
+/*
+ * name=LABEL on any node: how `message` and `status` let a user name it
+ * besides its index.  A label is a word that is not a number, unique in
+ * the tree (checked once the tree is built).
+ */
+static int node_label(struct ubt_target *t, struct ubt_spec_node *node)
+{
+	unsigned int i;
+
+	for (i = 0; i < node->nr_args; i++) {
+		struct ubt_spec_arg *a = &node->args[i];
+		const char *p;
+
+		if (!a->key || strcmp(a->key, "name"))
+			continue;
+		a->used = true;
+		if (!a->word || !a->word[0])
+			return ubt_target_error(t, EINVAL, "name= takes a label, not a node");
+		for (p = a->word; *p; p++)
+			if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+				return ubt_target_error(t, EINVAL, "name=%s: a label is letters, digits, "
+							"'_', '.' and '-'", a->word);
+		if (strspn(a->word, "0123456789") == strlen(a->word))
+			return ubt_target_error(t, EINVAL, "name=%s: a label cannot be a number "
+						"(numbers are node indexes)", a->word);
+		t->label = a->word;
+	}
+	return 0;
+}
+
+static struct ubt_target *find_node(struct ubt_target *t, const char *ref, uint64_t index,
+				    bool by_index, const struct ubt_target *skip)
+{
+	struct ubt_target *hit;
+	unsigned int i;
+
+	if (t != skip && (by_index ? t->id == index : t->label && !strcmp(t->label, ref)))
+		return t;
+	for (i = 0; i < t->nr_children; i++) {
+		hit = find_node(t->children[i], ref, index, by_index, skip);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+struct ubt_target *ubt_tree_find(struct ubt_tree *tree, const char *ref)
+{
+	uint64_t index = 0;
+	bool by_index = !ubt_parse_uint(ref, &index);
+
+	return find_node(tree->root, ref, index, by_index, NULL);
+}
+
+/* The first node whose label another node also has, or NULL. */
+static const struct ubt_target *duplicate_label(struct ubt_tree *tree, const struct ubt_target *t)
+{
+	const struct ubt_target *dup;
+	unsigned int i;
+
+	if (t->label && find_node(tree->root, t->label, 0, false, t))
+		return t;
+	for (i = 0; i < t->nr_children; i++) {
+		dup = duplicate_label(tree, t->children[i]);
+		if (dup)
+			return dup;
+	}
+	return NULL;
+}
+
 static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
 		      struct ubt_spec_node *node, const char *bare_path,
 		      struct ubt_target **out)
@@ -339,6 +421,11 @@ static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
 	args.node = node;
 	for (i = 0; i < node->nr_args; i++)
 		node->args[i].used = false;
+	ret = node_label(t, node);
+	if (ret) {
+		free(t);
+		return ret;
+	}
 	ret = t->type->ctr(t, &args);
 	if (ret) {
 		if (!tree->err[0])
@@ -434,6 +521,12 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 			 tree->spec->name, &tree->root);
 	if (ret)
 		goto out_free;
+	if (duplicate_label(tree, tree->root)) {
+		snprintf(err, errlen, "name=%s is given to two nodes",
+			 duplicate_label(tree, tree->root)->label);
+		ret = -EINVAL;
+		goto out_free;
+	}
 	tree->limits = tree->root->limits;
 	bytes = ubt_tree_bytes(tree);
 	if (bytes % tree->limits.logical_block_size) {

@@ -9,22 +9,11 @@
 #include <errno.h>
 
 #include "ubt/target.h"
+#include "sized.h"
 
 static int null_ctr(struct ubt_target *t, struct ubt_args *args)
 {
-	uint64_t bytes;
-	int ret;
-
-	ret = ubt_args_size(t, args, "size", &bytes);
-	if (ret == -ENOENT)
-		return ubt_target_error(t, EINVAL, "size= is required, e.g. null(size=1G)");
-	if (ret)
-		return ret;
-	if (bytes % UBT_SECTOR_SIZE)
-		return ubt_target_error(t, EINVAL, "size=%llu is not a multiple of 512",
-					(unsigned long long)bytes);
-	t->len = bytes >> UBT_SECTOR_SHIFT;
-	return 0;
+	return sized_ctr(t, args, "null(size=1G)");
 }
 
 static int null_map(struct ubt_target *t, struct ubt_io *io)
@@ -42,15 +31,6 @@ static void null_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 	lim->volatile_cache = false;
 }
 
-static int null_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
-{
-	(void)t;
-	(void)k;
-	if (len)
-		buf[0] = '\0';
-	return 0;
-}
-
 static struct ubt_target_type null_target = {
 	.name = "null",
 	.version = { 1, 0, 0 },
@@ -58,6 +38,6 @@ static struct ubt_target_type null_target = {
 	.ctr = null_ctr,
 	.map = null_map,
 	.io_hints = null_io_hints,
-	.status = null_status,
+	.status = sized_status,
 };
 UBT_TARGET_REGISTER(null_target)

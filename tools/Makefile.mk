@@ -8,4 +8,5 @@ tools-y += tools/ublk-target/cmd_features.o
 tools-y += tools/ublk-target/rundir.o
 tools-y += tools/ublk-target/cmd_bench.o
 tools-y += tools/ublk-target/cmd_status.o
+tools-y += tools/ublk-target/cmd_message.o
 tools-y += tools/ublk-target/control.o

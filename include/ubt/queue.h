@@ -27,6 +27,8 @@ struct ubt_aio;
  */
 #define UBT_UD_FRONTEND		(1ULL << 63)
 #define UBT_UD(kind, tag)	(UBT_UD_FRONTEND | ((uint64_t)(kind) << 16) | (tag))
+/* A node's timer (struct ubt_io_timer, see ubt_io_after) has this bit set. */
+#define UBT_UD_TIMER		(1ULL << 61)
 #define UBT_UD_TAG(ud)		((unsigned int)((ud) & 0xffff))
 #define UBT_UD_KIND(ud)		((unsigned int)(((ud) >> 16) & 0xff))
 
@@ -125,6 +127,8 @@ static inline void *ubt_queue_buf(struct ubt_queue *q, unsigned int tag)
 struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag);
 /* Used by core/io.c: the CQE of a leaf's backing I/O. */
 void ubt_io_leaf_cqe(struct ubt_io *io, int res);
+/* Used by core/queue.c: a node's timer fired (res -ETIME) or was cancelled. */
+void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res);
 /* Used by core/io.c: the root I/O of tag completed. */
 void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res);
 

@@ -17,6 +17,7 @@
 #define UBT_TARGET_H
 
 #include <linux/aio_abi.h>
+#include <linux/time_types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +150,7 @@ struct ubt_target {
 	struct ubt_target **children;
 	unsigned int nr_children;
 	unsigned int id;		/* pre-order index in the tree */
+	const char *label;		/* name=LABEL from the spec, or NULL */
 	uint64_t len;			/* sectors */
 	struct ubt_limits limits;	/* what this node can serve */
 	void *private;
@@ -252,6 +254,8 @@ int ubt_args_key_child(struct ubt_target *t, struct ubt_args *a, const char *key
 const char *ubt_args_str(struct ubt_args *a, const char *key);
 /* key=SIZE with an optional K/M/G/T suffix; 0 present, -ENOENT absent, -EINVAL bad. */
 int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out);
+/* key=N, a whole number; 0 present, -ENOENT absent, -EINVAL bad. */
+int ubt_args_uint(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out);
 /* A bare positional word used as a flag ("readonly"). */
 bool ubt_args_flag(struct ubt_args *a, const char *word);
 
@@ -297,6 +301,22 @@ int ubt_leaf_rw_aio(struct ubt_io *io, int fd_index, uint64_t byte_offset);
 int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync);
 int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_offset,
 		       uint64_t bytes);
+
+/*
+ * Hold io on the queue's ring for a while without a thread: a TIMEOUT SQE
+ * whose completion calls fn(io) on the queue thread ns nanoseconds later,
+ * as if fn were io's map (a negative return fails io).  The timer lives in
+ * the node's per-I/O area.  A timer cancelled by the ring's teardown fails
+ * io with -EIO instead.
+ */
+struct ubt_io_timer {
+	struct __kernel_timespec ts;
+	struct ubt_io *io;
+	int (*fn)(struct ubt_io *io);
+};
+
+void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
+		  int (*fn)(struct ubt_io *io));
 
 static inline uint64_t ubt_io_bytes(const struct ubt_io *io)
 {

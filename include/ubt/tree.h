@@ -41,6 +41,9 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		   struct ubt_tree **out, char *err, size_t errlen);
 void ubt_tree_free(struct ubt_tree *tree);
 
+/* The node with index ref (as `status` numbers them) or label ref; NULL if none. */
+struct ubt_target *ubt_tree_find(struct ubt_tree *tree, const char *ref);
+
 /* Bytes the device exposes. */
 static inline uint64_t ubt_tree_bytes(const struct ubt_tree *tree)
 {

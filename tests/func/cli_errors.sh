@@ -219,8 +219,35 @@ test_mapping_errors() {
 	left_nothing
 }
 
+test_fault_target_errors() {
+	local a=$scratch/a.img
+	t_expect_fail "zero: size= is required, e.g. zero(size=1G)" $B create --spec "zero()"
+	t_expect_fail "error: takes no positional arguments" $B create --spec "error($a, size=1M)"
+	t_expect_fail "flakey: up=SECONDS is required" $B create --spec "flakey($a, down=1)"
+	t_expect_fail "flakey: up=x is not a whole number" $B create --spec "flakey($a, up=x, down=1)"
+	t_expect_fail "flakey: Total (up + down) interval is zero" \
+		$B create --spec "flakey($a, up=0, down=0)"
+	t_expect_fail "flakey: Unrecognised flakey feature requested" \
+		$B create --spec "flakey($a, up=1, down=1, sometimes)"
+	t_expect_fail "flakey: Invalid corrupt bio direction (r or w)" \
+		$B create --spec "flakey($a, up=1, down=1, corrupt_bio_byte=1:x:0:0)"
+	t_expect_fail "delay: takes exactly one child" $B create --spec "delay($a, $a, read=1)"
+	t_expect_fail "delay: read=-5 is not a whole number" $B create --spec "delay($a, read=-5)"
+	t_expect_fail "table line 1: delay: Requires exactly 3, 6 or 9 arguments" \
+		sh -c "echo '0 8 delay $a 0' | $B create --table -"
+	t_expect_fail "table line 1: flakey: Invalid up interval" \
+		sh -c "echo '0 8 flakey $a 0 x 1' | $B create --table -"
+	t_expect_fail "null: name=7: a label cannot be a number" $B create --spec "null(size=1M, name=7)"
+	t_expect_fail "message: give -n ID" $B message f up
+	t_expect_fail "message: give a NODE and at least one word" $B message -n 0 f
+	t_expect_fail "message: 'a b': words cannot be empty or hold white space" \
+		$B message -n 0 f "a b"
+	t_expect_fail "no device 0 (see 'ublk-target list')" $B message -n 0 f up
+	left_nothing
+}
+
 test_help_everywhere() {
-	for c in "" create list delete features bench; do
+	for c in "" create list delete features bench status message; do
 		out=$($B $c --help) || t_fail "'$c --help' failed"
 		case $out in usage:*) ;; *) t_fail "'$c --help' printed no usage" ;; esac
 	done
@@ -234,7 +261,7 @@ for t in test_missing_file test_directory test_empty_file test_zero_size \
 	test_unknown_target test_malformed_spec \
 	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_not_root \
 	test_no_control_device test_module_loading test_bench_verifies_a_stack test_file_in_use test_mapping_errors \
-	test_help_everywhere; do
+	test_fault_target_errors test_help_everywhere; do
 	t_run $t
 done
 t_summary

@@ -15,6 +15,10 @@
 #include "../../targets/file.c"
 #include "../../targets/linear.c"
 #include "../../targets/stripe.c"
+#include "../../targets/zero.c"
+#include "../../targets/error.c"
+#include "../../targets/flakey.c"
+#include "../../targets/delay.c"
 #include "ut.h"
 
 static char spec[8192], err[512], a[64], b[64], c[64];
@@ -99,7 +103,8 @@ static void test_tiling_errors(void)
 static void test_target_errors(void)
 {
 	expect_error(to_spec("0 100 mirror core 1 1024 2 /x 0 /y 0"),
-		     "unknown target type 'mirror' (tables take linear and striped)");
+		     "unknown target type 'mirror' (tables take linear, striped, zero, error, "
+		     "flakey and delay)");
 	expect_error(to_spec("0 100 linear /x"), "linear: Invalid argument count");
 	expect_error(to_spec("0 100 linear /x 0 9"), "linear: Invalid argument count");
 	expect_error(to_spec("0 100 striped 0 8"), "striped: Invalid stripe count");
@@ -123,6 +128,61 @@ static void test_number_errors(void)
 	expect_error(to_spec("0 100 linear 999:999 0"), "no block device 999:999");
 }
 
+static void test_fault_lines(void)
+{
+	CU_ASSERT_EQUAL(to_spec("0 2048 zero"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "zero(size=1048576)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 error"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "error(size=1048576)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 error /x/a 0"), 0);	/* 6.12: a device for its limits */
+	CU_ASSERT_STRING_EQUAL(spec, "error(size=1048576)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 flakey /x/a 8 3 2"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "flakey(linear(file('/x/a'), offset=4096, size=1048576), "
+			       "up=3, down=2)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 flakey /x/a 0 0 9 7 error_reads drop_writes "
+				"corrupt_bio_byte 32 r 1 0"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "flakey(linear(file('/x/a'), offset=0, size=1048576), "
+			       "up=0, down=9, error_reads, drop_writes, corrupt_bio_byte=32:r:1:0)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 flakey /x/a 0 1 1 2 random_read_corrupt 500"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "flakey(linear(file('/x/a'), offset=0, size=1048576), "
+			       "up=1, down=1, random_read_corrupt=500)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 delay /x/a 0 100"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "delay(linear(file('/x/a'), offset=0, size=1048576), read=100)");
+	/* lvm2's writeerror recipe: reads to the PV, writes to an error device. */
+	CU_ASSERT_EQUAL(to_spec("0 2048 delay /x/a 0 0 /x/b 16 0"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "delay(linear(file('/x/a'), offset=0, size=1048576), read=0, "
+			       "write=0, write_to=linear(file('/x/b'), offset=8192, size=1048576))");
+	CU_ASSERT_EQUAL(to_spec("0 2048 delay /x/a 0 1 /x/a 0 2 /x/c 0 3"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "delay(linear(file('/x/a'), offset=0, size=1048576), read=1, "
+			       "write=2, flush=3, flush_to=linear(file('/x/c'), offset=0, "
+			       "size=1048576))");
+}
+
+static void test_fault_line_errors(void)
+{
+	expect_error(to_spec("0 8 zero 1"), "table line 1: zero: No arguments required");
+	expect_error(to_spec("0 8 error /x"), "error: Invalid argument count");
+	expect_error(to_spec("0 8 flakey /x 0 1"), "flakey: Invalid argument count");
+	expect_error(to_spec("0 8 flakey /x y 1 1"), "flakey: Invalid device sector");
+	expect_error(to_spec("0 8 flakey /x 0 -1 1"), "flakey: Invalid up interval");
+	expect_error(to_spec("0 8 flakey /x 0 1 4294967296"), "flakey: Invalid down interval");
+	expect_error(to_spec("0 8 flakey /x 0 1 1 2 drop_writes"),
+		     "flakey: Invalid number of feature args");
+	expect_error(to_spec("0 8 flakey /x 0 1 1 12 a b c d e f g h i j k l"),
+		     "flakey: Invalid number of feature args");
+	expect_error(to_spec("0 8 flakey /x 0 1 1 1 drop_writes extra"), "flakey: too many arguments");
+	expect_error(to_spec("0 8 flakey /x 0 1 1 3 corrupt_bio_byte 1 r"),
+		     "flakey: Feature corrupt_bio_byte requires parameters");
+	expect_error(to_spec("0 8 flakey /x 0 1 1 1 random_read_corrupt"),
+		     "flakey: Feature random_read_corrupt requires a parameter");
+	expect_error(to_spec("0 8 flakey /x 0 1 1 1 a=b"),
+		     "flakey: Unrecognised flakey feature requested");
+	expect_error(to_spec("0 8 delay /x 0"), "delay: Requires exactly 3, 6 or 9 arguments");
+	expect_error(to_spec("0 8 delay /x 0 1 /y 0"), "delay: Requires exactly 3, 6 or 9 arguments");
+	expect_error(to_spec("0 8 delay /x 0 x"), "delay: Invalid delay");
+	expect_error(to_spec("0 8 delay /x 0 1 /y z 1"), "delay: Invalid device sector");
+}
+
 static struct ubt_tree *build(const char *s)
 {
 	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
@@ -138,6 +198,8 @@ static void roundtrip(const char *table)
 	struct ubt_tree *tree;
 	char out[4096];
 
+	if (ubt_table_to_spec(table, spec, sizeof(spec), err, sizeof(err)))
+		fprintf(stderr, "\n  %s: %s\n", table, err);
 	CU_ASSERT_EQUAL_FATAL(ubt_table_to_spec(table, spec, sizeof(spec), err, sizeof(err)), 0);
 	tree = build(spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
@@ -159,6 +221,76 @@ static void test_roundtrip(void)
 	roundtrip(t);
 	snprintf(t, sizeof(t), "0 100 linear %s 0\n100 200 linear %s 7\n300 16 striped 2 8 %s 200 %s 0\n",
 		 a, b, a, c);
+	roundtrip(t);
+	remove_files();
+}
+
+/* dm's constructor checks, which the node makes once the line is a spec. */
+static void expect_ctr_error(const char *line, const char *msg)
+{
+	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
+	struct ubt_tree *tree = NULL;
+	char t[4096];
+
+	snprintf(t, sizeof(t), line, a);
+	CU_ASSERT_EQUAL_FATAL(ubt_table_to_spec(t, spec, sizeof(spec), err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ubt_tree_build(spec, &o, &tree, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, msg))
+		fprintf(stderr, "\n  %s: got '%s', wanted '%s'\n", line, err, msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, msg));
+}
+
+static void test_fault_ctr_errors(void)
+{
+	make_files();
+	expect_ctr_error("0 8 flakey %s 0 0 0", "flakey: Total (up + down) interval is zero");
+	expect_ctr_error("0 8 flakey %s 0 4294967295 1", "flakey: Interval overflow");
+	expect_ctr_error("0 8 flakey %s 0 1 1 2 drop_writes drop_writes",
+			 "flakey: Feature drop_writes duplicated");
+	expect_ctr_error("0 8 flakey %s 0 1 1 2 drop_writes error_writes",
+			 "flakey: Feature error_writes conflicts with feature drop_writes");
+	expect_ctr_error("0 8 flakey %s 0 1 1 2 error_writes drop_writes",
+			 "flakey: Feature drop_writes conflicts with feature error_writes");
+	expect_ctr_error("0 8 flakey %s 0 1 1 5 corrupt_bio_byte 0 r 1 0",
+			 "flakey: Invalid corrupt bio byte");
+	expect_ctr_error("0 8 flakey %s 0 1 1 5 corrupt_bio_byte 1 x 1 0",
+			 "flakey: Invalid corrupt bio direction (r or w)");
+	expect_ctr_error("0 8 flakey %s 0 1 1 5 corrupt_bio_byte 1 r 256 0",
+			 "flakey: Invalid corrupt value to write into bio byte (0-255)");
+	expect_ctr_error("0 8 flakey %s 0 1 1 5 corrupt_bio_byte 1 r 1 x",
+			 "flakey: Invalid corrupt bio flags mask");
+	expect_ctr_error("0 8 flakey %s 0 1 1 2 random_write_corrupt 1000000001",
+			 "flakey: Invalid random corrupt argument");
+	expect_ctr_error("0 8 flakey %s 0 1 1 6 drop_writes corrupt_bio_byte 1 w 1 0",
+			 "flakey: drop_writes is incompatible with random_write_corrupt or "
+			 "corrupt_bio_byte with the WRITE flag set");
+	expect_ctr_error("0 8 flakey %s 0 1 1 3 error_writes random_write_corrupt 5",
+			 "flakey: error_writes is incompatible");
+	expect_ctr_error("0 8 flakey %s 0 1 1 1 bogus", "flakey: Unrecognised flakey feature requested");
+	remove_files();
+}
+
+static void test_fault_roundtrip(void)
+{
+	char t[4096];
+
+	make_files();
+	roundtrip("0 2048 zero \n");
+	roundtrip("0 2048 error \n");
+	snprintf(t, sizeof(t), "0 2048 flakey %s 8 3 2 2 error_reads error_writes\n", a);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 2048 flakey %s 8 0 9 1 drop_writes\n", a);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 2048 flakey %s 0 1 1 7 corrupt_bio_byte 32 w 7 0 "
+		 "random_read_corrupt 5\n", a);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 2048 delay %s 0 100\n", a);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 2048 delay %s 0 0 %s 16 0\n", a, b);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 2048 delay %s 0 1 %s 0 2 %s 0 3\n", a, b, c);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 2048 zero \n2048 2048 delay %s 0 5\n4096 8 error \n", a);
 	roundtrip(t);
 	remove_files();
 }
@@ -189,4 +321,5 @@ static void test_trees_as_tables(void)
 
 UT_MAIN("table", UT(test_linear_line), UT(test_striped_line), UT(test_lines_make_a_concat),
 	UT(test_tiling_errors), UT(test_target_errors), UT(test_number_errors),
-	UT(test_roundtrip), UT(test_trees_as_tables))
+	UT(test_roundtrip), UT(test_trees_as_tables), UT(test_fault_lines),
+	UT(test_fault_line_errors), UT(test_fault_ctr_errors), UT(test_fault_roundtrip))

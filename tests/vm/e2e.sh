@@ -322,6 +322,111 @@ test_layouts_match_device_mapper() {
 	left_nothing
 }
 
+# A table line as both print it: devices named @0 (dm prints major:minor).
+normal_table() {
+	local line=$1 path=$2 loop=$3
+	line=${line//$path/@0}
+	line=${line//$(lsblk -dno MAJ:MIN "$loop" | tr -d ' ')/@0}
+	printf '%s' "$line"
+}
+
+# fault_vs_dm NAME TABLE CHECK: the same table over copies of one file, by
+# dm over a loop device and by us over the file; both tables must print
+# alike, then CHECK DEV runs on each and must print the same (it may fail).
+fault_vs_dm() {
+	local name=$1 table=$2 check=$3 loop dev mine theirs
+	head -c 8M /dev/urandom > "$work/$name.ours"
+	cp "$work/$name.ours" "$work/$name.dm"
+	loop=$(losetup --show -f "$work/$name.dm") || t_fail "losetup"
+	DM_DISABLE_UDEV=1 dmsetup create "ubt-$name" --table "${table//@0/$loop}" ||
+		t_fail "dmsetup: $table"
+	dev=$(printf '%s\n' "${table//@0/$work/$name.ours}" | $B create --table -) ||
+		t_fail "create --table $table"
+	mine=$(normal_table "$($B status -n "${dev#/dev/ublkb}" --table)" "$work/$name.ours" "$loop")
+	theirs=$(normal_table "$(dmsetup table "ubt-$name")" "$work/$name.ours" "$loop")
+	[ "$mine" = "$theirs" ] || t_fail "$name: our table '$mine', dm's '$theirs'"
+	mine=$($check "$dev" 2>&1) || true
+	theirs=$($check "/dev/mapper/ubt-$name" 2>&1) || true
+	[ "$mine" = "$theirs" ] || t_fail "$name: we gave '$mine', dm gave '$theirs'"
+	[ -n "$mine" ] || t_fail "$name: the check printed nothing"
+	$B delete -n "${dev#/dev/ublkb}"
+	DM_DISABLE_UDEV=1 dmsetup remove "ubt-$name"
+	losetup -d "$loop"
+	cmp "$work/$name.ours" "$work/$name.dm" || t_fail "$name: the backing files differ"
+	rm -f "$work/$name.ours" "$work/$name.dm"
+}
+
+# Checks: what a device gives back, independent of which one it is.
+read_sum() {	# 4 KiB direct reads, each its own request
+	dd if="$1" bs=4k count=512 iflag=direct status=none | md5sum | cut -c1-32
+}
+write_then_read() {	# a pattern written, then read back
+	yes ubt-pattern | head -c 1M > "$work/pattern"
+	dd if="$work/pattern" of="$1" bs=4k oflag=direct conv=notrunc status=none &&
+		echo "write ok" || echo "write failed"
+	read_sum "$1" || echo "read failed"
+}
+read_fails() {
+	dd if="$1" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
+		echo "read ok" || echo "read failed"
+}
+timed_read() {	# whole tenths of a second one 4 KiB read takes
+	local t0 t1
+	t0=$(date +%s%N)
+	dd if="$1" of=/dev/null bs=4k count=1 iflag=direct status=none
+	t1=$(date +%s%N)
+	echo "at least $(( (t1 - t0) / 100000000 >= 2 ? 2 : 0 ))/10 s"
+}
+
+test_fault_targets_match_device_mapper() {
+	trap 'cleanup; DM_DISABLE_UDEV=1 dmsetup remove_all >/dev/null 2>&1; losetup -D' EXIT
+	modprobe -a dm_zero dm_flakey dm_delay 2>/dev/null || true
+	fault_vs_dm zero "0 16384 zero" write_then_read
+	fault_vs_dm error "0 16384 error" write_then_read
+	# Always down (up 0): dropped writes leave the file as it was.
+	fault_vs_dm fdrop "0 16384 flakey @0 0 0 5 1 drop_writes" write_then_read
+	fault_vs_dm ferrw "0 16384 flakey @0 0 0 5 1 error_writes" write_then_read
+	fault_vs_dm fall "0 16384 flakey @0 8 0 5" read_fails
+	fault_vs_dm fup "0 16384 flakey @0 8 60 1" write_then_read
+	# Byte 1 of every read request becomes 0xa5.
+	fault_vs_dm fcorr "0 16384 flakey @0 0 0 5 5 corrupt_bio_byte 1 r 165 0" read_sum
+	fault_vs_dm delay "0 16384 delay @0 0 200" timed_read
+	fault_vs_dm delay6 "0 16384 delay @0 0 0 @0 0 100" write_then_read
+	left_nothing
+}
+
+test_message() {
+	trap cleanup EXIT
+	local dev id out
+	truncate -s 16M "$work/m.img"
+	dev=$($B create --spec "concat(flakey($work/m.img, up=3600, down=1, name=f), \
+		delay(null(size=16M), read=0, name=d))") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	out=$($B status -n "$id")
+	echo "$out" | grep -q "^  \[1 f\] 0 32768 flakey$" || t_fail "status: $out"
+	echo "$out" | grep -q "^  \[3 d\] 32768 32768 delay 0 0 0$" || t_fail "status: $out"
+	[ "$(read_fails "$dev")" = "read ok" ] || t_fail "read while up"
+	$B message -n "$id" f down || t_fail "message f down"
+	[ "$(read_fails "$dev")" = "read failed" ] || t_fail "read while held down"
+	$B message -n "$id" 1 up || t_fail "message 1 up"
+	[ "$(read_fails "$dev")" = "read ok" ] || t_fail "read while held up"
+	$B message -n "$id" d read 300 || t_fail "message d read 300"
+	out=$(dd if="$dev" of=/dev/null bs=4k count=1 skip=4096 iflag=direct 2>&1 | tail -n1)
+	case $out in
+	*" 0."[3-9]*" s,"* | *" "[1-9]*" s,"*) ;;
+	*) t_fail "a read held 300 ms took: $out" ;;
+	esac
+	t_expect_fail "flakey: unknown message 'sideways'" $B message -n "$id" f sideways
+	t_expect_fail "no node '9'" $B message -n "$id" 9 up
+	t_expect_fail "no node 'g'" $B message -n "$id" g up
+	t_expect_fail "node 2 (file) takes no messages" $B message -n "$id" 2 up
+	t_expect_fail "delay: unknown class 'x'" $B message -n "$id" d x 5
+	t_expect_fail "give a NODE and at least one word" $B message -n "$id" f
+	t_expect_fail "no device 77" $B message -n 77 f up
+	$B delete -n "$id" || t_fail "delete"
+	left_nothing
+}
+
 test_stack_fio_and_fsck() {
 	trap cleanup EXIT
 	local dev out i
@@ -358,9 +463,9 @@ test_status() {
 		$B create file --file "$work/sa.img"
 	out=$($B status -n "$id")
 	[ "$(echo "$out" | sed -n 1p)" = "$dev copy-mode $MODE" ] || t_fail "status: $out"
-	[ "$(echo "$out" | sed -n 2p)" = "0 262144 stripe 2 file:1 file:2 1 AA" ] ||
+	[ "$(echo "$out" | sed -n 2p)" = "[0] 0 262144 stripe 2 file:1 file:2 1 AA" ] ||
 		t_fail "status: $out"
-	echo "$out" | grep -q "^  0 131072 file direct rw$" || t_fail "status of a child: $out"
+	echo "$out" | grep -q "^  \[2\] 0 131072 file direct rw$" || t_fail "status of a child: $out"
 	out=$($B status -n "$id" --table)
 	[ "$out" = "0 262144 striped 2 128 $work/sa.img 0 $work/sb.img 0" ] ||
 		t_fail "status --table: $out"
@@ -399,7 +504,7 @@ test_copy_mode_chosen_and_shown() {
 		# auto with AIO: copy
 		dev=$($B create --engine aio file --file "$work/cm.img") || t_fail "create --engine aio"
 		$B list | grep -q "^${dev#/dev/ublkb} .* copy *file(" || t_fail "aio not on copy: $($B list)"
-		$B status -n "${dev#/dev/ublkb}" | grep -q "^0 32768 file direct rw aio$" ||
+		$B status -n "${dev#/dev/ublkb}" | grep -q "^\[0\] 0 32768 file direct rw aio$" ||
 			t_fail "status: $($B status -n "${dev#/dev/ublkb}")"
 		$B delete -n "${dev#/dev/ublkb}"
 	fi
@@ -460,7 +565,8 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
 	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
-	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest"
+	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest
+	test_fault_targets_match_device_mapper test_message"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio

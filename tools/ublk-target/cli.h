@@ -28,5 +28,6 @@ int cmd_delete(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_message(int argc, char **argv);
 
 #endif

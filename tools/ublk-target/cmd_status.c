@@ -62,16 +62,9 @@ int cmd_status(int argc, char **argv)
 		return cli_usage_error("status: unexpected argument '%s'", argv[optind]);
 	if (id < 0)
 		return cli_usage_error("status: give -n ID");
-	if (rundir_read((uint32_t)id, &r))
-		return cli_error("no device %u (see 'ublk-target list')", (unsigned int)id);
-	ret = control_request((uint32_t)id, table ? "table" : "status", reply, sizeof(reply));
+	ret = control_ask((uint32_t)id, table ? "table" : "status", &r, reply, sizeof(reply));
 	if (ret)
-		return cli_error("the daemon of device %u does not answer: %s", (unsigned int)id,
-				 strerror(-ret));
-	if (!strncmp(reply, "error: ", 7)) {
-		reply[strcspn(reply, "\n")] = '\0';
-		return cli_error("%s", reply + 7);
-	}
+		return ret;
 	if (!table)
 		printf("/dev/ublkb%u copy-mode %s\n", r.id, r.copy_mode);
 	fputs(reply, stdout);

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The control socket.  Replies are text; a failure starts with "error: ".
- *   status  one dmsetup-status-like line per node, children indented
- *   table   the device as a device-mapper table, when it has that shape
+ *   status               one dmsetup-status-like line per node, children
+ *                        indented, each led by "[INDEX]" or "[INDEX LABEL]"
+ *   table                the device as a device-mapper table, when it has
+ *                        that shape
+ *   message NODE ARGS... ARGS to the node's message handler, like
+ *                        `dmsetup message`; NODE is an index or a label
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "control.h"
 #include "rundir.h"
 #include "ubt/table.h"
@@ -68,6 +73,22 @@ int control_request(uint32_t id, const char *cmd, char *reply, size_t len)
 	return 0;
 }
 
+int control_ask(uint32_t id, const char *cmd, struct run_record *r, char *reply, size_t len)
+{
+	int ret;
+
+	if (rundir_read(id, r))
+		return cli_error("no device %u (see 'ublk-target list')", id);
+	ret = control_request(id, cmd, reply, len);
+	if (ret)
+		return cli_error("the daemon of device %u does not answer: %s", id, strerror(-ret));
+	if (!strncmp(reply, "error: ", 7)) {
+		reply[strcspn(reply, "\n")] = '\0';
+		return cli_error("%s", reply + 7);
+	}
+	return 0;
+}
+
 static void status_node(const struct ubt_target *t, uint64_t start, unsigned int depth,
 			char *out, size_t len, size_t *pos)
 {
@@ -79,7 +100,8 @@ static void status_node(const struct ubt_target *t, uint64_t start, unsigned int
 	if (t->type->status &&
 	    t->type->status((struct ubt_target *)t, UBT_STATUS_INFO, info, sizeof(info)) < 0)
 		snprintf(info, sizeof(info), "?");
-	n = snprintf(out + *pos, len - *pos, "%*s%llu %llu %s%s%s\n", (int)(2 * depth), "",
+	n = snprintf(out + *pos, len - *pos, "%*s[%u%s%s] %llu %llu %s%s%s\n", (int)(2 * depth), "",
+		     t->id, t->label ? " " : "", t->label ? t->label : "",
 		     (unsigned long long)start, (unsigned long long)t->len, t->type->name,
 		     info[0] ? " " : "", info);
 	if (n > 0)
@@ -90,6 +112,43 @@ static void status_node(const struct ubt_target *t, uint64_t start, unsigned int
 		if (!strcmp(t->type->name, "concat"))
 			child_start += t->children[i]->len;
 	}
+}
+
+#define MESSAGE_MAX_ARGS	64
+
+/* "message NODE ARGS...": the node's reply, or "error: <node's one line>". */
+static void message(struct ubt_tree *tree, char *line, char *out, size_t len)
+{
+	char *argv[MESSAGE_MAX_ARGS], *save = NULL, *tok, reply[4096] = "";
+	struct ubt_target *t;
+	int argc = 0, ret;
+
+	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (argc == MESSAGE_MAX_ARGS) {
+			snprintf(out, len, "error: more than %d words in a message\n", MESSAGE_MAX_ARGS);
+			return;
+		}
+		argv[argc++] = tok;
+	}
+	if (argc < 2) {
+		snprintf(out, len, "error: a message needs a node and at least one word\n");
+		return;
+	}
+	t = ubt_tree_find(tree, argv[0]);
+	if (!t) {
+		snprintf(out, len, "error: no node '%s' (see 'ublk-target status')\n", argv[0]);
+		return;
+	}
+	if (!t->type->message) {
+		snprintf(out, len, "error: node %u (%s) takes no messages\n", t->id, t->type->name);
+		return;
+	}
+	ret = t->type->message(t, argc - 1, argv + 1, reply, sizeof(reply));
+	if (ret < 0)
+		snprintf(out, len, "error: %s\n", reply[0] ? reply : strerror(-ret));
+	else
+		snprintf(out, len, "%s%s", reply, reply[0] && reply[strlen(reply) - 1] != '\n' ?
+			 "\n" : "");
 }
 
 int control_handle(void *arg, const char *cmd, char *out, size_t len)
@@ -105,6 +164,13 @@ int control_handle(void *arg, const char *cmd, char *out, size_t len)
 	if (!strcmp(cmd, "table")) {
 		if (ubt_tree_to_table(tree, out, len, err, sizeof(err)))
 			snprintf(out, len, "error: %s\n", err);
+		return 0;
+	}
+	if (!strncmp(cmd, "message ", 8)) {
+		char line[4096];
+
+		snprintf(line, sizeof(line), "%s", cmd + 8);
+		message(tree, line, out, len);
 		return 0;
 	}
 	snprintf(out, len, "error: unknown request '%s'\n", cmd);

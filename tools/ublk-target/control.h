@@ -18,4 +18,12 @@ int control_handle(void *arg, const char *cmd, char *out, size_t len);
 /* Send cmd to device id's daemon; the reply goes to reply.  0 or -errno. */
 int control_request(uint32_t id, const char *cmd, char *reply, size_t len);
 
+struct run_record;
+/*
+ * What a command does to ask a device: read its run record into r, send
+ * cmd, and turn a missing device, a silent daemon or an "error: " reply
+ * into one line on stderr.  0 with the reply, or the exit code.
+ */
+int control_ask(uint32_t id, const char *cmd, struct run_record *r, char *reply, size_t len);
+
 #endif

@@ -22,6 +22,7 @@ static const char usage[] =
 "  list       list the devices this host serves (--json)\n"
 "  delete     stop and remove a device (-n ID, or --all)\n"
 "  status     a device's stack, dmsetup-style, or its dm table (--table)\n"
+"  message    send a command to one node of a running device\n"
 "  features   show what the kernel's ublk driver and this build support\n"
 "  bench      drive a stack in this process, without ublk, and measure it\n"
 "\n"
@@ -105,6 +106,7 @@ int main(int argc, char **argv)
 		{ "delete", cmd_delete },
 		{ "features", cmd_features },
 		{ "status", cmd_status },
+		{ "message", cmd_message },
 		{ "bench", cmd_bench },
 	};
 	const char *moddir = getenv("UBT_MODULE_DIR");
