@@ -1,9 +1,82 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Run the kernel-baseline benchmark in the test guest and print its table.
-#   scripts/bench/run.sh [RUNTIME_S] [REPEATS]
+# Build, then run the kernel-baseline benchmark (ublk-vs-kernel.sh: ours, the
+# kernel's loop / null_blk / dm-stripe and the peer ublk servers) in the test
+# guest, once per kernel, printing each kernel's tables.
+#   scripts/bench/run.sh [--kernel K] [RUNTIME_S] [REPEATS]
+# Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
+# Sections: $UBT_BENCH_SECTIONS (default "file null stripe").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-make -j"$(nproc)" >/dev/null
-exec tests/vm/vm-run --mem 5G -- scripts/bench/ublk-vs-kernel.sh "$top/build" "${1:-5}" "${2:-3}"
+usage="usage: scripts/bench/run.sh [--kernel 6.12|7.3] [RUNTIME_S] [REPEATS]"
+
+kernels=${UBT_VM_KERNELS:-7.3 6.12}
+args=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; kernels=$2; shift 2 ;;
+	--kernel=*) kernels=${1#--kernel=}; shift ;;
+	-h | --help) echo "$usage"; exit 0 ;;
+	-*) echo "run.sh: unknown option '$1'" >&2; echo "$usage" >&2; exit 2 ;;
+	*) args+=("$1"); shift ;;
+	esac
+done
+[ ${#args[@]} -le 2 ] || { echo "$usage" >&2; exit 2; }
+runtime=${args[0]:-5}
+repeats=${args[1]:-3}
+[[ $runtime =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: RUNTIME_S must be a positive integer" >&2; exit 2; }
+[[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: REPEATS must be a positive integer" >&2; exit 2; }
+
+# A build of its own, so that work in build/ cannot change the binary
+# under a running measurement.
+bdir=$top/.cache/bench-build
+make -j"$(nproc)" O="$bdir" >/dev/null
+
+# Up to ~30 rows x 4 workloads x REPEATS fio runs, each the runtime plus its
+# 1 s ramp plus a few seconds of fio start-up under TCG, and the set-up; twice
+# that, as the limit is only there to catch a hang.
+timeout=$((1800 + 2 * 30 * 4 * repeats * (runtime + 6)))
+
+# Any other guest during a measurement shares the 2 cores with ours: watch
+# for one and say so under that kernel's tables.
+flag=$(mktemp)
+watcher=
+stop_watch() {
+	if [ -n "$watcher" ]; then
+		kill "$watcher" 2>/dev/null || true
+		wait "$watcher" 2>/dev/null || true
+		watcher=
+	fi
+}
+trap 'stop_watch; rm -f "$flag"' EXIT
+
+# The guest reads the script as it runs: run a copy, so that editing the
+# original cannot change a measurement half-way.
+cp scripts/bench/ublk-vs-kernel.sh "$bdir/ublk-vs-kernel.sh"
+
+rc=0
+for k in $kernels; do
+	if pgrep -f '^qemu-system' >/dev/null; then
+		echo "run.sh: another QEMU guest is running; the benchmark must be the only one" >&2
+		exit 1
+	fi
+	: >"$flag"
+	(while sleep 5; do
+		[ "$(pgrep -cf '^qemu-system')" -le 1 ] || echo seen >"$flag"
+	done) &
+	watcher=$!
+	echo
+	echo "# kernel $k"
+	tests/vm/vm-run --kernel "$k" --mem 8G --timeout "$timeout" -- \
+		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe}" \
+		"$bdir/ublk-vs-kernel.sh" "$bdir" "$runtime" "$repeats" || {
+		rc=$?
+		echo "run.sh: the $k run failed (exit $rc)" >&2
+	}
+	stop_watch
+	if [ -s "$flag" ]; then
+		echo "WARNING: another QEMU guest ran during the $k measurement; these numbers are not comparable"
+	fi
+done
+exit "$rc"

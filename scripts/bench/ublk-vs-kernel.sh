@@ -1,94 +1,445 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Benchmark: our file target against the kernel's loop device over the same
-# backing file, our null target against the kernel's null_blk, and our
-# stripe over 4 files against dm-stripe over loop devices on the same files.  Runs
-# inside the test guest (scripts/bench/run.sh starts it); every number in a
-# row comes from the same guest run, and ratios are ours / kernel.
+# Benchmark, run inside the test guest (scripts/bench/run.sh starts it): our
+# server in each copy mode beside the kernel's own baseline (loop, null_blk,
+# dm-stripe) and the two peer ublk servers (kublk, the kernel's selftest
+# server, and ublksrv), over the same backing, in one guest run.  Prints one
+# markdown table per section (file, null, stripe).
 #   ublk-vs-kernel.sh BUILD_DIR [RUNTIME_S] [REPEATS]
 set -euo pipefail
-B=${1:?build dir}/ublk-target
+
+me=ublk-vs-kernel
+usage="usage: $me BUILD_DIR [RUNTIME_S] [REPEATS]"
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+	echo "$usage" >&2
+	exit 2
+fi
+B=$1/ublk-target
 runtime=${2:-5}
 repeats=${3:-3}
-# The guest's /tmp is a tmpfs of half its memory; the files need 2 GiB.
-mount -o remount,size=3G /tmp
+peers=${UBT_PEERS:-/work/shared/peers}
+sections=${UBT_BENCH_SECTIONS:-file null stripe}
+kublk=$peers/kublk
+ublksrv=$peers/ublksrv/ublk
+
+# Our rows, one line each: "LABEL|create options".  Every section measures
+# each of them; a row whose --copy-mode this kernel does not offer is dropped
+# with a note.  The default (auto) is one of these; the header says which.
+ours_configs=(
+	"copy|--copy-mode copy"
+	"zero-copy|--copy-mode zero-copy"
+	"user-copy|--copy-mode user-copy"
+)
+
+# Peer rows per section: "LABEL|NEEDS|SERVER ARGS...".  NEEDS lists the kernel
+# ublk feature flags (as 'ublk-target features' names them) the mode needs, or
+# '-'; without them the row is dropped with a note.  @ID@ is the device id,
+# @FILE@ the shared backing file, @FILES@ the four shared stripe files.
+file_peers=(
+	"kublk loop|-|kublk add -t loop -q 1 -d 128 -n @ID@ @FILE@"
+	"kublk loop --auto_zc|auto_buf_reg|kublk add -t loop -q 1 -d 128 -n @ID@ --auto_zc @FILE@"
+	"ublksrv loop|-|ublksrv add -t loop -q 1 -d 128 -n @ID@ --max_io_buf_bytes 1048576 -f @FILE@"
+	"ublksrv loop -z|auto_buf_reg|ublksrv add -t loop -q 1 -d 128 -n @ID@ --max_io_buf_bytes 1048576 -z -f @FILE@"
+)
+null_peers=(
+	"kublk null|-|kublk add -t null -q 1 -d 128 -n @ID@"
+	"kublk null --auto_zc|auto_buf_reg|kublk add -t null -q 1 -d 128 -n @ID@ --auto_zc"
+	"kublk null -b --auto_zc|auto_buf_reg batch_io|kublk add -t null -q 1 -d 128 -n @ID@ -b --auto_zc"
+	"ublksrv null|-|ublksrv add -t null -q 1 -d 128 -n @ID@"
+	"ublksrv null -z|auto_buf_reg|ublksrv add -t null -q 1 -d 128 -n @ID@ -z"
+)
+stripe_peers=(
+	"kublk stripe|-|kublk add -t stripe -q 1 -d 128 -n @ID@ --chunk_size 65536 @FILES@"
+	"kublk stripe --auto_zc|auto_buf_reg|kublk add -t stripe -q 1 -d 128 -n @ID@ --chunk_size 65536 --auto_zc @FILES@"
+)
+
+# Workloads: "NAME|rw|bs|iodepth|show MiB/s".
+workloads=(
+	"4k randread qd32|randread|4k|32|0"
+	"4k randwrite qd32|randwrite|4k|32|0"
+	"128k read qd8|read|128k|8|1"
+	"1M read qd4|read|1M|4|1"
+)
+
+# Backing sizes: the file section serves one 512 MiB file, the stripe section
+# four 128 MiB files (the same 512 MiB in all); null devices are 250G like
+# null_blk's default.  Each of our devices needs its own copy (our daemon
+# flocks its files), the kernel and the peers share one.
+file_mb=512
+stripe_mb=128
+peer_id0=10
+
+die() { echo "$me: $*" >&2; exit 1; }
+
+# Refuse up front, with one line, when anything the run needs is missing.
+[[ $runtime =~ ^[1-9][0-9]*$ ]] || die "RUNTIME_S must be a positive integer, not '$runtime'"
+[[ $repeats =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$repeats'"
+[ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh)"
+[ -x "$B" ] || die "$B is not built (run make)"
+for t in fio losetup dmsetup timeout awk; do
+	command -v "$t" >/dev/null || die "$t is not installed"
+done
+[ -c /dev/ublk-control ] || die "no /dev/ublk-control (ublk_drv not loaded)"
+[ -b /dev/nullb0 ] || die "no /dev/nullb0 (null_blk not loaded)"
+[ -x "$kublk" ] || die "peer server $kublk missing"
+[ -x "$ublksrv" ] || die "peer server $ublksrv missing"
+[ "$(stat -f -c %T /tmp)" = tmpfs ] || die "/tmp is not a tmpfs (run in the test guest)"
+
+# Kernel ublk flags and the copy modes we can use on this kernel.
+features=$("$B" features) || die "'ublk-target features' failed"
+flags=$(awk '/^kernel ublk features:/ { f = 1; next } /^copy modes:/ { f = 0 } f { print $1 }' <<<"$features")
+copy_modes=$(sed -n 's/^copy modes: \(.*\) (auto: .*/\1/p' <<<"$features")
+auto_mode=$(sed -n 's/^copy modes: .* (auto: \(.*\))$/\1/p' <<<"$features")
+[ -n "$copy_modes" ] || die "'ublk-target features' lists no copy modes"
+has_flag() { grep -qx "$1" <<<"$flags"; }
+
+# Room on the tmpfs for the largest section, one copy per our config plus
+# the shared one; the guest's /tmp defaults to half its memory.
+tmpfs_mb=$(((${#ours_configs[@]} + 1) * file_mb + 256))
+mem_mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+[ "$mem_mb" -ge $((tmpfs_mb + 2048)) ] ||
+	die "guest has ${mem_mb} MiB, needs $((tmpfs_mb + 2048)) (vm-run --mem 8G)"
+mount -o remount,size="${tmpfs_mb}m" /tmp
 work=$(mktemp -d /tmp/ubt-bench.XXXXXX)
-loopdev=
+
+# What a section made, so that its end and the exit trap can undo it.
+our_ids=()
+peer_devs=()	# "SERVER:ID"
+loops=()
+dm_name=
+section_end() {
+	local i s
+	for i in "${our_ids[@]}"; do
+		"$B" delete -n "$i" >/dev/null 2>&1 || echo "$me: could not delete our device $i" >&2
+	done
+	for s in "${peer_devs[@]}"; do
+		case ${s%%:*} in
+		kublk) "$kublk" del -n "${s#*:}" >/dev/null 2>&1 || true ;;
+		ublksrv) "$ublksrv" del -n "${s#*:}" >/dev/null 2>&1 || true ;;
+		esac
+		# A peer that failed to start may have left nothing to delete, so
+		# judge by the device node rather than by del's status.
+		[ ! -e "/dev/ublkc${s#*:}" ] || echo "$me: could not delete peer device ${s#*:}" >&2
+	done
+	if [ -n "$dm_name" ]; then
+		DM_DISABLE_UDEV=1 dmsetup remove "$dm_name" >/dev/null 2>&1 ||
+			echo "$me: could not remove dm device $dm_name" >&2
+	fi
+	for i in "${loops[@]}"; do
+		losetup -d "$i" 2>/dev/null || echo "$me: could not detach $i" >&2
+	done
+	our_ids=() peer_devs=() loops=() dm_name=
+	# The backing files go with their section so that the next has the memory.
+	rm -f "$work"/*.img
+}
 cleanup() {
-	$B delete --all >/dev/null 2>&1 || true
-	DM_DISABLE_UDEV=1 dmsetup remove ubt-bench-stripe >/dev/null 2>&1 || true
-	losetup -D 2>/dev/null || true
+	section_end
+	# Ours interrupted between create and its bookkeeping.
+	"$B" delete --all >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# One fio job; prints IOPS and MB/s (read or write side).
+# The rows of the current section: name, device, kind (kernel, ours, peer).
+names=() devs=() kinds=() notes=()
+section_begin() {
+	names=() devs=() kinds=() notes=()
+	peer_id=$peer_id0
+	res=()
+	section=$1
+}
+add_row() { names+=("$1"); devs+=("$2"); kinds+=("$3"); }
+note() { notes+=("$1"); }
+
+# Fill a backing file with random data so that reads touch real pages.
+fill() { dd if=/dev/urandom of="$1" bs=1M count="$2" status=none; }
+
+# ours_offered CONF: is the --copy-mode of CONF (if any) one this kernel offers?
+ours_offered() {
+	local m
+	m=$(sed -n 's/.*--copy-mode[ =]\([^ ]*\).*/\1/p' <<<"${1#*|}")
+	[ -z "$m" ] || [[ " $copy_modes " == *" $m "* ]]
+}
+
+# add_ours CONF TARGET-ARGS...: create one of our devices and add its row.
+add_ours() {
+	local conf=$1 label opts out dev id mode
+	shift
+	label=${conf%%|*} opts=${conf#*|}
+	local -a o=()
+	read -ra o <<<"$opts"
+	if ! out=$(timeout 60 "$B" create -q 1 -d 128 "${o[@]}" "$@" 2>&1 </dev/null); then
+		note "ours $section $label: dropped, create failed: $(tail -n1 <<<"$out")"
+		return 0
+	fi
+	dev=$(grep -o '/dev/ublkb[0-9]*' <<<"$out" | tail -n1) ||
+		die "ours $section $label: create printed no device: $out"
+	id=${dev#/dev/ublkb}
+	our_ids+=("$id")
+	# The device must run the mode its row names; the default gets a mark.
+	mode=$("$B" list | awk -v id="$id" '$1 == id { print $6 }')
+	[ "$mode" = "$label" ] || note "ours $section $label: the device runs $mode"
+	[ "$label" != "$auto_mode" ] || label+=" (= auto)"
+	add_row "ours $section $label" "$dev" ours
+}
+
+# add_peer CONF FILE FILES: start one peer device and add its row.
+add_peer() {
+	local label needs cmd f bin id log lacks=''
+	IFS='|' read -r label needs cmd <<<"$1"
+	for f in $needs; do
+		[ "$f" = - ] || has_flag "$f" || lacks+=" $f"
+	done
+	if [ -n "$lacks" ]; then
+		note "$label: dropped, this kernel lacks${lacks}"
+		return 0
+	fi
+	id=$peer_id
+	peer_id=$((peer_id + 1))
+	cmd=${cmd//@ID@/$id} cmd=${cmd//@FILE@/$2} cmd=${cmd//@FILES@/$3}
+	local -a w=()
+	read -ra w <<<"$cmd"
+	case ${w[0]} in
+	kublk) bin=$kublk ;;
+	ublksrv) bin=$ublksrv ;;
+	*) die "unknown peer server '${w[0]}'" ;;
+	esac
+	peer_devs+=("${w[0]}:$id")
+	# To a file, not $(...): the daemon it leaves may keep its stdout open.
+	log=$work/peer-$id.log
+	if ! timeout 60 "$bin" "${w[@]:1}" >"$log" 2>&1 </dev/null; then
+		note "$label: dropped, '${w[*]}' failed: $(grep -v '^\s*$' "$log" | tail -n1)"
+		return 0
+	fi
+	for f in $(seq 50); do
+		[ -b "/dev/ublkb$id" ] && break
+		sleep 0.2
+	done
+	if [ ! -b "/dev/ublkb$id" ]; then
+		note "$label: dropped, no /dev/ublkb$id after '${w[*]}'"
+		return 0
+	fi
+	add_row "$label" "/dev/ublkb$id" peer
+}
+
+# One fio run; prints "IOPS MiB/s" of the side that moved data, or "fail".
 run_fio() {
-	local dev=$1 rw=$2 bs=$3 depth=$4 out
-	out=$(fio --name=bench --filename="$dev" --direct=1 --ioengine=io_uring --rw="$rw" \
-		--bs="$bs" --iodepth="$depth" --runtime="$runtime" --time_based --ramp_time=1 \
-		--norandommap --randrepeat=0 --minimal)
+	local dev=$1 rw=$2 bs=$3 depth=$4 out err=$work/fio.err
+	if ! out=$(timeout -k 10 $((runtime + 60)) fio --name=bench --filename="$dev" \
+		--direct=1 --ioengine=io_uring --rw="$rw" --bs="$bs" --iodepth="$depth" \
+		--runtime="$runtime" --time_based --ramp_time=1 --norandommap --randrepeat=0 \
+		--minimal 2>"$err"); then
+		echo "$me: fio on $dev ($rw $bs qd$depth) failed: $(tail -n1 "$err")" >&2
+		echo fail
+		return 0
+	fi
 	case $rw in
-	*write) echo "$out" | awk -F';' '{ printf "%d %.1f\n", $49, $48 / 1024 }' ;;
-	*) echo "$out" | awk -F';' '{ printf "%d %.1f\n", $8, $7 / 1024 }' ;;
+	*write) awk -F';' '{ printf "%d %.1f\n", $49, $48 / 1024 }' <<<"$out" ;;
+	*) awk -F';' '{ printf "%d %.1f\n", $8, $7 / 1024 }' <<<"$out" ;;
 	esac
 }
 
-# median of the IOPS over the repeats, with its MB/s
+# Every workload, every round, every row once: rounds alternate the rows so
+# drift in the guest hits all alike, and the first row rotates each round.
+declare -A res
+measure_section() {
+	local w r k c n=${#names[@]} wname rw bs qd bw
+	for w in "${!workloads[@]}"; do
+		IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
+		for r in $(seq "$repeats"); do
+			echo "... $section: $wname, round $r/$repeats ($n devices, +$(($(date +%s) - t0)) s)" >&2
+			for k in $(seq 0 $((n - 1))); do
+				c=$(((k + r - 1) % n))
+				res[$c:$w]+="$(run_fio "${devs[$c]}" "$rw" "$bs" "$qd")"$'\n'
+			done
+		done
+	done
+}
+
+# The median IOPS (lower middle for an even count) with its MiB/s; "fail"
+# when any run of the row failed, so that no cell hides a failure.
 median() {
-	sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+	local all
+	all=$(grep -v '^$' || true)
+	if [ -z "$all" ] || grep -qx fail <<<"$all"; then
+		echo fail
+	else
+		sort -n <<<"$all" | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+	fi
 }
 
-measure() {
-	local dev=$1 rw=$2 bs=$3 depth=$4 i
-	for i in $(seq "$repeats"); do
-		run_fio "$dev" "$rw" "$bs" "$depth"
-	done | median
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+
+# Print the section's table: workloads as columns, rows as configs; for our
+# rows, IOPS over the best peer row's IOPS and over the kernel's.
+print_table() {
+	local title=$1 c w wname rw bs qd bw m best bestname kern line hdr sep cell wid
+	local -A med
+	local -a bestpeer=() bestpeer_name=() kernel=()
+	for w in "${!workloads[@]}"; do
+		best=0 bestname='' kern=0
+		for c in "${!names[@]}"; do
+			m=$(median <<<"${res[$c:$w]}")
+			med[$c:$w]=$m
+			[ "$m" = fail ] && continue
+			case ${kinds[$c]} in
+			peer) if [ "${m%% *}" -gt "$best" ]; then best=${m%% *} bestname=${names[$c]}; fi ;;
+			kernel) kern=${m%% *} ;;
+			esac
+		done
+		bestpeer[w]=$best bestpeer_name[w]=$bestname kernel[w]=$kern
+	done
+	echo
+	echo "### $title"
+	echo
+	hdr=$(printf '| %-40s ' config) sep="|$(printf '%0.s-' $(seq 42))"
+	for w in "${!workloads[@]}"; do
+		IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
+		# Each IOPS column as wide as its heading, so the raw text lines up.
+		wid=$((${#wname} + 5))
+		hdr+=$(printf '| %s ' "$wname IOPS") sep+="|$(printf '%0.s-' $(seq $((wid + 2))))"
+		if [ "$bw" = 1 ]; then hdr+=$(printf '| %7s ' MiB/s) sep+="|---------"; fi
+		hdr+=$(printf '| %7s | %7s ' "vs peer" "vs kern") sep+="|---------|---------"
+	done
+	echo "$hdr|"
+	echo "$sep|"
+	for c in "${!names[@]}"; do
+		line=$(printf '| %-40s ' "${names[$c]}")
+		for w in "${!workloads[@]}"; do
+			IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
+			wid=$((${#wname} + 5))
+			m=${med[$c:$w]}
+			if [ "$m" = fail ]; then
+				line+=$(printf '| %*s ' "$wid" failed)
+				[ "$bw" = 1 ] && line+=$(printf '| %7s ' -)
+				line+=$(printf '| %7s | %7s ' "" "")
+				continue
+			fi
+			line+=$(printf '| %*s ' "$wid" "${m%% *}")
+			[ "$bw" = 1 ] && line+=$(printf '| %7s ' "${m#* }")
+			if [ "${kinds[$c]}" = ours ]; then
+				line+=$(printf '| %7s | %7s ' "$(ratio "${m%% *}" "${bestpeer[$w]}")" \
+					"$(ratio "${m%% *}" "${kernel[$w]}")")
+			else
+				line+=$(printf '| %7s | %7s ' "" "")
+			fi
+		done
+		echo "$line|"
+	done
+	echo
+	cell="best peer per column:"
+	for w in "${!workloads[@]}"; do
+		IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
+		cell+=" $wname: ${bestpeer_name[$w]:-none};"
+	done
+	echo "${cell%;}"
+	for line in "${notes[@]}"; do
+		echo "note: $line"
+	done
+	for c in "${!names[@]}"; do
+		for w in "${!workloads[@]}"; do
+			if [ "${med[$c:$w]}" = fail ]; then
+				echo "note: ${names[$c]}: some fio run failed (${workloads[$w]%%|*}); see the fio line above"
+			fi
+		done
+	done
 }
 
-row() {
-	local name=$1 ours=$2 theirs=$3 rw=$4 bs=$5 depth=$6 a b
-	a=$(measure "$ours" "$rw" "$bs" "$depth")
-	b=$(measure "$theirs" "$rw" "$bs" "$depth")
-	awk -v n="$name" -v a="$a" -v b="$b" 'BEGIN {
-		split(a, x, " "); split(b, y, " ");
-		printf "| %-38s | %9d | %9.1f | %9d | %9.1f | %5.2fx |\n",
-			n, x[1], x[2], y[1], y[2], (y[1] ? x[1] / y[1] : 0) }'
+# Add one row per offered ours config; COPY_FN INDEX makes that config's own
+# copy of the backing and sets target_args to the target's arguments.
+add_ours_all() {
+	local copy_fn=$1 i
+	for i in "${!ours_configs[@]}"; do
+		if ! ours_offered "${ours_configs[$i]}"; then
+			note "ours $section ${ours_configs[$i]%%|*}: dropped, not offered by this kernel (copy modes: $copy_modes)"
+			continue
+		fi
+		"$copy_fn" "$i"
+		add_ours "${ours_configs[$i]}" "${target_args[@]}"
+	done
 }
 
-truncate -s 1G "$work/backing.img"
-# Fill it so that reads touch real pages on both sides.
-dd if=/dev/urandom of="$work/backing.img" bs=1M count=1024 conv=notrunc status=none
-ours_file=$($B create -q 1 file --file "$work/backing.img")
-loopdev=$(losetup --direct-io=on --show -f "$work/backing.img")
-ours_null=$($B create -q 1 null --size 250G)
-nullb=/dev/nullb0
-[ -b "$nullb" ] || { echo "bench: no $nullb (null_blk not loaded)"; exit 1; }
+target_args=()
+file_copy() {
+	cp "$work/file.img" "$work/file-ours$1.img"
+	target_args=(file --file "$work/file-ours$1.img")
+}
+stripe_copy() {
+	local s
+	target_args=(stripe --chunk 64K)
+	for s in 0 1 2 3; do
+		cp "$work/s$s.img" "$work/s$s-ours$1.img"
+		target_args+=(--file "$work/s$s-ours$1.img")
+	done
+}
+null_args() { target_args=(null --size 250G); }
 
-# 4 x 256 MiB: our stripe over the files, dm-stripe over loop devices on them.
-table="0 $((4 * 524288)) striped 4 128"
-files=()
-for i in 0 1 2 3; do
-	dd if=/dev/urandom of="$work/s$i.img" bs=1M count=256 status=none
-	files+=(--file "$work/s$i.img")
-	table="$table $(losetup --direct-io=on --show -f "$work/s$i.img") 0"
-done
-ours_stripe=$($B create -q 1 stripe --chunk 64K "${files[@]}")
-DM_DISABLE_UDEV=1 dmsetup create ubt-bench-stripe --table "$table"
-dm_stripe=/dev/mapper/ubt-bench-stripe
-
-echo "guest: $(uname -r), $(nproc) vCPUs (QEMU TCG), fio $(fio --version | sed 's/fio-//')"
-echo "backing: files on tmpfs; loop: losetup --direct-io=on; ours: -q 1 -d 128"
-echo "stripe: 4 x 256 MiB files, chunk 64K; dm-stripe over loop devices (direct-io) on the same files"
-echo "fio: io_uring, direct=1, ${runtime}s per run after 1s ramp, median of $repeats runs"
+t0=$(date +%s)
+echo "## guest kernel $(uname -r)"
 echo
-echo "| workload                               | ours IOPS | ours MB/s | kern IOPS | kern MB/s | ratio |"
-echo "|----------------------------------------|-----------|-----------|-----------|-----------|-------|"
-row "file vs loop: 4k randread qd32" "$ours_file" "$loopdev" randread 4k 32
-row "file vs loop: 4k randwrite qd32" "$ours_file" "$loopdev" randwrite 4k 32
-row "file vs loop: 128k read qd8" "$ours_file" "$loopdev" read 128k 8
-row "null vs null_blk: 4k randread qd32" "$ours_null" "$nullb" randread 4k 32
-row "null vs null_blk: 4k randwrite qd32" "$ours_null" "$nullb" randwrite 4k 32
-row "stripe vs dm-stripe: 4k randread qd32" "$ours_stripe" "$dm_stripe" randread 4k 32
-row "stripe vs dm-stripe: 4k randwrite qd32" "$ours_stripe" "$dm_stripe" randwrite 4k 32
-row "stripe vs dm-stripe: 128k read qd8" "$ours_stripe" "$dm_stripe" read 128k 8
+echo "- guest: $(nproc) vCPUs (QEMU TCG), ${mem_mb} MiB; kernel ublk flags:" \
+	"auto_buf_reg $(has_flag auto_buf_reg && echo yes || echo no)," \
+	"batch_io $(has_flag batch_io && echo yes || echo no)"
+echo "- fio $(fio --version | sed 's/^fio-//'): io_uring, direct=1, norandommap, randrepeat=0;" \
+	"1 s ramp + ${runtime} s per run; median of $repeats runs, rounds alternating all rows"
+echo "- ours: ublk-target -q 1 -d 128; copy modes offered: $copy_modes (auto: $auto_mode)"
+echo "- peers ($peers): kublk (the kernel's selftest server) and ublksrv; -q 1 -d 128"
+echo "- backing: files of random data on the guest's tmpfs; each of our devices has its own" \
+	"copy (same size and content), the kernel and the peers share one"
+echo "- ratios: our IOPS / the best peer row's IOPS in that column, and / the kernel's"
+
+wanted() { [[ " $sections " == *" $1 "* ]]; }
+
+# File: a 512 MiB file; the kernel's loop device with direct I/O.
+if wanted file; then
+section_begin file
+fill "$work/file.img" "$file_mb"
+loop=$(losetup --direct-io=on --show -f "$work/file.img")
+loops+=("$loop")
+if [ "$(cat "/sys/block/${loop#/dev/}/loop/dio" 2>/dev/null)" != 1 ]; then
+	note "kernel loop: direct I/O is not in effect on $loop"
+fi
+add_row "kernel loop (dio)" "$loop" kernel
+add_ours_all file_copy
+for p in "${file_peers[@]}"; do add_peer "$p" "$work/file.img" ""; done
+measure_section
+print_table "file: one ${file_mb} MiB file (loop: losetup --direct-io=on)"
+section_end
+fi
+
+# Null: nothing behind the device; the kernel's null_blk as it loads.
+if wanted null; then
+section_begin null
+add_row "kernel null_blk" /dev/nullb0 kernel
+add_ours_all null_args
+for p in "${null_peers[@]}"; do add_peer "$p" "" ""; done
+measure_section
+print_table "null: 250G, no backing (null_blk defaults)"
+section_end
+fi
+
+# Stripe: 4 files, chunk 64K; dm-stripe over direct-I/O loop devices on them.
+if wanted stripe; then
+section_begin stripe
+table="0 $((4 * stripe_mb * 2048)) striped 4 128"
+files=
+for s in 0 1 2 3; do
+	fill "$work/s$s.img" "$stripe_mb"
+	files+=" $work/s$s.img"
+	loop=$(losetup --direct-io=on --show -f "$work/s$s.img")
+	loops+=("$loop")
+	table+=" $loop 0"
+done
+dm_name=ubt-bench-stripe
+DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table "$table"
+add_row "kernel dm-stripe" "/dev/mapper/$dm_name" kernel
+add_ours_all stripe_copy
+for p in "${stripe_peers[@]}"; do add_peer "$p" "" "${files# }"; done
+measure_section
+print_table "stripe: 4 x ${stripe_mb} MiB files, chunk 64K (dm-stripe over loop devices with direct I/O)"
+section_end
+fi
+
+echo
+echo "(guest run took $(($(date +%s) - t0)) s)"

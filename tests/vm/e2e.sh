@@ -357,12 +357,12 @@ fault_vs_dm() {
 }
 
 # Checks: what a device gives back, independent of which one it is.
-read_sum() {	# 4 KiB direct reads, each its own request
-	dd if="$1" bs=4k count=512 iflag=direct status=none | md5sum | cut -c1-32
+read_sum() {	# 4 KiB direct reads, each its own request (error text names the device)
+	dd if="$1" bs=4k count=512 iflag=direct status=none 2>/dev/null | md5sum | cut -c1-32
 }
 write_then_read() {	# a pattern written, then read back
 	yes ubt-pattern | head -c 1M > "$work/pattern"
-	dd if="$work/pattern" of="$1" bs=4k oflag=direct conv=notrunc status=none &&
+	dd if="$work/pattern" of="$1" bs=4k oflag=direct conv=notrunc status=none 2>/dev/null &&
 		echo "write ok" || echo "write failed"
 	read_sum "$1" || echo "read failed"
 }
@@ -386,8 +386,8 @@ test_fault_targets_match_device_mapper() {
 	# Always down (up 0): dropped writes leave the file as it was.
 	fault_vs_dm fdrop "0 16384 flakey @0 0 0 5 1 drop_writes" write_then_read
 	fault_vs_dm ferrw "0 16384 flakey @0 0 0 5 1 error_writes" write_then_read
-	fault_vs_dm fall "0 16384 flakey @0 8 0 5" read_fails
-	fault_vs_dm fup "0 16384 flakey @0 8 60 1" write_then_read
+	fault_vs_dm fall "0 16376 flakey @0 8 0 5" read_fails
+	fault_vs_dm fup "0 16376 flakey @0 8 60 1" write_then_read
 	# Byte 1 of every read request becomes 0xa5.
 	fault_vs_dm fcorr "0 16384 flakey @0 0 0 5 5 corrupt_bio_byte 1 r 165 0" read_sum
 	fault_vs_dm delay "0 16384 delay @0 0 200" timed_read
