@@ -30,6 +30,9 @@ ours_configs=(
 	"zero-copy|--copy-mode zero-copy"
 	"user-copy|--copy-mode user-copy"
 )
+# The file section adds the other engine (Linux AIO needs the data in our
+# memory: copy mode).
+file_configs=("${ours_configs[@]}" "copy, aio engine|--copy-mode copy --engine aio")
 
 # Peer rows per section: "LABEL|NEEDS|SERVER ARGS...".  NEEDS lists the kernel
 # ublk feature flags (as 'ublk-target features' names them) the mode needs, or
@@ -95,7 +98,7 @@ has_flag() { grep -qx "$1" <<<"$flags"; }
 
 # Room on the tmpfs for the largest section, one copy per our config plus
 # the shared one; the guest's /tmp defaults to half its memory.
-tmpfs_mb=$(((${#ours_configs[@]} + 1) * file_mb + 256))
+tmpfs_mb=$(((${#file_configs[@]} + 1) * file_mb + 256))
 mem_mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 [ "$mem_mb" -ge $((tmpfs_mb + 2048)) ] ||
 	die "guest has ${mem_mb} MiB, needs $((tmpfs_mb + 2048)) (vm-run --mem 8G)"
@@ -164,7 +167,7 @@ ours_offered() {
 
 # add_ours CONF TARGET-ARGS...: create one of our devices and add its row.
 add_ours() {
-	local conf=$1 label opts out dev id mode
+	local conf=$1 label opts out dev id mode want
 	shift
 	label=${conf%%|*} opts=${conf#*|}
 	local -a o=()
@@ -179,8 +182,9 @@ add_ours() {
 	our_ids+=("$id")
 	# The device must run the mode its row names; the default gets a mark.
 	mode=$("$B" list | awk -v id="$id" '$1 == id { print $6 }')
-	[ "$mode" = "$label" ] || note "ours $section $label: the device runs $mode"
-	[ "$label" != "$auto_mode" ] || label+=" (= auto)"
+	want=$(sed -n 's/.*--copy-mode[ =]\([^ ]*\).*/\1/p' <<<"$opts")
+	[ "$mode" = "$want" ] || note "ours $section $label: the device runs $mode"
+	[ "$want" != "$auto_mode" ] || [[ $opts == *--engine* ]] || label+=" (= auto)"
 	add_row "ours $section $label" "$dev" ours
 }
 
@@ -350,13 +354,15 @@ print_table() {
 # copy of the backing and sets target_args to the target's arguments.
 add_ours_all() {
 	local copy_fn=$1 i
-	for i in "${!ours_configs[@]}"; do
-		if ! ours_offered "${ours_configs[$i]}"; then
-			note "ours $section ${ours_configs[$i]%%|*}: dropped, not offered by this kernel (copy modes: $copy_modes)"
+	local -a confs=("${ours_configs[@]}")
+	[ "$section" != file ] || confs=("${file_configs[@]}")
+	for i in "${!confs[@]}"; do
+		if ! ours_offered "${confs[$i]}"; then
+			note "ours $section ${confs[$i]%%|*}: dropped, not offered by this kernel (copy modes: $copy_modes)"
 			continue
 		fi
 		"$copy_fn" "$i"
-		add_ours "${ours_configs[$i]}" "${target_args[@]}"
+		add_ours "${confs[$i]}" "${target_args[@]}"
 	done
 }
 

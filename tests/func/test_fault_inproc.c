@@ -271,6 +271,61 @@ static void test_flakey_corrupts_writes_in_a_copy(void)
 	free(path);
 }
 
+/*
+ * Under a stripe with 4K chunks, a flakey child gets requests made of
+ * several pieces of the parent's buffer: the copied block must land at the
+ * right place among them.  The flakey file may differ from the model only
+ * in single bytes that hold the corrupt value; the other file not at all.
+ */
+static void test_flakey_corrupts_split_writes(void)
+{
+	struct workload w = { .nr_ops = 300, .pct_write = 100, .align = 4096,
+			      .max_bytes = 64 * 1024 };
+	char *a, *b, spec[4096];
+	uint8_t *oa = random_file("flakey-sa.img", &a), *ob = random_file("flakey-sb.img", &b);
+	uint8_t *fa, *fb;
+	struct ubt_tree *tree;
+	uint64_t off, dev_bytes, odd = 0, corrupted = 0;
+
+	snprintf(spec, sizeof(spec), "stripe(flakey(%s, up=0, down=1, corrupt_bio_byte=1:w:90:0), "
+		 "%%s, chunk=4K)", a);
+	tree = build(spec, b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	dev_bytes = ubt_tree_bytes(tree);
+	w.bytes = dev_bytes;
+	w.model = malloc(dev_bytes);
+	/* The device's content before: the files interleaved by 4K chunks. */
+	for (off = 0; off < dev_bytes; off += 4096)
+		memcpy(w.model + off, (off / 4096) % 2 ? ob + off / 8192 * 4096 : oa + off / 8192 * 4096,
+		       4096);
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 8, &w), 0);
+	ubt_tree_free(tree);
+	fa = file_content(a);
+	fb = file_content(b);
+	for (off = 0; off < dev_bytes; off++) {
+		uint64_t chunk = off / 4096, in = off % 4096, pos = chunk / 2 * 4096 + in;
+		uint8_t got = chunk % 2 ? fb[pos] : fa[pos];
+
+		if (got == w.model[off])
+			continue;
+		if (chunk % 2 == 0 && got == 90)
+			corrupted++;
+		else
+			odd++;
+	}
+	CU_ASSERT_EQUAL(odd, 0);
+	CU_ASSERT(corrupted > 100 && corrupted <= 300);
+	free(fa);
+	free(fb);
+	free(w.model);
+	free(oa);
+	free(ob);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -381,5 +436,6 @@ static void test_labels(void)
 UT_MAIN("fault_inproc", UT(test_zero_reads_zeros_and_drops_writes), UT(test_error_fails_everything),
 	UT(test_flakey_drop_writes_and_up), UT(test_flakey_errors_and_feature_message),
 	UT(test_flakey_timing), UT(test_flakey_corrupts_reads),
-	UT(test_flakey_corrupts_writes_in_a_copy), UT(test_delay_holds_requests),
+	UT(test_flakey_corrupts_writes_in_a_copy), UT(test_flakey_corrupts_split_writes),
+	UT(test_delay_holds_requests),
 	UT(test_delay_write_to), UT(test_labels))
