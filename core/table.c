@@ -456,15 +456,13 @@ static int print_child_line(struct out *o, const struct ubt_target *t, uint64_t 
 	if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0)
 		return fail(err, errlen, 0, "%s: no table form", t->type->name);
 	put(o, "%llu %llu %s", (unsigned long long)start, (unsigned long long)t->len, t->type->name);
+	if (put_folded(o, t, 0, err, errlen))
+		return -EINVAL;
 	if (is(t, "flakey")) {
-		if (put_folded(o, t, 0, err, errlen))
-			return -EINVAL;
 		put(o, " %s\n", desc);
 		return 0;
 	}
 	/* Tokens: <ms> then (<child> <ms>) pairs; child 0 leads the first. */
-	if (put_folded(o, t, 0, err, errlen))
-		return -EINVAL;
 	for (tok = strtok_r(desc, " ", &save); tok; tok = strtok_r(NULL, " ", &save), k++) {
 		uint64_t child;
 

@@ -501,6 +501,7 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 	struct ubt_tree *tree;
 	size_t max_priv = 0;
 	uint64_t bytes;
+	const struct ubt_target *dup;
 	int ret;
 
 	tree = calloc(1, sizeof(*tree));
@@ -521,9 +522,9 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 			 tree->spec->name, &tree->root);
 	if (ret)
 		goto out_free;
-	if (duplicate_label(tree, tree->root)) {
-		snprintf(err, errlen, "name=%s is given to two nodes",
-			 duplicate_label(tree, tree->root)->label);
+	dup = duplicate_label(tree, tree->root);
+	if (dup) {
+		snprintf(err, errlen, "name=%s is given to two nodes", dup->label);
 		ret = -EINVAL;
 		goto out_free;
 	}

@@ -94,14 +94,23 @@ static void delay_dtr(struct ubt_target *t)
 	free(t->private);
 }
 
+/* Pass io on to the child of its class. */
+static int delay_pass(struct ubt_io *io)
+{
+	struct delay_ctx *dc = io->t->private;
+	struct delay_io *d = io->priv;
+
+	return ubt_io_remap(io, io->t->children[dc->child[d->cls]],
+			    io->op == UBT_OP_FLUSH ? 0 : io->sector);
+}
+
 static int delay_release(struct ubt_io *io)
 {
 	struct delay_ctx *dc = io->t->private;
 	struct delay_io *d = io->priv;
 
 	__atomic_fetch_sub(&dc->held[d->cls], 1, __ATOMIC_RELAXED);
-	return ubt_io_remap(io, io->t->children[dc->child[d->cls]],
-			    io->op == UBT_OP_FLUSH ? 0 : io->sector);
+	return delay_pass(io);
 }
 
 static int delay_map(struct ubt_target *t, struct ubt_io *io)
@@ -114,8 +123,7 @@ static int delay_map(struct ubt_target *t, struct ubt_io *io)
 		 io->op == UBT_OP_FLUSH ? DELAY_FLUSH : DELAY_WRITE;
 	ms = __atomic_load_n(&dc->ms[d->cls], __ATOMIC_RELAXED);
 	if (!ms)
-		return ubt_io_remap(io, t->children[dc->child[d->cls]],
-				    io->op == UBT_OP_FLUSH ? 0 : io->sector);
+		return delay_pass(io);
 	__atomic_fetch_add(&dc->held[d->cls], 1, __ATOMIC_RELAXED);
 	ubt_io_after(io, &d->tm, (uint64_t)ms * 1000000u, delay_release);
 	return 0;

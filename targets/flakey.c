@@ -118,14 +118,9 @@ static bool flakey_corrupts(const struct flakey_conf *c)
 
 static int flakey_number(const char *s, unsigned long long max, unsigned int *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
+	if (ubt_parse_uint(s, &v) || v > max)
 		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;
