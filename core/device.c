@@ -94,7 +94,9 @@ static void fill_params(const struct ubt_tree *tree, enum ubt_copy_mode mode,
 	p->basic.physical_bs_shift = (uint8_t)ubt_ilog2(lim->physical_block_size);
 	p->basic.io_min_shift = (uint8_t)shift_of(lim->io_min ? lim->io_min : lim->logical_block_size);
 	p->basic.io_opt_shift = (uint8_t)shift_of(lim->io_opt ? lim->io_opt : lim->logical_block_size);
-	p->basic.max_sectors = lim->max_io_bytes >> UBT_SECTOR_SHIFT;
+	p->basic.max_sectors = UBT_MIN(lim->max_io_bytes,
+				       ubt_tree_io_bytes(tree, mode != UBT_COPY_ZERO_COPY)) >>
+			       UBT_SECTOR_SHIFT;
 	p->basic.chunk_sectors = lim->chunk_sectors;
 	p->basic.dev_sectors = tree->root->len;
 	if (lim->read_only)
@@ -281,13 +283,14 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 
 	dev->info.nr_hw_queues = (uint16_t)o->nr_queues;
 	dev->info.queue_depth = (uint16_t)o->depth;
-	dev->info.max_io_buf_bytes = tree->opts.max_io_bytes;
 	dev->info.dev_id = (uint32_t)o->dev_id;
 	dev->info.ublksrv_pid = getpid();
 	ret = ubt_copy_mode_resolve(o->copy_mode, dev->ctrl.features, tree, &dev->mode, err,
 				    errlen);
 	if (ret)
 		goto out_teardown;
+	/* Without tag buffers a larger request costs no memory. */
+	dev->info.max_io_buf_bytes = ubt_tree_io_bytes(tree, dev->mode != UBT_COPY_ZERO_COPY);
 	dev->info.flags = (dev->ctrl.features & UBLK_F_CMD_IOCTL_ENCODE) |
 			  copy_mode_flags(dev->mode);
 	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);

@@ -142,7 +142,7 @@ static bool in_fixed_buf(const struct ubt_io *io)
 	if (q->data_mode == UBT_DATA_KERNEL_BUF)
 		return true;
 	base = (uintptr_t)q->tags[io->tag].buf;
-	end = base + q->tree->opts.max_io_bytes;
+	end = base + q->buf_bytes;
 	for (i = 0; i < io->iovcnt; i++) {
 		p = (uintptr_t)io->iov[i].iov_base;
 		if (p < base || p + io->iov[i].iov_len > end)

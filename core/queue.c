@@ -99,7 +99,7 @@ static void queue_exit_nodes(struct ubt_queue *q, struct ubt_target *t)
  */
 static void register_tag_buffers(struct ubt_queue *q)
 {
-	size_t buf_bytes = q->tree->opts.max_io_bytes;
+	size_t buf_bytes = q->buf_bytes;
 	struct iovec *iov;
 	unsigned int i;
 
@@ -142,7 +142,7 @@ static int setup_buffers(struct ubt_queue *q)
 
 static int alloc_tag_buffers(struct ubt_queue *q)
 {
-	size_t buf_bytes = q->tree->opts.max_io_bytes;
+	size_t buf_bytes = ubt_tree_io_bytes(q->tree, true);
 	unsigned int i;
 
 	/* Buffers are touched only as requests use them. */
@@ -152,6 +152,7 @@ static int alloc_tag_buffers(struct ubt_queue *q)
 		q->bufs = NULL;
 		return -ENOMEM;
 	}
+	q->buf_bytes = buf_bytes;
 	for (i = 0; i < q->depth; i++)
 		q->tags[i].buf = q->bufs + (size_t)i * buf_bytes;
 	return 0;
@@ -227,7 +228,7 @@ void ubt_queue_exit(struct ubt_queue *q)
 	/* After the ring: its eventfd READ points into the AIO state until then. */
 	ubt_aio_exit(q);
 	if (q->bufs)
-		munmap(q->bufs, (size_t)q->depth * q->tree->opts.max_io_bytes);
+		munmap(q->bufs, (size_t)q->depth * q->buf_bytes);
 	q->bufs = NULL;
 	free(q->slab);
 	q->slab = NULL;

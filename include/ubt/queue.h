@@ -61,7 +61,7 @@ enum ubt_data_mode {
 };
 
 struct ubt_tag {
-	void *buf;			/* max_io_bytes, page aligned; NULL under zero copy */
+	void *buf;			/* buf_bytes, page aligned; NULL under zero copy */
 	struct iovec iov;		/* the request's data, handed to the root */
 	unsigned int next_slot;		/* bump allocator over this tag's slab */
 	bool busy;
@@ -78,6 +78,7 @@ struct ubt_queue {
 	struct ubt_aio *aio;		/* Linux AIO engine, when a leaf uses it */
 	char *slab;			/* depth * slots_per_tag * slot_size */
 	char *bufs;
+	size_t buf_bytes;		/* each tag's buffer; 0 under zero copy */
 	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */
 	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
 	enum ubt_data_mode data_mode;

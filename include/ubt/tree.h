@@ -12,7 +12,16 @@ struct ubt_spec_node;
 
 struct ubt_tree_opts {
 	uint32_t logical_block_size;	/* bytes: 512 or 4096 */
-	uint32_t max_io_bytes;		/* the largest request the device takes */
+	/*
+	 * The largest request the device takes when the data stays in the
+	 * client's pages (zero copy); every node budgets its splits for it.
+	 */
+	uint32_t max_io_bytes;
+	/*
+	 * Each tag's buffer, and so the largest request, when the data moves
+	 * through our memory (copy and user copy); 0 means max_io_bytes.
+	 */
+	uint32_t tag_buf_bytes;
 	enum ubt_engine engine;		/* leaves' engine where the spec names none */
 };
 
@@ -32,6 +41,14 @@ struct ubt_tree {
 	char *err;			/* constructor error buffer */
 	size_t errlen;
 };
+
+/* The largest request under a data mode with (true) or without tag buffers. */
+static inline uint32_t ubt_tree_io_bytes(const struct ubt_tree *tree, bool tag_bufs)
+{
+	if (tag_bufs && tree->opts.tag_buf_bytes && tree->opts.tag_buf_bytes < tree->opts.max_io_bytes)
+		return tree->opts.tag_buf_bytes;
+	return tree->opts.max_io_bytes;
+}
 
 /*
  * Parse spec_text and construct every node.  On failure nothing stays open

@@ -10,14 +10,17 @@
 #include "ut.h"
 
 static struct ubt_target root = { .len = (1ULL << 30) >> 9 };
-static struct ubt_tree tree = { .root = &root };
+static struct ubt_tree tree = {
+	.root = &root,
+	.opts = { .max_io_bytes = 1024 * 1024, .tag_buf_bytes = 512 * 1024 },
+};
 
 static void limits(uint32_t lbs)
 {
 	memset(&tree.limits, 0, sizeof(tree.limits));
 	tree.limits.logical_block_size = lbs;
 	tree.limits.physical_block_size = lbs;
-	tree.limits.max_io_bytes = 512 * 1024;
+	tree.limits.max_io_bytes = 1024 * 1024;
 }
 
 static void test_basic(void)
@@ -37,6 +40,24 @@ static void test_basic(void)
 	CU_ASSERT_EQUAL(p.basic.dev_sectors, 2097152);
 	CU_ASSERT_EQUAL(p.basic.attrs, 0);
 	CU_ASSERT_EQUAL(p.basic.chunk_sectors, 0);
+}
+
+/* Tag buffers bound a request in copy modes; without them only the tree does. */
+static void test_max_sectors_by_mode(void)
+{
+	struct ublk_params p;
+
+	limits(512);
+	fill_params(&tree, UBT_COPY_COPY, &p);
+	CU_ASSERT_EQUAL(p.basic.max_sectors, 1024);
+	fill_params(&tree, UBT_COPY_USER_COPY, &p);
+	CU_ASSERT_EQUAL(p.basic.max_sectors, 1024);
+	fill_params(&tree, UBT_COPY_ZERO_COPY, &p);
+	CU_ASSERT_EQUAL(p.basic.max_sectors, 2048);
+	/* A leaf's own limit still wins. */
+	tree.limits.max_io_bytes = 256 * 1024;
+	fill_params(&tree, UBT_COPY_ZERO_COPY, &p);
+	CU_ASSERT_EQUAL(p.basic.max_sectors, 512);
 }
 
 static void test_cache_and_read_only(void)
@@ -189,6 +210,6 @@ static void test_copy_mode_names(void)
 	CU_ASSERT_EQUAL(ubt_copy_mode_parse("", &m), -EINVAL);
 }
 
-UT_MAIN("device", UT(test_basic), UT(test_cache_and_read_only), UT(test_discard),
+UT_MAIN("device", UT(test_basic), UT(test_max_sectors_by_mode), UT(test_cache_and_read_only), UT(test_discard),
 	UT(test_chunk_sectors), UT(test_dma_alignment), UT(test_copy_mode_auto),
 	UT(test_copy_mode_forced), UT(test_copy_mode_names))

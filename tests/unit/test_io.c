@@ -274,6 +274,7 @@ static void test_fixed_buffer_when_registered(void)
 	fake_q.fixed_bufs = true;
 	fake_q.tags = tags;
 	fake_q.tree = &tree;
+	fake_q.buf_bytes = sizeof(buf);
 	start(leaf(0, &sqe_type, 0), UBT_OP_READ, 4);
 	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
 	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_READ_FIXED);
@@ -290,7 +291,7 @@ static void test_fixed_buffer_when_registered(void)
 	ubt_io_leaf_cqe(io, 1024);
 	CU_ASSERT_EQUAL(root_res, 2048);
 	/* Data outside the tag's buffer (a target's own) goes the vectored way. */
-	fake_q.tree->opts.max_io_bytes = 1024;
+	fake_q.buf_bytes = 1024;
 	reset();
 	start(leaf(0, &sqe_type, 0), UBT_OP_WRITE, 4);
 	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_WRITEV);
@@ -408,6 +409,7 @@ static void test_tag_buffer_vectored(void)
 	fake_q.vec_fixed = true;
 	fake_q.tags = tags;
 	fake_q.tree = &tree;
+	fake_q.buf_bytes = sizeof(buf);
 	start_iov(leaf(0, &sqe_type, 0), UBT_OP_READ, runs, 2, 2);
 	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
 	CU_ASSERT_EQUAL(sqes[0].opcode, UBT_IORING_OP_READV_FIXED);

@@ -511,7 +511,8 @@ test_copy_mode_chosen_and_shown() {
 	left_nothing
 }
 
-# Queue limits the kernel got from us: scheduler, chunk_sectors, DMA alignment.
+# Queue limits the kernel got from us: scheduler, chunk_sectors, DMA
+# alignment, the largest request (1M without tag buffers, 512K with them).
 test_device_queue_limits() {
 	trap cleanup EXIT
 	local dev q
@@ -524,8 +525,10 @@ test_device_queue_limits() {
 	if [ "$MODE" = zero-copy ]; then
 		# the files' O_DIRECT memory alignment (512 on the guest's tmpfs)
 		[ "$(cat $q/dma_alignment)" = 511 ] || t_fail "dma_alignment: $(cat $q/dma_alignment)"
+		[ "$(cat $q/max_sectors_kb)" = 1024 ] || t_fail "max_sectors_kb: $(cat $q/max_sectors_kb)"
 	else
 		[ "$(cat $q/dma_alignment)" = 3 ] || t_fail "copy modes take any alignment: $(cat $q/dma_alignment)"
+		[ "$(cat $q/max_sectors_kb)" = 512 ] || t_fail "max_sectors_kb: $(cat $q/max_sectors_kb)"
 	fi
 	$B delete -n "${dev#/dev/ublkb}"
 	dev=$($B create --io-scheduler mq-deadline null --size 64M) || t_fail "create mq-deadline"

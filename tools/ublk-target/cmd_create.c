@@ -22,6 +22,7 @@
 #include "ubt/device.h"
 #include "ubt/table.h"
 #include "ubt/tree.h"
+#include "ubt/util.h"
 #include "ubt/ublk_ctrl.h"
 
 static void block_stop_signals(void)
@@ -173,7 +174,10 @@ static int table_spec(struct create_opts *o)
 
 int cmd_create(int argc, char **argv)
 {
-	struct ubt_tree_opts topts = { .max_io_bytes = CONFIG_MAX_IO_BYTES };
+	struct ubt_tree_opts topts = {
+		.max_io_bytes = UBT_MAX(CONFIG_MAX_IO_BYTES, CONFIG_ZERO_COPY_MAX_IO_BYTES),
+		.tag_buf_bytes = CONFIG_MAX_IO_BYTES,
+	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct create_opts o;
 	struct ubt_tree *tree;
