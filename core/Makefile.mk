@@ -9,6 +9,7 @@ core-y += core/children.o
 core-y += core/io.o
 core-y += core/aio.o
 core-y += core/queue.o
+core-y += core/poke.o
 core-y += core/ublk_ctrl.o
 core-y += core/frontend_ublk.o
 core-y += core/frontend_inproc.o

@@ -52,17 +52,21 @@ static const struct ubt_target *shared_leaf(const struct ubt_target *t, const st
 int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example,
 		       bool unique_files)
 {
-	unsigned int i, n = ubt_args_positional(args);
+	unsigned int i, all = ubt_args_positional(args), n = 0;
 	const struct ubt_target *dup;
 	char desc[256];
 	int ret;
 
+	for (i = 0; i < all; i++)
+		n += !ubt_args_taken(args, i);
 	if (n == 0)
 		return ubt_target_error(t, EINVAL, "needs at least one child, e.g. %s", example);
 	if (n > CONFIG_MAX_FANOUT)
 		return ubt_target_error(t, EINVAL, "%u children is more than %d (CONFIG_MAX_FANOUT)",
 					n, CONFIG_MAX_FANOUT);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < all; i++) {
+		if (ubt_args_taken(args, i))
+			continue;
 		ret = ubt_args_child(t, args, i);
 		if (ret)
 			return ret;

@@ -70,14 +70,15 @@ int ubt_inproc_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth,
 			}
 			ubt_queue_request(&q, tag, r->op, r->flags, r->sector, r->nr_sectors);
 		}
-		if (!q.target_inflight && !more)
+		/* Done when the generator is, and background work (a resync) too. */
+		if (!q.target_inflight && !q.bg_inflight && !more)
 			break;
-		if (!q.ring_inflight && q.target_inflight) {
-			/* A request with nothing in flight can never finish. */
+		if (!ubt_queue_busy(&q) && (q.target_inflight || q.bg_inflight)) {
+			/* An I/O with nothing in flight can never finish. */
 			ret = -EIO;
 			break;
 		}
-		ret = ubt_queue_poll(&q, q.ring_inflight ? 1 : 0);
+		ret = ubt_queue_poll(&q, ubt_queue_busy(&q) ? 1 : 0);
 		if (ret)
 			break;
 	}

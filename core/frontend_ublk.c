@@ -199,6 +199,8 @@ static void ublk_cqe(struct ubt_queue *q, const struct io_uring_cqe *cqe)
 		/* -ENODEV: the device is stopping; anything else: give up the tag too. */
 		if (ubt_likely(cqe->res == UBLK_IO_RES_OK))
 			request_fetched(uq, tag);
+		else
+			uq->q.stopping = true;
 		break;
 	case UD_KIND_REG:
 		if (cqe->res < 0) {
@@ -313,8 +315,11 @@ void *ubt_ublk_queue_thread(void *arg)
 	uq->ready(uq, ret);
 	if (ret)
 		goto out;
-	/* A queue is done only when no command and no target I/O is in flight. */
-	while (uq->cmd_inflight || uq->q.target_inflight) {
+	/*
+	 * A queue is done only when no command, no target I/O and no
+	 * background I/O is in flight (nodes start none once it is stopping).
+	 */
+	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight) {
 		ret = ubt_queue_poll(&uq->q, 1);
 		if (ret) {
 			uq->result = ret;

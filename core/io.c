@@ -116,6 +116,83 @@ void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res)
 	io_put(io);
 }
 
+/* ---- Waiting --------------------------------------------------------- */
+
+void ubt_io_wait(struct ubt_io *io, struct ubt_io_wait *w, int (*fn)(struct ubt_io *io))
+{
+	w->io = io;
+	w->fn = fn;
+	w->next = NULL;
+	io->pending++;
+	io->q->parked++;
+}
+
+void ubt_io_wait_cqe(struct ubt_io_wait *w)
+{
+	struct ubt_io *io = w->io;
+
+	io->q->parked--;
+	ubt_io_complete(io, w->fn(io));
+	io_put(io);
+}
+
+static void wake_send(struct ubt_queue *from, struct ubt_io_wait *w)
+{
+	struct io_uring_sqe *sqe = ubt_queue_sqe(from);
+
+	io_uring_prep_msg_ring(sqe, w->io->q->ring.ring_fd, 0,
+			       (uint64_t)(uintptr_t)w | UBT_UD_WAKE, 0);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)w | UBT_UD_WAKE_SENT);
+}
+
+void ubt_io_wake(struct ubt_queue *from, struct ubt_io_wait *w)
+{
+	if (from == w->io->q)
+		ubt_io_wait_cqe(w);
+	else
+		wake_send(from, w);
+}
+
+/*
+ * A wake-up that did not arrive would leave its I/O parked for good: a
+ * full completion ring on the other side is retried; anything else means
+ * that ring is gone, and its queue with it.
+ */
+void ubt_io_wake_sent(struct ubt_queue *q, struct ubt_io_wait *w, int res)
+{
+	if (res == -EOVERFLOW || res == -EAGAIN || res == -EBUSY)
+		wake_send(q, w);
+}
+
+/* ---- Background I/O ------------------------------------------------------ */
+
+struct ubt_io *ubt_bg_io(struct ubt_queue *q, struct ubt_target *t,
+			 void (*done)(struct ubt_io *io, int res))
+{
+	struct ubt_io *io = ubt_queue_bg_slot(q);
+
+	if (!io)
+		return NULL;
+	io->t = t;
+	q->tags[io->tag].bg_done = done;
+	return io;
+}
+
+void ubt_bg_submit(struct ubt_io *io, int (*fn)(struct ubt_io *io))
+{
+	int ret;
+
+	io->pending = 1;
+	ret = fn(io);
+	ubt_io_complete(io, ret);
+	io_put(io);
+}
+
+bool ubt_io_is_bg(const struct ubt_io *io)
+{
+	return io->tag >= io->q->depth;
+}
+
 /* ---- Leaf helpers ------------------------------------------------------ */
 
 /* An SQE of io's, on a fixed file: its CQE comes back to io. */
@@ -137,7 +214,8 @@ static bool in_fixed_buf(const struct ubt_io *io)
 	uintptr_t base, end, p;
 	unsigned int i;
 
-	if (!q->fixed_bufs)
+	/* Background I/O: the node's own memory, never registered. */
+	if (!q->fixed_bufs || io->tag >= q->depth)
 		return false;
 	if (q->data_mode == UBT_DATA_KERNEL_BUF)
 		return true;

@@ -161,7 +161,8 @@ static int alloc_tag_buffers(struct ubt_queue *q)
 int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
 		   const struct ubt_frontend_ops *fe, void *fe_priv)
 {
-	size_t slab_bytes = (size_t)o->depth * tree->slots_per_tag * tree->slot_size;
+	unsigned int nr_tags = o->depth + tree->bg_tags;
+	size_t slab_bytes = (size_t)nr_tags * tree->slots_per_tag * tree->slot_size;
 	int ret;
 
 	memset(q, 0, sizeof(*q));
@@ -170,9 +171,10 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 	q->fe_priv = fe_priv;
 	q->q_id = o->q_id;
 	q->depth = o->depth;
+	q->bg_tags = tree->bg_tags;
 	q->data_mode = o->data_mode;
 
-	q->tags = calloc(o->depth, sizeof(*q->tags));
+	q->tags = calloc(nr_tags, sizeof(*q->tags));
 	if (!q->tags)
 		return -ENOMEM;
 	if (posix_memalign((void **)&q->slab, 64, slab_bytes)) {
@@ -208,6 +210,8 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 	ret = queue_init_nodes(q, tree->root);
 	if (ret)
 		goto out_free;
+	if (q->q_id == 0)
+		__atomic_store_n(&tree->poke_fd, q->ring.ring_fd, __ATOMIC_RELEASE);
 	return 0;
 out_free:
 	ubt_queue_exit(q);
@@ -216,6 +220,8 @@ out_free:
 
 void ubt_queue_exit(struct ubt_queue *q)
 {
+	if (q->tree && q->q_id == 0 && q->ring_ready)
+		__atomic_store_n(&q->tree->poke_fd, -1, __ATOMIC_RELEASE);
 	if (q->nodes_ready)
 		queue_exit_nodes(q, q->tree->root);
 	q->nodes_ready = false;
@@ -297,8 +303,32 @@ void ubt_queue_request(struct ubt_queue *q, unsigned int tag, unsigned int op,
 	ubt_io_submit(io);
 }
 
+struct ubt_io *ubt_queue_bg_slot(struct ubt_queue *q)
+{
+	unsigned int tag;
+
+	for (tag = q->depth; tag < q->depth + q->bg_tags; tag++) {
+		struct ubt_tag *t = &q->tags[tag];
+
+		if (t->busy)
+			continue;
+		t->busy = true;
+		t->next_slot = 0;
+		q->bg_inflight++;
+		return ubt_queue_slot(q, tag);
+	}
+	return NULL;
+}
+
 void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res)
 {
+	if (tag >= q->depth) {
+		/* Free before done(), which may start the next background I/O. */
+		q->tags[tag].busy = false;
+		q->bg_inflight--;
+		q->tags[tag].bg_done(tag_slot(q, tag, 0), res);
+		return;
+	}
 	q->tags[tag].busy = false;
 	q->target_inflight--;
 	q->fe->complete(q, tag, res);
@@ -319,8 +349,20 @@ int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr)
 		uint64_t ud = cqe->user_data;
 
 		seen++;
+		if (ud == UBT_UD_POKE) {
+			ubt_queue_poked(q);
+			continue;
+		}
+		if (ud & UBT_UD_WAKE) {
+			/* Another queue's message: not one of our SQEs. */
+			ubt_io_wait_cqe((struct ubt_io_wait *)(uintptr_t)(ud & ~UBT_UD_WAKE));
+			continue;
+		}
 		q->ring_inflight--;
-		if (ud & UBT_UD_FRONTEND)
+		if (ud & UBT_UD_WAKE_SENT)
+			ubt_io_wake_sent(q, (struct ubt_io_wait *)(uintptr_t)(ud & ~UBT_UD_WAKE_SENT),
+					 cqe->res);
+		else if (ud & UBT_UD_FRONTEND)
 			q->fe->cqe(q, cqe);
 		else if (ud == UBT_UD_AIO)
 			ubt_aio_reap(q, cqe->res);

@@ -283,6 +283,105 @@ static int line_delay(struct out *o, char **argv, unsigned int argc, uint64_t le
 	return 0;
 }
 
+/*
+ * mirror <log type> <#log args> <log args> <#mirrors> (<dev> <offset>)...
+ *        [<#features> handle_errors [keep_log]]
+ * log args: core <region> [sync|nosync]; disk <log dev> <region> [sync|nosync].
+ * dm-raid1.c's and dm-log.c's checks, in their order, with their words.
+ */
+static int mirror_log_args(struct out *o, char **argv, uint64_t nlog, uint64_t len,
+			   unsigned int line, char *err, size_t errlen)
+{
+	static const char bad_log[] = "mirror: Error creating mirror dirty log";
+	bool disk = !strcmp(argv[0], "disk");
+	char path[PATH_MAX];
+	uint64_t region;
+	unsigned int a = 2 + (disk ? 1 : 0);
+
+	if (strcmp(argv[0], "core") && !disk)
+		return fail(err, errlen, line, "%s: unknown log type '%s' (core or disk)", bad_log,
+			    argv[0]);
+	if (nlog < (disk ? 2 : 1) || nlog > (disk ? 3 : 2))
+		return fail(err, errlen, line, "%s: wrong number of arguments to %sdirty region log",
+			    bad_log, disk ? "disk " : "");
+	if (ubt_parse_uint(argv[a], &region) || region > UINT32_MAX || region < 2 ||
+	    region > len || !ubt_is_power_of_2(region))
+		return fail(err, errlen, line, "%s: invalid region size %s", bad_log, argv[a]);
+	if (nlog == (disk ? 3u : 2u) && strcmp(argv[a + 1], "sync") && strcmp(argv[a + 1], "nosync"))
+		return fail(err, errlen, line, "%s: unrecognised sync argument to dirty region log: %s",
+			    bad_log, argv[a + 1]);
+	put(o, ", region=%llu", (unsigned long long)(region << UBT_SECTOR_SHIFT));
+	if (disk) {
+		if (device_path(argv[2], path, sizeof(path), line, err, errlen))
+			return -EINVAL;
+		put(o, ", log=%s%s%s", strchr(path, '\'') ? "\"" : "'", path,
+		    strchr(path, '\'') ? "\"" : "'");
+	}
+	if (nlog == (disk ? 3u : 2u))
+		put(o, ", %s", argv[a + 1]);
+	return 0;
+}
+
+static int line_mirror(struct out *o, char **argv, unsigned int argc, uint64_t len,
+		       unsigned int line, char *err, size_t errlen)
+{
+	uint64_t nlog, nm, nf = 0, i;
+	unsigned int used;
+	bool handle = false, keep = false;
+	char legbuf[8192], logbuf[PATH_MAX + 64];
+	struct out legs = { .buf = legbuf, .len = sizeof(legbuf) };
+	struct out log = { .buf = logbuf, .len = sizeof(logbuf) };
+
+	if (argc < 2)
+		return fail(err, errlen, line, "mirror: Insufficient mirror log arguments");
+	if (ubt_parse_uint(argv[1], &nlog) || nlog > UINT32_MAX)
+		return fail(err, errlen, line, "mirror: Invalid mirror log argument count");
+	if (argc < 2 + nlog)
+		return fail(err, errlen, line, "mirror: Insufficient mirror log arguments");
+	if (mirror_log_args(&log, argv, nlog, len, line, err, errlen))
+		return -EINVAL;
+	used = 2 + (unsigned int)nlog;
+	if (used >= argc || ubt_parse_uint(argv[used], &nm) || nm < 2 || nm > 9)
+		return fail(err, errlen, line, "mirror: Invalid number of mirrors");
+	used++;
+	if (argc - used < nm * 2)
+		return fail(err, errlen, line, "mirror: Too few mirror arguments");
+	for (i = 0; i < nm; i++, used += 2) {
+		if (i)
+			put(&legs, ", ");
+		if (window(&legs, argv[used], argv[used + 1], len, "mirror: Invalid offset", line,
+			   err, errlen))
+			return -EINVAL;
+	}
+	if (used < argc) {
+		if (ubt_parse_uint(argv[used], &nf) || nf > UINT32_MAX)
+			return fail(err, errlen, line, "mirror: Invalid number of features");
+		used++;
+		if (nf > argc - used)
+			return fail(err, errlen, line,
+				    "mirror: Not enough arguments to support feature count");
+		for (i = 0; i < nf; i++, used++) {
+			if (!strcmp(argv[used], "handle_errors"))
+				handle = true;
+			else if (!strcmp(argv[used], "keep_log"))
+				keep = true;
+			else
+				return fail(err, errlen, line, "mirror: Unrecognised feature requested");
+		}
+		if (keep && !handle)
+			return fail(err, errlen, line,
+				    "mirror: keep_log feature requires the handle_errors feature");
+	}
+	if (used < argc)
+		return fail(err, errlen, line, "mirror: Too many mirror arguments");
+	if (legs.pos >= legs.len || log.pos >= log.len)
+		return fail(err, errlen, line, "mirror: too long to write as a spec");
+	/* The legs come first in the spec, the log's arguments after them. */
+	put(o, "mirror(%s%s%s%s)", legbuf, logbuf, handle ? ", handle_errors" : "",
+	    keep ? ", keep_log" : "");
+	return 0;
+}
+
 int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, size_t errlen)
 {
 	struct out o = { .buf = spec, .len = speclen };
@@ -372,9 +471,11 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 			ret = line_flakey(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else if (!strcmp(argv[2], "delay"))
 			ret = line_delay(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "mirror"))
+			ret = line_mirror(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else
 			ret = fail(err, errlen, lineno, "unknown target type '%s' (tables take linear, "
-				   "striped, zero, error, flakey and delay)", argv[2]);
+				   "striped, zero, error, flakey, delay and mirror)", argv[2]);
 		if (ret)
 			goto out;
 	}
@@ -478,6 +579,48 @@ static int print_child_line(struct out *o, const struct ubt_target *t, uint64_t 
 	return 0;
 }
 
+/*
+ * mirror: its text is dm's line without the legs' <dev> <offset> pairs and
+ * with a disk log's device as the index of the log's child node.
+ */
+static int print_mirror_line(struct out *o, const struct ubt_target *t, uint64_t start,
+			     char *err, size_t errlen)
+{
+	char desc[256], *tok[12], *save = NULL, *w, path[PATH_MAX];
+	unsigned int n = 0, i, nlog, nm;
+	uint64_t child, off;
+
+	if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0)
+		return fail(err, errlen, 0, "mirror: no table form");
+	for (w = strtok_r(desc, " ", &save); w && n < 12; w = strtok_r(NULL, " ", &save))
+		tok[n++] = w;
+	if (n < 4 || sscanf(tok[1], "%u", &nlog) != 1 || n < 3 + nlog ||
+	    sscanf(tok[2 + nlog], "%u", &nm) != 1)
+		return fail(err, errlen, 0, "mirror: no table form");
+	put(o, "%llu %llu mirror %s %s", (unsigned long long)start, (unsigned long long)t->len,
+	    tok[0], tok[1]);
+	for (i = 0; i < nlog; i++) {
+		if (i || strcmp(tok[0], "disk")) {
+			put(o, " %s", tok[2 + i]);
+			continue;
+		}
+		/* dm's disk log is a whole device: a window of a file has no dm form. */
+		if (ubt_parse_uint(tok[2], &child) || child >= t->nr_children ||
+		    fold(t->children[child], path, sizeof(path), &off) || off)
+			return fail(err, errlen, 0, "mirror: its log cannot be written as a dm "
+				    "device (a whole file or device)");
+		put(o, " %s", path);
+	}
+	put(o, " %u", nm);
+	for (i = 0; i < nm; i++)
+		if (put_folded(o, t, i, err, errlen))
+			return -EINVAL;
+	for (i = 3 + nlog; i < n; i++)
+		put(o, " %s", tok[i]);
+	put(o, "\n");
+	return 0;
+}
+
 static int print_line(struct out *o, const struct ubt_target *t, uint64_t start, char *err,
 		      size_t errlen)
 {
@@ -509,6 +652,8 @@ static int print_line(struct out *o, const struct ubt_target *t, uint64_t start,
 	}
 	if (is(t, "flakey") || is(t, "delay"))
 		return print_child_line(o, t, start, err, errlen);
+	if (is(t, "mirror"))
+		return print_mirror_line(o, t, start, err, errlen);
 	if (fold(t, path, sizeof(path), &off))
 		return fail(err, errlen, 0, "a %s node cannot be written as one dm table line",
 			    t->type->name);

@@ -144,6 +144,18 @@ unsigned int ubt_args_positional(struct ubt_args *a)
 	return n;
 }
 
+bool ubt_args_has(struct ubt_args *a, const char *key)
+{
+	return keyed(a, key) != NULL;
+}
+
+bool ubt_args_taken(struct ubt_args *a, unsigned int i)
+{
+	struct ubt_spec_arg *arg = positional(a, i);
+
+	return arg && arg->used;
+}
+
 const char *ubt_args_word(struct ubt_args *a, unsigned int i)
 {
 	struct ubt_spec_arg *arg = positional(a, i);
@@ -490,6 +502,7 @@ static unsigned int slots_needed(struct ubt_tree *tree, const struct ubt_target 
 		tree->data_node = t;
 	if (t->per_io_size > *max_priv)
 		*max_priv = t->per_io_size;
+	tree->bg_tags += t->bg_tags;
 	for (i = 0; i < t->nr_children; i++)
 		worst = UBT_MAX(worst, slots_needed(tree, t->children[i], max_priv));
 	return 1 + t->max_fanout * worst;
@@ -509,6 +522,7 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	tree->poke_fd = -1;
 	tree->opts = *opts;
 	tree->err = err;
 	tree->errlen = errlen;

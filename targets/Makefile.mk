@@ -8,3 +8,11 @@ targets-$(CONFIG_TARGET_ZERO) += targets/zero.o
 targets-$(CONFIG_TARGET_ERROR) += targets/error.o
 targets-$(CONFIG_TARGET_FLAKEY) += targets/flakey.o
 targets-$(CONFIG_TARGET_DELAY) += targets/delay.o
+
+# A target in a folder: its objects linked into one (ld -r), so it is
+# linked in or loaded as a module like any other.
+mirror-objs := mirror.o io.o region.o recovery.o log.o log_io.o
+targets-$(CONFIG_TARGET_MIRROR) += targets/mirror.o
+$(O)/targets/mirror.o: $(addprefix $(O)/targets/mirror/,$(mirror-objs)) targets/Makefile.mk
+	$(quiet) LD $@
+	$(Q)$(LD) -r -o $@ $(filter %.o,$^)

@@ -29,6 +29,15 @@ struct ubt_aio;
 #define UBT_UD(kind, tag)	(UBT_UD_FRONTEND | ((uint64_t)(kind) << 16) | (tag))
 /* A node's timer (struct ubt_io_timer, see ubt_io_after) has this bit set. */
 #define UBT_UD_TIMER		(1ULL << 61)
+/*
+ * A wake-up (struct ubt_io_wait, see ubt_io_wake) posted into this ring by
+ * another queue's MSG_RING: no SQE of ours, so not in ring_inflight.
+ */
+#define UBT_UD_WAKE		(1ULL << 60)
+/* Our own MSG_RING SQE that carried a wake-up to another queue. */
+#define UBT_UD_WAKE_SENT	(1ULL << 59)
+/* A poke (ubt_tree_poke): call every node's poke op; no SQE of ours either. */
+#define UBT_UD_POKE		(UBT_UD_WAKE | 1)
 #define UBT_UD_TAG(ud)		((unsigned int)((ud) & 0xffff))
 #define UBT_UD_KIND(ud)		((unsigned int)(((ud) >> 16) & 0xff))
 
@@ -65,6 +74,8 @@ struct ubt_tag {
 	struct iovec iov;		/* the request's data, handed to the root */
 	unsigned int next_slot;		/* bump allocator over this tag's slab */
 	bool busy;
+	/* Background tags (>= depth): called when the I/O completes. */
+	void (*bg_done)(struct ubt_io *io, int res);
 };
 
 struct ubt_queue {
@@ -74,6 +85,7 @@ struct ubt_queue {
 	void *fe_priv;
 	unsigned int q_id;
 	unsigned int depth;
+	unsigned int bg_tags;		/* tags depth .. depth + bg_tags - 1: background I/O */
 	struct ubt_tag *tags;
 	struct ubt_aio *aio;		/* Linux AIO engine, when a leaf uses it */
 	char *slab;			/* depth * slots_per_tag * slot_size */
@@ -81,6 +93,9 @@ struct ubt_queue {
 	size_t buf_bytes;		/* each tag's buffer; 0 under zero copy */
 	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */
 	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
+	unsigned int bg_inflight;	/* background I/Os not yet completed */
+	unsigned int parked;		/* I/Os waiting for a wake-up (maybe from another queue) */
+	bool stopping;			/* the frontend is shutting down: start no new work */
 	enum ubt_data_mode data_mode;
 	bool ring_ready;
 	bool fixed_bufs;		/* a buffer is registered at index = tag */
@@ -113,6 +128,12 @@ struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q);
 void ubt_queue_request(struct ubt_queue *q, unsigned int tag, unsigned int op,
 		       unsigned int flags, uint64_t sector, uint32_t nr_sectors);
 
+/* Whether the queue has work that will end in a completion it will see. */
+static inline bool ubt_queue_busy(const struct ubt_queue *q)
+{
+	return q->ring_inflight || q->parked;
+}
+
 /*
  * Submit what is queued, wait for at least wait_nr completions and process
  * every completion available.  Returns 0 or a negative errno from the ring.
@@ -130,6 +151,14 @@ struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag);
 void ubt_io_leaf_cqe(struct ubt_io *io, int res);
 /* Used by core/queue.c: a node's timer fired (res -ETIME) or was cancelled. */
 void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res);
+/* Used by core/queue.c: a poke arrived; every node's poke op runs. */
+void ubt_queue_poked(struct ubt_queue *q);
+/* Used by core/queue.c: a wake-up for an I/O of this queue. */
+void ubt_io_wait_cqe(struct ubt_io_wait *w);
+/* Used by core/queue.c: our MSG_RING carrying w to another queue finished. */
+void ubt_io_wake_sent(struct ubt_queue *q, struct ubt_io_wait *w, int res);
+/* Used by core/io.c: a free background tag's root I/O, or NULL. */
+struct ubt_io *ubt_queue_bg_slot(struct ubt_queue *q);
 /* Used by core/io.c: the root I/O of tag completed. */
 void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res);
 

@@ -139,6 +139,14 @@ struct ubt_target_type {
 	 */
 	void (*io_budget)(struct ubt_target *t);
 	int (*queue_init)(struct ubt_target *t, struct ubt_queue *q);
+	/* On queue 0's thread, after ubt_tree_poke() (optional). */
+	void (*poke)(struct ubt_target *t, struct ubt_queue *q);
+	/*
+	 * Background work that has an end (a mirror's resync): how much of it
+	 * is done, in units of what (optional; `status --wait` draws it).
+	 */
+	void (*progress)(struct ubt_target *t, uint64_t *done, uint64_t *total,
+			 const char **what);
 	void (*queue_exit)(struct ubt_target *t, struct ubt_queue *q);
 	struct ubt_target_type *next;	/* registry link, owned by the core */
 };
@@ -162,6 +170,11 @@ struct ubt_target {
 	/* A leaf's backing file, so parents can refuse the same file twice. */
 	uint64_t backing_dev;
 	uint64_t backing_ino;
+	/*
+	 * Background I/Os (ubt_bg_io) this node may have in flight at once
+	 * on one queue; each queue sets aside that many tags for it.
+	 */
+	unsigned int bg_tags;
 	/*
 	 * This node reads or writes the bytes of its I/Os in the server's
 	 * memory (UBT_TARGET_NEEDS_DATA, or a leaf on Linux AIO, which cannot
@@ -244,6 +257,10 @@ int ubt_target_error(struct ubt_target *t, int err, const char *fmt, ...)
  * accessor asked for is an error once the constructor returns.
  */
 unsigned int ubt_args_positional(struct ubt_args *a);
+/* Whether key= was given (as a word or a node). */
+bool ubt_args_has(struct ubt_args *a, const char *key);
+/* Whether positional i was read already (a flag word ubt_args_flag took). */
+bool ubt_args_taken(struct ubt_args *a, unsigned int i);
 /* Positional i as a word (NULL when it is a node). */
 const char *ubt_args_word(struct ubt_args *a, unsigned int i);
 /* Build positional i (a node, or a bare path meaning file(path)) as a child. */
@@ -260,8 +277,9 @@ int ubt_args_uint(struct ubt_target *t, struct ubt_args *a, const char *key, uin
 bool ubt_args_flag(struct ubt_args *a, const char *word);
 
 /*
- * Build every positional argument as a child (1 .. CONFIG_MAX_FANOUT of
- * them); with unique_files, refuse a backing file used under two children.
+ * Build every positional argument not taken already (flag words read
+ * first) as a child, 1 .. CONFIG_MAX_FANOUT of them; with unique_files,
+ * refuse a backing file used under two children.
  */
 int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example,
 		       bool unique_files);
@@ -317,6 +335,42 @@ struct ubt_io_timer {
 
 void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
 		  int (*fn)(struct ubt_io *io));
+
+/*
+ * Park io until someone calls ubt_io_wake(w), from this queue's thread or
+ * another's: then fn(io) runs on io's own queue thread, as if it were io's
+ * map.  w lives in the node's per-I/O area; the waker keeps it on a list
+ * of its own (w->next) in the meantime.
+ */
+struct ubt_io_wait {
+	struct ubt_io *io;
+	int (*fn)(struct ubt_io *io);
+	struct ubt_io_wait *next;
+};
+
+void ubt_io_wait(struct ubt_io *io, struct ubt_io_wait *w, int (*fn)(struct ubt_io *io));
+/*
+ * Run a parked I/O.  From its own queue (from == w->io->q) fn runs now;
+ * from another, a message on from's ring (MSG_RING) wakes w's queue, which
+ * runs it.  Call it with no lock held: fn may start I/O.
+ */
+void ubt_io_wake(struct ubt_queue *from, struct ubt_io_wait *w);
+
+/*
+ * Background I/O: work a node starts on its own, not for a request (a
+ * mirror's resync copies).  ubt_bg_io() takes one of the queue's
+ * background tags (the node asked for them in t->bg_tags) and returns an
+ * I/O of node t, as if a request had reached t: t's end_io sees its
+ * children and its per-I/O area is t's.  The caller sets op, sector,
+ * nr_sectors and iov (the node's own memory, never a request's), then
+ * ubt_bg_submit() runs fn as the I/O's map; done(io, res) runs when it has
+ * completed, after which the tag is free again.  NULL when every
+ * background tag of the queue is busy.
+ */
+struct ubt_io *ubt_bg_io(struct ubt_queue *q, struct ubt_target *t,
+			 void (*done)(struct ubt_io *io, int res));
+void ubt_bg_submit(struct ubt_io *io, int (*fn)(struct ubt_io *io));
+bool ubt_io_is_bg(const struct ubt_io *io);
 
 static inline uint64_t ubt_io_bytes(const struct ubt_io *io)
 {

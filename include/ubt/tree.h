@@ -38,6 +38,8 @@ struct ubt_tree {
 	bool want_aio;			/* some leaf uses Linux AIO: queues set it up */
 	size_t slot_size;		/* one ubt_io plus the largest per_io_size */
 	unsigned int slots_per_tag;	/* ubt_io slots one request can need */
+	unsigned int bg_tags;		/* background tags every queue sets aside */
+	int poke_fd;			/* queue 0's ring while it runs, else -1 */
 	char *err;			/* constructor error buffer */
 	size_t errlen;
 };
@@ -57,6 +59,13 @@ static inline uint32_t ubt_tree_io_bytes(const struct ubt_tree *tree, bool tag_b
 int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		   struct ubt_tree **out, char *err, size_t errlen);
 void ubt_tree_free(struct ubt_tree *tree);
+
+/*
+ * Have a queue thread call every node's poke op soon: for a message
+ * handler (any thread) whose change needs I/O.  0, or a negative errno
+ * when the poke could not be sent.
+ */
+int ubt_tree_poke(struct ubt_tree *tree);
 
 /* The node with index ref (as `status` numbers them) or label ref; NULL if none. */
 struct ubt_target *ubt_tree_find(struct ubt_tree *tree, const char *ref);

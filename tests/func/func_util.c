@@ -67,6 +67,57 @@ uint64_t func_rand(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
+uint8_t *func_random_file(const char *name, uint64_t size, char **path)
+{
+	uint8_t *data = malloc(size);
+	uint64_t seed = 42, i;
+	int fd;
+
+	*path = func_make_file(name, size);
+	for (i = 0; i < size / 8; i++)
+		((uint64_t *)data)[i] = func_rand(&seed);
+	fd = open(*path, O_WRONLY);
+	if (fd < 0 || pwrite(fd, data, size, 0) != (ssize_t)size) {
+		fprintf(stderr, "cannot fill %s\n", *path);
+		abort();
+	}
+	close(fd);
+	return data;
+}
+
+uint8_t *func_file_content(const char *path, uint64_t size)
+{
+	uint8_t *buf = malloc(size);
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || pread(fd, buf, size, 0) != (ssize_t)size) {
+		fprintf(stderr, "cannot read %s\n", path);
+		abort();
+	}
+	close(fd);
+	return buf;
+}
+
+int func_message(struct ubt_tree *tree, const char *ref, const char *words, char *err,
+		 size_t errlen)
+{
+	struct ubt_target *t = ubt_tree_find(tree, ref);
+	char line[256], *argv[16], *save = NULL, *tok, out[512] = "";
+	int argc = 0, ret;
+
+	if (!t || !t->type->message) {
+		snprintf(err, errlen, "no node %s that takes messages", ref);
+		return -ENOENT;
+	}
+	snprintf(line, sizeof(line), "%s", words);
+	for (tok = strtok_r(line, " ", &save); tok && argc < 16; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	ret = t->type->message(t, argc, argv, out, sizeof(out));
+	if (ret)
+		snprintf(err, errlen, "%s", out);
+	return ret;
+}
+
 static bool overlaps(const struct workload *w, uint64_t off, uint64_t len)
 {
 	unsigned int i;

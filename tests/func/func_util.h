@@ -52,4 +52,15 @@ int model_read_device(struct ubt_tree *tree, uint8_t *model, uint64_t bytes);
 
 uint64_t func_rand(uint64_t *seed);
 
+/* A scratch file of size random bytes (seed 42); returns its content, path in *path. */
+uint8_t *func_random_file(const char *name, uint64_t size, char **path);
+/* The first size bytes of a file, read past every layer. */
+uint8_t *func_file_content(const char *path, uint64_t size);
+/*
+ * Send node ref (index or label) a message as `ublk-target message` would;
+ * the node's answer to a refused one lands in err.
+ */
+int func_message(struct ubt_tree *tree, const char *ref, const char *words, char *err,
+		 size_t errlen);
+
 #endif

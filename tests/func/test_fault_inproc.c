@@ -32,47 +32,19 @@ static struct ubt_tree *build(const char *fmt, const char *path)
 	return tree;
 }
 
-/* A backing file full of random bytes; its content is returned. */
 static uint8_t *random_file(const char *name, char **path)
 {
-	uint8_t *data = malloc(FILE_BYTES);
-	uint64_t seed = 42, i;
-	int fd;
-
-	*path = func_make_file(name, FILE_BYTES);
-	for (i = 0; i < FILE_BYTES / 8; i++)
-		((uint64_t *)data)[i] = func_rand(&seed);
-	fd = open(*path, O_WRONLY);
-	CU_ASSERT_FATAL(fd >= 0 && pwrite(fd, data, FILE_BYTES, 0) == (ssize_t)FILE_BYTES);
-	close(fd);
-	return data;
+	return func_random_file(name, FILE_BYTES, path);
 }
 
 static uint8_t *file_content(const char *path)
 {
-	uint8_t *buf = malloc(FILE_BYTES);
-	int fd = open(path, O_RDONLY);
-
-	CU_ASSERT_FATAL(fd >= 0 && pread(fd, buf, FILE_BYTES, 0) == (ssize_t)FILE_BYTES);
-	close(fd);
-	return buf;
+	return func_file_content(path, FILE_BYTES);
 }
 
-/* Send a message to node ref as `ublk-target message` would. */
 static int message(struct ubt_tree *tree, const char *ref, const char *words)
 {
-	struct ubt_target *t = ubt_tree_find(tree, ref);
-	char line[256], *argv[16], *save = NULL, *tok, out[512] = "";
-	int argc = 0, ret;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
-	snprintf(line, sizeof(line), "%s", words);
-	for (tok = strtok_r(line, " ", &save); tok && argc < 16; tok = strtok_r(NULL, " ", &save))
-		argv[argc++] = tok;
-	ret = t->type->message(t, argc, argv, out, sizeof(out));
-	if (ret)
-		snprintf(err, sizeof(err), "%s", out);
-	return ret;
+	return func_message(tree, ref, words, err, sizeof(err));
 }
 
 static void test_zero_reads_zeros_and_drops_writes(void)

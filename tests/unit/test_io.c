@@ -35,12 +35,20 @@ struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag)
 	return io;
 }
 
+static unsigned int root_tag;
+
 void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res)
 {
 	(void)q;
-	(void)tag;
+	root_tag = tag;
 	root_res = res;
 	root_calls++;
+}
+
+/* The one background tag: the one after the depth. */
+struct ubt_io *ubt_queue_bg_slot(struct ubt_queue *q)
+{
+	return ubt_queue_slot(q, q->depth);
 }
 
 struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q)
@@ -121,6 +129,7 @@ static void reset(void)
 	nr_sqes = 0;
 	root_res = 12345;
 	root_calls = 0;
+	fake_q.depth = 8;	/* tags 0..7 are requests' */
 }
 
 static struct ubt_target *leaf(int i, const struct ubt_target_type *type, int res)
@@ -485,7 +494,84 @@ static void test_slab_exhaustion_fails_cleanly(void)
 	CU_ASSERT_EQUAL(root_res, -ENOMEM);
 }
 
-UT_MAIN("io", UT(test_inline_leaf_reports_bytes), UT(test_inline_children_first_error_wins),
+static int bg_read_leaf(struct ubt_io *io)
+{
+	return ubt_io_remap(io, &nodes[1], 8);
+}
+
+/*
+ * Background I/O under zero copy: its data is the node's own memory, so
+ * the leaf takes plain pointers (READV), never the request's buffer index.
+ */
+static void test_background_io_uses_its_own_memory(void)
+{
+	struct ubt_tag tags[2] = { { 0 } };
+	struct iovec iov = { buf, 2048 };
+	struct ubt_io *io;
+
+	reset();
+	fake_q.depth = 1;
+	fake_q.tags = tags;
+	fake_q.fixed_bufs = true;
+	fake_q.vec_fixed = true;
+	fake_q.data_mode = UBT_DATA_KERNEL_BUF;
+	leaf(1, &sqe_type, 0);
+	io = ubt_bg_io(&fake_q, leaf(0, &fan_type, 0), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(io);
+	CU_ASSERT(ubt_io_is_bg(io));
+	io->op = UBT_OP_READ;
+	io->nr_sectors = 4;
+	io->iov = &iov;
+	io->iovcnt = 1;
+	ubt_bg_submit(io, bg_read_leaf);
+	CU_ASSERT_EQUAL_FATAL(nr_sqes, 1);
+	CU_ASSERT_EQUAL(sqes[0].opcode, IORING_OP_READV);
+	CU_ASSERT_EQUAL(sqes[0].off, 8 << 9);
+	ubt_io_leaf_cqe((struct ubt_io *)(uintptr_t)sqes[0].user_data, 2048);
+	CU_ASSERT_EQUAL(root_calls, 1);
+	CU_ASSERT_EQUAL(root_tag, 1);
+	CU_ASSERT_EQUAL(root_res, 2048);
+	fake_q.fixed_bufs = false;
+	fake_q.vec_fixed = false;
+	fake_q.data_mode = UBT_DATA_TAG_BUF;
+	fake_q.tags = NULL;
+}
+
+static int wait_calls;
+
+static int after_wait(struct ubt_io *io)
+{
+	(void)io;
+	wait_calls++;
+	return -EAGAIN;
+}
+
+/* A parked I/O holds its parent; a wake from its own queue runs it at once. */
+static void test_wait_and_wake_on_the_same_queue(void)
+{
+	struct ubt_io_wait w;
+	struct ubt_io *io;
+
+	reset();
+	wait_calls = 0;
+	io = ubt_queue_slot(&fake_q, 0);
+	io->t = leaf(0, &inline_type, 0);
+	io->op = UBT_OP_FLUSH;
+	io->pending = 1;
+	ubt_io_wait(io, &w, after_wait);
+	CU_ASSERT_EQUAL(fake_q.parked, 1);
+	ubt_io_complete(io, 0);
+	io->pending--;		/* the dispatch bias: only the wait holds it now */
+	CU_ASSERT_EQUAL(root_calls, 0);
+	ubt_io_wake(&fake_q, &w);
+	CU_ASSERT_EQUAL(wait_calls, 1);
+	CU_ASSERT_EQUAL(fake_q.parked, 0);
+	CU_ASSERT_EQUAL(root_calls, 1);
+	CU_ASSERT_EQUAL(root_res, -EAGAIN);
+}
+
+UT_MAIN("io", UT(test_background_io_uses_its_own_memory),
+	UT(test_wait_and_wake_on_the_same_queue), UT(test_inline_leaf_reports_bytes), UT(test_inline_children_first_error_wins),
 	UT(test_parent_waits_for_every_sqe), UT(test_short_transfer_is_resubmitted),
 	UT(test_eagain_retries_and_eof_fails), UT(test_fua_sets_dsync),
 	UT(test_fixed_buffer_when_registered), UT(test_zero_copy_offsets),

@@ -19,6 +19,12 @@
 #include "../../targets/error.c"
 #include "../../targets/flakey.c"
 #include "../../targets/delay.c"
+#include "../../targets/mirror/mirror.c"
+#include "../../targets/mirror/io.c"
+#include "../../targets/mirror/region.c"
+#include "../../targets/mirror/recovery.c"
+#include "../../targets/mirror/log.c"
+#include "../../targets/mirror/log_io.c"
 #include "ut.h"
 
 static char spec[8192], err[512], a[64], b[64], c[64];
@@ -102,9 +108,9 @@ static void test_tiling_errors(void)
 
 static void test_target_errors(void)
 {
-	expect_error(to_spec("0 100 mirror core 1 1024 2 /x 0 /y 0"),
-		     "unknown target type 'mirror' (tables take linear, striped, zero, error, "
-		     "flakey and delay)");
+	expect_error(to_spec("0 100 raid1 3 0 region_size 1024 2 /x 0 /y 0"),
+		     "unknown target type 'raid1' (tables take linear, striped, zero, error, "
+		     "flakey, delay and mirror)");
 	expect_error(to_spec("0 100 linear /x"), "linear: Invalid argument count");
 	expect_error(to_spec("0 100 linear /x 0 9"), "linear: Invalid argument count");
 	expect_error(to_spec("0 100 striped 0 8"), "striped: Invalid stripe count");
@@ -183,6 +189,58 @@ static void test_fault_line_errors(void)
 	expect_error(to_spec("0 8 delay /x 0 1 /y z 1"), "delay: Invalid device sector");
 }
 
+static void test_mirror_lines(void)
+{
+	CU_ASSERT_EQUAL(to_spec("0 2048 mirror core 1 1024 2 /x/a 0 /x/b 8"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "mirror(linear(file('/x/a'), offset=0, size=1048576), "
+			       "linear(file('/x/b'), offset=4096, size=1048576), region=524288)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 mirror disk 3 /x/log 64 nosync 3 /x/a 0 /x/b 0 /x/c 0 "
+				"2 handle_errors keep_log"), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "mirror(linear(file('/x/a'), offset=0, size=1048576), "
+			       "linear(file('/x/b'), offset=0, size=1048576), "
+			       "linear(file('/x/c'), offset=0, size=1048576), region=32768, "
+			       "log='/x/log', nosync, handle_errors, keep_log)");
+	CU_ASSERT_EQUAL(to_spec("0 2048 mirror core 2 1024 sync 2 /x/a 0 /x/b 0 0"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "region=524288, sync)"));
+}
+
+static void test_mirror_line_errors(void)
+{
+	expect_error(to_spec("0 2048 mirror core"), "mirror: Insufficient mirror log arguments");
+	expect_error(to_spec("0 2048 mirror core x 1024"),
+		     "mirror: Invalid mirror log argument count");
+	expect_error(to_spec("0 2048 mirror core 3 1024 sync"),
+		     "mirror: Insufficient mirror log arguments");
+	expect_error(to_spec("0 2048 mirror journal 1 1024 2 /x 0 /y 0"),
+		     "mirror: Error creating mirror dirty log: unknown log type 'journal'");
+	expect_error(to_spec("0 2048 mirror core 3 1024 sync x 2 /x 0 /y 0"),
+		     "mirror: Error creating mirror dirty log: wrong number of arguments to "
+		     "dirty region log");
+	expect_error(to_spec("0 2048 mirror disk 1 /l 2 /x 0 /y 0"),
+		     "wrong number of arguments to disk dirty region log");
+	expect_error(to_spec("0 2048 mirror core 1 1000 2 /x 0 /y 0"),
+		     "mirror: Error creating mirror dirty log: invalid region size 1000");
+	expect_error(to_spec("0 2048 mirror core 1 1 2 /x 0 /y 0"), "invalid region size 1");
+	expect_error(to_spec("0 2048 mirror core 1 4096 2 /x 0 /y 0"), "invalid region size 4096");
+	expect_error(to_spec("0 2048 mirror core 2 1024 often 2 /x 0 /y 0"),
+		     "unrecognised sync argument to dirty region log: often");
+	expect_error(to_spec("0 2048 mirror core 1 1024"), "mirror: Invalid number of mirrors");
+	expect_error(to_spec("0 2048 mirror core 1 1024 1 /x 0"), "mirror: Invalid number of mirrors");
+	expect_error(to_spec("0 2048 mirror core 1 1024 10 /x 0"), "mirror: Invalid number of mirrors");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y"), "mirror: Too few mirror arguments");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y z"), "mirror: Invalid offset");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y 0 x"),
+		     "mirror: Invalid number of features");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y 0 2 handle_errors"),
+		     "mirror: Not enough arguments to support feature count");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y 0 1 fast"),
+		     "mirror: Unrecognised feature requested");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y 0 1 keep_log"),
+		     "mirror: keep_log feature requires the handle_errors feature");
+	expect_error(to_spec("0 2048 mirror core 1 1024 2 /x 0 /y 0 1 handle_errors x"),
+		     "mirror: Too many mirror arguments");
+}
+
 static struct ubt_tree *build(const char *s)
 {
 	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
@@ -221,6 +279,15 @@ static void test_roundtrip(void)
 	roundtrip(t);
 	snprintf(t, sizeof(t), "0 100 linear %s 0\n100 200 linear %s 7\n300 16 striped 2 8 %s 200 %s 0\n",
 		 a, b, a, c);
+	roundtrip(t);
+	/* mirror: core and disk logs; c is the disk log. */
+	snprintf(t, sizeof(t), "0 16384 mirror core 1 1024 2 %s 0 %s 8\n", a, b);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 16384 mirror core 2 1024 nosync 2 %s 0 %s 0 1 handle_errors\n",
+		 a, b);
+	roundtrip(t);
+	snprintf(t, sizeof(t), "0 16384 mirror disk 3 %s 2048 sync 2 %s 0 %s 0 2 handle_errors "
+		 "keep_log\n", c, a, b);
 	roundtrip(t);
 	remove_files();
 }
@@ -322,4 +389,5 @@ static void test_trees_as_tables(void)
 UT_MAIN("table", UT(test_linear_line), UT(test_striped_line), UT(test_lines_make_a_concat),
 	UT(test_tiling_errors), UT(test_target_errors), UT(test_number_errors),
 	UT(test_roundtrip), UT(test_trees_as_tables), UT(test_fault_lines),
-	UT(test_fault_line_errors), UT(test_fault_ctr_errors), UT(test_fault_roundtrip))
+	UT(test_fault_line_errors), UT(test_fault_ctr_errors), UT(test_fault_roundtrip),
+	UT(test_mirror_lines), UT(test_mirror_line_errors))

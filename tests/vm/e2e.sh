@@ -569,7 +569,8 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
 	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
 	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest
-	test_fault_targets_match_device_mapper test_message"
+	test_fault_targets_match_device_mapper test_message test_mirror_matches_device_mapper
+	test_mirror_restart_after_kill test_mirror_fio_through_leg_failure"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio
@@ -585,6 +586,8 @@ run_suite() {
 	T_PASSED=0
 	T_FAILED=0
 }
+
+. "$top/tests/vm/e2e-mirror.sh"
 
 real_b=$B
 # The mode auto picks here: what every default create gets.

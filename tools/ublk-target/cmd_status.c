@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
@@ -11,30 +13,95 @@
 #include "ubt/util.h"
 
 static const char status_usage[] =
-"usage: ublk-target status -n ID [--table]\n"
+"usage: ublk-target status -n ID [--table] [--wait]\n"
 "\n"
 "Print the device's copy mode (see 'create --help'), then its stack, one\n"
 "line per node in the style of 'dmsetup status': [INDEX] or [INDEX LABEL]\n"
 "(what 'message' takes to name the node), then <start> <length> <target>\n"
 "<status>, in 512-byte sectors; children indented under their parent.\n"
 "A stripe reports '<#stripes> <children> 1 <A|D per stripe>' (D: that\n"
-"child has failed an I/O); delay '<reads> <writes> <flushes>' held now.\n"
+"child has failed an I/O); delay '<reads> <writes> <flushes>' held now; a\n"
+"mirror '<#legs> <legs> <in-sync>/<regions> 1 <health per leg> <log>', as\n"
+"dm-mirror does (health A alive, or the leg's worst error: F flush, D write,\n"
+"S copy, R read; log '1 core' or '3 disk <log> A|D').\n"
 "\n"
 "  -n, --id ID   the device\n"
 "  --table       print the device as a device-mapper table instead, as\n"
-"                'create --table' takes it (devices are file paths)\n";
+"                'create --table' takes it (devices are file paths)\n"
+"  --wait        first wait until the device's background work is done (a\n"
+"                mirror's resync: every region in sync), drawing a progress\n"
+"                bar on a terminal or a line every 5 s otherwise\n";
+
+/* Sum the daemon's "INDEX DONE TOTAL WHAT" lines; how many there were. */
+static unsigned int sum_progress(char *reply, uint64_t *done, uint64_t *total, char *what,
+				 size_t wlen)
+{
+	char *save = NULL, *line;
+	unsigned int n = 0;
+
+	*done = *total = 0;
+	for (line = strtok_r(reply, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long d, t;
+		unsigned int idx;
+		int off = 0;
+
+		if (sscanf(line, "%u %llu %llu %n", &idx, &d, &t, &off) < 3)
+			continue;
+		*done += d;
+		*total += t;
+		snprintf(what, wlen, "%s", line + off);
+		n++;
+	}
+	return n;
+}
+
+/* Until every node's background work is done: a bar, or a line every 5 s. */
+static int wait_done(uint32_t id)
+{
+	bool tty = isatty(STDERR_FILENO);
+	time_t last = 0;
+	struct run_record r;
+	char reply[16384], what[64] = "";
+	uint64_t done, total;
+	int ret;
+
+	for (;;) {
+		ret = control_ask(id, "progress", &r, reply, sizeof(reply));
+		if (ret)
+			return ret;
+		if (!sum_progress(reply, &done, &total, what, sizeof(what)) || done >= total)
+			break;
+		if (tty) {
+			unsigned int w = (unsigned int)(done * 40 / total);
+
+			fprintf(stderr, "\r[%.*s%*s] %3u%% %llu/%llu %s", (int)w,
+				"########################################", (int)(40 - w), "",
+				(unsigned int)(done * 100 / total), (unsigned long long)done,
+				(unsigned long long)total, what);
+		} else if (time(NULL) - last >= 5) {
+			fprintf(stderr, "%llu/%llu %s\n", (unsigned long long)done,
+				(unsigned long long)total, what);
+			last = time(NULL);
+		}
+		usleep(200000);
+	}
+	if (tty && last == 0)
+		fprintf(stderr, "\r\033[K");
+	return 0;
+}
 
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "id", required_argument, NULL, 'n' },
 		{ "table", no_argument, NULL, 't' },
+		{ "wait", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_record r;
 	char reply[65536];
-	bool table = false;
+	bool table = false, wait = false;
 	int64_t id = -1;
 	int c, ret;
 
@@ -49,6 +116,9 @@ int cmd_status(int argc, char **argv)
 		case 't':
 			table = true;
 			break;
+		case 'w':
+			wait = true;
+			break;
 		case 'h':
 			fputs(status_usage, stdout);
 			return 0;
@@ -62,6 +132,11 @@ int cmd_status(int argc, char **argv)
 		return cli_usage_error("status: unexpected argument '%s'", argv[optind]);
 	if (id < 0)
 		return cli_usage_error("status: give -n ID");
+	if (wait) {
+		ret = wait_done((uint32_t)id);
+		if (ret)
+			return ret;
+	}
 	ret = control_ask((uint32_t)id, table ? "table" : "status", &r, reply, sizeof(reply));
 	if (ret)
 		return ret;

@@ -7,6 +7,8 @@
  *                        that shape
  *   message NODE ARGS... ARGS to the node's message handler, like
  *                        `dmsetup message`; NODE is an index or a label
+ *   progress             "INDEX DONE TOTAL WHAT" per node with background
+ *                        work that has an end (a mirror's resync)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,6 +118,25 @@ static void status_node(const struct ubt_target *t, uint64_t start, unsigned int
 
 #define MESSAGE_MAX_ARGS	64
 
+static void progress_node(const struct ubt_target *t, char *out, size_t len, size_t *pos)
+{
+	unsigned int i;
+
+	if (t->type->progress) {
+		uint64_t done = 0, total = 0;
+		const char *what = "";
+		int n;
+
+		t->type->progress((struct ubt_target *)t, &done, &total, &what);
+		n = snprintf(out + *pos, len - *pos, "%u %llu %llu %s\n", t->id,
+			     (unsigned long long)done, (unsigned long long)total, what);
+		if (n > 0)
+			*pos = *pos + (size_t)n < len ? *pos + (size_t)n : len - 1;
+	}
+	for (i = 0; i < t->nr_children; i++)
+		progress_node(t->children[i], out, len, pos);
+}
+
 /* "message NODE ARGS...": the node's reply, or "error: <node's one line>". */
 static void message(struct ubt_tree *tree, char *line, char *out, size_t len)
 {
@@ -164,6 +185,12 @@ int control_handle(void *arg, const char *cmd, char *out, size_t len)
 	if (!strcmp(cmd, "table")) {
 		if (ubt_tree_to_table(tree, out, len, err, sizeof(err)))
 			snprintf(out, len, "error: %s\n", err);
+		return 0;
+	}
+	if (!strcmp(cmd, "progress")) {
+		if (len)
+			out[0] = '\0';
+		progress_node(tree->root, out, len, &pos);
 		return 0;
 	}
 	if (!strncmp(cmd, "message ", 8)) {

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Waking a queue thread from outside the data path.  A message, handled on
+ * the control thread, may change a node's state in a way only a queue
+ * thread can act on (a mirror told to copy a leg again must start copies
+ * and write its log, which are I/O on a queue's ring).  ubt_tree_poke()
+ * posts a completion into queue 0's ring with MSG_RING, from a small ring
+ * of the poker's own; queue 0's thread then calls every node's poke op.
+ * With no queue running there is nothing to wake: the next queue to start
+ * calls queue_init, which sees the change.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "ubt/queue.h"
+#include "ubt/tree.h"
+
+static pthread_mutex_t poke_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct io_uring poke_ring;
+static bool poke_ring_ready;
+
+int ubt_tree_poke(struct ubt_tree *tree)
+{
+	int fd = __atomic_load_n(&tree->poke_fd, __ATOMIC_ACQUIRE);
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (fd < 0)
+		return 0;
+	pthread_mutex_lock(&poke_lock);
+	if (!poke_ring_ready) {
+		ret = io_uring_queue_init(2, &poke_ring, 0);
+		if (ret) {
+			pthread_mutex_unlock(&poke_lock);
+			return ret;
+		}
+		poke_ring_ready = true;
+	}
+	sqe = io_uring_get_sqe(&poke_ring);
+	io_uring_prep_msg_ring(sqe, fd, 0, UBT_UD_POKE, 0);
+	io_uring_sqe_set_data64(sqe, 0);
+	ret = io_uring_submit_and_wait(&poke_ring, 1);
+	if (ret >= 0) {
+		ret = io_uring_wait_cqe(&poke_ring, &cqe);
+		if (!ret) {
+			ret = cqe->res < 0 ? cqe->res : 0;
+			io_uring_cqe_seen(&poke_ring, cqe);
+		}
+	}
+	pthread_mutex_unlock(&poke_lock);
+	return ret;
+}
+
+static void poke_nodes(struct ubt_target *t, struct ubt_queue *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_children; i++)
+		poke_nodes(t->children[i], q);
+	if (t->type->poke)
+		t->type->poke(t, q);
+}
+
+void ubt_queue_poked(struct ubt_queue *q)
+{
+	poke_nodes(q->tree->root, q);
+}

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mirror: every leg holds the same data (RAID1), with device-mapper's
+ * dm-mirror semantics: a log of regions that may differ, writes to every
+ * leg, reads from one, out-of-sync regions copied from the default leg in
+ * the background, failed legs marked and worked around.
+ *
+ *   mirror(LEG, LEG, ..., region=SIZE, log=core|PATH, sync|nosync,
+ *          handle_errors, keep_log, read=default|roundrobin|leastpending,
+ *          resync_rate=SIZE)
+ *
+ *   region=       the unit of the log and of copies; a power of two, at
+ *                 least the block size (default 2M, lvm's)
+ *   log=core      the log is in memory: every start copies every region
+ *                 again, unless nosync
+ *   log=PATH      a disk log in dm-mirror's format, in a file or block
+ *                 device of its own: a start copies only the regions it
+ *                 records as out of sync; the kernel's dm-mirror reads it
+ *                 too
+ *   keep_log      (with handle_errors) writes fail once the log has failed
+ *   sync          copy every region at start; nosync: declare them in sync
+ *   handle_errors when the default leg fails, another takes its place
+ *   read=         default: the default leg while it works (dm);
+ *                 roundrobin / leastpending: spread reads over the legs
+ *                 that work, in in-sync regions
+ *   resync_rate=  bytes per second the background copies may use (default:
+ *                 no limit)
+ *
+ * Status (dm's): <#legs> <leg>... <in-sync>/<regions> 1 <health per leg>
+ * then 1 core, or 3 disk <log> A|D; health is A (alive), or the worst
+ * error the leg had: F (flush), D (write), S (copy), R (read).
+ * Messages: `fail LEG` marks a leg failed (D); `replace LEG` takes a failed
+ * leg back (its device was fixed or swapped): its errors are forgotten and
+ * every region is copied again.  LEG is the leg's position (0 first) or
+ * its node's name= label.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ubt/queue.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+#include "mirror.h"
+
+#define MIRROR_DEFAULT_REGION	(2u * 1024 * 1024)
+#define MIRROR_EXAMPLE		"mirror(a.img, b.img, region=2M)"
+
+int mirror_leg_of(const struct mirror *m, const struct ubt_target *child)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].t == child)
+			return (int)i;
+	return -1;
+}
+
+/* dm's fail_mirror(). */
+void mirror_fail_leg(struct mirror *m, unsigned int leg, enum mirror_error type)
+{
+	struct mirror_leg *l = &m->legs[leg];
+	unsigned int i;
+
+	__atomic_fetch_or(&l->error_type, 1u << type, __ATOMIC_RELAXED);
+	if (__atomic_fetch_add(&l->error_count, 1, __ATOMIC_ACQ_REL))
+		return;		/* failed already */
+	if (!m->handle_errors || leg != mirror_default(m))
+		return;
+	for (i = 0; i < m->nr_legs; i++) {
+		if (mirror_leg_ok(m, i)) {
+			__atomic_store_n(&m->default_leg, i, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+}
+
+static int parse_read_policy(struct ubt_target *t, struct ubt_args *args,
+			     enum mirror_read_policy *out)
+{
+	const char *s = ubt_args_str(args, "read");
+
+	*out = MIRROR_READ_DEFAULT;
+	if (!s || !strcmp(s, "default"))
+		return 0;
+	if (!strcmp(s, "roundrobin"))
+		*out = MIRROR_READ_ROUNDROBIN;
+	else if (!strcmp(s, "leastpending"))
+		*out = MIRROR_READ_LEASTPENDING;
+	else
+		return ubt_target_error(t, EINVAL, "read=%s: want default, roundrobin or "
+					"leastpending", s);
+	return 0;
+}
+
+static int parse_options(struct ubt_target *t, struct ubt_args *args, struct mirror *m,
+			 uint64_t *region_bytes)
+{
+	uint32_t lbs = t->tree->opts.logical_block_size;
+	bool sync = ubt_args_flag(args, "sync"), nosync = ubt_args_flag(args, "nosync");
+	int ret;
+
+	*region_bytes = MIRROR_DEFAULT_REGION;
+	ret = ubt_args_size(t, args, "region", region_bytes);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (!ubt_is_power_of_2(*region_bytes) || *region_bytes < lbs)
+		return ubt_target_error(t, EINVAL, "region=%llu must be a power of two of at least "
+					"the %u-byte block size", (unsigned long long)*region_bytes,
+					lbs);
+	if (sync && nosync)
+		return ubt_target_error(t, EINVAL, "sync and nosync contradict each other");
+	m->sync_mode = sync ? MIRROR_SYNC_FORCE : nosync ? MIRROR_SYNC_NONE : MIRROR_SYNC_DEFAULT;
+	m->handle_errors = ubt_args_flag(args, "handle_errors");
+	m->keep_log = ubt_args_flag(args, "keep_log");
+	if (m->keep_log && !m->handle_errors)
+		return ubt_target_error(t, EINVAL, "keep_log needs handle_errors (dm's rule)");
+	ret = ubt_args_size(t, args, "resync_rate", &m->resync_rate);
+	if (ret && ret != -ENOENT)
+		return ret;
+	return parse_read_policy(t, args, &m->read_policy);
+}
+
+/*
+ * log=core, or log=PATH: a disk log in dm's format in a file or block
+ * device of its own, the child after the legs.
+ */
+static int build_log(struct ubt_target *t, struct ubt_args *args, struct mirror *m,
+		     const char **path)
+{
+	const char *log = ubt_args_str(args, "log");
+	const struct ubt_target *l;
+	unsigned int i;
+	int ret;
+
+	if (!ubt_args_has(args, "log") || (log && !strcmp(log, "core")))
+		return 0;
+	if (!log)
+		return ubt_target_error(t, EINVAL, "log= takes core or the PATH of a file or block "
+					"device, not a node");
+	ret = ubt_args_key_child(t, args, "log");
+	if (ret)
+		return ret;
+	l = t->children[t->nr_children - 1];
+	for (i = 0; i < m->nr_legs; i++)
+		if (l->backing_ino && l->backing_dev == m->legs[i].t->backing_dev &&
+		    l->backing_ino == m->legs[i].t->backing_ino)
+			return ubt_target_error(t, EINVAL, "log=%s is leg %u's file too", log, i);
+	m->log_node = t->children[t->nr_children - 1];
+	*path = log;
+	return 0;
+}
+
+static int alloc_state(struct ubt_target *t, struct mirror *m)
+{
+	uint32_t block = m->log_node ? m->log_node->limits.logical_block_size :
+				       t->tree->opts.logical_block_size;
+	size_t io_bytes = mirror_log_io_bytes(m->nr_regions, block);
+	unsigned int i;
+
+	if (m->log_node && (m->log_node->len << UBT_SECTOR_SHIFT) < io_bytes)
+		return ubt_target_error(t, EINVAL, "the log (%llu bytes) is too small: %llu regions "
+					"need %zu bytes",
+					(unsigned long long)(m->log_node->len << UBT_SECTOR_SHIFT),
+					(unsigned long long)m->nr_regions, io_bytes);
+	if (mirror_log_init(&m->log, m->nr_regions, m->log_node != NULL, block))
+		return ubt_target_error(t, ENOMEM, "out of memory for %llu regions",
+					(unsigned long long)m->nr_regions);
+	m->writes = calloc(m->nr_regions, sizeof(*m->writes));
+	if (!m->writes)
+		return ubt_target_error(t, ENOMEM, "out of memory for %llu regions",
+					(unsigned long long)m->nr_regions);
+	if (m->log_node) {
+		m->mark_gen = calloc(m->nr_regions, sizeof(*m->mark_gen));
+		if (!m->mark_gen || posix_memalign(&m->log_buf, 4096, m->log.io_bytes))
+			return ubt_target_error(t, ENOMEM, "out of memory for the log");
+	}
+	/* The copy buffers: every byte a resync moves goes through them. */
+	for (i = 0; i < MIRROR_JOBS; i++) {
+		m->jobs[i].m = m;
+		if (posix_memalign(&m->jobs[i].buf, 4096, MIRROR_COPY_BYTES))
+			return ubt_target_error(t, ENOMEM, "out of memory for copy buffers");
+	}
+	return 0;
+}
+
+static void mirror_dtr(struct ubt_target *t)
+{
+	struct mirror *m = t->private;
+	unsigned int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < MIRROR_JOBS; i++)
+		free(m->jobs[i].buf);
+	free(m->writes);
+	free(m->mark_gen);
+	free(m->log_buf);
+	mirror_log_exit(&m->log);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	t->private = NULL;
+}
+
+static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirror *m)
+{
+	uint64_t region_bytes, smallest = UINT64_MAX;
+	const char *log_path = NULL;
+	unsigned int i;
+	int ret;
+
+	ret = parse_options(t, args, m, &region_bytes);
+	if (ret)
+		return ret;
+	ret = ubt_build_children(t, args, MIRROR_EXAMPLE, true);
+	if (ret)
+		return ret;
+	if (t->nr_children < 2 || t->nr_children > MIRROR_MAX_LEGS)
+		return ubt_target_error(t, EINVAL, "%u legs: a mirror has 2 to %u, e.g. %s",
+					t->nr_children, MIRROR_MAX_LEGS, MIRROR_EXAMPLE);
+	m->nr_legs = t->nr_children;
+	for (i = 0; i < m->nr_legs; i++) {
+		m->legs[i].t = t->children[i];
+		smallest = UBT_MIN(smallest, t->children[i]->len);
+	}
+	ret = build_log(t, args, m, &log_path);
+	if (ret)
+		return ret;
+	/* The smallest leg sets the size, in whole blocks. */
+	t->len = smallest - smallest % (t->tree->opts.logical_block_size >> UBT_SECTOR_SHIFT);
+	if ((region_bytes >> UBT_SECTOR_SHIFT) > t->len)
+		return ubt_target_error(t, EINVAL, "region=%llu is larger than the mirror (%llu "
+					"bytes)", (unsigned long long)region_bytes,
+					(unsigned long long)(t->len << UBT_SECTOR_SHIFT));
+	m->region_sectors = region_bytes >> UBT_SECTOR_SHIFT;
+	m->region_shift = ubt_ilog2(m->region_sectors);
+	m->nr_regions = (t->len + m->region_sectors - 1) >> m->region_shift;
+	ret = alloc_state(t, m);
+	if (ret)
+		return ret;
+	if (m->log_node) {
+		ret = mirror_log_load(m, log_path);
+		if (ret)
+			return ret;
+		if (m->dirty_at_start && m->sync_mode == MIRROR_SYNC_DEFAULT)
+			fprintf(stderr, "mirror: the log %s has %llu of %llu regions out of sync: "
+				"copying them from the default leg\n", log_path,
+				(unsigned long long)m->dirty_at_start,
+				(unsigned long long)m->nr_regions);
+	} else {
+		mirror_log_resume(&m->log, m->sync_mode);
+	}
+	mirror_start_pass(m);
+	/* A tag per copy, and one for the log's writes. */
+	t->bg_tags = MIRROR_JOBS + (m->log_node ? 1 : 0);
+	return 0;
+}
+
+static int mirror_ctr(struct ubt_target *t, struct ubt_args *args)
+{
+	struct mirror *m = calloc(1, sizeof(*m));
+	int ret;
+
+	if (!m)
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	pthread_mutex_init(&m->lock, NULL);
+	t->private = m;
+	m->t = t;
+	ret = mirror_build(t, args, m);
+	if (ret)
+		mirror_dtr(t);	/* the children are the core's to destroy */
+	return ret;
+}
+
+static void mirror_io_budget(struct ubt_target *t)
+{
+	struct mirror *m = t->private;
+
+	/* A write goes to every leg; a read tries each leg at most once. */
+	t->max_fanout = m->nr_legs;
+	t->child_max_iov = t->max_iov_in;
+	t->per_io_size = sizeof(struct mirror_io) +
+			 (size_t)m->nr_legs * t->max_iov_in * sizeof(struct iovec);
+}
+
+/*
+ * A queue starting, or a message's poke: write the log if it changed,
+ * start the copies there is work for.
+ */
+static void mirror_poke(struct ubt_target *t, struct ubt_queue *q)
+{
+	struct mirror *m = t->private;
+
+	if (m->log_node)
+		mirror_log_write(m, q);
+	mirror_kick(m, q);
+}
+
+static int mirror_queue_init(struct ubt_target *t, struct ubt_queue *q)
+{
+	mirror_poke(t, q);
+	return 0;
+}
+
+static void mirror_progress(struct ubt_target *t, uint64_t *done, uint64_t *total,
+			    const char **what)
+{
+	struct mirror *m = t->private;
+
+	*done = mirror_log_count(m->log.sync, m->nr_regions);
+	*total = m->nr_regions;
+	*what = "regions in sync";
+}
+
+static char health(const struct mirror_leg *l)
+{
+	uint32_t type = __atomic_load_n(&l->error_type, __ATOMIC_RELAXED);
+
+	if (!__atomic_load_n(&l->error_count, __ATOMIC_RELAXED))
+		return 'A';
+	if (type & (1u << MIRROR_ERR_FLUSH))
+		return 'F';
+	if (type & (1u << MIRROR_ERR_WRITE))
+		return 'D';
+	if (type & (1u << MIRROR_ERR_SYNC))
+		return 'S';
+	if (type & (1u << MIRROR_ERR_READ))
+		return 'R';
+	return 'U';
+}
+
+#define EMIT(...)							\
+	do {								\
+		int k_ = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__); \
+		if (k_ < 0)						\
+			return -EINVAL;					\
+		n += (size_t)k_;					\
+	} while (0)
+
+/*
+ * TABLE: dm's arguments without the legs' devices ("core <#args> <region>
+ * [sync|nosync] <#legs> [<#features> handle_errors [keep_log]]", or
+ * "disk <#args> <log child index> <region> ..."); the table printer puts
+ * each leg's "<dev> <offset>" after <#legs> and the log's path for its
+ * index.
+ */
+static int mirror_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+{
+	struct mirror *m = t->private;
+	size_t n = 0;
+	unsigned int i;
+
+	if (k == UBT_STATUS_TABLE) {
+		const char *mode = m->sync_mode == MIRROR_SYNC_FORCE ? " sync" :
+				   m->sync_mode == MIRROR_SYNC_NONE ? " nosync" : "";
+
+		if (m->log_node)
+			EMIT("disk %u %u", *mode ? 3 : 2, t->nr_children - 1);
+		else
+			EMIT("core %u", *mode ? 2 : 1);
+		EMIT(" %llu%s %u", (unsigned long long)m->region_sectors, mode, m->nr_legs);
+		if (m->handle_errors)
+			EMIT(m->keep_log ? " 2 handle_errors keep_log" : " 1 handle_errors");
+		return (int)n;
+	}
+	EMIT("%u", m->nr_legs);
+	for (i = 0; i < m->nr_legs; i++)
+		EMIT(" %s:%u", m->legs[i].t->type->name, m->legs[i].t->id);
+	EMIT(" %llu/%llu 1 ", (unsigned long long)mirror_log_count(m->log.sync, m->nr_regions),
+	     (unsigned long long)m->nr_regions);
+	for (i = 0; i < m->nr_legs; i++)
+		EMIT("%c", health(&m->legs[i]));
+	if (m->log_node)
+		EMIT(" 3 disk %s:%u %c", m->log_node->type->name, m->log_node->id,
+		     __atomic_load_n(&m->log_failed, __ATOMIC_RELAXED) ? 'D' : 'A');
+	else
+		EMIT(" 1 core");
+	return (int)n;
+}
+#undef EMIT
+
+/* LEG: a position (0 first) or a leg node's label. */
+static int find_leg(const struct mirror *m, const char *s)
+{
+	uint64_t v;
+	unsigned int i;
+
+	if (!ubt_parse_uint(s, &v))
+		return v < m->nr_legs ? (int)v : -1;
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].t->label && !strcmp(m->legs[i].t->label, s))
+			return (int)i;
+	return -1;
+}
+
+static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
+{
+	struct mirror *m = t->private;
+	int leg;
+
+	if (argc != 2 || (strcmp(argv[0], "fail") && strcmp(argv[0], "replace"))) {
+		snprintf(out, len, "mirror: want fail LEG or replace LEG");
+		return -EINVAL;
+	}
+	leg = find_leg(m, argv[1]);
+	if (leg < 0) {
+		snprintf(out, len, "mirror: no leg %s (legs are 0 to %u, or their name= labels)",
+			 argv[1], m->nr_legs - 1);
+		return -EINVAL;
+	}
+	if (!strcmp(argv[0], "fail")) {
+		mirror_fail_leg(m, (unsigned int)leg, MIRROR_ERR_WRITE);
+		return 0;
+	}
+	if (mirror_leg_ok(m, (unsigned int)leg)) {
+		snprintf(out, len, "mirror: leg %d has not failed", leg);
+		return -EINVAL;
+	}
+	/*
+	 * Nothing is known of what the leg holds now: every region is copied
+	 * to it again, from the default leg, once a queue thread is poked.
+	 */
+	mirror_mark_out_of_sync(m, 0, m->nr_regions - 1);
+	__atomic_store_n(&m->legs[leg].error_type, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->legs[leg].error_count, 0, __ATOMIC_RELEASE);
+	mirror_start_pass(m);
+	if (ubt_tree_poke(t->tree))
+		snprintf(out, len, "mirror: no queue thread could be woken: the copy starts when "
+			 "the device next starts");
+	return 0;
+}
+
+static struct ubt_target_type mirror_target = {
+	.name = "mirror",
+	.version = { 1, 0, 0 },
+	.usage = "mirror(LEG, LEG, ..., region=SIZE, log=core|PATH, sync|nosync, handle_errors, "
+		 "keep_log, read=default|roundrobin|leastpending, resync_rate=SIZE)",
+	.ctr = mirror_ctr,
+	.dtr = mirror_dtr,
+	.map = mirror_map,
+	.end_io = mirror_end_io,
+	.status = mirror_status,
+	.message = mirror_message,
+	.io_budget = mirror_io_budget,
+	.queue_init = mirror_queue_init,
+	.poke = mirror_poke,
+	.progress = mirror_progress,
+};
+UBT_TARGET_REGISTER(mirror_target)

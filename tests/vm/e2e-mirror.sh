@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+# End-to-end tests of the mirror, against the kernel's dm-mirror.  Sourced
+# by e2e.sh (it sets B, work and the t_* helpers).
+
+# 64 MiB legs, 512 KiB regions: 128 regions.
+MIRROR_SECTORS=131072
+
+# The in-sync count ("125/128") of a mirror status line, ours or dm's.
+sync_count() {
+	sed -n 's|.* \([0-9]*/[0-9]*\) 1 [A-Z]* .*|\1|p' | head -n1
+}
+
+# The same writes on any device: 256 KiB of a fixed pattern at fixed places
+# (4 KiB blocks; 128 per region), touching 7 regions: 0, 2, 10 and 11
+# (across their boundary), 12, 70 and 127 (the last).
+mirror_writes() {
+	local off
+	for off in 0 256 1400 1536 8960 16320; do
+		dd if="$work/mpat" of="$1" bs=4k seek=$off count=64 oflag=direct conv=notrunc \
+			status=none || return 1
+	done
+}
+
+# Our status of node 0 (the mirror) without its "[0] start len mirror" head.
+our_mirror_status() {
+	$B status -n "$1" | sed -n 's/^  \[0[^]]*\] [0-9]* [0-9]* mirror //p'
+}
+
+wait_our_sync() {	# ID: status --wait returns once every region is in sync
+	timeout 120 $B status --wait -n "$1" > "$work/wait.out" 2>&1 || return 1
+	our_mirror_status "$1" | grep -q " \([0-9]*\)/\1 1 "
+}
+
+# Ours and dm over copies of the same zeroed files and logs, the same
+# table and the same writes: tables print alike, and afterwards every leg
+# and each side's log are byte-identical.
+mirror_same_writes() {
+	local dev id la lb ll
+	truncate -s 64M "$work/a1" "$work/b1"
+	truncate -s 1M "$work/l1"
+	cp "$work/a1" "$work/a2"; cp "$work/b1" "$work/b2"; cp "$work/l1" "$work/l2"
+	dev=$(echo "0 $MIRROR_SECTORS mirror disk 3 $work/l1 1024 nosync 2 $work/a1 0 $work/b1 0 1 handle_errors" |
+		$B create --table -) || t_fail "create --table mirror"
+	id=${dev#/dev/ublkb}
+	[ "$($B status -n "$id" --table)" = "0 $MIRROR_SECTORS mirror disk 3 $work/l1 1024 nosync 2 $work/a1 0 $work/b1 0 1 handle_errors" ] ||
+		t_fail "our table: $($B status -n "$id" --table)"
+	mirror_writes "$dev" || t_fail "writes through ours"
+	[ "$(our_mirror_status "$id")" = "2 file:1 file:2 128/128 1 AA 3 disk file:3 A" ] ||
+		t_fail "our status: $(our_mirror_status "$id")"
+	$B delete -n "$id"
+	la=$(losetup --show -f "$work/a2"); lb=$(losetup --show -f "$work/b2")
+	ll=$(losetup --show -f "$work/l2")
+	DM_DISABLE_UDEV=1 dmsetup create ubt-m --table \
+		"0 $MIRROR_SECTORS mirror disk 3 $ll 1024 nosync 2 $la 0 $lb 0 1 handle_errors" ||
+		t_fail "dmsetup create"
+	mirror_writes /dev/mapper/ubt-m || t_fail "writes through dm"
+	DM_DISABLE_UDEV=1 dmsetup remove ubt-m
+	losetup -d "$la" "$lb" "$ll"
+	cmp "$work/a1" "$work/b1" || t_fail "our legs differ"
+	cmp "$work/a1" "$work/a2" || t_fail "our leg and dm's differ"
+	cmp "$work/b2" "$work/a2" || t_fail "dm's legs differ"
+	cmp "$work/l1" "$work/l2" || t_fail "the logs differ: $(od -A d -t x1 "$work/l1" | head -5) vs $(od -A d -t x1 "$work/l2" | head -5)"
+}
+
+# A log dm left with out-of-sync regions (writes that failed on one leg),
+# read by us: the same count, and we copy just those regions.
+mirror_dm_log_to_ours() {
+	local la ll dev id out
+	truncate -s 64M "$work/a3"
+	truncate -s 1M "$work/l3"
+	cp "$work/a3" "$work/b3"
+	la=$(losetup --show -f "$work/a3"); ll=$(losetup --show -f "$work/l3")
+	DM_DISABLE_UDEV=1 dmsetup create ubt-err --table "0 $MIRROR_SECTORS error" || t_fail "dm error"
+	DM_DISABLE_UDEV=1 dmsetup create ubt-m --table \
+		"0 $MIRROR_SECTORS mirror disk 2 $ll 1024 nosync 2 $la 0 /dev/mapper/ubt-err 0" ||
+		t_fail "dmsetup create"
+	mirror_writes /dev/mapper/ubt-m || t_fail "writes through dm"
+	out=$(dmsetup status ubt-m | sync_count)
+	[ "$out" = "121/128" ] || t_fail "dm's count: $(dmsetup status ubt-m)"
+	DM_DISABLE_UDEV=1 dmsetup remove ubt-m ubt-err
+	losetup -d "$la" "$ll"
+	out=$($B create --table - 2>&1 <<-EOF
+	0 $MIRROR_SECTORS mirror disk 2 $work/l3 1024 2 $work/a3 0 $work/b3 0
+	EOF
+	) || t_fail "create over dm's log: $out"
+	echo "$out" | grep -q "has 7 of 128 regions out of sync" || t_fail "create said: $out"
+	dev=$(echo "$out" | tail -n1)
+	id=${dev#/dev/ublkb}
+	wait_our_sync "$id" || t_fail "not in sync: $(our_mirror_status "$id")"
+	$B delete -n "$id"
+	cmp "$work/a3" "$work/b3" || t_fail "legs differ after our resync"
+}
+
+# A log we left with out-of-sync regions, read by dm: the same count.
+mirror_our_log_to_dm() {
+	local dev id la ll
+	truncate -s 64M "$work/a4"
+	truncate -s 1M "$work/l4"
+	dev=$($B create --spec "mirror($work/a4, error(size=64M), region=512K, log=$work/l4, nosync)") ||
+		t_fail "create"
+	id=${dev#/dev/ublkb}
+	mirror_writes "$dev" || t_fail "writes through ours"
+	[ "$(our_mirror_status "$id")" = "2 file:1 error:2 121/128 1 AD 3 disk file:3 A" ] ||
+		t_fail "our status: $(our_mirror_status "$id")"
+	$B delete -n "$id"
+	la=$(losetup --show -f "$work/a4"); ll=$(losetup --show -f "$work/l4")
+	# Its second leg an error device too, so dm cannot copy the regions away.
+	DM_DISABLE_UDEV=1 dmsetup create ubt-err --table "0 $MIRROR_SECTORS error" || t_fail "dm error"
+	DM_DISABLE_UDEV=1 dmsetup create ubt-m --table \
+		"0 $MIRROR_SECTORS mirror disk 2 $ll 1024 2 $la 0 /dev/mapper/ubt-err 0" ||
+		t_fail "dmsetup create over our log"
+	[ "$(dmsetup status ubt-m | sync_count)" = "121/128" ] ||
+		t_fail "dm's count over our log: $(dmsetup status ubt-m)"
+	DM_DISABLE_UDEV=1 dmsetup remove ubt-m ubt-err
+	losetup -d "$la" "$ll"
+}
+
+test_mirror_matches_device_mapper() {
+	trap 'cleanup; DM_DISABLE_UDEV=1 dmsetup remove_all >/dev/null 2>&1; losetup -D' EXIT
+	modprobe dm_mirror 2>/dev/null || true
+	head -c 256K /dev/urandom > "$work/mpat"
+	mirror_same_writes
+	mirror_dm_log_to_ours
+	mirror_our_log_to_dm
+	rm -f "$work"/[abl][1-4]
+	left_nothing
+}
+
+# kill -9 while writes run; the same table again copies only the regions
+# the log had dirty, and the legs end up identical.
+test_mirror_restart_after_kill() {
+	trap cleanup EXIT
+	local dev id pid out n
+	truncate -s 64M "$work/ka" "$work/kb"
+	truncate -s 1M "$work/kl"
+	dev=$($B create --spec "mirror($work/ka, $work/kb, region=512K, log=$work/kl, nosync)") ||
+		t_fail "create"
+	id=${dev#/dev/ublkb}
+	fio_job "$dev" kw --rw=randwrite --bs=4k --iodepth=16 --offset=8M --size=4M \
+		--time_based --runtime=30 >/dev/null 2>&1 &
+	sleep 3
+	pid=$(daemon_pid "$id")
+	kill -9 "$pid"
+	wait
+	timeout 30 $B delete -n "$id" || t_fail "delete after kill -9"
+	out=$($B create --spec "mirror($work/ka, $work/kb, region=512K, log=$work/kl)" 2>&1) ||
+		t_fail "create again: $out"
+	n=$(echo "$out" | sed -n 's/.* has \([0-9]*\) of 128 regions out of sync.*/\1/p')
+	# fio wrote in 8 regions (8M..12M): at most those can be dirty.
+	[ -n "$n" ] && [ "$n" -ge 1 ] && [ "$n" -le 8 ] || t_fail "create said: $out"
+	dev=$(echo "$out" | tail -n1)
+	id=${dev#/dev/ublkb}
+	wait_our_sync "$id" || t_fail "not in sync: $(our_mirror_status "$id")"
+	$B delete -n "$id"
+	cmp "$work/ka" "$work/kb" || t_fail "legs differ after the resync"
+	left_nothing
+}
+
+# fio verifies while a leg fails and comes back: no error, and the legs
+# are identical once the returning leg has been copied to.
+test_mirror_fio_through_leg_failure() {
+	trap cleanup EXIT
+	local dev id out
+	truncate -s 64M "$work/fa" "$work/fb"
+	truncate -s 1M "$work/fl"
+	dev=$($B create --spec "mirror($work/fa, flakey($work/fb, up=3600, down=0, name=f), \
+		region=512K, log=$work/fl, nosync, handle_errors, read=roundrobin, resync_rate=32M, \
+		name=m)") ||
+		t_fail "create"
+	id=${dev#/dev/ublkb}
+	( sleep 2; $B message -n "$id" f down; sleep 2; $B message -n "$id" f up ) &
+	out=$(fio_job "$dev" fv --rw=randrw --bs=4k --iodepth=16 --size=32M --verify=crc32c \
+		--do_verify=1 --verify_fatal=1 --time_based --runtime=8 2>&1) ||
+		t_fail "fio while a leg failed: $out"
+	wait
+	our_mirror_status "$id" | grep -q " 1 A[DR] 3 disk" ||
+		t_fail "the leg was not marked: $(our_mirror_status "$id")"
+	# No request follows: the message itself gets a queue to start the copy.
+	$B message -n "$id" m replace f || t_fail "replace f"
+	wait_our_sync "$id" || t_fail "not in sync: $(our_mirror_status "$id")"
+	grep -q "regions in sync" "$work/wait.out" ||
+		t_fail "status --wait drew no progress: $(cat "$work/wait.out")"
+	our_mirror_status "$id" | grep -q " 128/128 1 AA 3 disk" ||
+		t_fail "after replace: $(our_mirror_status "$id")"
+	$B delete -n "$id"
+	cmp "$work/fa" "$work/fb" || t_fail "legs differ after the copy"
+	left_nothing
+}
