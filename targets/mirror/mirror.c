@@ -243,11 +243,12 @@ static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirr
 		ret = mirror_log_load(m, log_path);
 		if (ret)
 			return ret;
-		if (m->dirty_at_start && m->sync_mode == MIRROR_SYNC_DEFAULT)
-			fprintf(stderr, "mirror: the log %s has %llu of %llu regions out of sync: "
-				"copying them from the default leg\n", log_path,
-				(unsigned long long)m->dirty_at_start,
-				(unsigned long long)m->nr_regions);
+		/* What a restart after a crash costs: say it. */
+		if (m->sync_mode == MIRROR_SYNC_DEFAULT)
+			fprintf(stderr, "mirror: the log %s records %llu of %llu regions out of "
+				"sync%s\n", log_path, (unsigned long long)m->dirty_at_start,
+				(unsigned long long)m->nr_regions,
+				m->dirty_at_start ? ": copying them from the default leg" : "");
 	} else {
 		mirror_log_resume(&m->log, m->sync_mode);
 	}
