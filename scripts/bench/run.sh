@@ -5,7 +5,7 @@
 # guest, once per kernel, printing each kernel's tables.
 #   scripts/bench/run.sh [--kernel K] [RUNTIME_S] [REPEATS]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
-# Sections: $UBT_BENCH_SECTIONS (default "file null stripe").
+# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -69,7 +69,7 @@ for k in $kernels; do
 	echo
 	echo "# kernel $k"
 	tests/vm/vm-run --kernel "$k" --mem 8G --timeout "$timeout" -- \
-		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe}" \
+		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe mirror}" \
 		"$bdir/ublk-vs-kernel.sh" "$bdir" "$runtime" "$repeats" || {
 		rc=$?
 		echo "run.sh: the $k run failed (exit $rc)" >&2

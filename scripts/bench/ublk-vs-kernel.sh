@@ -4,7 +4,7 @@
 # server in each copy mode beside the kernel's own baseline (loop, null_blk,
 # dm-stripe) and the two peer ublk servers (kublk, the kernel's selftest
 # server, and ublksrv), over the same backing, in one guest run.  Prints one
-# markdown table per section (file, null, stripe).
+# markdown table per section (file, null, stripe, mirror).
 #   ublk-vs-kernel.sh BUILD_DIR [RUNTIME_S] [REPEATS]
 set -euo pipefail
 
@@ -18,7 +18,7 @@ B=$1/ublk-target
 runtime=${2:-5}
 repeats=${3:-3}
 peers=${UBT_PEERS:-/work/shared/peers}
-sections=${UBT_BENCH_SECTIONS:-file null stripe}
+sections=${UBT_BENCH_SECTIONS:-file null stripe mirror}
 kublk=$peers/kublk
 ublksrv=$peers/ublksrv/ublk
 
@@ -70,6 +70,7 @@ workloads=(
 # flocks its files), the kernel and the peers share one.
 file_mb=512
 stripe_mb=128
+mirror_mb=256
 peer_id0=10
 
 die() { echo "$me: $*" >&2; exit 1; }
@@ -183,7 +184,7 @@ add_ours() {
 	# The device must run the mode its row names; the default gets a mark.
 	mode=$("$B" list | awk -v id="$id" '$1 == id { print $6 }')
 	want=$(sed -n 's/.*--copy-mode[ =]\([^ ]*\).*/\1/p' <<<"$opts")
-	[ "$mode" = "$want" ] || note "ours $section $label: the device runs $mode"
+	[ -z "$want" ] || [ "$mode" = "$want" ] || note "ours $section $label: the device runs $mode"
 	[ "$want" != "$auto_mode" ] || [[ $opts == *--engine* ]] || label+=" (= auto)"
 	add_row "ours $section $label" "$dev" ours
 }
@@ -444,6 +445,44 @@ add_ours_all stripe_copy
 for p in "${stripe_peers[@]}"; do add_peer "$p" "" "${files# }"; done
 measure_section
 print_table "stripe: 4 x ${stripe_mb} MiB files, chunk 64K (dm-stripe over loop devices with direct I/O)"
+section_end
+fi
+
+# Mirror: 2 legs; dm-mirror over direct-I/O loop devices, disk log, nosync
+# (no initial copy on either side).  Only 4k: a mirror's cost is per request.
+# No peer server has a mirror.
+if wanted mirror; then
+section_begin mirror
+workloads=(
+	"4k randread qd32|randread|4k|32|0"
+	"4k randwrite qd32|randwrite|4k|32|0"
+)
+for l in 0 1; do
+	fill "$work/m$l.img" "$mirror_mb"
+	loop=$(losetup --direct-io=on --show -f "$work/m$l.img")
+	loops+=("$loop")
+done
+truncate -s 1M "$work/mlog.img"
+loop=$(losetup --direct-io=on --show -f "$work/mlog.img")
+loops+=("$loop")
+dm_name=ubt-bench-mirror
+DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table \
+	"0 $((mirror_mb * 2048)) mirror disk 3 ${loops[2]} 4096 nosync 2 ${loops[0]} 0 ${loops[1]} 0"
+add_row "kernel dm-mirror (disk log)" "/dev/mapper/$dm_name" kernel
+# Ours: the same table, then other read policies and logs, each on its own copies.
+for i in 0 1 2 3; do
+	cp "$work/m0.img" "$work/m0-ours$i.img"
+	cp "$work/m1.img" "$work/m1-ours$i.img"
+	truncate -s 1M "$work/mlog-ours$i.img"
+done
+m() { echo "$work/m0-ours$1.img, $work/m1-ours$1.img, region=2M"; }
+add_ours "mirror, disk log (= dm's table)|" --spec "mirror($(m 0), log=$work/mlog-ours0.img, nosync)"
+add_ours "mirror, disk log, leastpending|" \
+	--spec "mirror($(m 1), log=$work/mlog-ours1.img, nosync, read=leastpending)"
+add_ours "mirror, core log|" --spec "mirror($(m 2), nosync)"
+add_ours "one leg alone (file)|" --spec "file($work/m0-ours3.img)"
+measure_section
+print_table "mirror: 2 x ${mirror_mb} MiB files, region 2M, nosync (dm-mirror over loop devices with direct I/O, disk log)"
 section_end
 fi
 
