@@ -476,10 +476,10 @@ for i in 0 1 2 3; do
 	truncate -s 1M "$work/mlog-ours$i.img"
 done
 m() { echo "$work/m0-ours$1.img, $work/m1-ours$1.img, region=2M"; }
-add_ours "mirror, disk log (= dm's table)|" --spec "mirror($(m 0), log=$work/mlog-ours0.img, nosync)"
-add_ours "mirror, disk log, leastpending|" \
+add_ours "disk log (= dm's table)|" --spec "mirror($(m 0), log=$work/mlog-ours0.img, nosync)"
+add_ours "disk log, read=leastpending|" \
 	--spec "mirror($(m 1), log=$work/mlog-ours1.img, nosync, read=leastpending)"
-add_ours "mirror, core log|" --spec "mirror($(m 2), nosync)"
+add_ours "core log|" --spec "mirror($(m 2), nosync)"
 add_ours "one leg alone (file)|" --spec "file($work/m0-ours3.img)"
 measure_section
 print_table "mirror: 2 x ${mirror_mb} MiB files, region 2M, nosync (dm-mirror over loop devices with direct I/O, disk log)"

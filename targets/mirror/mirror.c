@@ -32,7 +32,11 @@
  * Messages: `fail LEG` marks a leg failed (D); `replace LEG` takes a failed
  * leg back (its device was fixed or swapped): its errors are forgotten and
  * every region is copied again.  LEG is the leg's position (0 first) or
- * its node's name= label.
+ * its node's name= label.  `check` compares every leg with the default one,
+ * region by region, and counts the 512-byte sectors that differ; `repair`
+ * does the same and rewrites them from the default leg.  The last one's
+ * progress and count follow dm's fields in the status:
+ * `check|repair <regions done>/<regions> <sectors that differed>`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -179,7 +183,7 @@ static int alloc_state(struct ubt_target *t, struct mirror *m)
 	/* The copy buffers: every byte a resync moves goes through them. */
 	for (i = 0; i < MIRROR_JOBS; i++) {
 		m->jobs[i].m = m;
-		if (posix_memalign(&m->jobs[i].buf, 4096, MIRROR_COPY_BYTES))
+		if (posix_memalign(&m->jobs[i].buf, 4096, (size_t)MIRROR_COPY_BYTES * m->nr_legs))
 			return ubt_target_error(t, ENOMEM, "out of memory for copy buffers");
 	}
 	return 0;
@@ -304,6 +308,7 @@ static int mirror_queue_init(struct ubt_target *t, struct ubt_queue *q)
 	return 0;
 }
 
+/* The resync while regions are out of sync, else a scrub under way. */
 static void mirror_progress(struct ubt_target *t, uint64_t *done, uint64_t *total,
 			    const char **what)
 {
@@ -312,6 +317,14 @@ static void mirror_progress(struct ubt_target *t, uint64_t *done, uint64_t *tota
 	*done = mirror_log_count(m->log.sync, m->nr_regions);
 	*total = m->nr_regions;
 	*what = "regions in sync";
+	if (*done < *total)
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (m->scrub_ran && m->scrubbed < m->nr_regions) {
+		*done = m->scrubbed;
+		*what = "regions checked";
+	}
+	pthread_mutex_unlock(&m->lock);
 }
 
 static char health(const struct mirror_leg *l)
@@ -377,6 +390,13 @@ static int mirror_status(struct ubt_target *t, enum ubt_status_kind k, char *buf
 		     __atomic_load_n(&m->log_failed, __ATOMIC_RELAXED) ? 'D' : 'A');
 	else
 		EMIT(" 1 core");
+	/* After dm's fields, once asked for: the last scrub, as far as it got. */
+	pthread_mutex_lock(&m->lock);
+	if (m->scrub_ran)
+		EMIT(" %s %llu/%llu %llu", m->scrub_fix ? "repair" : "check",
+		     (unsigned long long)m->scrubbed, (unsigned long long)m->nr_regions,
+		     (unsigned long long)m->mismatches);
+	pthread_mutex_unlock(&m->lock);
 	return (int)n;
 }
 #undef EMIT
@@ -400,8 +420,15 @@ static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out
 	struct mirror *m = t->private;
 	int leg;
 
+	if (argc == 1 && (!strcmp(argv[0], "check") || !strcmp(argv[0], "repair"))) {
+		mirror_start_scrub(m, !strcmp(argv[0], "repair"));
+		if (ubt_tree_poke(t->tree))
+			snprintf(out, len, "mirror: no queue thread could be woken: the scrub starts "
+				 "when the device next starts");
+		return 0;
+	}
 	if (argc != 2 || (strcmp(argv[0], "fail") && strcmp(argv[0], "replace"))) {
-		snprintf(out, len, "mirror: want fail LEG or replace LEG");
+		snprintf(out, len, "mirror: want fail LEG, replace LEG, check or repair");
 		return -EINVAL;
 	}
 	leg = find_leg(m, argv[1]);

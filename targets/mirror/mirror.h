@@ -55,6 +55,7 @@ struct mirror_leg {
 enum mirror_job_kind {
 	MIRROR_JOB_RESYNC,		/* an out-of-sync region: default leg to all */
 	MIRROR_JOB_REPAIR,		/* a read error: the leg that read it to the bad one */
+	MIRROR_JOB_SCRUB,		/* check: compare every leg with the default one */
 };
 
 /*
@@ -74,11 +75,14 @@ struct mirror_job {
 	uint32_t failed;		/* targets a write failed on */
 	bool source_failed;
 	uint64_t done;			/* sectors of the region copied */
+	uint64_t mismatches;		/* scrub: sectors that differed */
+	uint32_t differ;		/* scrub: legs whose step differed, to rewrite */
+	uint32_t unread;		/* scrub: legs the step could not read */
 	uint32_t chunk;			/* sectors in the copy step under way */
 	struct ubt_io_wait *waiters;	/* writes held until the region is copied */
 	struct ubt_io_timer pause;	/* resync_rate: the wait before the next step */
 	uint64_t wait_ns;
-	void *buf;			/* MIRROR_COPY_BYTES */
+	void *buf;			/* MIRROR_COPY_BYTES per leg (a scrub reads them all) */
 	struct iovec read_iov;
 	struct iovec write_iov[MIRROR_MAX_LEGS];
 };
@@ -113,6 +117,13 @@ struct mirror {
 	struct mirror_job jobs[MIRROR_JOBS];
 	struct mirror_repair repairs[MIRROR_REPAIRS];
 	unsigned int nr_repairs;
+	/* The scrub (`check` / `repair` messages), under m->lock. */
+	bool scrub_pass;		/* regions left to compare */
+	bool scrub_fix;			/* repair: rewrite what differs from the default leg */
+	bool scrub_ran;			/* status shows the last scrub's result */
+	uint64_t scrub_cursor;
+	uint64_t scrubbed;		/* regions compared in the last pass */
+	uint64_t mismatches;		/* sectors that differed in the last pass */
 	uint64_t resynced;		/* regions copied since the node was built */
 	uint64_t repaired;		/* regions rewritten after a read error */
 
@@ -196,6 +207,7 @@ void mirror_queue_repair(struct mirror *m, struct ubt_queue *q, uint64_t r0, uin
 /* Start what copies there are room for, on q. */
 void mirror_kick(struct mirror *m, struct ubt_queue *q);
 void mirror_start_pass(struct mirror *m);
+void mirror_start_scrub(struct mirror *m, bool fix);
 void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q);
 
 /* io.c: a write whose marks are on disk (or whose log failed) goes on. */

@@ -4,11 +4,14 @@
  * dm-kcopyd a mirror uses): read a step of at most MIRROR_COPY_BYTES from
  * the source leg into the job's buffer, write it to every target leg,
  * repeat until the region is done, pausing between steps to keep to
- * resync_rate.  Each step is one background I/O of the mirror node on the
+ * resync_rate.  A scrub reads the step from every leg instead, counts the
+ * sectors that differ from the source and, to repair, writes the source's
+ * data over the legs that differed.  Each step is one background I/O of the mirror node on the
  * queue that runs the job; the mirror's end_io sends the children's
  * results here.
  */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "ubt/queue.h"
@@ -48,7 +51,20 @@ static void write_done(struct ubt_io *io, int res)
 	job_step(job, io->q);
 }
 
-/* Every target leg that has not failed this copy gets the step. */
+/* The legs a step writes: a copy's targets; a scrub's legs that differed. */
+static uint32_t step_writes(const struct mirror_job *job)
+{
+	uint32_t legs = job->kind == MIRROR_JOB_SCRUB ? job->differ : job->targets;
+
+	return legs & ~job->failed;
+}
+
+static void *leg_buf(const struct mirror_job *job, unsigned int leg)
+{
+	return (char *)job->buf + (size_t)leg * MIRROR_COPY_BYTES;
+}
+
+/* Every leg the step writes gets the source's data. */
 static int write_targets(struct ubt_io *io)
 {
 	struct mirror_job *job = io_job(io);
@@ -58,12 +74,13 @@ static int write_targets(struct ubt_io *io)
 	for (i = 0; i < m->nr_legs; i++) {
 		struct ubt_io *c;
 
-		if (!(job->targets & ~job->failed & (1u << i)))
+		if (!(step_writes(job) & (1u << i)))
 			continue;
 		c = ubt_io_child(io, m->legs[i].t);
 		if (!c)
 			return -ENOMEM;
-		job->write_iov[i] = (struct iovec){ job->buf, (size_t)job->chunk << UBT_SECTOR_SHIFT };
+		job->write_iov[i] = (struct iovec){ leg_buf(job, job->source),
+						    (size_t)job->chunk << UBT_SECTOR_SHIFT };
 		c->sector = io->sector;
 		c->nr_sectors = io->nr_sectors;
 		c->iov = &job->write_iov[i];
@@ -73,14 +90,54 @@ static int write_targets(struct ubt_io *io)
 	return 0;
 }
 
+/*
+ * A scrub step read every leg: count the sectors where a leg differs from
+ * the source; with repair, those legs get the source's data (a leg whose
+ * read failed too).
+ */
+static void compare_legs(struct mirror_job *job)
+{
+	struct mirror *m = job->m;
+	const char *src = leg_buf(job, job->source);
+	unsigned int i, s;
+
+	job->differ = 0;
+	for (i = 0; i < m->nr_legs; i++) {
+		const char *b = leg_buf(job, i);
+
+		if (i == job->source)
+			continue;
+		if (job->unread & (1u << i)) {
+			job->mismatches += job->chunk;
+			job->differ |= 1u << i;
+			continue;
+		}
+		for (s = 0; s < job->chunk; s++) {
+			size_t off = (size_t)s << UBT_SECTOR_SHIFT;
+
+			if (!memcmp(src + off, b + off, UBT_SECTOR_SIZE))
+				continue;
+			job->mismatches++;
+			job->differ |= 1u << i;
+		}
+	}
+}
+
 static void read_done(struct ubt_io *io, int res)
 {
 	struct mirror_job *job = io_job(io);
 	struct ubt_queue *q = io->q;
 	struct ubt_io *w;
 
-	if (res < 0 || job->source_failed || q->stopping ||
-	    !(job->targets & ~job->failed)) {
+	if (job->kind == MIRROR_JOB_SCRUB && !job->source_failed && !q->stopping) {
+		compare_legs(job);
+		if (!job->m->scrub_fix || !step_writes(job)) {
+			job->done += job->chunk;
+			job_step(job, q);
+			return;
+		}
+	}
+	if (res < 0 || job->source_failed || q->stopping || !step_writes(job)) {
 		job->source_failed |= res < 0;
 		mirror_job_finish(job, q);
 		return;
@@ -93,14 +150,39 @@ static void read_done(struct ubt_io *io, int res)
 	ubt_bg_submit(w, write_targets);
 }
 
+/* A copy reads the source; a scrub every leg without errors, each into its buffer. */
 static int read_source(struct ubt_io *io)
 {
 	struct mirror_job *job = io_job(io);
+	struct mirror *m = job->m;
+	size_t bytes = (size_t)job->chunk << UBT_SECTOR_SHIFT;
+	unsigned int i;
 
-	job->read_iov = (struct iovec){ job->buf, (size_t)job->chunk << UBT_SECTOR_SHIFT };
-	io->iov = &job->read_iov;
-	io->iovcnt = 1;
-	return ubt_io_remap(io, job->m->legs[job->source].t, io->sector);
+	if (job->kind != MIRROR_JOB_SCRUB) {
+		job->read_iov = (struct iovec){ leg_buf(job, job->source), bytes };
+		io->iov = &job->read_iov;
+		io->iovcnt = 1;
+		return ubt_io_remap(io, m->legs[job->source].t, io->sector);
+	}
+	job->unread = 0;
+	for (i = 0; i < m->nr_legs; i++) {
+		struct ubt_io *c;
+
+		if (i != job->source && !mirror_leg_ok(m, i)) {
+			job->unread |= 1u << i;		/* not read: counts as differing */
+			continue;
+		}
+		c = ubt_io_child(io, m->legs[i].t);
+		if (!c)
+			return -ENOMEM;
+		job->write_iov[i] = (struct iovec){ leg_buf(job, i), bytes };
+		c->sector = io->sector;
+		c->nr_sectors = io->nr_sectors;
+		c->iov = &job->write_iov[i];
+		c->iovcnt = 1;
+		ubt_io_submit(c);
+	}
+	return 0;
 }
 
 /*
@@ -159,6 +241,7 @@ void mirror_job_start(struct mirror_job *job, struct ubt_queue *q)
 {
 	job->done = 0;
 	job->failed = 0;
+	job->mismatches = 0;
 	job->source_failed = false;
 	job_step(job, q);
 }
@@ -170,9 +253,15 @@ int mirror_job_end_io(struct mirror_job *job, struct ubt_io *child, int res)
 	if (res >= 0)
 		return res;
 	leg = mirror_leg_of(job->m, child->t);
-	if (child->op == UBT_OP_READ)
+	if (leg < 0 || (child->op == UBT_OP_READ && leg == (int)job->source)) {
 		job->source_failed = true;
-	else if (leg >= 0)
-		job->failed |= 1u << leg;
+		return res;
+	}
+	if (child->op == UBT_OP_READ) {
+		/* A scrub's other legs: counted as differing, rewritten by repair. */
+		job->unread |= 1u << leg;
+		return 0;
+	}
+	job->failed |= 1u << leg;
 	return res;
 }

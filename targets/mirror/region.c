@@ -224,7 +224,41 @@ static bool next_resync_region(struct mirror *m, uint64_t *out)
 	return false;
 }
 
-/* Under m->lock: what a free job copies next; repairs come first. */
+void mirror_start_scrub(struct mirror *m, bool fix)
+{
+	pthread_mutex_lock(&m->lock);
+	m->scrub_pass = true;
+	m->scrub_fix = fix;
+	m->scrub_ran = true;
+	m->scrub_cursor = 0;
+	m->scrubbed = 0;
+	m->mismatches = 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * Under m->lock: the next region of the scrub nobody copies.  Regions out
+ * of sync are left to the resync; they count as compared.
+ */
+static bool next_scrub_region(struct mirror *m, uint64_t *out)
+{
+	while (m->scrub_pass && m->scrub_cursor < m->nr_regions) {
+		uint64_t r = m->scrub_cursor;
+
+		if (job_on(m, r))
+			return false;	/* try again once that copy is done */
+		m->scrub_cursor++;
+		if (mirror_log_test(m->log.sync, r)) {
+			*out = r;
+			return true;
+		}
+		m->scrubbed++;
+	}
+	m->scrub_pass = false;
+	return false;
+}
+
+/* Under m->lock: what a free job does next: repairs, the resync, the scrub. */
 static bool claim_work(struct mirror *m, struct mirror_job *job)
 {
 	uint64_t r;
@@ -241,9 +275,12 @@ static bool claim_work(struct mirror *m, struct mirror_job *job)
 		job->targets = rep.targets & ~(1u << rep.source);
 		return true;
 	}
-	if (!next_resync_region(m, &r))
+	if (next_resync_region(m, &r))
+		job->kind = MIRROR_JOB_RESYNC;
+	else if (next_scrub_region(m, &r))
+		job->kind = MIRROR_JOB_SCRUB;
+	else
 		return false;
-	job->kind = MIRROR_JOB_RESYNC;
 	job->region = r;
 	job->source = mirror_default(m);
 	job->targets = ((1u << m->nr_legs) - 1) & ~(1u << job->source);
@@ -283,8 +320,8 @@ void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q)
 
 	for (i = 0; i < m->nr_legs; i++)
 		if (job->failed & (1u << i))
-			mirror_fail_leg(m, i, job->kind == MIRROR_JOB_REPAIR ? MIRROR_ERR_READ :
-					MIRROR_ERR_SYNC);
+			mirror_fail_leg(m, i, job->kind == MIRROR_JOB_RESYNC ? MIRROR_ERR_SYNC :
+					MIRROR_ERR_READ);
 	if (job->source_failed)
 		mirror_fail_leg(m, job->source, MIRROR_ERR_SYNC);
 
@@ -293,8 +330,12 @@ void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q)
 		mirror_log_set(m->log.sync, job->region, true);
 		mark_clean(m, job->region);
 		m->resynced++;
-	} else if (ok) {
+	} else if (ok && job->kind == MIRROR_JOB_REPAIR) {
 		m->repaired++;
+	}
+	if (job->kind == MIRROR_JOB_SCRUB) {
+		m->scrubbed++;
+		m->mismatches += job->mismatches;
 	}
 	w = job->waiters;
 	job->waiters = NULL;

@@ -314,12 +314,56 @@ static void test_messages(void)
 	CU_ASSERT_EQUAL(message(tree, "0", "fail 2"), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "mirror: no leg 2 (legs are 0 to 1, or their name= labels)");
 	CU_ASSERT_EQUAL(message(tree, "0", "scrub"), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(err, "mirror: want fail LEG or replace LEG");
+	CU_ASSERT_STRING_EQUAL(err, "mirror: want fail LEG, replace LEG, check or repair");
 	CU_ASSERT_EQUAL(message(tree, "0", "replace 1"), 0);
 	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 0/8 1 AA 1 core");
 	settle(tree);
 	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
 	ubt_tree_free(tree);
+	free_paths(p, 2);
+}
+
+/*
+ * A scrub: mismatches planted behind the mirror's back are counted by
+ * check (which changes nothing) and removed by repair; a check after
+ * finds none.
+ */
+static void test_check_and_repair(void)
+{
+	char *p[2], spec[1024];
+	uint8_t *orig, *now, junk[4096];
+	struct ubt_tree *tree;
+	int fd;
+
+	orig = func_random_file("m-c0.img", LEG_BYTES, &p[0]);
+	free(func_random_file("m-c1.img", LEG_BYTES, &p[1]));
+	/* Leg 1: 8 sectors in region 3, 1 sector in region 6 (1M regions). */
+	memset(junk, 0x3c, sizeof(junk));
+	fd = open(p[1], O_WRONLY);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(pwrite(fd, junk, 4096, (3 << 20) + 8192) == 4096);
+	CU_ASSERT_FATAL(pwrite(fd, junk, 512, (6 << 20) + 512 * 77) == 512);
+	close(fd);
+	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=1M, nosync, name=m)", p[0], p[1]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(message(tree, "m", "check"), 0);
+	settle(tree);
+	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 9");
+	now = func_file_content(p[1], LEG_BYTES);
+	CU_ASSERT(memcmp(now, orig, LEG_BYTES));	/* check changes nothing */
+	free(now);
+	CU_ASSERT_EQUAL(message(tree, "m", "repair"), 0);
+	settle(tree);
+	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core repair 8/8 9");
+	now = func_file_content(p[1], LEG_BYTES);
+	CU_ASSERT(!memcmp(now, orig, LEG_BYTES));
+	free(now);
+	CU_ASSERT_EQUAL(message(tree, "m", "check"), 0);
+	settle(tree);
+	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 0");
+	ubt_tree_free(tree);
+	free(orig);
 	free_paths(p, 2);
 }
 
@@ -494,5 +538,5 @@ static void test_bad_arguments(void)
 
 UT_MAIN("mirror_inproc", UT(test_writes_reach_every_leg), UT(test_start_copies_the_default_leg),
 	UT(test_two_queues_during_the_copy), UT(test_resync_rate), UT(test_failing_legs_are_hidden),
-	UT(test_read_repair), UT(test_messages), UT(test_disk_log_copies_only_dirty_regions),
+	UT(test_read_repair), UT(test_messages), UT(test_check_and_repair), UT(test_disk_log_copies_only_dirty_regions),
 	UT(test_disk_log_marks_and_cleans), UT(test_bad_arguments))
