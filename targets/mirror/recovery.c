@@ -64,6 +64,23 @@ static void *leg_buf(const struct mirror_job *job, unsigned int leg)
 	return (char *)job->buf + (size_t)leg * MIRROR_COPY_BYTES;
 }
 
+/* A child of step io for leg i, its data buf (the step's length). */
+static int step_to_leg(struct ubt_io *io, unsigned int i, void *buf)
+{
+	struct mirror_job *job = io_job(io);
+	struct ubt_io *c = ubt_io_child(io, job->m->legs[i].t);
+
+	if (!c)
+		return -ENOMEM;
+	job->write_iov[i] = (struct iovec){ buf, (size_t)job->chunk << UBT_SECTOR_SHIFT };
+	c->sector = io->sector;
+	c->nr_sectors = io->nr_sectors;
+	c->iov = &job->write_iov[i];
+	c->iovcnt = 1;
+	ubt_io_submit(c);
+	return 0;
+}
+
 /* Every leg the step writes gets the source's data. */
 static int write_targets(struct ubt_io *io)
 {
@@ -71,22 +88,9 @@ static int write_targets(struct ubt_io *io)
 	struct mirror *m = job->m;
 	unsigned int i;
 
-	for (i = 0; i < m->nr_legs; i++) {
-		struct ubt_io *c;
-
-		if (!(step_writes(job) & (1u << i)))
-			continue;
-		c = ubt_io_child(io, m->legs[i].t);
-		if (!c)
+	for (i = 0; i < m->nr_legs; i++)
+		if ((step_writes(job) & (1u << i)) && step_to_leg(io, i, leg_buf(job, job->source)))
 			return -ENOMEM;
-		job->write_iov[i] = (struct iovec){ leg_buf(job, job->source),
-						    (size_t)job->chunk << UBT_SECTOR_SHIFT };
-		c->sector = io->sector;
-		c->nr_sectors = io->nr_sectors;
-		c->iov = &job->write_iov[i];
-		c->iovcnt = 1;
-		ubt_io_submit(c);
-	}
 	return 0;
 }
 
@@ -166,21 +170,10 @@ static int read_source(struct ubt_io *io)
 	}
 	job->unread = 0;
 	for (i = 0; i < m->nr_legs; i++) {
-		struct ubt_io *c;
-
-		if (i != job->source && !mirror_leg_ok(m, i)) {
+		if (i != job->source && !mirror_leg_ok(m, i))
 			job->unread |= 1u << i;		/* not read: counts as differing */
-			continue;
-		}
-		c = ubt_io_child(io, m->legs[i].t);
-		if (!c)
+		else if (step_to_leg(io, i, leg_buf(job, i)))
 			return -ENOMEM;
-		job->write_iov[i] = (struct iovec){ leg_buf(job, i), bytes };
-		c->sector = io->sector;
-		c->nr_sectors = io->nr_sectors;
-		c->iov = &job->write_iov[i];
-		c->iovcnt = 1;
-		ubt_io_submit(c);
 	}
 	return 0;
 }
