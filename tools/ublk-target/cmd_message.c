@@ -25,6 +25,13 @@ static const char message_usage[] =
 "                                 'features corrupt_bio_byte 1 r 0 0'\n"
 "  delay    read MS | write MS | flush MS [...]\n"
 "                                 new delays for requests from now on\n"
+"  mirror   fail LEG              mark a leg failed: reads avoid it\n"
+"           replace LEG           take a failed leg back (fixed or swapped):\n"
+"                                 every region is copied to it\n"
+"           check | repair        compare the legs region by region, count\n"
+"                                 the sectors that differ (repair: rewrite\n"
+"                                 them from the default leg)\n"
+"           LEG is a leg's position (0 first) or its node's label\n"
 "\n"
 "  -n, --id ID   the device\n";
 
