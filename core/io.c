@@ -153,6 +153,17 @@ void ubt_io_wake(struct ubt_queue *from, struct ubt_io_wait *w)
 		wake_send(from, w);
 }
 
+void ubt_io_wake_all(struct ubt_queue *from, struct ubt_io_wait *list)
+{
+	struct ubt_io_wait *next;
+
+	/* Read next first: a woken I/O may park again on some other list. */
+	for (; list; list = next) {
+		next = list->next;
+		ubt_io_wake(from, list);
+	}
+}
+
 /*
  * A wake-up that did not arrive would leave its I/O parked for good: a
  * full completion ring on the other side is retried; anything else means
@@ -215,7 +226,7 @@ static bool in_fixed_buf(const struct ubt_io *io)
 	unsigned int i;
 
 	/* Background I/O: the node's own memory, never registered. */
-	if (!q->fixed_bufs || io->tag >= q->depth)
+	if (!q->fixed_bufs || ubt_io_is_bg(io))
 		return false;
 	if (q->data_mode == UBT_DATA_KERNEL_BUF)
 		return true;

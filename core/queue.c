@@ -322,14 +322,13 @@ struct ubt_io *ubt_queue_bg_slot(struct ubt_queue *q)
 
 void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res)
 {
+	/* Free before done(), which may start the next background I/O. */
+	q->tags[tag].busy = false;
 	if (tag >= q->depth) {
-		/* Free before done(), which may start the next background I/O. */
-		q->tags[tag].busy = false;
 		q->bg_inflight--;
 		q->tags[tag].bg_done(tag_slot(q, tag, 0), res);
 		return;
 	}
-	q->tags[tag].busy = false;
 	q->target_inflight--;
 	q->fe->complete(q, tag, res);
 }

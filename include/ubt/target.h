@@ -355,6 +355,8 @@ void ubt_io_wait(struct ubt_io *io, struct ubt_io_wait *w, int (*fn)(struct ubt_
  * runs it.  Call it with no lock held: fn may start I/O.
  */
 void ubt_io_wake(struct ubt_queue *from, struct ubt_io_wait *w);
+/* ubt_io_wake() every waiter of a list linked through w->next. */
+void ubt_io_wake_all(struct ubt_queue *from, struct ubt_io_wait *list);
 
 /*
  * Background I/O: work a node starts on its own, not for a request (a

@@ -48,13 +48,19 @@ static int send_to_leg(struct mirror *m, struct ubt_io *io, unsigned int i, unsi
 
 /* ---- Reads ------------------------------------------------------------ */
 
+/* Leg i may serve a read: not one the read already failed on, and without errors. */
+static bool leg_usable(const struct mirror *m, unsigned int i, uint32_t skip)
+{
+	return !(skip & (1u << i)) && mirror_leg_ok(m, i);
+}
+
 /* dm's choose_mirror: the default leg, else the next one down that works. */
 static int leg_from_default(const struct mirror *m, uint32_t skip)
 {
 	unsigned int d = mirror_default(m), i = d;
 
 	do {
-		if (!(skip & (1u << i)) && mirror_leg_ok(m, i))
+		if (leg_usable(m, i, skip))
 			return (int)i;
 		i = i ? i - 1 : m->nr_legs - 1;
 	} while (i != d);
@@ -68,7 +74,7 @@ static int leg_round_robin(struct mirror *m, uint32_t skip)
 	for (k = 0; k < m->nr_legs; k++) {
 		unsigned int i = (start + k) % m->nr_legs;
 
-		if (!(skip & (1u << i)) && mirror_leg_ok(m, i))
+		if (leg_usable(m, i, skip))
 			return (int)i;
 	}
 	return -1;
@@ -82,7 +88,7 @@ static int leg_least_pending(struct mirror *m, uint32_t skip)
 	for (i = 0; i < m->nr_legs; i++) {
 		unsigned int reads = __atomic_load_n(&m->legs[i].reads, __ATOMIC_RELAXED);
 
-		if ((skip & (1u << i)) || !mirror_leg_ok(m, i) || reads >= best_reads)
+		if (!leg_usable(m, i, skip) || reads >= best_reads)
 			continue;
 		best = (int)i;
 		best_reads = reads;
@@ -96,7 +102,7 @@ static int choose_read_leg(struct mirror *m, const struct mirror_io *mio, uint32
 	if (!mirror_regions_in_sync(m, mio->r0, mio->r1)) {
 		unsigned int d = mirror_default(m);
 
-		return !(skip & (1u << d)) && mirror_leg_ok(m, d) ? (int)d : -1;
+		return leg_usable(m, d, skip) ? (int)d : -1;
 	}
 	switch (m->read_policy) {
 	case MIRROR_READ_ROUNDROBIN:
@@ -196,20 +202,38 @@ int mirror_write_logged(struct ubt_io *io)
 	return write_to_legs(io);
 }
 
-/* A write held by a copy of its region tries again once the copy is done. */
-static int write_resume(struct ubt_io *io)
+/*
+ * Count a write in its regions and send it to the legs; a write held by a
+ * copy of one of its regions comes back here once the copy is done.
+ */
+static int write_start(struct ubt_io *io)
 {
 	struct mirror *m = io->t->private;
 	struct mirror_io *mio = io->priv;
 
-	if (mirror_write_begin(m, io, mio, write_resume))
+	if (mirror_write_begin(m, io, mio, write_start))
 		return 0;
 	return write_to_legs(io);
 }
 
+/* ---- Background I/O ------------------------------------------------- */
+
+struct ubt_io *mirror_bg_io(struct mirror *m, struct ubt_queue *q, struct mirror_job *job,
+			    uint8_t op, void (*done)(struct ubt_io *io, int res))
+{
+	struct ubt_io *io = ubt_bg_io(q, m->t, done);
+
+	/* Each queue keeps a tag per copy and one for the log: never NULL in practice. */
+	if (!io)
+		return NULL;
+	((struct mirror_io *)io->priv)->job = job;
+	io->op = op;
+	return io;
+}
+
 /* ---- Flushes ---------------------------------------------------------- */
 
-static int flush_legs(struct mirror *m, struct ubt_io *io)
+int mirror_flush_legs(struct mirror *m, struct ubt_io *io)
 {
 	unsigned int i;
 	int ret;
@@ -242,14 +266,12 @@ int mirror_map(struct ubt_target *t, struct ubt_io *io)
 	mio->job = NULL;
 	mio->tried = 0;
 	if (io->op == UBT_OP_FLUSH)
-		return flush_legs(m, io);
+		return mirror_flush_legs(m, io);
 	mio->r0 = mirror_region_of(m, io->sector);
 	mio->r1 = mirror_region_of(m, io->sector + io->nr_sectors - 1);
 	if (io->op == UBT_OP_READ)
 		return read_from(m, io, choose_read_leg(m, mio, 0));
-	if (mirror_write_begin(m, io, mio, write_resume))
-		return 0;
-	return write_to_legs(io);
+	return write_start(io);
 }
 
 int mirror_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res)

@@ -56,23 +56,10 @@ int mirror_log_load(struct mirror *m, const char *path)
 	return 0;
 }
 
-static struct ubt_io *log_io(struct mirror *m, struct ubt_queue *q, uint8_t op,
-			     void (*done)(struct ubt_io *io, int res))
-{
-	struct ubt_io *io = ubt_bg_io(q, m->t, done);
-
-	/* Each queue keeps a tag for the log beside the copies' ones. */
-	if (!io)
-		return NULL;
-	((struct mirror_io *)io->priv)->job = NULL;
-	io->op = op;
-	return io;
-}
-
 /* The write in flight is over: its waiters go on, and the next starts. */
 static void log_write_done(struct mirror *m, struct ubt_queue *q, int res)
 {
-	struct ubt_io_wait *w, *next;
+	struct ubt_io_wait *w;
 	bool again;
 
 	if (res < 0)
@@ -84,10 +71,7 @@ static void log_write_done(struct mirror *m, struct ubt_queue *q, int res)
 	m->log_cur = NULL;
 	again = m->log_dirty;
 	pthread_mutex_unlock(&m->lock);
-	for (; w; w = next) {
-		next = w->next;
-		ubt_io_wake(q, w);
-	}
+	ubt_io_wake_all(q, w);
 	if (again)
 		mirror_log_write(m, q);
 }
@@ -115,7 +99,7 @@ static void legs_flushed(struct ubt_io *io, int res)
 	struct mirror *m = io->t->private;
 	struct ubt_queue *q = io->q;
 	/* io's tag is free again: the write may reuse it. */
-	struct ubt_io *w = log_io(m, q, UBT_OP_WRITE, image_written);
+	struct ubt_io *w = mirror_bg_io(m, q, NULL, UBT_OP_WRITE, image_written);
 
 	(void)res;	/* a leg whose flush failed is marked F, and reads avoid it */
 	if (w)
@@ -126,19 +110,7 @@ static void legs_flushed(struct ubt_io *io, int res)
 
 static int flush_every_leg(struct ubt_io *io)
 {
-	struct mirror *m = io->t->private;
-	unsigned int i;
-
-	for (i = 0; i < m->nr_legs; i++) {
-		struct ubt_io *c = ubt_io_child(io, m->legs[i].t);
-
-		if (!c)
-			return -ENOMEM;
-		c->sector = 0;
-		c->nr_sectors = 0;
-		ubt_io_submit(c);
-	}
-	return 0;
+	return mirror_flush_legs(io->t->private, io);
 }
 
 void mirror_log_write(struct mirror *m, struct ubt_queue *q)
@@ -161,8 +133,8 @@ void mirror_log_write(struct mirror *m, struct ubt_queue *q)
 	memcpy(m->log_buf, m->log.image, m->log.io_bytes);
 	pthread_mutex_unlock(&m->lock);
 
-	io = log_io(m, q, flush_first ? UBT_OP_FLUSH : UBT_OP_WRITE,
-		    flush_first ? legs_flushed : image_written);
+	io = mirror_bg_io(m, q, NULL, flush_first ? UBT_OP_FLUSH : UBT_OP_WRITE,
+			  flush_first ? legs_flushed : image_written);
 	if (!io) {
 		/* Cannot happen (a tag is kept for it): fail the log rather than hang. */
 		log_write_done(m, q, -EBUSY);

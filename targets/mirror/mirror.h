@@ -212,6 +212,11 @@ void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q);
 
 /* io.c: a write whose marks are on disk (or whose log failed) goes on. */
 int mirror_write_logged(struct ubt_io *io);
+/* io.c: a FLUSH child of io for every leg. */
+int mirror_flush_legs(struct mirror *m, struct ubt_io *io);
+/* io.c: a background I/O of the mirror for job (NULL: the log's). */
+struct ubt_io *mirror_bg_io(struct mirror *m, struct ubt_queue *q, struct mirror_job *job,
+			    uint8_t op, void (*done)(struct ubt_io *io, int res));
 
 /* log_io.c */
 int mirror_log_load(struct mirror *m, const char *path);

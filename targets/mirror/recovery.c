@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ubt/queue.h"
+#include "ubt/util.h"
 #include "mirror.h"
 
 static void job_step(struct mirror_job *job, struct ubt_queue *q);
@@ -28,15 +29,10 @@ static struct ubt_io *job_io(struct mirror_job *job, struct ubt_queue *q, uint8_
 			     void (*done)(struct ubt_io *io, int res))
 {
 	struct mirror *m = job->m;
-	struct ubt_io *io = ubt_bg_io(q, m->t, done);
-	struct mirror_io *mio;
+	struct ubt_io *io = mirror_bg_io(m, q, job, op, done);
 
-	/* Each queue keeps MIRROR_JOBS tags for the mirror, one per job. */
 	if (!io)
 		return NULL;
-	mio = io->priv;
-	mio->job = job;
-	io->op = op;
 	io->sector = (job->region << m->region_shift) + job->done;
 	io->nr_sectors = job->chunk;
 	return io;
@@ -219,8 +215,7 @@ static void job_step(struct mirror_job *job, struct ubt_queue *q)
 		mirror_job_finish(job, q);
 		return;
 	}
-	job->chunk = (uint32_t)(left < MIRROR_COPY_BYTES >> UBT_SECTOR_SHIFT ?
-				left : MIRROR_COPY_BYTES >> UBT_SECTOR_SHIFT);
+	job->chunk = (uint32_t)UBT_MIN(left, MIRROR_COPY_BYTES >> UBT_SECTOR_SHIFT);
 	io = job_io(job, q, UBT_OP_READ, read_done);
 	if (!io) {
 		mirror_job_finish(job, q);

@@ -124,6 +124,7 @@ void mirror_write_end(struct mirror *m, struct ubt_queue *q, uint64_t r0, uint64
 {
 	struct mirror_job *start[MIRROR_JOBS];
 	unsigned int n = 0, i;
+	bool cleaned = false;
 	uint64_t r;
 
 	pthread_mutex_lock(&m->lock);
@@ -139,8 +140,10 @@ void mirror_write_end(struct mirror *m, struct ubt_queue *q, uint64_t r0, uint64
 		 * dm marks a region clean lazily once its writes are done (the
 		 * disk log first flushes the legs); the core log at once.
 		 */
-		if (mirror_log_test(m->log.sync, r))
+		if (mirror_log_test(m->log.sync, r)) {
 			mark_clean(m, r);
+			cleaned = true;
+		}
 		job = job_waiting_on(m, r);
 		if (job && n < MIRROR_JOBS) {
 			job->started = true;
@@ -150,7 +153,8 @@ void mirror_write_end(struct mirror *m, struct ubt_queue *q, uint64_t r0, uint64
 	pthread_mutex_unlock(&m->lock);
 	for (i = 0; i < n; i++)
 		mirror_job_start(start[i], q);
-	if (m->log_node)
+	/* Only a region made clean here changed the image (marks wrote it already). */
+	if (cleaned && m->log_node)
 		mirror_log_write(m, q);
 }
 
@@ -314,7 +318,7 @@ void mirror_kick(struct mirror *m, struct ubt_queue *q)
 void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q)
 {
 	struct mirror *m = job->m;
-	struct ubt_io_wait *w, *next;
+	struct ubt_io_wait *w;
 	bool ok = !job->source_failed && !job->failed && job->done >= mirror_region_len(m, job->region);
 	unsigned int i;
 
@@ -343,10 +347,7 @@ void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q)
 	job->started = false;
 	pthread_mutex_unlock(&m->lock);
 
-	for (; w; w = next) {
-		next = w->next;
-		ubt_io_wake(q, w);
-	}
+	ubt_io_wake_all(q, w);
 	if (m->log_node)
 		mirror_log_write(m, q);
 	mirror_kick(m, q);
