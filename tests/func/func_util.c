@@ -14,9 +14,17 @@
 #include "func_util.h"
 #include "ubt/queue.h"
 
+static char scratch[4096];
+
+/* At exit: the folder goes if the tests removed what they made in it. */
+static void remove_scratch_dir(void)
+{
+	rmdir(scratch);
+}
+
 const char *func_scratch_dir(void)
 {
-	static char dir[4096];
+	char *dir = scratch;
 	const char *base;
 
 	if (dir[0])
@@ -24,11 +32,12 @@ const char *func_scratch_dir(void)
 	base = getenv("UBT_TEST_DIR");
 	if (!base || !*base)
 		base = "/var/tmp";
-	snprintf(dir, sizeof(dir), "%s/ubt-func.XXXXXX", base);
+	snprintf(dir, sizeof(scratch), "%s/ubt-func.XXXXXX", base);
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		exit(1);
 	}
+	atexit(remove_scratch_dir);
 	return dir;
 }
 

@@ -44,10 +44,13 @@ static const char *status(struct ubt_tree *tree, const char *ref)
 	return buf;
 }
 
-static void free_paths(char **p, unsigned int n)
+/* The test's files go, and their paths. */
+static void remove_files(char **p, unsigned int n)
 {
-	while (n--)
+	while (n--) {
+		unlink(p[n]);
 		free(p[n]);
+	}
 }
 
 /* Each path's content equals the model (the first LEG_BYTES bytes). */
@@ -97,7 +100,7 @@ static void test_writes_reach_every_leg(void)
 	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "3 file:1 file:2 file:3 128/128 1 AAA 1 core");
 	ubt_tree_free(tree);
 	free(w.model);
-	free_paths(p, 3);
+	remove_files(p, 3);
 }
 
 /*
@@ -123,7 +126,7 @@ static void test_start_copies_the_default_leg(void)
 	legs_equal(w.model, p, 2);
 	ubt_tree_free(tree);
 	free(w.model);
-	free_paths(p, 2);
+	remove_files(p, 2);
 }
 
 /* The same on two queues: a write may wait for a copy another queue runs. */
@@ -151,7 +154,7 @@ static void test_two_queues_during_the_copy(void)
 	legs_equal(model, p, 2);
 	ubt_tree_free(tree);
 	free(model);
-	free_paths(p, 2);
+	remove_files(p, 2);
 }
 
 /* resync_rate holds the copy back: 8M at 16M/s takes at least half a second. */
@@ -177,7 +180,7 @@ static void test_resync_rate(void)
 	legs_equal(model, p, 2);
 	ubt_tree_free(tree);
 	free(model);
-	free_paths(p, 2);
+	remove_files(p, 2);
 }
 
 struct flapper {
@@ -250,7 +253,7 @@ static void test_failing_legs_are_hidden(void)
 	legs_equal(w.model, p, 3);
 	ubt_tree_free(tree);
 	free(w.model);
-	free_paths(p, 3);
+	remove_files(p, 3);
 }
 
 /*
@@ -293,7 +296,7 @@ static void test_read_repair(void)
 	free(junk);
 	free(now);
 	free(model);
-	free_paths(p, 2);
+	remove_files(p, 2);
 }
 
 static void test_messages(void)
@@ -320,7 +323,7 @@ static void test_messages(void)
 	settle(tree);
 	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
 	ubt_tree_free(tree);
-	free_paths(p, 2);
+	remove_files(p, 2);
 }
 
 /*
@@ -364,7 +367,7 @@ static void test_check_and_repair(void)
 	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 0");
 	ubt_tree_free(tree);
 	free(orig);
-	free_paths(p, 2);
+	remove_files(p, 2);
 }
 
 /* A disk log image for nr regions, every one clean but those in dirty[]. */
@@ -427,8 +430,8 @@ static void test_disk_log_copies_only_dirty_regions(void)
 	free(now);
 	free(model);
 	free(junk);
-	free_paths(p, 2);
-	free(log);
+	remove_files(p, 2);
+	remove_files(&log, 1);
 }
 
 struct log_watch {
@@ -501,8 +504,8 @@ static void test_disk_log_marks_and_cleans(void)
 	free(img);
 	ubt_tree_free(tree);
 	free(w.model);
-	free_paths(p, 2);
-	free(log);
+	remove_files(p, 2);
+	remove_files(&log, 1);
 }
 
 static void refused(const char *spec, const char *want)
