@@ -3,7 +3,7 @@
  * stripe: chunks spread round-robin over the children, laid out exactly as
  * device-mapper's striped target lays them out.
  *
- *   stripe(CHILD, CHILD, ..., chunk=SIZE)        chunk defaults to 64K
+ *   stripe(CHILD, CHILD, ..., chunk=SIZE, chunk_sectors)   chunk defaults to 64K
  *
  * With n children and chunk C (sectors), sector s of the node is
  *   chunk = s / C, stripe = chunk % n,
@@ -16,6 +16,12 @@
  * (consecutive rows), so a request costs at most one child I/O per child.
  * Flush goes to every child; discard and write-zeroes to each child's part
  * of the range, computed as dm-stripe computes it.
+ *
+ * dm-stripe also makes the chunk the queue's chunk_sectors, so the block
+ * layer splits every request at chunk boundaries.  Here that is opt-in (the
+ * `chunk_sectors` flag): splitting in this node costs nothing, while each
+ * piece the block layer splits off is one more round trip through ublk
+ * (a 1M read over 64K chunks becomes 16 requests).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +38,7 @@ struct stripe_ctx {
 	uint64_t chunk;		/* sectors */
 	int chunk_shift;	/* log2(chunk), or -1 when not a power of two */
 	unsigned int n;
+	bool kernel_split;	/* the chunk_sectors flag */
 	/* Per child: has failed an I/O (status 'D').  Set by any queue thread. */
 	uint8_t failed[CONFIG_MAX_FANOUT];
 };
@@ -75,6 +82,7 @@ static int stripe_ctr(struct ubt_target *t, struct ubt_args *args)
 {
 	uint64_t chunk = STRIPE_DEFAULT_CHUNK, smallest = UINT64_MAX;
 	uint32_t lbs = t->tree->opts.logical_block_size;
+	bool kernel_split = ubt_args_flag(args, "chunk_sectors");
 	struct stripe_ctx *sc;
 	unsigned int i;
 	int ret;
@@ -107,6 +115,7 @@ static int stripe_ctr(struct ubt_target *t, struct ubt_args *args)
 	if (!sc)
 		return ubt_target_error(t, ENOMEM, "out of memory");
 	sc->n = t->nr_children;
+	sc->kernel_split = kernel_split;
 	sc->chunk = chunk >> UBT_SECTOR_SHIFT;
 	sc->chunk_shift = ubt_is_power_of_2(sc->chunk) ? (int)ubt_ilog2(sc->chunk) : -1;
 	t->len = (smallest - smallest % sc->chunk) * sc->n;
@@ -200,11 +209,10 @@ static void stripe_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 	lim->io_min = (uint32_t)chunk;
 	lim->io_opt = (uint32_t)UBT_MIN(chunk * sc->n, UINT32_MAX);
 	/*
-	 * Like dm, which sets the queue's chunk_sectors to the stripe chunk:
-	 * the block layer then never sends a request across one.  The block
-	 * layer takes powers of two only.
+	 * Asked for, dm's chunk_sectors: the block layer then never sends a
+	 * request across a chunk.  It takes powers of two only.
 	 */
-	if (sc->chunk_shift >= 0 && sc->chunk <= UINT32_MAX)
+	if (sc->kernel_split && sc->chunk_shift >= 0 && sc->chunk <= UINT32_MAX)
 		lim->chunk_sectors = (uint32_t)sc->chunk;
 }
 
@@ -233,7 +241,7 @@ static int stripe_status(struct ubt_target *t, enum ubt_status_kind k, char *buf
 static struct ubt_target_type stripe_target = {
 	.name = "stripe",
 	.version = { 1, 0, 0 },
-	.usage = "stripe(CHILD, CHILD, ..., chunk=SIZE)",
+	.usage = "stripe(CHILD, CHILD, ..., chunk=SIZE, chunk_sectors)",
 	.max_fanout = CONFIG_MAX_FANOUT,
 	.ctr = stripe_ctr,
 	.dtr = stripe_dtr,

@@ -442,6 +442,10 @@ dm_name=ubt-bench-stripe
 DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table "$table"
 add_row "kernel dm-stripe" "/dev/mapper/$dm_name" kernel
 add_ours_all stripe_copy
+# dm-stripe's chunk_sectors (the block layer splits at chunks), default copy mode.
+for s in 0 1 2 3; do cp "$work/s$s.img" "$work/s$s-ourscs.img"; done
+add_ours "chunk_sectors|" --spec "stripe($work/s0-ourscs.img, \
+$work/s1-ourscs.img, $work/s2-ourscs.img, $work/s3-ourscs.img, chunk=64K, chunk_sectors)"
 for p in "${stripe_peers[@]}"; do add_peer "$p" "" "${files# }"; done
 measure_section
 print_table "stripe: 4 x ${stripe_mb} MiB files, chunk 64K (dm-stripe over loop devices with direct I/O)"

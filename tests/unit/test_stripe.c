@@ -317,6 +317,33 @@ static void test_construction_errors(void)
 	ubt_tree_free(tree);
 }
 
+/*
+ * chunk_sectors reaches the device only when asked for (dm's behaviour):
+ * by default the node splits and the kernel sends whole requests.  The block
+ * layer takes powers of two only.
+ */
+static void test_chunk_sectors_only_when_asked(void)
+{
+	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
+	struct ubt_tree *tree = NULL;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build("stripe(cap(size=1M), cap(size=1M), chunk=64K)", &o,
+					     &tree, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(tree->limits.chunk_sectors, 0);
+	CU_ASSERT_EQUAL(tree->limits.io_min, 65536);
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build("stripe(cap(size=1M), cap(size=1M), chunk=64K, "
+					     "chunk_sectors)", &o, &tree, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(tree->limits.chunk_sectors, 128);
+	CU_ASSERT_EQUAL(tree->nr_nodes, 3);	/* the flag is not a child */
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build("stripe(cap(size=1M), cap(size=1M), chunk=48K, "
+					     "chunk_sectors)", &o, &tree, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(tree->limits.chunk_sectors, 0);
+	ubt_tree_free(tree);
+}
+
 static void test_status_marks_failed_children(void)
 {
 	struct ubt_tree_opts o = { .logical_block_size = 512, .max_io_bytes = 512 * 1024 };
@@ -349,6 +376,7 @@ int main(void)
 		UT(test_dm_verified_layout),
 		UT(test_large_requests_many_chunks), UT(test_discard_ranges_like_dm),
 		UT(test_construction_errors), UT(test_status_marks_failed_children),
+		UT(test_chunk_sectors_only_when_asked),
 	};
 
 	ubt_register_target(&cap);
