@@ -129,7 +129,8 @@ void ubt_aio_queue(struct ubt_io *io, struct ubt_leaf_io *l)
 
 	memset(cb, 0, sizeof(*cb));
 	cb->aio_data = (uint64_t)(uintptr_t)io;
-	cb->aio_fildes = (uint32_t)io->q->tree->fds[l->fd_index - 1];
+	cb->aio_fildes = (uint32_t)(l->fd_index < UBT_FD_PLAIN ? io->q->tree->fds[l->fd_index - 1] :
+				    l->fd_index - UBT_FD_PLAIN);
 	cb->aio_offset = (int64_t)(l->pos + l->done);
 	if (io->iovcnt == 1) {
 		cb->aio_lio_opcode = read ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE;

@@ -206,10 +206,17 @@ bool ubt_io_is_bg(const struct ubt_io *io)
 
 /* ---- Leaf helpers ------------------------------------------------------ */
 
-/* An SQE of io's, on a fixed file: its CQE comes back to io. */
-static void leaf_queued(struct ubt_io *io, struct io_uring_sqe *sqe)
+/* The descriptor an SQE names: a fixed-file index, or a plain fd (UBT_FD_PLAIN). */
+static inline int sqe_fd(int fd_index)
 {
-	sqe->flags |= IOSQE_FIXED_FILE;
+	return fd_index < UBT_FD_PLAIN ? fd_index : fd_index - UBT_FD_PLAIN;
+}
+
+/* An SQE of io's on the file fd_index names: its CQE comes back to io. */
+static void leaf_queued(struct ubt_io *io, struct io_uring_sqe *sqe, int fd_index)
+{
+	if (ubt_likely(fd_index < UBT_FD_PLAIN))
+		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, io);
 	io->pending++;
 }
@@ -255,20 +262,20 @@ static void prep_uring_rw(struct ubt_io *io, struct ubt_leaf_io *l)
 
 	if (fixed && io->iovcnt == 1) {
 		io_uring_prep_rw(read ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED, sqe,
-				 l->fd_index, io->iov->iov_base, (unsigned int)io->iov->iov_len,
+				 sqe_fd(l->fd_index), io->iov->iov_base, (unsigned int)io->iov->iov_len,
 				 pos);
 		sqe->buf_index = io->tag;
 	} else if (fixed && io->q->vec_fixed) {
 		io_uring_prep_rw(read ? UBT_IORING_OP_READV_FIXED : UBT_IORING_OP_WRITEV_FIXED,
-				 sqe, l->fd_index, io->iov, io->iovcnt, pos);
+				 sqe, sqe_fd(l->fd_index), io->iov, io->iovcnt, pos);
 		sqe->buf_index = io->tag;
 	} else {
-		io_uring_prep_rw(read ? IORING_OP_READV : IORING_OP_WRITEV, sqe, l->fd_index,
-				 io->iov, io->iovcnt, pos);
+		io_uring_prep_rw(read ? IORING_OP_READV : IORING_OP_WRITEV, sqe,
+				 sqe_fd(l->fd_index), io->iov, io->iovcnt, pos);
 	}
 	if (!read && (io->flags & UBT_IO_FUA))
 		sqe->rw_flags = RWF_DSYNC;
-	leaf_queued(io, sqe);
+	leaf_queued(io, sqe, l->fd_index);
 }
 
 /* Queue what is left of io's transfer on its leaf's engine. */
@@ -312,8 +319,8 @@ int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync)
 {
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
 
-	io_uring_prep_fsync(sqe, fd_index, datasync ? IORING_FSYNC_DATASYNC : 0);
-	leaf_queued(io, sqe);
+	io_uring_prep_fsync(sqe, sqe_fd(fd_index), datasync ? IORING_FSYNC_DATASYNC : 0);
+	leaf_queued(io, sqe, fd_index);
 	return 0;
 }
 
@@ -322,8 +329,8 @@ int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_
 {
 	struct io_uring_sqe *sqe = ubt_queue_sqe(io->q);
 
-	io_uring_prep_fallocate(sqe, fd_index, mode, (off_t)byte_offset, (off_t)bytes);
-	leaf_queued(io, sqe);
+	io_uring_prep_fallocate(sqe, sqe_fd(fd_index), mode, (off_t)byte_offset, (off_t)bytes);
+	leaf_queued(io, sqe, fd_index);
 	return 0;
 }
 

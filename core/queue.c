@@ -60,6 +60,8 @@ static int register_files(struct ubt_queue *q, int frontend_fd)
 	fds[0] = frontend_fd;
 	for (i = 0; i < tree->nr_fds; i++)
 		fds[i + 1] = tree->fds[i];
+	/* Files opened from now on are used by their plain descriptors. */
+	__atomic_store_n(&tree->fds_registered, true, __ATOMIC_RELAXED);
 	return io_uring_register_files(&q->ring, fds, n);
 }
 

@@ -264,8 +264,12 @@ int ubt_args_key_child(struct ubt_target *t, struct ubt_args *a, const char *key
 int ubt_target_add_fd(struct ubt_target *t, int fd)
 {
 	struct ubt_tree *tree = t->tree;
-	int *fds = realloc(tree->fds, (tree->nr_fds + 1) * sizeof(*fds));
+	int *fds;
 
+	/* Not in tree->fds: queue threads read it (Linux AIO), so it never moves now. */
+	if (__atomic_load_n(&tree->fds_registered, __ATOMIC_RELAXED))
+		return UBT_FD_PLAIN + fd;
+	fds = realloc(tree->fds, (tree->nr_fds + 1) * sizeof(*fds));
 	if (!fds)
 		return ubt_target_error(t, ENOMEM, "out of memory");
 	tree->fds = fds;
@@ -562,12 +566,218 @@ out_free:
 	return ret;
 }
 
+/* ---- Replacing a node of a running tree -------------------------------- */
+
+/* What a subtree needs of each tag: ubt_io slots, private bytes, background tags. */
+struct subtree_needs {
+	size_t max_priv;
+	unsigned int bg_tags;
+	bool needs_data;
+	bool per_queue_state;
+};
+
+static unsigned int subtree_slots(const struct ubt_target *t, struct subtree_needs *n)
+{
+	unsigned int i, worst = 0;
+
+	n->max_priv = UBT_MAX(n->max_priv, t->per_io_size);
+	n->bg_tags += t->bg_tags;
+	n->needs_data |= t->needs_data;
+	n->per_queue_state |= t->type->queue_init || t->type->queue_exit;
+	for (i = 0; i < t->nr_children; i++)
+		worst = UBT_MAX(worst, subtree_slots(t->children[i], n));
+	return 1 + t->max_fanout * worst;
+}
+
+/*
+ * A label of t's subtree (rooted at top) that another node of it, or of
+ * the tree outside `old`, has too; NULL if none.  The labels of the node
+ * being replaced may be reused.
+ */
+static const char *label_taken(struct ubt_target *root, const struct ubt_target *old,
+			       struct ubt_target *top, const struct ubt_target *t)
+{
+	const struct ubt_target *found, *up;
+	const char *dup;
+	unsigned int i;
+
+	if (t->label) {
+		if (find_node(top, t->label, 0, false, t))
+			return t->label;
+		found = find_node(root, t->label, 0, false, NULL);
+		for (up = found; up && up != old;)
+			up = up->parent;
+		if (found && !up)
+			return t->label;
+	}
+	for (i = 0; i < t->nr_children; i++) {
+		dup = label_taken(root, old, top, t->children[i]);
+		if (dup)
+			return dup;
+	}
+	return NULL;
+}
+
+/* A leaf outside old (under t) backed by the same file as leaf, or NULL. */
+static const struct ubt_target *backing_elsewhere(const struct ubt_target *t,
+						  const struct ubt_target *old,
+						  const struct ubt_target *leaf)
+{
+	const struct ubt_target *hit;
+	unsigned int i;
+
+	if (t == old)
+		return NULL;
+	if (!t->nr_children)
+		return t->backing_dev == leaf->backing_dev && t->backing_ino == leaf->backing_ino ?
+			       t : NULL;
+	for (i = 0; i < t->nr_children; i++) {
+		hit = backing_elsewhere(t->children[i], old, leaf);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+/* A file-backed leaf of n whose file the tree outside old uses too, or NULL. */
+static const struct ubt_target *shared_file(const struct ubt_target *root,
+					    const struct ubt_target *old,
+					    const struct ubt_target *n)
+{
+	const struct ubt_target *hit;
+	unsigned int i;
+
+	if (!n->nr_children)
+		return (n->backing_dev || n->backing_ino) && backing_elsewhere(root, old, n) ?
+			       n : NULL;
+	for (i = 0; i < n->nr_children; i++) {
+		hit = shared_file(root, old, n->children[i]);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+/* Why the device's promises to the kernel do not hold for n, or NULL. */
+static const char *limits_fall_short(const struct ubt_limits *dev, const struct ubt_limits *n)
+{
+	if (n->logical_block_size > dev->logical_block_size)
+		return "its block size is larger than the device's";
+	if (n->dma_alignment > dev->dma_alignment)
+		return "it needs memory aligned more strictly than the device asks of its clients";
+	if (n->max_io_bytes < dev->max_io_bytes)
+		return "it takes smaller requests than the device does";
+	if (n->read_only && !dev->read_only)
+		return "it is read-only";
+	if ((dev->discard && !n->discard) || (dev->write_zeroes && !n->write_zeroes))
+		return "it lacks discard or write-zeroes, which the device offers";
+	if (n->volatile_cache && !dev->volatile_cache)
+		return "it has a write cache and the device told the kernel it has none";
+	return NULL;
+}
+
+int ubt_tree_build_replacement(struct ubt_tree *tree, const struct ubt_target *old,
+			       const char *spec_text, uint64_t min_len, struct ubt_target **out,
+			       char *err, size_t errlen)
+{
+	struct subtree_needs need = { 0 }, had = { 0 };
+	unsigned int slots, old_slots, nr_nodes = tree->nr_nodes;
+	struct ubt_spec_node *spec, **specs;
+	bool want_aio = tree->want_aio;
+	struct ubt_target *t = NULL;
+	const char *why;
+	int ret;
+
+	tree->err = err;
+	tree->errlen = errlen;
+	err[0] = '\0';
+	spec = ubt_spec_parse(spec_text, err, errlen);
+	if (!spec) {
+		ret = -EINVAL;
+		goto out;
+	}
+	specs = realloc(tree->late_specs, (tree->nr_late_specs + 1) * sizeof(*specs));
+	if (!specs) {
+		ubt_spec_free(spec);
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	tree->late_specs = specs;
+	ret = build_node(tree, old->parent, spec->bare ? NULL : spec, spec->name, &t);
+	if (ret) {
+		ubt_spec_free(spec);
+		goto out_undo;
+	}
+	tree->late_specs[tree->nr_late_specs++] = spec;
+	budget(t, old->max_iov_in);
+	slots = subtree_slots(t, &need);
+	old_slots = subtree_slots(old, &had);
+	ret = -EINVAL;
+	why = label_taken(tree->root, old, t, t);
+	if (why)
+		snprintf(err, errlen, "name=%s is given to another node", why);
+	else if (t->len < min_len)
+		snprintf(err, errlen, "%s is %llu bytes, smaller than the %llu it must hold",
+			 t->type->name, (unsigned long long)(t->len << UBT_SECTOR_SHIFT),
+			 (unsigned long long)(min_len << UBT_SECTOR_SHIFT));
+	else if (shared_file(tree->root, old, t))
+		snprintf(err, errlen, "%s's file is in use by another node of this device",
+			 t->type->name);
+	else if (slots > old_slots || need.max_priv > tree->slot_size - sizeof(struct ubt_io) ||
+		 need.bg_tags > had.bg_tags)
+		snprintf(err, errlen, "%s needs more per-request state than the node it replaces "
+			 "(%s), sized when the device started", t->type->name, old->type->name);
+	else if (need.per_queue_state)
+		snprintf(err, errlen, "%s keeps per-queue state, which only a starting device sets up",
+			 t->type->name);
+	else if ((need.needs_data && !tree->data_node) || (tree->want_aio && !want_aio))
+		snprintf(err, errlen, "%s needs the request data in the server's memory (the aio "
+			 "engine, or a node that reads the data), which this device does not keep",
+			 t->type->name);
+	else if ((why = limits_fall_short(&tree->limits, &t->limits)))
+		snprintf(err, errlen, "%s cannot take the place of %s: %s", t->type->name,
+			 old->type->name, why);
+	else
+		ret = 0;
+	if (!ret) {
+		*out = t;
+		goto out;
+	}
+	destroy_node(t);
+out_undo:
+	tree->want_aio = want_aio;
+	tree->nr_nodes = nr_nodes;	/* a refused node leaves no gap in the indexes */
+out:
+	tree->err = NULL;
+	return ret;
+}
+
+int ubt_tree_retire(struct ubt_tree *tree, struct ubt_target *t)
+{
+	struct ubt_target **r = realloc(tree->retired, (tree->nr_retired + 1) * sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	tree->retired = r;
+	tree->retired[tree->nr_retired++] = t;
+	return 0;
+}
+
 void ubt_tree_free(struct ubt_tree *tree)
 {
+	unsigned int i;
+
 	if (!tree)
 		return;
 	destroy_node(tree->root);
+	for (i = 0; i < tree->nr_retired; i++)
+		destroy_node(tree->retired[i]);
+	free(tree->retired);
 	ubt_spec_free(tree->spec);
+	for (i = 0; i < tree->nr_late_specs; i++)
+		ubt_spec_free(tree->late_specs[i]);
+	free(tree->late_specs);
 	free(tree->fds);
 	free(tree);
 }

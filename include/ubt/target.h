@@ -284,8 +284,14 @@ bool ubt_args_flag(struct ubt_args *a, const char *word);
 int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example,
 		       bool unique_files);
 
-/* Register a backing fd with the device; returns its fixed-file index. */
+/*
+ * Register a backing fd with the device; returns its fixed-file index.  A
+ * file opened once the queues registered theirs (a node built into a
+ * running tree) gets UBT_FD_PLAIN + fd instead: the leaf helpers then use
+ * the plain descriptor.
+ */
 int ubt_target_add_fd(struct ubt_target *t, int fd);
+#define UBT_FD_PLAIN		(1 << 24)
 /*
  * The node will call ubt_leaf_rw_aio(): every queue gets a Linux AIO
  * context, and the node needs its data in our memory (needs_data).

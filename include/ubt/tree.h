@@ -40,6 +40,12 @@ struct ubt_tree {
 	unsigned int slots_per_tag;	/* ubt_io slots one request can need */
 	unsigned int bg_tags;		/* background tags every queue sets aside */
 	int poke_fd;			/* queue 0's ring while it runs, else -1 */
+	bool fds_registered;		/* the queues' fixed-file tables are made */
+	/* Nodes replaced in the running tree, and the specs they came from. */
+	struct ubt_target **retired;
+	unsigned int nr_retired;
+	struct ubt_spec_node **late_specs;
+	unsigned int nr_late_specs;
 	char *err;			/* constructor error buffer */
 	size_t errlen;
 };
@@ -66,6 +72,23 @@ void ubt_tree_free(struct ubt_tree *tree);
  * when the poke could not be sent.
  */
 int ubt_tree_poke(struct ubt_tree *tree);
+
+/*
+ * Build spec_text into a node that can take old's place in the running
+ * tree (a mirror's hot replace): at least min_len sectors long, no file
+ * that the tree outside old uses, I/O that fits the per-tag slots sized
+ * for old, and what the device promised the kernel (block size,
+ * alignment, discard, flush).  The caller puts it in place; the new node
+ * takes the next index.  On failure err says why and nothing stays open.
+ */
+int ubt_tree_build_replacement(struct ubt_tree *tree, const struct ubt_target *old,
+			       const char *spec_text, uint64_t min_len, struct ubt_target **out,
+			       char *err, size_t errlen);
+/*
+ * A node taken out of the running tree: kept (with its files open) until
+ * the tree is freed, since I/O may still be in flight on it.
+ */
+int ubt_tree_retire(struct ubt_tree *tree, struct ubt_target *t);
 
 /* The node with index ref (as `status` numbers them) or label ref; NULL if none. */
 struct ubt_target *ubt_tree_find(struct ubt_tree *tree, const char *ref);

@@ -31,7 +31,7 @@ static struct iovec *child_iov(struct ubt_target *t, struct mirror_io *mio, unsi
 static int send_to_leg(struct mirror *m, struct ubt_io *io, unsigned int i, unsigned int slot)
 {
 	struct mirror_io *mio = io->priv;
-	struct ubt_io *c = ubt_io_child(io, m->legs[i].t);
+	struct ubt_io *c = ubt_io_child(io, mirror_leg_node(m, i));
 
 	if (!c)
 		return -ENOMEM;

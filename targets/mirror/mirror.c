@@ -31,7 +31,9 @@
  * error the leg had: F (flush), D (write), S (copy), R (read).
  * Messages: `fail LEG` marks a leg failed (D); `replace LEG` takes a failed
  * leg back (its device was fixed or swapped): its errors are forgotten and
- * every region is copied again.  LEG is the leg's position (0 first) or
+ * every region is copied again; `replace LEG PATH` (or a spec expression)
+ * puts a new node in the leg's place while I/O runs, then copies every
+ * region to it.  LEG is the leg's position (0 first) or
  * its node's name= label.  `check` compares every leg with the default one,
  * region by region, and counts the 512-byte sectors that differ; `repair`
  * does the same and rewrites them from the default leg.  The last one's
@@ -56,9 +58,9 @@ int mirror_leg_of(const struct mirror *m, const struct ubt_target *child)
 	unsigned int i;
 
 	for (i = 0; i < m->nr_legs; i++)
-		if (m->legs[i].t == child)
+		if (mirror_leg_node(m, i) == child)
 			return (int)i;
-	return -1;
+	return -1;	/* a node replaced since the I/O was sent */
 }
 
 /* dm's fail_mirror(). */
@@ -415,10 +417,74 @@ static int find_leg(const struct mirror *m, const char *s)
 	return -1;
 }
 
+/* Another leg without errors than leg, or -1. */
+static int other_working_leg(const struct mirror *m, unsigned int leg)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (i != leg && mirror_leg_ok(m, i))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * `replace LEG SPEC`: a new node (a file's PATH, or any spec expression)
+ * takes the leg's place while I/O runs.  The leg stops serving reads
+ * first; I/O already sent to the old node finishes there (its results
+ * count for nothing: every region is out of sync once the new node is
+ * in, copies under way are voided), and the old node stays open until the
+ * device goes, since such I/O may still be in flight.
+ */
+static int replace_with_node(struct ubt_target *t, unsigned int leg, int argc, char **argv,
+			     char *out, size_t len)
+{
+	struct mirror *m = t->private;
+	struct ubt_target *old = m->legs[leg].t, *n;
+	char spec[1024], err[256];
+	size_t pos = 0;
+	int i, other = other_working_leg(m, leg);
+
+	for (i = 2; i < argc && pos < sizeof(spec); i++)
+		pos += (size_t)snprintf(spec + pos, sizeof(spec) - pos, "%s%s", i > 2 ? " " : "",
+					argv[i]);
+	if (other < 0) {
+		snprintf(out, len, "mirror: no working leg but %u to copy the data from", leg);
+		return -EINVAL;
+	}
+	if (leg == mirror_default(m) && mirror_leg_ok(m, leg) &&
+	    mirror_log_count(m->log.sync, m->nr_regions) < m->nr_regions) {
+		snprintf(out, len, "mirror: leg %u is the default leg and holds the only copy of "
+			 "regions still out of sync; wait for the resync (status --wait)", leg);
+		return -EBUSY;
+	}
+	if (ubt_tree_build_replacement(t->tree, old, spec, t->len, &n, err, sizeof(err))) {
+		snprintf(out, len, "mirror: replace %u: %s", leg, err);
+		return -EINVAL;
+	}
+	if (ubt_tree_retire(t->tree, old)) {
+		snprintf(out, len, "mirror: out of memory");
+		return -ENOMEM;	/* n stays unused until the tree goes: no harm */
+	}
+	/* No read chooses the leg from here on; the default moves off it. */
+	mirror_fail_leg(m, leg, MIRROR_ERR_WRITE);
+	if (leg == mirror_default(m))
+		__atomic_store_n(&m->default_leg, (unsigned int)other, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&m->lock);
+	m->legs_gen++;
+	n->parent = t;
+	t->children[leg] = n;
+	__atomic_store_n(&m->legs[leg].t, n, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&m->lock);
+	fprintf(stderr, "mirror: leg %u is now %s:%u (was %s:%u); every region is copied to it\n",
+		leg, n->type->name, n->id, old->type->name, old->id);
+	return 0;
+}
+
 static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
 {
 	struct mirror *m = t->private;
-	int leg;
+	int leg, ret;
 
 	if (argc == 1 && (!strcmp(argv[0], "check") || !strcmp(argv[0], "repair"))) {
 		mirror_start_scrub(m, !strcmp(argv[0], "repair"));
@@ -427,8 +493,9 @@ static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out
 				 "when the device next starts");
 		return 0;
 	}
-	if (argc != 2 || (strcmp(argv[0], "fail") && strcmp(argv[0], "replace"))) {
-		snprintf(out, len, "mirror: want fail LEG, replace LEG, check or repair");
+	if (argc < 2 || (strcmp(argv[0], "fail") && strcmp(argv[0], "replace")) ||
+	    (argc > 2 && strcmp(argv[0], "replace"))) {
+		snprintf(out, len, "mirror: want fail LEG, replace LEG [PATH|SPEC], check or repair");
 		return -EINVAL;
 	}
 	leg = find_leg(m, argv[1]);
@@ -441,7 +508,11 @@ static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out
 		mirror_fail_leg(m, (unsigned int)leg, MIRROR_ERR_WRITE);
 		return 0;
 	}
-	if (mirror_leg_ok(m, (unsigned int)leg)) {
+	if (argc > 2) {
+		ret = replace_with_node(t, (unsigned int)leg, argc, argv, out, len);
+		if (ret)
+			return ret;
+	} else if (mirror_leg_ok(m, (unsigned int)leg)) {
 		snprintf(out, len, "mirror: leg %d has not failed", leg);
 		return -EINVAL;
 	}

@@ -79,6 +79,7 @@ struct mirror_job {
 	uint32_t differ;		/* scrub: legs whose step differed, to rewrite */
 	uint32_t unread;		/* scrub: legs the step could not read */
 	uint32_t chunk;			/* sectors in the copy step under way */
+	uint32_t legs_gen;		/* m->legs_gen when claimed: a leg replaced since voids it */
 	struct ubt_io_wait *waiters;	/* writes held until the region is copied */
 	struct ubt_io_timer pause;	/* resync_rate: the wait before the next step */
 	uint64_t wait_ns;
@@ -108,6 +109,7 @@ struct mirror {
 	uint64_t resync_rate;		/* bytes per second; 0: as fast as it goes */
 	uint64_t rate_next;		/* under lock: CLOCK_MONOTONIC ns the next step may start */
 	uint32_t default_leg;		/* atomic */
+	uint32_t legs_gen;		/* under lock: legs replaced by new nodes so far */
 	uint32_t next_read;		/* atomic: roundrobin's counter */
 
 	pthread_mutex_t lock;
@@ -179,6 +181,12 @@ static inline uint64_t mirror_region_len(const struct mirror *m, uint64_t r)
 static inline bool mirror_leg_ok(const struct mirror *m, unsigned int i)
 {
 	return !__atomic_load_n(&m->legs[i].error_count, __ATOMIC_ACQUIRE);
+}
+
+/* Leg i's node: a hot replace (control thread) may swap it while queues run. */
+static inline struct ubt_target *mirror_leg_node(const struct mirror *m, unsigned int i)
+{
+	return __atomic_load_n(&m->legs[i].t, __ATOMIC_ACQUIRE);
 }
 
 static inline unsigned int mirror_default(const struct mirror *m)

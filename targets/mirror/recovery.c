@@ -64,7 +64,7 @@ static void *leg_buf(const struct mirror_job *job, unsigned int leg)
 static int step_to_leg(struct ubt_io *io, unsigned int i, void *buf)
 {
 	struct mirror_job *job = io_job(io);
-	struct ubt_io *c = ubt_io_child(io, job->m->legs[i].t);
+	struct ubt_io *c = ubt_io_child(io, mirror_leg_node(job->m, i));
 
 	if (!c)
 		return -ENOMEM;
@@ -162,7 +162,7 @@ static int read_source(struct ubt_io *io)
 		job->read_iov = (struct iovec){ leg_buf(job, job->source), bytes };
 		io->iov = &job->read_iov;
 		io->iovcnt = 1;
-		return ubt_io_remap(io, m->legs[job->source].t, io->sector);
+		return ubt_io_remap(io, mirror_leg_node(m, job->source), io->sector);
 	}
 	job->unread = 0;
 	for (i = 0; i < m->nr_legs; i++) {
@@ -241,7 +241,9 @@ int mirror_job_end_io(struct mirror_job *job, struct ubt_io *child, int res)
 	if (res >= 0)
 		return res;
 	leg = mirror_leg_of(job->m, child->t);
-	if (leg < 0 || (child->op == UBT_OP_READ && leg == (int)job->source)) {
+	if (leg < 0)
+		return res;	/* a leg replaced since: the job's result is void anyway */
+	if (child->op == UBT_OP_READ && leg == (int)job->source) {
 		job->source_failed = true;
 		return res;
 	}

@@ -305,6 +305,7 @@ void mirror_kick(struct mirror *m, struct ubt_queue *q)
 		if (job->busy || !claim_work(m, job))
 			continue;
 		job->busy = true;
+		job->legs_gen = m->legs_gen;
 		job->started = !m->writes[job->region];
 		job->waiters = NULL;
 		if (job->started)
@@ -322,14 +323,26 @@ void mirror_job_finish(struct mirror_job *job, struct ubt_queue *q)
 	bool ok = !job->source_failed && !job->failed && job->done >= mirror_region_len(m, job->region);
 	unsigned int i;
 
+	pthread_mutex_lock(&m->lock);
+	/*
+	 * A leg was replaced by a new node while this copy ran: part of it
+	 * went to the old one.  Nothing it saw counts; the region is out of
+	 * sync again (the replace marked every region) and a new pass copies it.
+	 */
+	if (job->legs_gen != m->legs_gen) {
+		ok = false;
+		job->failed = 0;
+		job->source_failed = false;
+		m->pass = true;
+		m->cursor = 0;
+	}
+	/* (mirror_fail_leg takes no lock: atomics only.) */
 	for (i = 0; i < m->nr_legs; i++)
 		if (job->failed & (1u << i))
 			mirror_fail_leg(m, i, job->kind == MIRROR_JOB_RESYNC ? MIRROR_ERR_SYNC :
 					MIRROR_ERR_READ);
 	if (job->source_failed)
 		mirror_fail_leg(m, job->source, MIRROR_ERR_SYNC);
-
-	pthread_mutex_lock(&m->lock);
 	if (ok && job->kind == MIRROR_JOB_RESYNC) {
 		mirror_log_set(m->log.sync, job->region, true);
 		mark_clean(m, job->region);

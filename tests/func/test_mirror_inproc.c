@@ -317,13 +317,138 @@ static void test_messages(void)
 	CU_ASSERT_EQUAL(message(tree, "0", "fail 2"), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "mirror: no leg 2 (legs are 0 to 1, or their name= labels)");
 	CU_ASSERT_EQUAL(message(tree, "0", "scrub"), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(err, "mirror: want fail LEG, replace LEG, check or repair");
+	CU_ASSERT_STRING_EQUAL(err, "mirror: want fail LEG, replace LEG [PATH|SPEC], check or "
+			       "repair");
 	CU_ASSERT_EQUAL(message(tree, "0", "replace 1"), 0);
 	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 0/8 1 AA 1 core");
 	settle(tree);
 	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
 	ubt_tree_free(tree);
 	remove_files(p, 2);
+}
+
+struct replacer {
+	struct ubt_tree *tree;
+	const char *words;
+	int ret;
+	char err[512];
+	volatile bool io_done;		/* set once the workload returned */
+	bool during_io;			/* the replace came before that */
+};
+
+static void *replace_soon(void *arg)
+{
+	struct replacer *r = arg;
+
+	usleep(20000);
+	r->ret = func_message(r->tree, "m", r->words, r->err, sizeof(r->err));
+	r->during_io = !r->io_done;
+	return NULL;
+}
+
+/*
+ * Hot replace: while model-checked I/O runs, leg 1 becomes a new file.
+ * Nothing surfaces, reads equal the model, and once copied the new file
+ * equals the model too (the old one is left as it was).
+ */
+static void test_replace_with_new_file_under_io(void)
+{
+	struct workload w = { .nr_ops = 6000, .pct_read = 50, .pct_write = 45, .pct_flush = 5,
+			      .seed = 21 };
+	struct replacer r = { 0 };
+	char *p[3], *legs[2], spec[1024], words[600];
+	struct ubt_tree *tree;
+	pthread_t th;
+
+	w.model = func_random_file("m-hr0.img", LEG_BYTES, &p[0]);
+	free(func_random_file("m-hr1.img", LEG_BYTES, &p[1]));
+	p[2] = func_make_file("m-hr2.img", LEG_BYTES);
+	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=64K, nosync, read=roundrobin, name=m)",
+		 p[0], p[1]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	snprintf(words, sizeof(words), "replace 1 %s", p[2]);
+	r.tree = tree;
+	r.words = words;
+	w.bytes = LEG_BYTES;
+	pthread_create(&th, NULL, replace_soon, &r);
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 32, &w), 0);
+	r.io_done = true;
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(r.ret, 0);
+	CU_ASSERT(r.during_io);
+	if (r.ret)
+		fprintf(stderr, "\n  %s\n", r.err);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	if (w.errors)
+		fprintf(stderr, "\n  %s\n", w.first_error);
+	settle(tree);
+	/* The new file is node 3, the next index. */
+	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:3 128/128 1 AA 1 core");
+	legs[0] = p[0];
+	legs[1] = p[2];
+	legs_equal(w.model, legs, 2);
+	/* And it serves reads: the old leg's file is no longer read or written. */
+	CU_ASSERT_EQUAL(message(tree, "m", "fail 0"), 0);
+	w.nr_ops = 500;
+	w.pct_read = 100;
+	w.pct_write = w.pct_flush = 0;
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 8, &w), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	ubt_tree_free(tree);
+	free(w.model);
+	remove_files(p, 3);
+}
+
+/* What a replacement must be, each refused with one line and nothing changed. */
+static void test_replace_refusals(void)
+{
+	char *p[4], spec[1024], words[600];
+	struct ubt_tree *tree;
+
+	p[0] = func_make_file("m-rf0.img", LEG_BYTES);
+	p[1] = func_make_file("m-rf1.img", LEG_BYTES);
+	p[2] = func_make_file("m-rf2.img", LEG_BYTES / 2);
+	p[3] = func_make_file("m-rf3.img", LEG_BYTES);
+	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=1M, name=m)", p[0], p[1]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	/* Not copied yet (sync): the default leg holds the only good copy. */
+	snprintf(words, sizeof(words), "replace 0 %s", p[3]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), -EBUSY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "leg 0 is the default leg and holds the only copy"));
+	settle(tree);
+	snprintf(words, sizeof(words), "replace 1 %s", p[2]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "mirror: replace 1: file is 4194304 bytes, smaller than the "
+			       "8388608 it must hold");
+	snprintf(words, sizeof(words), "replace 1 %s", p[0]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "mirror: replace 1: file's file is in use by another node of "
+			       "this device");
+	CU_ASSERT_EQUAL(message(tree, "m", "replace 1 /nonexistent/leg.img"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "mirror: replace 1: file: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/leg.img"));
+	/* A node that needs more per-request state than the leg had. */
+	snprintf(words, sizeof(words), "replace 1 stripe(%s, %s)", p[2], p[3]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "needs more per-request state than the node it replaces"));
+	snprintf(words, sizeof(words), "replace 1 file(%s, name=m)", p[3]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "mirror: replace 1: name=m is given to another node");
+	/* The only working leg cannot go. */
+	CU_ASSERT_EQUAL(message(tree, "m", "fail 1"), 0);
+	snprintf(words, sizeof(words), "replace 0 %s", p[3]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "mirror: no working leg but 0 to copy the data from");
+	/* Nothing changed: both legs are still there, and a good replace works. */
+	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AD 1 core");
+	snprintf(words, sizeof(words), "replace 1 %s", p[3]);
+	CU_ASSERT_EQUAL(message(tree, "m", words), 0);
+	settle(tree);
+	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:3 8/8 1 AA 1 core");
+	ubt_tree_free(tree);
+	remove_files(p, 4);
 }
 
 /*
@@ -541,5 +666,6 @@ static void test_bad_arguments(void)
 
 UT_MAIN("mirror_inproc", UT(test_writes_reach_every_leg), UT(test_start_copies_the_default_leg),
 	UT(test_two_queues_during_the_copy), UT(test_resync_rate), UT(test_failing_legs_are_hidden),
-	UT(test_read_repair), UT(test_messages), UT(test_check_and_repair), UT(test_disk_log_copies_only_dirty_regions),
+	UT(test_read_repair), UT(test_messages), UT(test_replace_with_new_file_under_io),
+	UT(test_replace_refusals), UT(test_check_and_repair), UT(test_disk_log_copies_only_dirty_regions),
 	UT(test_disk_log_marks_and_cleans), UT(test_bad_arguments))

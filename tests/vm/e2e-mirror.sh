@@ -202,3 +202,34 @@ test_mirror_fio_through_leg_failure() {
 	cmp "$work/fa" "$work/fb" || t_fail "legs differ after the copy"
 	left_nothing
 }
+
+# Hot replace: fio verifies its data while leg 1 becomes a new file; once
+# copied, the new file equals leg 0.  A replacement that cannot be is
+# refused with one line and changes nothing.
+test_mirror_hot_replace_under_fio() {
+	trap cleanup EXIT
+	local dev id out
+	truncate -s 64M "$work/ha" "$work/hb" "$work/hc"
+	truncate -s 32M "$work/hsmall"
+	truncate -s 1M "$work/hl"
+	dev=$($B create --spec "mirror($work/ha, $work/hb, region=512K, log=$work/hl, nosync, \
+		handle_errors, read=roundrobin, resync_rate=32M, name=m)") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	out=$($B message -n "$id" m replace 1 "$work/hsmall" 2>&1) &&
+		t_fail "a leg smaller than the mirror was taken"
+	[ "$(wc -l <<<"$out")" = 1 ] && [[ $out == *"smaller than the 67108864 it must hold"* ]] ||
+		t_fail "refusal: $out"
+	( sleep 2; $B message -n "$id" m replace 1 "$work/hc" ) > "$work/replace.out" 2>&1 &
+	out=$(fio_job "$dev" hv --rw=randrw --bs=4k --iodepth=16 --size=32M --verify=crc32c \
+		--do_verify=1 --verify_fatal=1 --time_based --runtime=6 2>&1) ||
+		t_fail "fio across the replace: $out"
+	wait
+	our_mirror_status "$id" | grep -q "^2 file:1 file:4 " ||
+		t_fail "leg 1 is not the new file: $(our_mirror_status "$id"); $(cat "$work/replace.out")"
+	wait_our_sync "$id" || t_fail "not in sync: $(our_mirror_status "$id")"
+	our_mirror_status "$id" | grep -q " 128/128 1 AA 3 disk" ||
+		t_fail "after replace: $(our_mirror_status "$id")"
+	$B delete -n "$id"
+	cmp "$work/ha" "$work/hc" || t_fail "the new leg differs from leg 0 after the copy"
+	left_nothing
+}

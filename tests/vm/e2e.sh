@@ -521,7 +521,8 @@ test_device_queue_limits() {
 		t_fail "create stripe"
 	q=/sys/block/${dev#/dev/}/queue
 	grep -q '\[none\]' $q/scheduler || t_fail "scheduler: $(cat $q/scheduler)"
-	[ "$(cat $q/chunk_sectors)" = 128 ] || t_fail "chunk_sectors: $(cat $q/chunk_sectors)"
+	# the stripe splits requests itself unless asked for dm's chunk_sectors
+	[ "$(cat $q/chunk_sectors)" = 0 ] || t_fail "chunk_sectors: $(cat $q/chunk_sectors)"
 	if [ "$MODE" = zero-copy ]; then
 		# the files' O_DIRECT memory alignment (512 on the guest's tmpfs)
 		[ "$(cat $q/dma_alignment)" = 511 ] || t_fail "dma_alignment: $(cat $q/dma_alignment)"
@@ -530,6 +531,11 @@ test_device_queue_limits() {
 		[ "$(cat $q/dma_alignment)" = 3 ] || t_fail "copy modes take any alignment: $(cat $q/dma_alignment)"
 		[ "$(cat $q/max_sectors_kb)" = 512 ] || t_fail "max_sectors_kb: $(cat $q/max_sectors_kb)"
 	fi
+	$B delete -n "${dev#/dev/ublkb}"
+	dev=$($B create --spec "stripe($work/qa.img, $work/qb.img, chunk=64K, chunk_sectors)") ||
+		t_fail "create stripe with chunk_sectors"
+	q=/sys/block/${dev#/dev/}/queue
+	[ "$(cat $q/chunk_sectors)" = 128 ] || t_fail "chunk_sectors asked for: $(cat $q/chunk_sectors)"
 	$B delete -n "${dev#/dev/ublkb}"
 	dev=$($B create --io-scheduler mq-deadline null --size 64M) || t_fail "create mq-deadline"
 	grep -q '\[mq-deadline\]' /sys/block/${dev#/dev/}/queue/scheduler ||
@@ -570,7 +576,8 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
 	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest
 	test_fault_targets_match_device_mapper test_message test_mirror_matches_device_mapper
-	test_mirror_restart_after_kill test_mirror_fio_through_leg_failure"
+	test_mirror_restart_after_kill test_mirror_fio_through_leg_failure
+	test_mirror_hot_replace_under_fio"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio

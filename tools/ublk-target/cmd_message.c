@@ -28,6 +28,8 @@ static const char message_usage[] =
 "  mirror   fail LEG              mark a leg failed: reads avoid it\n"
 "           replace LEG           take a failed leg back (fixed or swapped):\n"
 "                                 every region is copied to it\n"
+"           replace LEG PATH|SPEC put a new file (or node) in the leg's place\n"
+"                                 while I/O runs, then copy every region to it\n"
 "           check | repair        compare the legs region by region, count\n"
 "                                 the sectors that differ (repair: rewrite\n"
 "                                 them from the default leg)\n"
