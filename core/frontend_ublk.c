@@ -317,9 +317,11 @@ void *ubt_ublk_queue_thread(void *arg)
 		goto out;
 	/*
 	 * A queue is done only when no command, no target I/O and no
-	 * background I/O is in flight (nodes start none once it is stopping).
+	 * background I/O is in flight (nodes start none once it is stopping),
+	 * and the wake-ups it owes I/O parked on other queues went out.
 	 */
-	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight) {
+	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight ||
+	       uq->q.wakes_unsent) {
 		ret = ubt_queue_poll(&uq->q, 1);
 		if (ret) {
 			uq->result = ret;

@@ -143,6 +143,7 @@ static void wake_send(struct ubt_queue *from, struct ubt_io_wait *w)
 	io_uring_prep_msg_ring(sqe, w->io->q->ring.ring_fd, 0,
 			       (uint64_t)(uintptr_t)w | UBT_UD_WAKE, 0);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)w | UBT_UD_WAKE_SENT);
+	from->wakes_unsent++;	/* a queue leaving must send it first */
 }
 
 void ubt_io_wake(struct ubt_queue *from, struct ubt_io_wait *w)
@@ -171,6 +172,7 @@ void ubt_io_wake_all(struct ubt_queue *from, struct ubt_io_wait *list)
  */
 void ubt_io_wake_sent(struct ubt_queue *q, struct ubt_io_wait *w, int res)
 {
+	q->wakes_unsent--;
 	if (res == -EOVERFLOW || res == -EAGAIN || res == -EBUSY)
 		wake_send(q, w);
 }

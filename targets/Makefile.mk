@@ -8,6 +8,7 @@ targets-$(CONFIG_TARGET_ZERO) += targets/zero.o
 targets-$(CONFIG_TARGET_ERROR) += targets/error.o
 targets-$(CONFIG_TARGET_FLAKEY) += targets/flakey.o
 targets-$(CONFIG_TARGET_DELAY) += targets/delay.o
+targets-$(CONFIG_TARGET_VOLATILE) += targets/volatile.o
 
 # A target in a folder: its objects linked into one (ld -r), so it is
 # linked in or loaded as a module like any other.

@@ -122,9 +122,17 @@ int func_message(struct ubt_tree *tree, const char *ref, const char *words, char
 	for (tok = strtok_r(line, " ", &save); tok && argc < 16; tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
 	ret = t->type->message(t, argc, argv, out, sizeof(out));
-	if (ret)
-		snprintf(err, errlen, "%s", out);
+	snprintf(err, errlen, "%s", out);	/* the refusal, or what the node said */
 	return ret;
+}
+
+const char *func_status(struct ubt_tree *tree, const char *ref)
+{
+	static char buf[256];
+	struct ubt_target *t = ubt_tree_find(tree, ref);
+
+	t->type->status(t, UBT_STATUS_INFO, buf, sizeof(buf));
+	return buf;
 }
 
 static bool overlaps(const struct workload *w, uint64_t off, uint64_t len)

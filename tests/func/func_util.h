@@ -62,5 +62,7 @@ uint8_t *func_file_content(const char *path, uint64_t size);
  */
 int func_message(struct ubt_tree *tree, const char *ref, const char *words, char *err,
 		 size_t errlen);
+/* Node ref's status line (INFO), in a buffer the next call reuses. */
+const char *func_status(struct ubt_tree *tree, const char *ref);
 
 #endif

@@ -35,15 +35,6 @@ static int message(struct ubt_tree *tree, const char *ref, const char *words)
 	return func_message(tree, ref, words, err, sizeof(err));
 }
 
-static const char *status(struct ubt_tree *tree, const char *ref)
-{
-	static char buf[256];
-	struct ubt_target *t = ubt_tree_find(tree, ref);
-
-	t->type->status(t, UBT_STATUS_INFO, buf, sizeof(buf));
-	return buf;
-}
-
 /* The test's files go, and their paths. */
 static void remove_files(char **p, unsigned int n)
 {
@@ -91,13 +82,13 @@ static void test_writes_reach_every_leg(void)
 	snprintf(spec, sizeof(spec), "mirror(%s, %s, %s, region=64K, nosync)", p[0], p[1], p[2]);
 	tree = build(spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "3 file:1 file:2 file:3 128/128 1 AAA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "3 file:1 file:2 file:3 128/128 1 AAA 1 core");
 	w.bytes = LEG_BYTES;
 	w.model = calloc(1, LEG_BYTES);
 	CU_ASSERT_EQUAL(workload_run(tree, 0, 32, &w), 0);
 	CU_ASSERT(w.by_op[1] > 0 && w.by_op[3] > 0 && w.by_op[5] > 0);
 	legs_equal(w.model, p, 3);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "3 file:1 file:2 file:3 128/128 1 AAA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "3 file:1 file:2 file:3 128/128 1 AAA 1 core");
 	ubt_tree_free(tree);
 	free(w.model);
 	remove_files(p, 3);
@@ -119,10 +110,10 @@ static void test_start_copies_the_default_leg(void)
 	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=64K)", p[0], p[1]);
 	tree = build(spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 0/128 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 0/128 1 AA 1 core");
 	w.bytes = LEG_BYTES;
 	CU_ASSERT_EQUAL(workload_run(tree, 0, 32, &w), 0);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 128/128 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 128/128 1 AA 1 core");
 	legs_equal(w.model, p, 2);
 	ubt_tree_free(tree);
 	free(w.model);
@@ -150,7 +141,7 @@ static void test_two_queues_during_the_copy(void)
 	w[1].start = LEG_BYTES / 2;
 	CU_ASSERT_EQUAL(workload_run_parallel(tree, 16, w, 2), 0);
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 256/256 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 256/256 1 AA 1 core");
 	legs_equal(model, p, 2);
 	ubt_tree_free(tree);
 	free(model);
@@ -176,7 +167,7 @@ static void test_resync_rate(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	CU_ASSERT(s >= 0.4);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
 	legs_equal(model, p, 2);
 	ubt_tree_free(tree);
 	free(model);
@@ -238,7 +229,7 @@ static void test_failing_legs_are_hidden(void)
 	CU_ASSERT_EQUAL(w.errors, 0);
 	if (w.errors)
 		fprintf(stderr, "\n  %s\n", w.first_error);
-	st = status(tree, "m");
+	st = func_status(tree, "m");
 	/* Leg 0 never failed; e failed for sure; f almost surely did. */
 	CU_ASSERT_EQUAL(strncmp(st, "3 file:1 flakey:2 flakey:4 ", 27), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(st, " 1 A"));
@@ -249,7 +240,7 @@ static void test_failing_legs_are_hidden(void)
 	CU_ASSERT(message(tree, "m", "replace 1") == 0 || strstr(err, "has not failed"));
 	CU_ASSERT_EQUAL(message(tree, "m", "replace e"), 0);
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "3 file:1 flakey:2 flakey:4 128/128 1 AAA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "3 file:1 flakey:2 flakey:4 128/128 1 AAA 1 core");
 	legs_equal(w.model, p, 3);
 	ubt_tree_free(tree);
 	free(w.model);
@@ -290,7 +281,7 @@ static void test_read_repair(void)
 	now = func_file_content(p[0], LEG_BYTES);
 	CU_ASSERT(!memcmp(now, orig, LEG_BYTES));
 	/* Repaired, so not failed: reads may use it again. */
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 flakey:1 file:3 8/8 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 flakey:1 file:3 8/8 1 AA 1 core");
 	ubt_tree_free(tree);
 	free(orig);
 	free(junk);
@@ -311,7 +302,7 @@ static void test_messages(void)
 	tree = build(spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	CU_ASSERT_EQUAL(message(tree, "0", "fail second"), 0);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 8/8 1 AD 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 8/8 1 AD 1 core");
 	CU_ASSERT_EQUAL(message(tree, "0", "replace 0"), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "mirror: leg 0 has not failed");
 	CU_ASSERT_EQUAL(message(tree, "0", "fail 2"), -EINVAL);
@@ -320,9 +311,9 @@ static void test_messages(void)
 	CU_ASSERT_STRING_EQUAL(err, "mirror: want fail LEG, replace LEG [PATH|SPEC], check or "
 			       "repair");
 	CU_ASSERT_EQUAL(message(tree, "0", "replace 1"), 0);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 0/8 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 0/8 1 AA 1 core");
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "2 file:1 file:2 8/8 1 AA 1 core");
 	ubt_tree_free(tree);
 	remove_files(p, 2);
 }
@@ -384,7 +375,7 @@ static void test_replace_with_new_file_under_io(void)
 		fprintf(stderr, "\n  %s\n", w.first_error);
 	settle(tree);
 	/* The new file is node 3, the next index. */
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:3 128/128 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:3 128/128 1 AA 1 core");
 	legs[0] = p[0];
 	legs[1] = p[2];
 	legs_equal(w.model, legs, 2);
@@ -442,11 +433,11 @@ static void test_replace_refusals(void)
 	CU_ASSERT_EQUAL(message(tree, "m", words), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "mirror: no working leg but 0 to copy the data from");
 	/* Nothing changed: both legs are still there, and a good replace works. */
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AD 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:2 8/8 1 AD 1 core");
 	snprintf(words, sizeof(words), "replace 1 %s", p[3]);
 	CU_ASSERT_EQUAL(message(tree, "m", words), 0);
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:3 8/8 1 AA 1 core");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:3 8/8 1 AA 1 core");
 	ubt_tree_free(tree);
 	remove_files(p, 4);
 }
@@ -477,19 +468,19 @@ static void test_check_and_repair(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	CU_ASSERT_EQUAL(message(tree, "m", "check"), 0);
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 9");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 9");
 	now = func_file_content(p[1], LEG_BYTES);
 	CU_ASSERT(memcmp(now, orig, LEG_BYTES));	/* check changes nothing */
 	free(now);
 	CU_ASSERT_EQUAL(message(tree, "m", "repair"), 0);
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core repair 8/8 9");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core repair 8/8 9");
 	now = func_file_content(p[1], LEG_BYTES);
 	CU_ASSERT(!memcmp(now, orig, LEG_BYTES));
 	free(now);
 	CU_ASSERT_EQUAL(message(tree, "m", "check"), 0);
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 0");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:2 8/8 1 AA 1 core check 8/8 0");
 	ubt_tree_free(tree);
 	free(orig);
 	remove_files(p, 2);
@@ -539,9 +530,9 @@ static void test_disk_log_copies_only_dirty_regions(void)
 	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=512K, log=%s, name=m)", p[0], p[1], log);
 	tree = build(spec);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 14/16 1 AA 3 disk file:3 A");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:2 14/16 1 AA 3 disk file:3 A");
 	settle(tree);
-	CU_ASSERT_STRING_EQUAL(status(tree, "m"), "2 file:1 file:2 16/16 1 AA 3 disk file:3 A");
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 file:1 file:2 16/16 1 AA 3 disk file:3 A");
 	now = func_file_content(p[1], LEG_BYTES);
 	for (r = 0; r < 16; r++)
 		CU_ASSERT_EQUAL(!memcmp(now + ((size_t)r << 19), model + ((size_t)r << 19), 512 << 10),

@@ -34,6 +34,11 @@ static const char message_usage[] =
 "                                 the sectors that differ (repair: rewrite\n"
 "                                 them from the default leg)\n"
 "           LEG is a leg's position (0 first) or its node's label\n"
+"  volatile crash [all]           lose every write not yet flushed (the child\n"
+"                                 is rewritten as the last flush left it)\n"
+"           crash prefix|random|torn SEED\n"
+"                                 some unflushed writes survive: the first k,\n"
+"                                 any of them, or parts of them\n"
 "\n"
 "  -n, --id ID   the device\n";
 
