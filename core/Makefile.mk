@@ -1,5 +1,6 @@
 # The engine, the control path, the parsers and the registry.
 core-y += core/size.o
+core-y += core/crc32c.o
 core-y += core/spec.o
 core-y += core/table.o
 core-y += core/tree.o
