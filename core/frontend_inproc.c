@@ -74,7 +74,7 @@ int ubt_inproc_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth,
 		 * Done when the generator is, and background work (a resync) too,
 		 * and the wake-ups this queue owes other queues have gone out.
 		 */
-		if (!q.target_inflight && !q.bg_inflight && !q.wakes_unsent && !more)
+		if (!q.target_inflight && q.bg_inflight == q.bg_idle && !q.wakes_unsent && !more)
 			break;
 		if (!ubt_queue_busy(&q) && (q.target_inflight || q.bg_inflight)) {
 			/* An I/O with nothing in flight can never finish. */

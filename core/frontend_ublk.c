@@ -320,7 +320,7 @@ void *ubt_ublk_queue_thread(void *arg)
 	 * background I/O is in flight (nodes start none once it is stopping),
 	 * and the wake-ups it owes I/O parked on other queues went out.
 	 */
-	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight ||
+	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight > uq->q.bg_idle ||
 	       uq->q.wakes_unsent) {
 		ret = ubt_queue_poll(&uq->q, 1);
 		if (ret) {

@@ -102,15 +102,26 @@ void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
 	tm->ts.tv_nsec = (long long)(ns % 1000000000u);
 	tm->io = io;
 	tm->fn = fn;
+	tm->idle = false;
 	io_uring_prep_timeout(sqe, &tm->ts, 0, 0);
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)tm | UBT_UD_TIMER);
 	io->pending++;
+}
+
+void ubt_io_after_idle(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
+		       int (*fn)(struct ubt_io *io))
+{
+	ubt_io_after(io, tm, ns, fn);
+	tm->idle = true;
+	io->q->bg_idle++;
 }
 
 void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res)
 {
 	struct ubt_io *io = tm->io;
 
+	if (tm->idle)
+		io->q->bg_idle--;
 	/* -ETIME: it expired; anything else: the ring is going away. */
 	ubt_io_complete(io, res == -ETIME ? tm->fn(io) : -EIO);
 	io_put(io);
@@ -201,9 +212,16 @@ void ubt_bg_submit(struct ubt_io *io, int (*fn)(struct ubt_io *io))
 	io_put(io);
 }
 
-bool ubt_io_is_bg(const struct ubt_io *io)
+/* On a background tag: the data is a node's own memory, never a request's. */
+static bool on_bg_tag(const struct ubt_io *io)
 {
 	return io->tag >= io->q->depth;
+}
+
+bool ubt_io_is_bg(const struct ubt_io *io)
+{
+	/* The node's own: children of another node's background I/O are ordinary I/O to it. */
+	return on_bg_tag(io) && !io->parent;
 }
 
 /* ---- Leaf helpers ------------------------------------------------------ */
@@ -235,7 +253,7 @@ static bool in_fixed_buf(const struct ubt_io *io)
 	unsigned int i;
 
 	/* Background I/O: the node's own memory, never registered. */
-	if (!q->fixed_bufs || ubt_io_is_bg(io))
+	if (!q->fixed_bufs || on_bg_tag(io))
 		return false;
 	if (q->data_mode == UBT_DATA_KERNEL_BUF)
 		return true;

@@ -277,6 +277,11 @@ int ubt_target_add_fd(struct ubt_target *t, int fd)
 	return (int)tree->nr_fds;	/* index 0 is the frontend's */
 }
 
+int ubt_target_direct(const struct ubt_target *t, int *fd, uint64_t *offset)
+{
+	return t->type->direct ? t->type->direct(t, fd, offset) : -EOPNOTSUPP;
+}
+
 void ubt_target_use_aio(struct ubt_target *t)
 {
 	t->tree->want_aio = true;

@@ -17,3 +17,9 @@ targets-$(CONFIG_TARGET_MIRROR) += targets/mirror.o
 $(O)/targets/mirror.o: $(addprefix $(O)/targets/mirror/,$(mirror-objs)) targets/Makefile.mk
 	$(quiet) LD $@
 	$(Q)$(LD) -r -o $@ $(filter %.o,$^)
+
+cache-objs := cache.o map.o migrate.o commit.o smq.o metadata.o
+targets-$(CONFIG_TARGET_CACHE) += targets/cache.o
+$(O)/targets/cache.o: $(addprefix $(O)/targets/cache/,$(cache-objs)) targets/Makefile.mk
+	$(quiet) LD $@
+	$(Q)$(LD) -r -o $@ $(filter %.o,$^)

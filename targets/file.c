@@ -362,6 +362,15 @@ static int file_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, 
 			f->read_only ? "ro" : "rw", f->engine == UBT_ENGINE_AIO ? " aio" : "");
 }
 
+static int file_direct(const struct ubt_target *t, int *fd, uint64_t *offset)
+{
+	const struct file_ctx *f = t->private;
+
+	*fd = f->fd;
+	*offset = f->start << UBT_SECTOR_SHIFT;
+	return 0;
+}
+
 static struct ubt_target_type file_target = {
 	.name = "file",
 	.version = { 1, 0, 0 },
@@ -372,5 +381,6 @@ static struct ubt_target_type file_target = {
 	.map = file_map,
 	.io_hints = file_io_hints,
 	.status = file_status,
+	.direct = file_direct,
 };
 UBT_TARGET_REGISTER(file_target)

@@ -84,6 +84,16 @@ static int linear_status(struct ubt_target *t, enum ubt_status_kind k, char *buf
 	return 0;
 }
 
+static int linear_direct(const struct ubt_target *t, int *fd, uint64_t *offset)
+{
+	const struct linear_ctx *lc = t->private;
+	int ret = ubt_target_direct(t->children[0], fd, offset);
+
+	if (!ret)
+		*offset += lc->start << UBT_SECTOR_SHIFT;
+	return ret;
+}
+
 static struct ubt_target_type linear_target = {
 	.name = "linear",
 	.version = { 1, 0, 0 },
@@ -93,5 +103,6 @@ static struct ubt_target_type linear_target = {
 	.dtr = linear_dtr,
 	.map = linear_map,
 	.status = linear_status,
+	.direct = linear_direct,
 };
 UBT_TARGET_REGISTER(linear_target)

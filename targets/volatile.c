@@ -641,6 +641,16 @@ static int vol_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, s
 	return n;
 }
 
+/*
+ * The child's bytes, as reads see them (writes reach the child at once).
+ * Writes made this way, before any queue runs, bypass the write cache:
+ * they are safe at once, as if made before the cache existed.
+ */
+static int vol_direct(const struct ubt_target *t, int *fd, uint64_t *offset)
+{
+	return ubt_target_direct(t->children[0], fd, offset);
+}
+
 static struct ubt_target_type volatile_target = {
 	.name = "volatile",
 	.version = { 1, 0, 0 },
@@ -658,5 +668,6 @@ static struct ubt_target_type volatile_target = {
 	.message = vol_message,
 	.poke = vol_poke,
 	.queue_init = vol_queue_init,
+	.direct = vol_direct,
 };
 UBT_TARGET_REGISTER(volatile_target)

@@ -94,6 +94,7 @@ struct ubt_queue {
 	unsigned int ring_inflight;	/* SQEs submitted or queued, CQE not yet seen */
 	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
 	unsigned int bg_inflight;	/* background I/Os not yet completed */
+	unsigned int bg_idle;		/* ... of them, waiting on an idle timer */
 	unsigned int parked;		/* I/Os waiting for a wake-up (maybe from another queue) */
 	unsigned int wakes_unsent;	/* wake-ups for other queues whose MSG_RING is not done */
 	bool stopping;			/* the frontend is shutting down: start no new work */

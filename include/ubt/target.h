@@ -148,6 +148,13 @@ struct ubt_target_type {
 	void (*progress)(struct ubt_target *t, uint64_t *done, uint64_t *total,
 			 const char **what);
 	void (*queue_exit)(struct ubt_target *t, struct ubt_queue *q);
+	/*
+	 * Where the node's bytes lie when they lie plainly in one file (a file,
+	 * a window of one): its descriptor and the byte offset of sector 0
+	 * (optional).  For a constructor that must read or write a child before
+	 * any queue runs (a cache's metadata); see ubt_target_direct().
+	 */
+	int (*direct)(const struct ubt_target *t, int *fd, uint64_t *offset);
 	struct ubt_target_type *next;	/* registry link, owned by the core */
 };
 
@@ -285,6 +292,13 @@ int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *
 		       bool unique_files);
 
 /*
+ * The file and byte offset holding node t's sector 0, when t's bytes lie
+ * plainly in one file; -EOPNOTSUPP otherwise.  The descriptor may be
+ * O_DIRECT: I/O on it is block-aligned.
+ */
+int ubt_target_direct(const struct ubt_target *t, int *fd, uint64_t *offset);
+
+/*
  * Register a backing fd with the device; returns its fixed-file index.  A
  * file opened once the queues registered theirs (a node built into a
  * running tree) gets UBT_FD_PLAIN + fd instead: the leaf helpers then use
@@ -337,10 +351,19 @@ struct ubt_io_timer {
 	struct __kernel_timespec ts;
 	struct ubt_io *io;
 	int (*fn)(struct ubt_io *io);
+	bool idle;
 };
 
 void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
 		  int (*fn)(struct ubt_io *io));
+/*
+ * The same for a background I/O that only waits for time to pass (a
+ * node's periodic tick): it keeps no queue from finishing.  A queue that
+ * ends while it waits drops it (fn never runs; the node's queue_exit op
+ * sees the queue go).
+ */
+void ubt_io_after_idle(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
+		       int (*fn)(struct ubt_io *io));
 
 /*
  * Park io until someone calls ubt_io_wake(w), from this queue's thread or
@@ -378,6 +401,7 @@ void ubt_io_wake_all(struct ubt_queue *from, struct ubt_io_wait *list);
 struct ubt_io *ubt_bg_io(struct ubt_queue *q, struct ubt_target *t,
 			 void (*done)(struct ubt_io *io, int res));
 void ubt_bg_submit(struct ubt_io *io, int (*fn)(struct ubt_io *io));
+/* io is a background I/O that io->t itself started (not a child of another node's). */
 bool ubt_io_is_bg(const struct ubt_io *io);
 
 static inline uint64_t ubt_io_bytes(const struct ubt_io *io)

@@ -126,6 +126,55 @@ int func_message(struct ubt_tree *tree, const char *ref, const char *words, char
 	return ret;
 }
 
+struct script {
+	struct func_step *steps;
+	unsigned int n, next;
+	func_fill_fn fill;
+	int first_error;
+};
+
+static bool sc_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *r)
+{
+	struct script *sc = arg;
+	struct func_step *s;
+
+	if (sc->next >= sc->n)
+		return false;
+	s = &sc->steps[sc->next++];
+	memset(r, 0, sizeof(*r));
+	r->op = s->op;
+	r->flags = s->flags;
+	r->sector = s->off >> 9;
+	r->nr_sectors = (uint32_t)(s->len >> 9);
+	if (s->op == UBT_OP_WRITE)
+		sc->fill(ubt_queue_buf(q, tag), s);
+	return true;
+}
+
+static void sc_done(void *arg, struct ubt_queue *q, unsigned int tag,
+		    const struct ubt_request *r, int res)
+{
+	struct script *sc = arg;
+	struct func_step *s = &sc->steps[sc->next - 1];	/* depth 1: the one sent last */
+
+	s->result = res;
+	if (res < 0 && !sc->first_error)
+		sc->first_error = res;
+	if (r->op == UBT_OP_READ && res >= 0 && s->read_into)
+		memcpy(s->read_into, ubt_queue_buf(q, tag), s->len);
+}
+
+static const struct ubt_inproc_ops sc_ops = { .next = sc_next, .done = sc_done };
+
+int func_run_steps(struct ubt_tree *tree, struct func_step *steps, unsigned int n,
+		   func_fill_fn fill)
+{
+	struct script sc = { .steps = steps, .n = n, .fill = fill };
+	int ret = ubt_inproc_run(tree, 0, 1, &sc_ops, &sc);
+
+	return ret ? ret : sc.first_error;
+}
+
 const char *func_status(struct ubt_tree *tree, const char *ref)
 {
 	static char buf[256];

@@ -62,6 +62,26 @@ uint8_t *func_file_content(const char *path, uint64_t size);
  */
 int func_message(struct ubt_tree *tree, const char *ref, const char *words, char *err,
 		 size_t errlen);
+/*
+ * A scripted run: requests one at a time, in order, on queue 0.  A write's
+ * data comes from fill(buf, step); a read lands in read_into (when set);
+ * each step's result is kept.
+ */
+struct func_step {
+	uint8_t op, flags;
+	uint64_t off, len;		/* bytes */
+	uint8_t fill;			/* for fill() */
+	uint64_t seq;			/* for fill() */
+	uint8_t *read_into;
+	int result;
+};
+
+typedef void (*func_fill_fn)(uint8_t *buf, const struct func_step *s);
+
+/* 0, or the first error a step got (or the run's own). */
+int func_run_steps(struct ubt_tree *tree, struct func_step *steps, unsigned int n,
+		   func_fill_fn fill);
+
 /* Node ref's status line (INFO), in a buffer the next call reuses. */
 const char *func_status(struct ubt_tree *tree, const char *ref);
 

@@ -27,21 +27,8 @@ static int message(struct ubt_tree *tree, const char *ref, const char *words)
 	return func_message(tree, ref, words, err, sizeof(err));
 }
 
-/* ---- A scripted run: requests one at a time, in order ---------------- */
-
-struct step {
-	uint8_t op, flags;
-	uint64_t off, len;
-	uint8_t fill;			/* a write's bytes: fill, fill+1, ... */
-};
-
-struct script {
-	const struct step *steps;
-	unsigned int n, next;
-	int first_error;
-};
-
-static void fill_buf(uint8_t *buf, const struct step *s)
+/* A write's bytes: fill, fill+7, ... */
+static void fill_buf(uint8_t *buf, const struct func_step *s)
 {
 	uint64_t i;
 
@@ -49,49 +36,14 @@ static void fill_buf(uint8_t *buf, const struct step *s)
 		buf[i] = (uint8_t)(s->fill + i * 7);
 }
 
-static bool sc_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *r)
-{
-	struct script *sc = arg;
-	const struct step *s;
-
-	if (sc->next >= sc->n)
-		return false;
-	s = &sc->steps[sc->next++];
-	memset(r, 0, sizeof(*r));
-	r->op = s->op;
-	r->flags = s->flags;
-	r->sector = s->off >> 9;
-	r->nr_sectors = (uint32_t)(s->len >> 9);
-	if (s->op == UBT_OP_WRITE)
-		fill_buf(ubt_queue_buf(q, tag), s);
-	return true;
-}
-
-static void sc_done(void *arg, struct ubt_queue *q, unsigned int tag,
-		    const struct ubt_request *r, int res)
-{
-	struct script *sc = arg;
-
-	(void)q;
-	(void)tag;
-	if (res < 0 && !sc->first_error)
-		sc->first_error = res;
-	(void)r;
-}
-
-static const struct ubt_inproc_ops sc_ops = { .next = sc_next, .done = sc_done };
-
 /* Run the steps at depth 1; 0, or the first error a request got. */
-static int run_script(struct ubt_tree *tree, const struct step *steps, unsigned int n)
+static int run_script(struct ubt_tree *tree, struct func_step *steps, unsigned int n)
 {
-	struct script sc = { .steps = steps, .n = n };
-	int ret = ubt_inproc_run(tree, 0, 1, &sc_ops, &sc);
-
-	return ret ? ret : sc.first_error;
+	return func_run_steps(tree, steps, n, fill_buf);
 }
 
 /* What step s leaves in a model of the device. */
-static void apply(uint8_t *model, const struct step *s)
+static void apply(uint8_t *model, const struct func_step *s)
 {
 	if (s->op == UBT_OP_WRITE)
 		fill_buf(model + s->off, s);
@@ -100,9 +52,9 @@ static void apply(uint8_t *model, const struct step *s)
 }
 
 /* n random writes, write-zeroes and discards (4K-aligned, up to 64K), no flush. */
-static struct step *random_steps(unsigned int n, uint64_t seed)
+static struct func_step *random_steps(unsigned int n, uint64_t seed)
 {
-	struct step *st = calloc(n, sizeof(*st));
+	struct func_step *st = calloc(n, sizeof(*st));
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -143,7 +95,7 @@ static void test_crash_loses_what_was_not_flushed(void)
 {
 	struct workload w = { .nr_ops = 300, .pct_read = 30, .pct_write = 50, .pct_discard = 10,
 			      .pct_zeroes = 10, .max_bytes = 64 * 1024, .seed = 3 };
-	const struct step flush = { .op = UBT_OP_FLUSH };
+	struct func_step flush = { .op = UBT_OP_FLUSH };
 	uint8_t *flushed, *now;
 	struct ubt_tree *tree;
 	char *path;
@@ -192,7 +144,7 @@ static void test_two_queues_then_crash(void)
 		{ .nr_ops = 300, .pct_read = 30, .pct_write = 60, .pct_zeroes = 10, .seed = 8 },
 		{ .nr_ops = 300, .pct_read = 30, .pct_write = 60, .pct_zeroes = 10, .seed = 9 },
 	};
-	const struct step flush = { .op = UBT_OP_FLUSH };
+	struct func_step flush = { .op = UBT_OP_FLUSH };
 	uint8_t *model, *flushed = malloc(FILE_BYTES), *now;
 	struct ubt_tree *tree;
 	unsigned int i;
@@ -232,7 +184,7 @@ static void test_two_queues_then_crash(void)
  */
 static void test_fua_and_written_back_writes_survive(void)
 {
-	struct step st[14];
+	struct func_step st[14];
 	uint8_t *model, *now;
 	struct ubt_tree *tree;
 	unsigned int i;
@@ -242,12 +194,12 @@ static void test_fua_and_written_back_writes_survive(void)
 	tree = build_over(path, ", cache=32K");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	for (i = 0; i < 12; i++)
-		st[i] = (struct step){ .op = UBT_OP_WRITE, .off = i * 8192, .len = 4096,
+		st[i] = (struct func_step){ .op = UBT_OP_WRITE, .off = i * 8192, .len = 4096,
 				       .fill = (uint8_t)i };
 	/* One FUA write far off, one plain after it. */
-	st[12] = (struct step){ .op = UBT_OP_WRITE, .flags = UBT_IO_FUA, .off = 1 << 20,
+	st[12] = (struct func_step){ .op = UBT_OP_WRITE, .flags = UBT_IO_FUA, .off = 1 << 20,
 				.len = 4096, .fill = 99 };
-	st[13] = (struct step){ .op = UBT_OP_WRITE, .off = 2 << 20, .len = 4096, .fill = 77 };
+	st[13] = (struct func_step){ .op = UBT_OP_WRITE, .off = 2 << 20, .len = 4096, .fill = 77 };
 	CU_ASSERT_EQUAL(run_script(tree, st, 14), 0);
 	/* 14 written, 6 given up to make room: 8 held, 7 of them unsafe (one FUA). */
 	CU_ASSERT_STRING_EQUAL(func_status(tree, "v"), "7 28672 0 up");
@@ -269,7 +221,7 @@ static void test_fua_and_written_back_writes_survive(void)
 static void test_crash_prefix_keeps_writes_in_order(void)
 {
 	const unsigned int n = 120;
-	struct step *st = random_steps(n, 17);
+	struct func_step *st = random_steps(n, 17);
 	uint8_t *model, *now;
 	struct ubt_tree *tree;
 	unsigned int k;
@@ -312,7 +264,7 @@ static void test_crash_prefix_keeps_writes_in_order(void)
 static void check_sectors_from_candidates(const char *mode, uint64_t seed)
 {
 	const unsigned int n = 100;
-	struct step *st = random_steps(n, seed);
+	struct func_step *st = random_steps(n, seed);
 	uint8_t *base, *now, *sec = malloc(512), *cand = malloc(FILE_BYTES);
 	struct ubt_tree *tree;
 	unsigned int i, bad = 0, changed = 0;

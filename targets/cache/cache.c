@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cache: a fast node (cache=) in front of a slow one (origin=), with its
+ * mappings in a metadata node (meta=), like device-mapper's cache target.
+ *
+ *   cache(origin=NODE, cache=NODE, meta=NODE, block=SIZE,
+ *         mode=writeback|writethrough|passthrough, policy=smq|cleaner,
+ *         migration_threshold=SIZE, no_discard_passdown)
+ *
+ *   block=      the unit of caching: a multiple of 32K, 32K to 1G (default
+ *               64K, lvm's)
+ *   mode=       writeback (the default): writes to cached blocks stay in the
+ *               cache (dirty) until written back; writethrough: they go to
+ *               both, nothing is ever dirty; passthrough: reads and writes go
+ *               to the origin (cached copies are kept right), nothing is
+ *               promoted, and it refuses to start while blocks are dirty
+ *   policy=     smq (the default; smq.c) or cleaner: write every dirty block
+ *               back, promote nothing
+ *   migration_threshold=  bytes of copying in flight at once (default 1M)
+ *   no_discard_passdown   discards stop here instead of reaching the origin
+ *
+ * The node is as long as the origin.  meta= must be a file or a window of
+ * one (linear): the constructor reads it, and formats it when it was never
+ * written.  Its size: 8 KiB plus 16 bytes per cache block, in 4 KiB blocks
+ * (`cache_meta_bytes`); it is refused when smaller.
+ *
+ * Status, in dm-cache's field order: <metadata block size> <used>/<total
+ * metadata blocks> <block size> <used>/<total cache blocks> <read hits>
+ * <read misses> <write hits> <write misses> <demotions> <promotions>
+ * <dirty> <#features> <features> 2 migration_threshold <sectors> <policy>
+ * 0 rw -, or "Fail" once a metadata commit failed.
+ * Messages: `migration_threshold SECTORS`, `cleaner` (switch the policy to
+ * the cleaner), `clear_stats`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ubt/queue.h"
+#include "ubt/tree.h"
+#include "ubt/util.h"
+#include "cache.h"
+
+#define CACHE_DEFAULT_BLOCK	(64u * 1024)
+#define CACHE_DEFAULT_THRESHOLD	2048	/* sectors, dm's */
+#define CACHE_EXAMPLE		"cache(origin=slow.img, cache=linear(fast.img, offset=16M), " \
+				"meta=linear(fast.img, size=16M))"
+
+/* ---- Metadata I/O before any queue runs -------------------------------- */
+
+struct direct {
+	int fd;
+	uint64_t base;
+	uint8_t *bounce;		/* 4096-aligned: the fd may be O_DIRECT */
+};
+
+static int direct_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct direct *d = ctx;
+	ssize_t n = pread(d->fd, d->bounce, len, (off_t)(d->base + off));
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	memcpy(buf, d->bounce, len);
+	return 0;
+}
+
+static int direct_write(struct direct *d, uint64_t off, const uint8_t *buf)
+{
+	ssize_t n;
+
+	memcpy(d->bounce, buf, CACHE_META_BLOCK);
+	n = pwrite(d->fd, d->bounce, CACHE_META_BLOCK, (off_t)(d->base + off));
+	if (n < 0)
+		return -errno;
+	return n == CACHE_META_BLOCK ? 0 : -EIO;
+}
+
+/* A node never written: commit the empty cache once, before serving anything. */
+static int format(struct cache *c, struct direct *d)
+{
+	const struct cache_meta_stats none = { 0 };
+	struct cache_meta_commit mc;
+	uint8_t *blk = d->bounce + CACHE_META_BLOCK;
+	uint64_t off;
+	int ret = 0;
+
+	cache_meta_commit_begin(&c->meta, &mc);
+	while (!ret && cache_meta_next_block(&c->meta, &mc, &off, blk))
+		ret = direct_write(d, off, blk);
+	if (!ret && fdatasync(d->fd))
+		ret = -errno;
+	if (!ret) {
+		off = cache_meta_encode_sb(&c->meta, &mc, 0, &none, "smq", blk);
+		ret = direct_write(d, off, blk);
+	}
+	if (!ret && fdatasync(d->fd))
+		ret = -errno;
+	if (ret)
+		return ubt_target_error(c->t, -ret, "formatting the metadata: %s", strerror(-ret));
+	cache_meta_committed(&c->meta, &mc);
+	return 0;
+}
+
+static int load_metadata(struct cache *c)
+{
+	struct direct d = { 0 };
+	char err[256];
+	uint32_t i;
+	uint64_t dirty = 0;
+	int ret;
+
+	ret = ubt_target_direct(c->mdev, &d.fd, &d.base);
+	if (ret)
+		return ubt_target_error(c->t, EINVAL, "meta= must be a file or a window of one "
+					"(linear), e.g. %s", CACHE_EXAMPLE);
+	if (posix_memalign((void **)&d.bounce, 4096, 2 * CACHE_META_BLOCK))
+		return ubt_target_error(c->t, ENOMEM, "out of memory");
+	ret = cache_meta_load(&c->meta, direct_read, &d, err, sizeof(err));
+	if (ret) {
+		free(d.bounce);
+		return ubt_target_error(c->t, -ret, "%s", err);
+	}
+	if (!c->meta.seq) {
+		ret = format(c, &d);
+		free(d.bounce);
+		return ret;
+	}
+	free(d.bounce);
+	for (i = 0; i < c->nr_cblocks; i++) {
+		if (!cache_meta_valid(&c->meta, i))
+			continue;
+		cache_hash_insert(c, cache_meta_oblock(&c->meta, i), i);
+		cache_policy_load(c, i, cache_meta_dirty(&c->meta, i));
+		c->nr_resident++;
+		dirty += cache_meta_dirty(&c->meta, i);
+	}
+	c->nr_dirty = dirty;
+	c->stats.read_hits = c->meta.stats.read_hits;
+	c->stats.read_misses = c->meta.stats.read_misses;
+	c->stats.write_hits = c->meta.stats.write_hits;
+	c->stats.write_misses = c->meta.stats.write_misses;
+	if (c->mode == CACHE_PASSTHROUGH && dirty)
+		return ubt_target_error(c->t, EBUSY, "cannot enter passthrough mode unless all "
+					"blocks are clean (%llu dirty%s)", (unsigned long long)dirty,
+					c->meta.clean_when_opened ? "" :
+					", as every block is after an unclean stop");
+	if (c->nr_resident)
+		fprintf(stderr, "cache: the metadata maps %llu of %u blocks, %llu dirty%s\n",
+			(unsigned long long)c->nr_resident, c->nr_cblocks,
+			(unsigned long long)dirty,
+			c->meta.clean_when_opened ? "" :
+			" (not stopped cleanly: every mapped block is written back)");
+	return 0;
+}
+
+/* ---- Construction ------------------------------------------------------ */
+
+static int parse_mode(struct ubt_target *t, struct ubt_args *args, enum cache_mode *mode)
+{
+	const char *s = ubt_args_str(args, "mode");
+
+	*mode = CACHE_WRITEBACK;
+	if (!s || !strcmp(s, "writeback"))
+		return 0;
+	if (!strcmp(s, "writethrough"))
+		*mode = CACHE_WRITETHROUGH;
+	else if (!strcmp(s, "passthrough"))
+		*mode = CACHE_PASSTHROUGH;
+	else
+		return ubt_target_error(t, EINVAL, "mode=%s: want writeback, writethrough or "
+					"passthrough", s);
+	return 0;
+}
+
+static int parse_options(struct ubt_target *t, struct ubt_args *args, struct cache *c,
+			 bool *cleaner)
+{
+	uint64_t block = CACHE_DEFAULT_BLOCK, threshold = CACHE_DEFAULT_THRESHOLD << 9;
+	const char *policy = ubt_args_str(args, "policy");
+	int ret;
+
+	unsigned int i;
+
+	c->discard_passdown = !ubt_args_flag(args, "no_discard_passdown");
+	for (i = 0; i < ubt_args_positional(args); i++)
+		if (!ubt_args_taken(args, i))
+			return ubt_target_error(t, EINVAL, "takes origin=, cache= and meta= nodes, "
+						"e.g. %s", CACHE_EXAMPLE);
+	ret = ubt_args_size(t, args, "block", &block);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (block % (CACHE_MIN_BLOCK << 9) || block < (CACHE_MIN_BLOCK << 9) ||
+	    block > ((uint64_t)CACHE_MAX_BLOCK << 9))
+		return ubt_target_error(t, EINVAL, "block=%llu: want a multiple of 32K from 32K to "
+					"1G (dm's limits)", (unsigned long long)block);
+	c->block_sectors = (uint32_t)(block >> 9);
+	ret = parse_mode(t, args, &c->mode);
+	if (ret)
+		return ret;
+	*cleaner = policy && !strcmp(policy, "cleaner");
+	if (policy && !*cleaner && strcmp(policy, "smq"))
+		return ubt_target_error(t, EINVAL, "policy=%s: want smq or cleaner", policy);
+	ret = ubt_args_size(t, args, "migration_threshold", &threshold);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (threshold >> 9 > UINT32_MAX)
+		return ubt_target_error(t, EINVAL, "migration_threshold=%llu is too large",
+					(unsigned long long)threshold);
+	c->migration_threshold = (uint32_t)(threshold >> 9);
+	return 0;
+}
+
+static int build_children(struct ubt_target *t, struct ubt_args *args, struct cache *c)
+{
+	static const char *const keys[] = { "meta", "cache", "origin" };
+	struct ubt_target **slot[] = { &c->mdev, &c->cdev, &c->origin };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 3; i++) {
+		ret = ubt_args_key_child(t, args, keys[i]);
+		if (ret == -ENOENT)
+			return ubt_target_error(t, EINVAL, "%s= is missing, e.g. %s", keys[i],
+						CACHE_EXAMPLE);
+		if (ret)
+			return ret;
+		*slot[i] = t->children[t->nr_children - 1];
+	}
+	return 0;
+}
+
+static int alloc_state(struct cache *c)
+{
+	uint32_t i, buckets = 64;
+
+	c->blocks = calloc(c->nr_cblocks, sizeof(*c->blocks));
+	while (buckets < c->nr_cblocks / 4)
+		buckets <<= 1;
+	c->bucket_mask = buckets - 1;
+	c->buckets = malloc(buckets * sizeof(*c->buckets));
+	if (!c->blocks || !c->buckets)
+		return -ENOMEM;
+	memset(c->buckets, 0xff, buckets * sizeof(*c->buckets));
+	for (i = 0; i < c->nr_cblocks; i++)
+		c->blocks[i].hash_next = CACHE_NONE;
+	for (i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&c->stripes[i].lock, NULL);
+	pthread_mutex_init(&c->meta_lock, NULL);
+	pthread_mutex_init(&c->policy_lock, NULL);
+	pthread_mutex_init(&c->mig_lock, NULL);
+	for (i = 0; i < CACHE_MIGRATIONS; i++) {
+		c->migs[i].c = c;
+		if (posix_memalign(&c->migs[i].buf, 4096, CACHE_STEP_BYTES))
+			return -ENOMEM;
+	}
+	return cache_commit_init(c);
+}
+
+static void cache_dtr(struct ubt_target *t)
+{
+	struct cache *c = t->private;
+	unsigned int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_destroy(&c->stripes[i].lock);
+	pthread_mutex_destroy(&c->meta_lock);
+	pthread_mutex_destroy(&c->policy_lock);
+	pthread_mutex_destroy(&c->mig_lock);
+	for (i = 0; i < CACHE_MIGRATIONS; i++)
+		free(c->migs[i].buf);
+	cache_commit_exit(c);
+	cache_policy_exit(c);
+	cache_meta_exit(&c->meta);
+	free(c->blocks);
+	free(c->buckets);
+	free(c);
+	t->private = NULL;
+}
+
+static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
+{
+	struct cache *c;
+	uint64_t cache_bytes;
+	bool cleaner = false;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ubt_target_error(t, ENOMEM, "out of memory");
+	t->private = c;
+	c->t = t;
+	ret = parse_options(t, args, c, &cleaner);
+	if (!ret)
+		ret = build_children(t, args, c);
+	if (ret)
+		goto fail;
+	cache_bytes = c->cdev->len << 9;
+	c->nr_cblocks = (uint32_t)UBT_MIN(c->cdev->len / c->block_sectors, UINT32_MAX - 1);
+	if (!c->nr_cblocks) {
+		ret = ubt_target_error(t, EINVAL, "cache= (%llu bytes) is smaller than one block "
+				       "(%u bytes)", (unsigned long long)cache_bytes,
+				       c->block_sectors << 9);
+		goto fail;
+	}
+	c->origin_blocks = c->origin->len / c->block_sectors;
+	c->meta_bytes = c->mdev->len << 9;
+	if (c->meta_bytes < cache_meta_bytes(c->nr_cblocks)) {
+		ret = ubt_target_error(t, EINVAL, "meta= is %llu bytes; %u cache blocks need %llu "
+				       "(a larger meta=, or a larger block=)",
+				       (unsigned long long)c->meta_bytes, c->nr_cblocks,
+				       (unsigned long long)cache_meta_bytes(c->nr_cblocks));
+		goto fail;
+	}
+	t->len = c->origin->len;
+	ret = alloc_state(c);
+	if (!ret)
+		ret = cache_meta_init(&c->meta, c->origin->len, c->block_sectors, c->nr_cblocks);
+	if (!ret)
+		ret = cache_policy_init(c, cleaner);
+	if (ret) {
+		ret = ubt_target_error(t, ENOMEM, "out of memory for %u cache blocks", c->nr_cblocks);
+		goto fail;
+	}
+	ret = load_metadata(c);
+	if (ret)
+		goto fail;
+	/* A tag per migration, one for the commit, one for the tick. */
+	t->bg_tags = CACHE_MIGRATIONS + 2;
+	return 0;
+fail:
+	cache_dtr(t);
+	return ret;
+}
+
+static void cache_io_budget(struct ubt_target *t)
+{
+	struct cache *c = t->private;
+	/* Pieces one request can have: whole blocks, and a partial one at each end. */
+	uint64_t pieces = t->tree->opts.max_io_bytes / ((uint64_t)c->block_sectors << 9) + 2;
+
+	/*
+	 * Children are taken from the request's slots one after the other
+	 * (a slot comes back only with the request): up to two per piece.
+	 */
+	t->max_fanout = (unsigned int)(2 * pieces);
+	t->child_max_iov = t->max_iov_in;
+	t->per_io_size = sizeof(struct cache_io) + 2 * (size_t)t->max_iov_in * sizeof(struct iovec);
+}
+
+static void cache_io_hints(struct ubt_target *t, struct ubt_limits *lim)
+{
+	struct cache *c = t->private;
+
+	/* Whole-block requests when the cache is the device. */
+	if (ubt_is_power_of_2(c->block_sectors))
+		lim->chunk_sectors = c->block_sectors;
+	/*
+	 * The kernel must send flushes whatever the children say: a FLUSH is
+	 * what commits the mappings.
+	 */
+	lim->volatile_cache = true;
+	lim->fua = true;
+	lim->discard = c->discard_passdown && c->origin->limits.discard;
+}
+
+/* ---- Status and messages ----------------------------------------------- */
+
+static int cache_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+{
+	static const char *const mode[] = { "writeback", "writethrough", "passthrough" };
+	struct cache *c = t->private;
+	const char *policy = __atomic_load_n(&c->pol.cleaner, __ATOMIC_RELAXED) ? "cleaner" : "smq";
+	unsigned int nfeat = 1 + !c->discard_passdown;
+
+	if (k == UBT_STATUS_TABLE)
+		return snprintf(buf, len, "%u %u %s%s %s 0", c->block_sectors, nfeat, mode[c->mode],
+				c->discard_passdown ? "" : " no_discard_passdown", policy);
+	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE))
+		return snprintf(buf, len, "Fail");
+	return snprintf(buf, len,
+			"8 %llu/%llu %u %llu/%u %llu %llu %llu %llu %llu %llu %llu %u %s%s "
+			"2 migration_threshold %u %s 0 rw -",
+			(unsigned long long)(cache_meta_bytes(c->nr_cblocks) / CACHE_META_BLOCK),
+			(unsigned long long)(c->meta_bytes / CACHE_META_BLOCK), c->block_sectors,
+			(unsigned long long)__atomic_load_n(&c->nr_resident, __ATOMIC_RELAXED),
+			c->nr_cblocks,
+			(unsigned long long)__atomic_load_n(&c->stats.read_hits, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&c->stats.read_misses, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&c->stats.write_hits, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&c->stats.write_misses, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&c->stats.demotions, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&c->stats.promotions, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&c->nr_dirty, __ATOMIC_RELAXED), nfeat,
+			mode[c->mode], c->discard_passdown ? "" : " no_discard_passdown",
+			__atomic_load_n(&c->migration_threshold, __ATOMIC_RELAXED), policy);
+}
+
+static int cache_message(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
+{
+	struct cache *c = t->private;
+	uint64_t v;
+
+	if (len)
+		out[0] = '\0';
+	if (argc == 2 && !strcmp(argv[0], "migration_threshold")) {
+		if (ubt_parse_uint(argv[1], &v) || v > UINT32_MAX) {
+			snprintf(out, len, "cache: migration_threshold %s is not a number of sectors",
+				 argv[1]);
+			return -EINVAL;
+		}
+		__atomic_store_n(&c->migration_threshold, (uint32_t)v, __ATOMIC_RELAXED);
+		ubt_tree_poke(t->tree);
+		return 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "cleaner")) {
+		cache_policy_set_cleaner(c);
+		ubt_tree_poke(t->tree);
+		return 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "clear_stats")) {
+		__atomic_store_n(&c->stats.read_hits, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stats.read_misses, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stats.write_hits, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stats.write_misses, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stats.demotions, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stats.promotions, 0, __ATOMIC_RELAXED);
+		return 0;
+	}
+	snprintf(out, len, "cache: want migration_threshold SECTORS, cleaner or clear_stats");
+	return -EINVAL;
+}
+
+/* A queue starting, or a message: background work goes on. */
+static void cache_poke(struct ubt_target *t, struct ubt_queue *q)
+{
+	cache_kick(t->private, q);
+}
+
+static int cache_queue_init(struct ubt_target *t, struct ubt_queue *q)
+{
+	cache_poke(t, q);
+	return 0;
+}
+
+static void cache_queue_exit(struct ubt_target *t, struct ubt_queue *q)
+{
+	cache_tick_queue_exit(t->private, q);
+}
+
+/* `status --wait`: until every block is clean. */
+static void cache_progress(struct ubt_target *t, uint64_t *done, uint64_t *total,
+			   const char **what)
+{
+	struct cache *c = t->private;
+	uint64_t resident = __atomic_load_n(&c->nr_resident, __ATOMIC_RELAXED);
+	uint64_t dirty = __atomic_load_n(&c->nr_dirty, __ATOMIC_RELAXED);
+
+	*total = resident;
+	*done = resident - UBT_MIN(dirty, resident);
+	*what = "cache blocks clean";
+}
+
+static struct ubt_target_type cache_target = {
+	.name = "cache",
+	.version = { 1, 0, 0 },
+	.usage = "cache(origin=NODE, cache=NODE, meta=NODE, block=SIZE, "
+		 "mode=writeback|writethrough|passthrough, policy=smq|cleaner, "
+		 "migration_threshold=SIZE, no_discard_passdown)",
+	.ctr = cache_ctr,
+	.dtr = cache_dtr,
+	.map = cache_map,
+	.end_io = cache_end_io,
+	.io_budget = cache_io_budget,
+	.io_hints = cache_io_hints,
+	.status = cache_status,
+	.message = cache_message,
+	.poke = cache_poke,
+	.queue_init = cache_queue_init,
+	.queue_exit = cache_queue_exit,
+	.progress = cache_progress,
+};
+UBT_TARGET_REGISTER(cache_target)

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Functional tests of the cache through the in-process frontend, with a
+ * cache far smaller than the working set so promotions, demotions and
+ * writebacks happen all the time: every read equals the model in every
+ * mode; writethrough leaves nothing dirty; after `cleaner` the origin
+ * equals the model; a restart maps what was cached; and crashes through
+ * `volatile` at hundreds of points never lose a write a completed FLUSH
+ * covered, nor show data that was never written.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/ut.h"
+#include "func_util.h"
+#include "ubt/target.h"
+
+#define ORIGIN_BYTES	(16ULL << 20)
+#define CACHE_BYTES	(1ULL << 20)	/* 32 blocks of 32K */
+#define META_BYTES	(64ULL << 10)
+
+static char err[512];
+
+struct files {
+	char *origin, *cache, *meta;
+};
+
+static struct files make_files(const char *tag, uint8_t **origin_content)
+{
+	struct files f;
+	char name[64];
+
+	snprintf(name, sizeof(name), "c-%s-o.img", tag);
+	*origin_content = func_random_file(name, ORIGIN_BYTES, &f.origin);
+	snprintf(name, sizeof(name), "c-%s-c.img", tag);
+	f.cache = func_make_file(name, CACHE_BYTES);
+	snprintf(name, sizeof(name), "c-%s-m.img", tag);
+	f.meta = func_make_file(name, META_BYTES);
+	return f;
+}
+
+static void remove_files(struct files *f)
+{
+	unlink(f->origin);
+	unlink(f->cache);
+	unlink(f->meta);
+	free(f->origin);
+	free(f->cache);
+	free(f->meta);
+}
+
+/* cache(...) over the files, each child wrapped as wrap(PATH) when wrap is set. */
+static struct ubt_tree *build(const struct files *f, const char *wrap, const char *opts)
+{
+	char spec[2048], o[600], c[600], m[600];
+	struct ubt_tree *tree;
+
+	snprintf(o, sizeof(o), wrap ? "%s(%s, name=vo)" : "%s%s", wrap ? wrap : "", f->origin);
+	snprintf(c, sizeof(c), wrap ? "%s(%s, name=vc)" : "%s%s", wrap ? wrap : "", f->cache);
+	snprintf(m, sizeof(m), wrap ? "%s(%s, name=vm)" : "%s%s", wrap ? wrap : "", f->meta);
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=32K%s, name=c)", o,
+		 c, m, opts);
+	tree = func_build(spec, 512, err, sizeof(err));
+	if (!tree)
+		fprintf(stderr, "\n  %s: %s\n", spec, err);
+	return tree;
+}
+
+/* The numbers of a cache status line (dm's order). */
+struct cstatus {
+	unsigned long long used, total, rh, rm, wh, wm, demotions, promotions, dirty;
+};
+
+static struct cstatus cache_status(struct ubt_tree *tree)
+{
+	struct cstatus s = { 0 };
+	const char *st = func_status(tree, "c");
+
+	CU_ASSERT_EQUAL(sscanf(st, "8 %*u/%*u %*u %llu/%llu %llu %llu %llu %llu %llu %llu %llu",
+			       &s.used, &s.total, &s.rh, &s.rm, &s.wh, &s.wm, &s.demotions,
+			       &s.promotions, &s.dirty), 9);
+	return s;
+}
+
+/* Background work runs out (writebacks wait for idle ticks: up to a few seconds). */
+static void settle(struct ubt_tree *tree)
+{
+	struct func_step none = { .op = UBT_OP_FLUSH };
+
+	CU_ASSERT_EQUAL(func_run_steps(tree, &none, 1, NULL), 0);
+}
+
+/* Random reads, writes, write-zeroes and flushes over the whole origin, checked. */
+static void random_io(struct ubt_tree *tree, uint8_t *model, unsigned int ops, uint64_t seed)
+{
+	struct workload w = { .nr_ops = ops, .pct_read = 45, .pct_write = 45, .pct_zeroes = 5,
+			      .pct_flush = 5, .pct_fua = 10, .max_bytes = 96 * 1024,
+			      .align = 4096, .seed = seed };
+
+	w.model = model;
+	w.bytes = ORIGIN_BYTES;
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 16, &w), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	if (w.errors)
+		fprintf(stderr, "\n  %s\n", w.first_error);
+}
+
+static void run_mode(const char *mode)
+{
+	uint8_t *model, *now;
+	struct ubt_tree *tree;
+	struct cstatus s;
+	struct files f;
+	char opts[64];
+	unsigned int round;
+
+	f = make_files(mode, &model);
+	snprintf(opts, sizeof(opts), ", mode=%s", mode);
+	tree = build(&f, NULL, opts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	/* A hot 2M (64 blocks, twice the cache) takes most of the I/O. */
+	for (round = 0; round < 6; round++)
+		random_io(tree, model, 1500, 100 + round);
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.total, 32);
+	CU_ASSERT(s.rm > 0 && s.wm > 0);
+	if (strcmp(mode, "passthrough")) {
+		CU_ASSERT(s.promotions > 0);
+		CU_ASSERT(s.demotions > 0);
+		CU_ASSERT(s.rh > 0);
+	} else {
+		CU_ASSERT_EQUAL(s.promotions, 0);
+		CU_ASSERT_EQUAL(s.used, 0);
+	}
+	if (strcmp(mode, "writeback"))
+		CU_ASSERT_EQUAL(s.dirty, 0);
+	/* Write everything back: then the origin alone holds the model. */
+	CU_ASSERT_EQUAL(func_message(tree, "c", "cleaner", err, sizeof(err)), 0);
+	settle(tree);
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.dirty, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(func_status(tree, "c"), " cleaner 0 rw -"));
+	ubt_tree_free(tree);
+	now = func_file_content(f.origin, ORIGIN_BYTES);
+	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
+	free(now);
+	free(model);
+	remove_files(&f);
+}
+
+static void test_writeback(void)
+{
+	run_mode("writeback");
+}
+
+static void test_writethrough(void)
+{
+	run_mode("writethrough");
+}
+
+static void test_passthrough(void)
+{
+	run_mode("passthrough");
+}
+
+/*
+ * A restart over the same metadata maps what was cached (every block taken
+ * as dirty: no clean shutdown), reads still equal the model, and the
+ * cleaner then brings the origin to it.
+ */
+static void test_restart_keeps_mappings(void)
+{
+	uint8_t *model, *now;
+	struct ubt_tree *tree;
+	struct cstatus s, before;
+	struct files f;
+
+	f = make_files("re", &model);
+	tree = build(&f, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	random_io(tree, model, 3000, 7);
+	settle(tree);
+	before = cache_status(tree);
+	ubt_tree_free(tree);
+	tree = build(&f, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.used, before.used);
+	CU_ASSERT_EQUAL(s.dirty, s.used);
+	now = malloc(ORIGIN_BYTES);
+	CU_ASSERT_EQUAL(model_read_device(tree, now, ORIGIN_BYTES), 0);
+	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
+	free(now);
+	/* Passthrough refuses dirty blocks. */
+	ubt_tree_free(tree);
+	CU_ASSERT_PTR_NULL(build(&f, NULL, ", mode=passthrough"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot enter passthrough mode unless all blocks are "
+				      "clean"));
+	tree = build(&f, NULL, ", policy=cleaner");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	settle(tree);
+	CU_ASSERT_EQUAL(cache_status(tree).dirty, 0);
+	ubt_tree_free(tree);
+	now = func_file_content(f.origin, ORIGIN_BYTES);
+	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
+	free(now);
+	free(model);
+	remove_files(&f);
+}
+
+/* ---- Crashes ----------------------------------------------------------- */
+
+/*
+ * Every 512-byte sector a test write puts down says which write it was and
+ * where: seq, sector, then bytes from both.  Reading one back tells which
+ * write is there, and whether it is whole.
+ */
+static void stamp(uint8_t *buf, const struct func_step *s)
+{
+	uint64_t i, k;
+
+	for (i = 0; i < s->len / 512; i++) {
+		uint64_t sector = s->off / 512 + i, x = s->seq * 0x9E3779B97F4A7C15ULL ^ sector;
+		uint8_t *p = buf + i * 512;
+
+		memcpy(p, &s->seq, 8);
+		memcpy(p + 8, &sector, 8);
+		for (k = 16; k < 512; k++)
+			p[k] = (uint8_t)((x >> (k % 56)) + k);
+	}
+}
+
+/* The write a sector holds (its seq), or -1 when it is no write's whole sector. */
+static int64_t stamped_seq(const uint8_t *p, uint64_t sector)
+{
+	struct func_step one = { .len = 512, .off = sector * 512 };
+	uint8_t want[512];
+
+	memcpy(&one.seq, p, 8);
+	stamp(want, &one);
+	return memcmp(p, want, 512) ? -1 : (int64_t)one.seq;
+}
+
+struct written {
+	uint64_t seq, sector, nr;
+};
+
+/*
+ * Writes, reads (checked) and flushes at random, then a crash of all three
+ * devices at a random point, a restart over what they kept, and a check of
+ * every sector: it holds what the last completed flush covered, or a write
+ * that came after it; never anything else.  Round after round, so crashes
+ * meet promotions, demotions, writebacks and commits at every stage.
+ */
+static void crash_rounds(const char *crash_words, unsigned int rounds, uint64_t seed)
+{
+	const uint64_t sectors = ORIGIN_BYTES / 512;
+	uint64_t *flushed = calloc(sectors, sizeof(*flushed)), *latest;
+	struct written *since = malloc(4096 * sizeof(*since));
+	struct func_step *st = calloc(400, sizeof(*st));
+	uint8_t *origin0, *buf = malloc(ORIGIN_BYTES), *rd = malloc(128 * 1024);
+	unsigned int round, i, n, nsince, bad = 0;
+	uint64_t seq = 1, s;
+	struct ubt_tree *tree;
+	struct files f;
+	char words[64];
+
+	latest = calloc(sectors, sizeof(*latest));
+	f = make_files("crash", &origin0);
+	/* Seq 0 is the start: stamp the whole origin as written by "write 0". */
+	{
+		struct func_step all = { .op = UBT_OP_WRITE, .off = 0, .len = ORIGIN_BYTES, .seq = 0 };
+
+		stamp(buf, &all);
+		tree = build(&f, NULL, "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		ubt_tree_free(tree);
+		FILE *fp = fopen(f.origin, "r+b");
+
+		CU_ASSERT_FATAL(fp && fwrite(buf, 1, ORIGIN_BYTES, fp) == ORIGIN_BYTES);
+		fclose(fp);
+	}
+	for (round = 0; round < rounds && !bad; round++) {
+		tree = build(&f, "volatile", "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		n = 1 + (unsigned int)(func_rand(&seed) % 300);
+		nsince = 0;
+		for (i = 0; i < n; i++) {
+			uint64_t pick = func_rand(&seed) % 100, len, off;
+
+			len = (1 + func_rand(&seed) % 16) * 4096;
+			/* Mostly a hot 4M, so blocks get cached and evicted. */
+			off = func_rand(&seed) % 4 ? func_rand(&seed) % ((4 << 20) / 4096) * 4096 :
+						     func_rand(&seed) % ((ORIGIN_BYTES - len) / 4096) * 4096;
+			if (off + len > ORIGIN_BYTES)
+				off = ORIGIN_BYTES - len;
+			st[i] = (struct func_step){ .off = off, .len = len };
+			if (pick < 45) {
+				st[i].op = UBT_OP_READ;
+				st[i].read_into = NULL;
+			} else if (pick < 92) {
+				st[i].op = UBT_OP_WRITE;
+				st[i].seq = seq++;
+				st[i].flags = pick < 50 ? UBT_IO_FUA : 0;
+			} else {
+				st[i].op = UBT_OP_FLUSH;
+				st[i].off = st[i].len = 0;
+			}
+		}
+		/* Run them one by one, keeping the books. */
+		for (i = 0; i < n; i++) {
+			if (st[i].op == UBT_OP_READ)
+				st[i].read_into = rd;
+			CU_ASSERT_EQUAL(func_run_steps(tree, &st[i], 1, stamp), 0);
+			if (st[i].op == UBT_OP_WRITE) {
+				for (s = st[i].off / 512; s < (st[i].off + st[i].len) / 512; s++)
+					latest[s] = st[i].seq;
+				if (st[i].flags & UBT_IO_FUA)
+					for (s = st[i].off / 512; s < (st[i].off + st[i].len) / 512; s++)
+						flushed[s] = st[i].seq;
+				if (nsince < 4096)
+					since[nsince++] = (struct written){ st[i].seq, st[i].off / 512,
+									   st[i].len / 512 };
+			} else if (st[i].op == UBT_OP_FLUSH) {
+				memcpy(flushed, latest, sectors * sizeof(*flushed));
+				nsince = 0;
+			} else {
+				for (s = 0; s < st[i].len / 512; s++)
+					if (stamped_seq(rd + s * 512, st[i].off / 512 + s) !=
+					    (int64_t)latest[st[i].off / 512 + s])
+						bad++;
+			}
+		}
+		if (bad)
+			fprintf(stderr, "\n  round %u: a read did not see the latest write\n", round);
+		/* Crash every device at once, as a power cut would. */
+		if (strchr(crash_words, '%'))
+			snprintf(words, sizeof(words), crash_words, (unsigned long long)func_rand(&seed));
+		else
+			snprintf(words, sizeof(words), "%s", crash_words);
+		CU_ASSERT_EQUAL(func_message(tree, "vo", words, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(func_message(tree, "vc", words, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(func_message(tree, "vm", words, err, sizeof(err)), 0);
+		func_run_steps(tree, NULL, 0, stamp);	/* the crash is written */
+		ubt_tree_free(tree);
+		/* Up again over what survived: read everything back. */
+		tree = build(&f, NULL, "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		CU_ASSERT_EQUAL(model_read_device(tree, buf, ORIGIN_BYTES), 0);
+		for (s = 0; s < sectors; s++) {
+			int64_t got = stamped_seq(buf + s * 512, s);
+			bool ok = got >= 0 && (uint64_t)got == flushed[s];
+
+			for (i = 0; i < nsince && !ok; i++)
+				ok = got >= 0 && (uint64_t)got == since[i].seq && since[i].sector <= s &&
+				     s < since[i].sector + since[i].nr && (uint64_t)got > flushed[s];
+			if (!ok && bad++ < 5)
+				fprintf(stderr, "\n  round %u: sector %llu holds write %lld; flushed %llu\n",
+					round, (unsigned long long)s, (long long)got,
+					(unsigned long long)flushed[s]);
+			/* What is there now is the truth from here on. */
+			if (got >= 0)
+				flushed[s] = latest[s] = (uint64_t)got;
+		}
+		ubt_tree_free(tree);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(flushed);
+	free(latest);
+	free(since);
+	free(st);
+	free(origin0);
+	free(buf);
+	free(rd);
+	remove_files(&f);
+}
+
+static void test_crash_all_unflushed_lost(void)
+{
+	crash_rounds("crash all", 120, 1);
+}
+
+static void test_crash_random_subsets(void)
+{
+	crash_rounds("crash random %llu", 120, 2);
+}
+
+static void test_crash_torn_writes(void)
+{
+	crash_rounds("crash torn %llu", 60, 3);
+}
+
+static void refused(const char *spec, const char *want)
+{
+	struct ubt_tree *tree = func_build(spec, 512, err, sizeof(err));
+
+	CU_ASSERT_PTR_NULL(tree);
+	if (tree)
+		ubt_tree_free(tree);
+	if (!strstr(err, want))
+		fprintf(stderr, "\n  %s: got '%s', want '%s'\n", spec, err, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+}
+
+static void test_bad_arguments(void)
+{
+	char *o = func_make_file("c-bad-o.img", 4 << 20), *c = func_make_file("c-bad-c.img", 1 << 20);
+	char *m = func_make_file("c-bad-m.img", 8192), spec[2048];
+
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s)", o, c);
+	refused(spec, "meta= is missing");
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s)", o, c, m);
+	refused(spec, "meta= is 8192 bytes; 16 cache blocks need 16384");
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=null(size=1M))", o, c);
+	refused(spec, "meta= must be a file or a window of one (linear)");
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=48K)", o, c, m);
+	refused(spec, "block=49152: want a multiple of 32K from 32K to 1G");
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, mode=fast)", o, c, m);
+	refused(spec, "mode=fast: want writeback, writethrough or passthrough");
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, policy=mq)", o, c, m);
+	refused(spec, "policy=mq: want smq or cleaner");
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=2M)", o, c, m);
+	refused(spec, "is smaller than one block");
+	snprintf(spec, sizeof(spec), "cache(%s, origin=%s, cache=%s, meta=%s)", o, o, c, m);
+	refused(spec, "takes origin=, cache= and meta= nodes");
+	unlink(o);
+	unlink(c);
+	unlink(m);
+	free(o);
+	free(c);
+	free(m);
+}
+
+UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passthrough),
+	UT(test_restart_keeps_mappings), UT(test_crash_all_unflushed_lost),
+	UT(test_crash_random_subsets), UT(test_crash_torn_writes), UT(test_bad_arguments))
