@@ -608,7 +608,8 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest
 	test_fault_targets_match_device_mapper test_message test_mirror_matches_device_mapper
 	test_mirror_restart_after_kill test_mirror_fio_through_leg_failure
-	test_mirror_hot_replace_under_fio test_volatile_crash"
+	test_mirror_hot_replace_under_fio test_volatile_crash test_cache_fio_verify_each_mode
+	test_cache_kill9_keeps_flushed_data"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio
@@ -626,6 +627,7 @@ run_suite() {
 }
 
 . "$top/tests/vm/e2e-mirror.sh"
+. "$top/tests/vm/e2e-cache.sh"
 
 real_b=$B
 # The mode auto picks here: what every default create gets.

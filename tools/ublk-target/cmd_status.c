@@ -25,12 +25,15 @@ static const char status_usage[] =
 "dm-mirror does (health A alive, or the leg's worst error: F flush, D write,\n"
 "S copy, R read; log '1 core' or '3 disk <log> A|D'), then, once a scrub was\n"
 "asked for, 'check|repair <regions done>/<regions> <sectors that differed>'.\n"
+"A cache reports dm-cache's fields in its order (metadata and cache blocks\n"
+"used, hits, misses, demotions, promotions, dirty, mode, policy).\n"
 "\n"
 "  -n, --id ID   the device\n"
 "  --table       print the device as a device-mapper table instead, as\n"
 "                'create --table' takes it (devices are file paths)\n"
 "  --wait        first wait until the device's background work is done (a\n"
-"                mirror's resync or scrub), drawing a progress\n"
+"                mirror's resync or scrub, a cache's dirty blocks written\n"
+"                back), drawing a progress\n"
 "                bar on a terminal or a line every 5 s otherwise\n";
 
 /* Sum the daemon's "INDEX DONE TOTAL WHAT" lines; how many there were. */
