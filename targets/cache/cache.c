@@ -331,6 +331,8 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 	ret = load_metadata(c);
 	if (ret)
 		goto fail;
+	/* What the metadata holds now is on disk. */
+	c->commit.changes_done = c->meta.changes;
 	/* A tag per migration, one for the commit, one for the tick. */
 	t->bg_tags = CACHE_MIGRATIONS + 2;
 	return 0;

@@ -150,6 +150,8 @@ struct cache_commit {
 	uint8_t *buf;			/* one metadata block */
 	struct iovec iov;
 	uint64_t last_ns;		/* when the last one finished */
+	uint64_t changes_begun;		/* meta.changes when the running one began */
+	uint64_t changes_done;		/* atomic: ... when the last good one began */
 	uint32_t failed;		/* atomic: a commit failed: metadata mode "fail" */
 };
 
@@ -181,7 +183,8 @@ struct cache {
 	struct cache_commit commit;
 
 	/* The tick: a background timer while there is background work. */
-	bool ticking;			/* mig_lock */
+	bool ticking;			/* mig_lock; read without it as a hint */
+	uint32_t work;			/* atomic: background work may wait: requests kick */
 	struct ubt_queue *tick_q;	/* mig_lock: whose ring the tick waits on */
 	struct ubt_io_timer tick_timer;
 	uint64_t last_tick_ns;
@@ -245,6 +248,22 @@ bool cache_miss_writes(struct cache_stripe *s, uint64_t oblock);
 /* migrate.c */
 /* Start what background work there is room for (any queue thread). */
 void cache_kick(struct cache *c, struct ubt_queue *q);
+/*
+ * The same from the request path, only when something said work may wait
+ * (cache_work): the hit path stays free of the migration and policy locks.
+ */
+static inline void cache_work(struct cache *c)
+{
+	if (!__atomic_load_n(&c->work, __ATOMIC_RELAXED))
+		__atomic_store_n(&c->work, 1, __ATOMIC_RELAXED);
+}
+
+static inline void cache_kick_request(struct cache *c, struct ubt_queue *q)
+{
+	if (__atomic_load_n(&c->work, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&c->work, 0, __ATOMIC_ACQ_REL))
+		cache_kick(c, q);
+}
 void cache_mig_committed(struct cache_mig *m, struct ubt_queue *q, int res);
 /* An overwrite promotion's write finished (map.c). */
 void cache_overwrite_done(struct cache *c, struct ubt_queue *q, uint32_t cblock, int res);

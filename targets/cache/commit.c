@@ -49,15 +49,8 @@ void cache_commit_exit(struct cache *c)
 
 bool cache_meta_pending(struct cache *c)
 {
-	const struct cache_meta *m = &c->meta;
-	bool pending = false;
-	uint32_t i;
-
-	pthread_mutex_lock(&c->meta_lock);
-	for (i = 0; i < m->table_blocks && !pending; i++)
-		pending = m->changed[1 - m->copy][i];
-	pthread_mutex_unlock(&c->meta_lock);
-	return pending;
+	return __atomic_load_n(&c->meta.changes, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&c->commit.changes_done, __ATOMIC_RELAXED);
 }
 
 static void commit_step(struct cache *c, struct ubt_queue *q);
@@ -77,6 +70,8 @@ static void commit_finish(struct cache *c, struct ubt_queue *q, int res)
 	else
 		cache_meta_committed(&c->meta, &cm->mc);
 	pthread_mutex_unlock(&c->meta_lock);
+	if (res >= 0)
+		__atomic_store_n(&cm->changes_done, cm->changes_begun, __ATOMIC_RELAXED);
 	if (res < 0)
 		__atomic_store_n(&cm->failed, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&cm->lock);
@@ -202,6 +197,7 @@ static void commit_start(struct cache *c, struct ubt_queue *q)
 	cm->step = STEP_BLOCKS;
 	pthread_mutex_lock(&c->meta_lock);
 	cache_meta_commit_begin(&c->meta, &cm->mc);
+	cm->changes_begun = c->meta.changes;
 	pthread_mutex_unlock(&c->meta_lock);
 	commit_step(c, q);
 }

@@ -164,6 +164,7 @@ static void make_dirty(struct cache *c, uint32_t cb)
 	if (!was) {
 		__atomic_fetch_add(&c->nr_dirty, 1, __ATOMIC_RELAXED);
 		cache_policy_set_dirty(c, cb, true);
+		cache_work(c);	/* to commit, and write back when idle */
 	}
 }
 
@@ -273,7 +274,7 @@ static int piece_start(struct ubt_io *io)
 		cache_policy_free(c, cb);
 	}
 	ret = send_piece(io, c->origin, cio->sector);
-	cache_kick(c, io->q);
+	cache_kick_request(c, io->q);
 	return ret;
 }
 
@@ -362,6 +363,6 @@ int cache_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, 
 		cache_commit_request(c, io->q, &cio->wait);
 		return 0;
 	}
-	cache_kick(c, io->q);
+	cache_kick_request(c, io->q);
 	return cio->result;
 }

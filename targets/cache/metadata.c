@@ -97,6 +97,7 @@ static void mark_changed(struct cache_meta *m, uint32_t cblock)
 
 	m->changed[0][i] = 1;
 	m->changed[1][i] = 1;
+	__atomic_store_n(&m->changes, m->changes + 1, __ATOMIC_RELAXED);
 }
 
 void cache_meta_set(struct cache_meta *m, uint32_t cblock, uint64_t oblock, bool dirty)

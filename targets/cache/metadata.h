@@ -70,6 +70,7 @@ struct cache_meta {
 	uint32_t table_blocks;
 	uint64_t *map;			/* per cache block, the on-disk entry */
 	uint8_t *changed[2];		/* per mapping block and copy: to write */
+	uint64_t changes;		/* set or clear calls so far */
 	uint64_t seq;			/* the last commit on disk */
 	unsigned int copy;		/* the copy it names */
 	uint32_t flags;			/* as loaded */

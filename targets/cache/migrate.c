@@ -392,6 +392,7 @@ void cache_overwrite_done(struct cache *c, struct ubt_queue *q, uint32_t cblock,
 		__atomic_fetch_add(&c->nr_resident, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&c->nr_dirty, 1, __ATOMIC_RELAXED);
 		cache_policy_added(c, cblock, true);
+		cache_work(c);
 	}
 	release_block(c, q, m, res < 0);
 	if (res < 0)
@@ -449,7 +450,7 @@ void cache_tick_arm(struct cache *c, struct ubt_queue *q)
 {
 	struct ubt_io *io;
 
-	if (q->stopping || !background_left(c))
+	if (q->stopping || __atomic_load_n(&c->ticking, __ATOMIC_RELAXED) || !background_left(c))
 		return;
 	pthread_mutex_lock(&c->mig_lock);
 	if (c->ticking) {

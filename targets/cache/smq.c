@@ -407,11 +407,11 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 		  (p->nr_free || (victim != CACHE_NONE && h->level > c->blocks[victim].level));
 	if (!promote || promotion_queued(p, oblock) || p->nr_promote == CACHE_PROMOTE_QUEUE)
 		goto out;
-	if (!p->nr_free) {
+	if (!p->nr_free)
 		p->want_demotion = true;
-		goto out;
-	}
-	p->promote[p->nr_promote++] = (struct cache_promotion){ oblock, alloc_free(c) };
+	else
+		p->promote[p->nr_promote++] = (struct cache_promotion){ oblock, alloc_free(c) };
+	cache_work(c);
 out:
 	pthread_mutex_unlock(&c->policy_lock);
 	return cblock;
@@ -494,6 +494,7 @@ void cache_policy_set_cleaner(struct cache *c)
 	}
 	p->want_demotion = false;
 	pthread_mutex_unlock(&c->policy_lock);
+	cache_work(c);
 }
 
 bool cache_policy_busy(struct cache *c)
