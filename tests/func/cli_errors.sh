@@ -243,6 +243,8 @@ test_fault_target_errors() {
 	t_expect_fail "message: 'a b': words cannot be empty or hold white space" \
 		$B message -n 0 f "a b"
 	t_expect_fail "no device 0 (see 'ublk-target list')" $B message -n 0 f up
+	t_expect_fail "status: unexpected argument 'dirty'" $B status -n 0 --wait dirty
+	t_expect_fail "no device 0 (see 'ublk-target list')" $B status -n 0 --wait clean
 	left_nothing
 }
 

@@ -60,7 +60,7 @@ test_cache_fio_verify_each_mode() {
 			t_fail "nothing was promoted: $($B status -n "$id")" ;;
 		esac
 		$B message -n "$id" c cleaner || t_fail "message cleaner"
-		timeout 120 $B status --wait -n "$id" > "$work/cwait.out" 2>&1 ||
+		timeout 120 $B status --wait clean -n "$id" > "$work/cwait.out" 2>&1 ||
 			t_fail "status --wait: $(cat "$work/cwait.out")"
 		[ "$(cache_field "$id" 11)" = 0 ] || t_fail "dirty after the cleaner: $($B status -n "$id")"
 		$B delete -n "$id" || t_fail "delete"

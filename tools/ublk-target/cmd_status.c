@@ -13,7 +13,7 @@
 #include "ubt/util.h"
 
 static const char status_usage[] =
-"usage: ublk-target status -n ID [--table] [--wait]\n"
+"usage: ublk-target status -n ID [--table] [--wait [clean]]\n"
 "\n"
 "Print the device's copy mode (see 'create --help'), then its stack, one\n"
 "line per node in the style of 'dmsetup status': [INDEX] or [INDEX LABEL]\n"
@@ -34,11 +34,12 @@ static const char status_usage[] =
 "  --wait        first wait until the device's background work is done (a\n"
 "                mirror's resync or scrub, a cache's dirty blocks written\n"
 "                back), drawing a progress\n"
-"                bar on a terminal or a line every 5 s otherwise\n";
+"                bar on a terminal or a line every 5 s otherwise\n"
+"  --wait clean  the same for caches only: until no block is dirty\n";
 
 /* Sum the daemon's "INDEX DONE TOTAL WHAT" lines; how many there were. */
 static unsigned int sum_progress(char *reply, uint64_t *done, uint64_t *total, char *what,
-				 size_t wlen)
+				 size_t wlen, const char *only)
 {
 	char *save = NULL, *line;
 	unsigned int n = 0;
@@ -51,6 +52,8 @@ static unsigned int sum_progress(char *reply, uint64_t *done, uint64_t *total, c
 
 		if (sscanf(line, "%u %llu %llu %n", &idx, &d, &t, &off) < 3)
 			continue;
+		if (only && !strstr(line + off, only))
+			continue;	/* `--wait clean`: a cache's writeback only */
 		*done += d;
 		*total += t;
 		snprintf(what, wlen, "%s", line + off);
@@ -59,8 +62,8 @@ static unsigned int sum_progress(char *reply, uint64_t *done, uint64_t *total, c
 	return n;
 }
 
-/* Until every node's background work is done: a bar, or a line every 5 s. */
-static int wait_done(uint32_t id)
+/* Until every node's background work (or only what says `only`) is done: a bar, or a line every 5 s. */
+static int wait_done(uint32_t id, const char *only)
 {
 	bool tty = isatty(STDERR_FILENO);
 	time_t last = 0;
@@ -73,7 +76,7 @@ static int wait_done(uint32_t id)
 		ret = control_ask(id, "progress", &r, reply, sizeof(reply));
 		if (ret)
 			return ret;
-		if (!sum_progress(reply, &done, &total, what, sizeof(what)) || done >= total)
+		if (!sum_progress(reply, &done, &total, what, sizeof(what), only) || done >= total)
 			break;
 		if (tty) {
 			unsigned int w = (unsigned int)(done * 40 / total);
@@ -106,6 +109,7 @@ int cmd_status(int argc, char **argv)
 	struct run_record r;
 	char reply[65536];
 	bool table = false, wait = false;
+	const char *only = NULL;
 	int64_t id = -1;
 	int c, ret;
 
@@ -132,12 +136,14 @@ int cmd_status(int argc, char **argv)
 			return cli_usage_error("status: unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (wait && optind < argc && !strcmp(argv[optind], "clean"))
+		only = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error("status: unexpected argument '%s'", argv[optind]);
 	if (id < 0)
 		return cli_usage_error("status: give -n ID");
 	if (wait) {
-		ret = wait_done((uint32_t)id);
+		ret = wait_done((uint32_t)id, only);
 		if (ret)
 			return ret;
 	}
