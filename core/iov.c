@@ -4,11 +4,15 @@
  * child iovec arrays live in the parent's per-I/O area and point into the
  * same buffers.  Addresses are only ever added to and compared, never
  * dereferenced, and as integers: under zero copy they are offsets into a
- * buffer the kernel registered (0 is a valid one), not pointers.
+ * buffer the kernel registered (0 is a valid one), not pointers.  The
+ * one exception is ubt_iov_copy, for nodes that need the data in the
+ * server's memory (needs_data), where the addresses are pointers.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "ubt/target.h"
+#include "ubt/util.h"
 
 void ubt_iov_iter_init(struct ubt_iov_iter *it, const struct iovec *iov, unsigned int cnt)
 {
@@ -65,5 +69,28 @@ void ubt_iov_iter_skip(struct ubt_iov_iter *it, size_t len)
 		len -= n;
 		it->idx++;
 		it->off = 0;
+	}
+}
+
+void ubt_iov_copy(const struct iovec *iov, unsigned int cnt, size_t off, unsigned char *buf,
+		  size_t len, bool to_iov)
+{
+	unsigned int i;
+
+	for (i = 0; i < cnt && len; i++) {
+		size_t n;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		n = UBT_MIN(iov[i].iov_len - off, len);
+		if (to_iov)
+			memcpy((unsigned char *)iov[i].iov_base + off, buf, n);
+		else
+			memcpy(buf, (unsigned char *)iov[i].iov_base + off, n);
+		buf += n;
+		len -= n;
+		off = 0;
 	}
 }

@@ -355,33 +355,9 @@ static void flakey_io_budget(struct ubt_target *t)
 	}
 }
 
-/* Copy len bytes at byte `off` of the I/O's data to or from buf. */
-static void iov_copy(const struct iovec *iov, unsigned int cnt, size_t off, unsigned char *buf,
-		     size_t len, bool to_iov)
-{
-	unsigned int i;
-
-	for (i = 0; i < cnt && len; i++) {
-		size_t n;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		n = UBT_MIN(iov[i].iov_len - off, len);
-		if (to_iov)
-			memcpy((unsigned char *)iov[i].iov_base + off, buf, n);
-		else
-			memcpy(buf, (unsigned char *)iov[i].iov_base + off, n);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
-}
-
 static void corrupt_in_place(struct ubt_io *io, uint64_t byte, unsigned char value)
 {
-	iov_copy(io->iov, io->iovcnt, byte, &value, 1, true);
+	ubt_iov_copy(io->iov, io->iovcnt, byte, &value, 1, true);
 }
 
 /*
@@ -401,7 +377,7 @@ static int write_corrupted(struct ubt_target *t, struct ubt_io *io, struct flake
 	f->iov = (struct iovec *)(f + 1);
 	f->bounce = (unsigned char *)UBT_ROUND_UP((uintptr_t)(f->iov + t->child_max_iov),
 						  FLAKEY_BOUNCE_ALIGN);
-	iov_copy(io->iov, io->iovcnt, blk, f->bounce, fc->lbs, false);
+	ubt_iov_copy(io->iov, io->iovcnt, blk, f->bounce, fc->lbs, false);
 	f->bounce[byte - blk] = value;
 	ubt_iov_iter_init(&it, io->iov, io->iovcnt);
 	ret = ubt_iov_iter_take(&it, f->iov, &cnt, t->child_max_iov, blk);

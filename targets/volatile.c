@@ -215,20 +215,6 @@ static struct ubt_io_wait *next_writer(struct vol_ctx *v)
 	return w;
 }
 
-/* Copy the data of an iovec array into buf (len bytes). */
-static void iov_to_buf(const struct iovec *iov, unsigned int cnt, uint8_t *buf, size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < cnt && len; i++) {
-		size_t n = UBT_MIN(len, iov[i].iov_len);
-
-		memcpy(buf, iov[i].iov_base, n);
-		buf += n;
-		len -= n;
-	}
-}
-
 static void vol_poke(struct ubt_target *t, struct ubt_queue *q);
 
 /* A write finished (res): record it, and let the next one go. */
@@ -293,7 +279,7 @@ static int write_start(struct ubt_io *io)
 	v->logging = true;
 	pthread_mutex_unlock(&v->lock);
 	if (io->op == UBT_OP_WRITE)
-		iov_to_buf(io->iov, io->iovcnt, v->arena + off + before, before);
+		ubt_iov_copy(io->iov, io->iovcnt, 0, v->arena + off + before, before, false);
 	vio->logged = true;
 	vio->before_read = false;
 	vio->iov.iov_base = v->arena + off;

@@ -215,6 +215,14 @@ int ubt_iov_iter_take(struct ubt_iov_iter *it, struct iovec *dst, unsigned int *
 /* Skip len bytes. */
 void ubt_iov_iter_skip(struct ubt_iov_iter *it, size_t len);
 
+/*
+ * Copy len bytes at byte `off` of an I/O's data to (to_iov) or from buf.
+ * Only for a node that needs its data in the server's memory (needs_data):
+ * elsewhere the addresses may be offsets into the kernel's pages.
+ */
+void ubt_iov_copy(const struct iovec *iov, unsigned int cnt, size_t off, unsigned char *buf,
+		  size_t len, bool to_iov);
+
 /* ---- Splitting an I/O over children ------------------------------------- */
 
 /*
