@@ -501,27 +501,34 @@ static void budget(struct ubt_target *t, unsigned int max_iov_in)
 		budget(t->children[i], t->child_max_iov);
 }
 
-/* How many ubt_io slots one request can need below (and including) t. */
-static unsigned int slots_needed(struct ubt_tree *tree, const struct ubt_target *t,
-				 size_t *max_priv)
+/* What a subtree needs of each tag: ubt_io slots, private bytes, background tags. */
+struct subtree_needs {
+	size_t max_priv;
+	unsigned int bg_tags;
+	const struct ubt_target *data_node;	/* the first that needs the data, pre-order */
+	bool per_queue_state;
+};
+
+/* How many ubt_io slots one request can need below (and including) t; the rest in n. */
+static unsigned int subtree_slots(const struct ubt_target *t, struct subtree_needs *n)
 {
 	unsigned int i, worst = 0;
 
-	if (t->needs_data && !tree->data_node)
-		tree->data_node = t;
-	if (t->per_io_size > *max_priv)
-		*max_priv = t->per_io_size;
-	tree->bg_tags += t->bg_tags;
+	if (t->needs_data && !n->data_node)
+		n->data_node = t;
+	n->max_priv = UBT_MAX(n->max_priv, t->per_io_size);
+	n->bg_tags += t->bg_tags;
+	n->per_queue_state |= t->type->queue_init || t->type->queue_exit;
 	for (i = 0; i < t->nr_children; i++)
-		worst = UBT_MAX(worst, slots_needed(tree, t->children[i], max_priv));
+		worst = UBT_MAX(worst, subtree_slots(t->children[i], n));
 	return 1 + t->max_fanout * worst;
 }
 
 int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		   struct ubt_tree **out, char *err, size_t errlen)
 {
+	struct subtree_needs needs = { 0 };
 	struct ubt_tree *tree;
-	size_t max_priv = 0;
 	uint64_t bytes;
 	const struct ubt_target *dup;
 	int ret;
@@ -561,8 +568,10 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		goto out_free;
 	}
 	budget(tree->root, 1);	/* a request arrives as one buffer */
-	tree->slots_per_tag = slots_needed(tree, tree->root, &max_priv);
-	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + max_priv, 64);
+	tree->slots_per_tag = subtree_slots(tree->root, &needs);
+	tree->data_node = needs.data_node;
+	tree->bg_tags = needs.bg_tags;
+	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
 	tree->err = NULL;
 	*out = tree;
 	return 0;
@@ -572,27 +581,6 @@ out_free:
 }
 
 /* ---- Replacing a node of a running tree -------------------------------- */
-
-/* What a subtree needs of each tag: ubt_io slots, private bytes, background tags. */
-struct subtree_needs {
-	size_t max_priv;
-	unsigned int bg_tags;
-	bool needs_data;
-	bool per_queue_state;
-};
-
-static unsigned int subtree_slots(const struct ubt_target *t, struct subtree_needs *n)
-{
-	unsigned int i, worst = 0;
-
-	n->max_priv = UBT_MAX(n->max_priv, t->per_io_size);
-	n->bg_tags += t->bg_tags;
-	n->needs_data |= t->needs_data;
-	n->per_queue_state |= t->type->queue_init || t->type->queue_exit;
-	for (i = 0; i < t->nr_children; i++)
-		worst = UBT_MAX(worst, subtree_slots(t->children[i], n));
-	return 1 + t->max_fanout * worst;
-}
 
 /*
  * A label of t's subtree (rooted at top) that another node of it, or of
@@ -736,7 +724,7 @@ int ubt_tree_build_replacement(struct ubt_tree *tree, const struct ubt_target *o
 	else if (need.per_queue_state)
 		snprintf(err, errlen, "%s keeps per-queue state, which only a starting device sets up",
 			 t->type->name);
-	else if ((need.needs_data && !tree->data_node) || (tree->want_aio && !want_aio))
+	else if ((need.data_node && !tree->data_node) || (tree->want_aio && !want_aio))
 		snprintf(err, errlen, "%s needs the request data in the server's memory (the aio "
 			 "engine, or a node that reads the data), which this device does not keep",
 			 t->type->name);
