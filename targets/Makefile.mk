@@ -18,7 +18,7 @@ $(O)/targets/mirror.o: $(addprefix $(O)/targets/mirror/,$(mirror-objs)) targets/
 	$(quiet) LD $@
 	$(Q)$(LD) -r -o $@ $(filter %.o,$^)
 
-cache-objs := cache.o map.o migrate.o commit.o smq.o metadata.o
+cache-objs := cache.o map.o migrate.o commit.o smq.o mlq.o metadata.o
 targets-$(CONFIG_TARGET_CACHE) += targets/cache.o
 $(O)/targets/cache.o: $(addprefix $(O)/targets/cache/,$(cache-objs)) targets/Makefile.mk
 	$(quiet) LD $@

@@ -6,7 +6,8 @@
  * hits, misses, writethrough; its map path), migrate.c (promotions,
  * writebacks, demotions as background I/O; its migration worker),
  * commit.c (metadata commits; its committer), smq.c (the policy;
- * dm-cache-policy-smq.c) and metadata.c (the on-disk format).
+ * dm-cache-policy-smq.c) over mlq.c (multilevel queues) and metadata.c
+ * (the on-disk format).
  *
  * Locks, never held across I/O:
  * - stripe locks (CACHE_STRIPES, by origin block): the oblock -> cblock
@@ -30,12 +31,11 @@
 
 #include "ubt/target.h"
 #include "metadata.h"
+#include "mlq.h"
 
 #define CACHE_STRIPES		256
-#define CACHE_LEVELS		64
 #define CACHE_MIGRATIONS	8	/* migrations in flight at most */
 #define CACHE_PROMOTE_QUEUE	64	/* promotions the policy asked for, not yet started */
-#define CACHE_NONE		UINT32_MAX
 #define CACHE_MIN_BLOCK		64	/* sectors (dm: 32K .. 1G, a multiple of 32K) */
 #define CACHE_MAX_BLOCK		2097152
 #define CACHE_STEP_BYTES	(256u * 1024)	/* one read or write of a migration */
@@ -103,11 +103,6 @@ struct cache_stats {
 };
 
 /* The policy (smq.c), under policy_lock except where said. */
-struct cache_queue_head {
-	uint32_t head[CACHE_LEVELS], tail[CACHE_LEVELS];
-	uint32_t count;
-};
-
 struct cache_hotspot {
 	uint32_t hb;			/* hotspot block: origin block / hotspot_blocks */
 	uint32_t hash_next;
@@ -125,12 +120,12 @@ struct cache_promotion {
 
 struct cache_policy {
 	bool cleaner;			/* write every dirty block back, promote nothing */
-	struct cache_queue_head clean, dirty;
+	struct cache_mlq clean, dirty;
 	uint32_t free_head, nr_free;
 	uint32_t nr_hotspots, hotspot_blocks;	/* origin blocks per hotspot */
 	struct cache_hotspot *hs;
 	uint32_t *hs_buckets, hs_mask;
-	struct cache_queue_head hsq;	/* hotspots by level */
+	struct cache_mlq hsq;		/* hotspots by level */
 	struct cache_promotion promote[CACHE_PROMOTE_QUEUE];
 	unsigned int nr_promote;
 	bool want_demotion;		/* a promotion waits for a free block */

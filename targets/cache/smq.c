@@ -25,101 +25,9 @@
 #include "ubt/util.h"
 #include "cache.h"
 
-/* ---- Multilevel queues over an array of links -------------------------- */
-
-static uint32_t *bprev(struct cache *c, uint32_t i)
-{
-	return &c->blocks[i].prev;
-}
-
-static uint32_t *bnext(struct cache *c, uint32_t i)
-{
-	return &c->blocks[i].next;
-}
-
-static void q_push(struct cache *c, struct cache_queue_head *q, uint32_t i, unsigned int level)
-{
-	c->blocks[i].level = (uint8_t)level;
-	*bnext(c, i) = CACHE_NONE;
-	*bprev(c, i) = q->tail[level];
-	if (q->tail[level] != CACHE_NONE)
-		*bnext(c, q->tail[level]) = i;
-	else
-		q->head[level] = i;
-	q->tail[level] = i;
-	q->count++;
-}
-
-static void q_del(struct cache *c, struct cache_queue_head *q, uint32_t i)
-{
-	unsigned int level = c->blocks[i].level;
-	uint32_t p = *bprev(c, i), n = *bnext(c, i);
-
-	if (p != CACHE_NONE)
-		*bnext(c, p) = n;
-	else
-		q->head[level] = n;
-	if (n != CACHE_NONE)
-		*bprev(c, n) = p;
-	else
-		q->tail[level] = p;
-	q->count--;
-}
-
-static void q_init(struct cache_queue_head *q)
-{
-	unsigned int l;
-
-	for (l = 0; l < CACHE_LEVELS; l++)
-		q->head[l] = q->tail[l] = CACHE_NONE;
-	q->count = 0;
-}
-
-static struct cache_queue_head *queue_of(struct cache *c, uint32_t i)
+static struct cache_mlq *queue_of(struct cache *c, uint32_t i)
 {
 	return c->blocks[i].queue == CQ_DIRTY ? &c->pol.dirty : &c->pol.clean;
-}
-
-/*
- * Spread a queue evenly over the levels again, walking up: a level short
- * of its share takes the oldest from the levels above, one over it hands
- * its newest to the level above.  Order within the queue is kept.
- */
-static void redistribute(struct cache *c, struct cache_queue_head *q)
-{
-	unsigned int l, share = q->count / CACHE_LEVELS, extra = q->count % CACHE_LEVELS;
-	unsigned int have[CACHE_LEVELS] = { 0 };
-	uint32_t i;
-
-	for (l = 0; l < CACHE_LEVELS; l++)
-		for (i = q->head[l]; i != CACHE_NONE; i = *bnext(c, i))
-			have[l]++;
-	for (l = 0; l + 1 < CACHE_LEVELS; l++) {
-		unsigned int want = share + (l < extra);
-
-		while (have[l] > want) {
-			/* The newest of this level moves up. */
-			i = q->tail[l];
-			q_del(c, q, i);
-			q_push(c, q, i, l + 1);
-			have[l]--;
-			have[l + 1]++;
-		}
-		while (have[l] < want) {
-			unsigned int from = l + 1;
-
-			while (from < CACHE_LEVELS && !have[from])
-				from++;
-			if (from == CACHE_LEVELS)
-				break;
-			/* The oldest of the next level down that has any. */
-			i = q->head[from];
-			q_del(c, q, i);
-			q_push(c, q, i, l);
-			have[from]--;
-			have[l]++;
-		}
-	}
 }
 
 /* ---- Hotspots ---------------------------------------------------------- */
@@ -127,34 +35,6 @@ static void redistribute(struct cache *c, struct cache_queue_head *q)
 static uint32_t hs_hash(const struct cache_policy *p, uint32_t hb)
 {
 	return (uint32_t)((hb * 0x9E3779B97F4A7C15ULL) >> 32) & p->hs_mask;
-}
-
-static void hs_push(struct cache_policy *p, uint32_t i, unsigned int level)
-{
-	struct cache_hotspot *h = &p->hs[i];
-
-	h->level = (uint8_t)level;
-	h->next = CACHE_NONE;
-	h->prev = p->hsq.tail[level];
-	if (p->hsq.tail[level] != CACHE_NONE)
-		p->hs[p->hsq.tail[level]].next = i;
-	else
-		p->hsq.head[level] = i;
-	p->hsq.tail[level] = i;
-}
-
-static void hs_del(struct cache_policy *p, uint32_t i)
-{
-	struct cache_hotspot *h = &p->hs[i];
-
-	if (h->prev != CACHE_NONE)
-		p->hs[h->prev].next = h->next;
-	else
-		p->hsq.head[h->level] = h->next;
-	if (h->next != CACHE_NONE)
-		p->hs[h->next].prev = h->prev;
-	else
-		p->hsq.tail[h->level] = h->prev;
 }
 
 static void hs_unhash(struct cache_policy *p, uint32_t i)
@@ -170,65 +50,18 @@ static void hs_unhash(struct cache_policy *p, uint32_t i)
 static struct cache_hotspot *hotspot(struct cache_policy *p, uint32_t hb)
 {
 	uint32_t b = hs_hash(p, hb), i;
-	unsigned int l;
 
 	for (i = p->hs_buckets[b]; i != CACHE_NONE; i = p->hs[i].hash_next)
 		if (p->hs[i].hb == hb)
 			return &p->hs[i];
-	for (l = 0; l < CACHE_LEVELS && p->hsq.head[l] == CACHE_NONE; l++)
-		;
-	i = p->hsq.head[l];	/* every entry is always on the queue */
-	hs_del(p, i);
+	i = cache_mlq_coldest(&p->hsq, CACHE_LEVELS);	/* every entry is always on the queue */
+	cache_mlq_del(&p->hsq, i);
 	if (p->hs[i].in_use)
 		hs_unhash(p, i);
 	p->hs[i] = (struct cache_hotspot){ .hb = hb, .hash_next = p->hs_buckets[b], .in_use = 1 };
 	p->hs_buckets[b] = i;
-	hs_push(p, i, 0);
+	cache_mlq_push(&p->hsq, i, 0);
 	return &p->hs[i];
-}
-
-/* Hotspots hit since the last tick climb a level; then the queue is spread again. */
-static void hotspot_tick(struct cache_policy *p)
-{
-	unsigned int l, share = p->nr_hotspots / CACHE_LEVELS, extra = p->nr_hotspots % CACHE_LEVELS;
-	unsigned int have[CACHE_LEVELS] = { 0 };
-	uint32_t i, next;
-
-	for (l = CACHE_LEVELS - 1; l-- > 0;) {
-		for (i = p->hsq.head[l]; i != CACHE_NONE; i = next) {
-			next = p->hs[i].next;
-			if (!p->hs[i].hit)
-				continue;
-			p->hs[i].hit = 0;
-			hs_del(p, i);
-			hs_push(p, i, l + 1);
-		}
-	}
-	for (l = 0; l < CACHE_LEVELS; l++)
-		for (i = p->hsq.head[l]; i != CACHE_NONE; i = p->hs[i].next)
-			have[l]++;
-	for (l = 0; l + 1 < CACHE_LEVELS; l++) {
-		unsigned int want = share + (l < extra), from;
-
-		while (have[l] > want) {
-			i = p->hsq.tail[l];
-			hs_del(p, i);
-			hs_push(p, i, l + 1);
-			have[l]--;
-			have[l + 1]++;
-		}
-		while (have[l] < want) {
-			for (from = l + 1; from < CACHE_LEVELS && !have[from]; from++)
-				;
-			if (from == CACHE_LEVELS)
-				break;
-			i = p->hsq.head[from];
-			hs_del(p, i);
-			hs_push(p, i, l);
-			have[from]--;
-			have[l]++;
-		}
-	}
 }
 
 /* ---- The policy -------------------------------------------------------- */
@@ -242,9 +75,8 @@ int cache_policy_init(struct cache *c, bool cleaner)
 
 	memset(p, 0, sizeof(*p));
 	p->cleaner = cleaner;
-	q_init(&p->clean);
-	q_init(&p->dirty);
-	q_init(&p->hsq);
+	CACHE_MLQ_INIT(&p->clean, c->blocks, struct cache_block);
+	CACHE_MLQ_INIT(&p->dirty, c->blocks, struct cache_block);
 	p->free_head = CACHE_NONE;
 	for (i = c->nr_cblocks; i-- > 0;) {
 		c->blocks[i].queue = CQ_FREE;
@@ -267,8 +99,9 @@ int cache_policy_init(struct cache *c, bool cleaner)
 		return -ENOMEM;
 	}
 	memset(p->hs_buckets, 0xff, buckets * sizeof(*p->hs_buckets));
+	CACHE_MLQ_INIT(&p->hsq, p->hs, struct cache_hotspot);
 	for (i = 0; i < p->nr_hotspots; i++)
-		hs_push(p, i, 0);
+		cache_mlq_push(&p->hsq, i, 0);
 	return 0;
 }
 
@@ -309,14 +142,14 @@ void cache_policy_load(struct cache *c, uint32_t cblock, bool dirty)
 	take_free(c, cblock);
 	c->blocks[cblock].queue = dirty ? CQ_DIRTY : CQ_CLEAN;
 	/* Loaded blocks start low: what was hot comes back up by its hits. */
-	q_push(c, dirty ? &c->pol.dirty : &c->pol.clean, cblock, 0);
+	cache_mlq_push(dirty ? &c->pol.dirty : &c->pol.clean, cblock, 0);
 }
 
 void cache_policy_requeue(struct cache *c, uint32_t cblock, bool dirty, unsigned int level)
 {
 	pthread_mutex_lock(&c->policy_lock);
 	c->blocks[cblock].queue = dirty ? CQ_DIRTY : CQ_CLEAN;
-	q_push(c, dirty ? &c->pol.dirty : &c->pol.clean, cblock, level);
+	cache_mlq_push(dirty ? &c->pol.dirty : &c->pol.clean, cblock, level);
 	pthread_mutex_unlock(&c->policy_lock);
 }
 
@@ -333,9 +166,9 @@ void cache_policy_set_dirty(struct cache *c, uint32_t cblock, bool dirty)
 	pthread_mutex_lock(&c->policy_lock);
 	if (c->blocks[cblock].queue == (dirty ? CQ_CLEAN : CQ_DIRTY)) {
 		level = c->blocks[cblock].level;
-		q_del(c, queue_of(c, cblock), cblock);
+		cache_mlq_del(queue_of(c, cblock), cblock);
 		c->blocks[cblock].queue = dirty ? CQ_DIRTY : CQ_CLEAN;
-		q_push(c, queue_of(c, cblock), cblock, level);
+		cache_mlq_push(queue_of(c, cblock), cblock, level);
 	}
 	pthread_mutex_unlock(&c->policy_lock);
 }
@@ -353,19 +186,8 @@ void cache_policy_free(struct cache *c, uint32_t cblock)
 void cache_policy_unlink(struct cache *c, uint32_t cblock)
 {
 	if (c->blocks[cblock].queue == CQ_CLEAN || c->blocks[cblock].queue == CQ_DIRTY)
-		q_del(c, queue_of(c, cblock), cblock);
+		cache_mlq_del(queue_of(c, cblock), cblock);
 	c->blocks[cblock].queue = CQ_NONE;
-}
-
-/* The coldest block of a queue (oldest of its lowest level), or CACHE_NONE. */
-static uint32_t coldest(const struct cache_queue_head *q, unsigned int below)
-{
-	unsigned int l;
-
-	for (l = 0; l < below; l++)
-		if (q->head[l] != CACHE_NONE)
-			return q->head[l];
-	return CACHE_NONE;
 }
 
 static bool promotion_queued(const struct cache_policy *p, uint64_t oblock)
@@ -402,7 +224,7 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 		goto out;
 	}
 	/* Repeated misses, and room, or hotter than what would leave for it. */
-	victim = coldest(&p->clean, CACHE_LEVELS);
+	victim = cache_mlq_coldest(&p->clean, CACHE_LEVELS);
 	promote = h->hits >= 2 &&
 		  (p->nr_free || (victim != CACHE_NONE && h->level > c->blocks[victim].level));
 	if (!promote || promotion_queued(p, oblock) || p->nr_promote == CACHE_PROMOTE_QUEUE)
@@ -436,7 +258,7 @@ uint32_t cache_policy_demotion(struct cache *c)
 		return CACHE_NONE;
 	p->want_demotion = false;
 	/* The bottom half only: a block still hot stays. */
-	return coldest(&p->clean, CACHE_LEVELS / 2);
+	return cache_mlq_coldest(&p->clean, CACHE_LEVELS / 2);
 }
 
 uint32_t cache_policy_writeback(struct cache *c, bool idle)
@@ -445,29 +267,14 @@ uint32_t cache_policy_writeback(struct cache *c, bool idle)
 
 	if (!p->cleaner && !idle && !(p->want_demotion && !p->clean.count))
 		return CACHE_NONE;
-	return coldest(&p->dirty, CACHE_LEVELS);
+	return cache_mlq_coldest(&p->dirty, CACHE_LEVELS);
 }
 
 static void tick_locked(struct cache *c)
 {
-	struct cache_policy *p = &c->pol;
-	struct cache_queue_head *qs[2] = { &p->clean, &p->dirty };
-	unsigned int k, l;
-	uint32_t i, next;
-
-	for (k = 0; k < 2; k++) {
-		for (l = CACHE_LEVELS - 1; l-- > 0;) {
-			for (i = qs[k]->head[l]; i != CACHE_NONE; i = next) {
-				next = c->blocks[i].next;
-				if (!__atomic_exchange_n(&c->blocks[i].hit, 0, __ATOMIC_RELAXED))
-					continue;
-				q_del(c, qs[k], i);
-				q_push(c, qs[k], i, l + 1);
-			}
-		}
-		redistribute(c, qs[k]);
-	}
-	hotspot_tick(p);
+	cache_mlq_tick(&c->pol.clean);
+	cache_mlq_tick(&c->pol.dirty);
+	cache_mlq_tick(&c->pol.hsq);
 }
 
 void cache_policy_tick(struct cache *c)
