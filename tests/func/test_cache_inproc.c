@@ -93,6 +93,19 @@ static void settle(struct ubt_tree *tree)
 	CU_ASSERT_EQUAL(func_run_steps(tree, &none, 1, NULL), 0);
 }
 
+/* The cache gone, the origin alone holds the model; the model and the files go too. */
+static void origin_holds_model(struct ubt_tree *tree, uint8_t *model, struct files *f)
+{
+	uint8_t *now;
+
+	ubt_tree_free(tree);
+	now = func_file_content(f->origin, ORIGIN_BYTES);
+	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
+	free(now);
+	free(model);
+	remove_files(f);
+}
+
 /* Random reads, writes, write-zeroes and flushes over the whole origin, checked. */
 static void random_io(struct ubt_tree *tree, uint8_t *model, unsigned int ops, uint64_t seed)
 {
@@ -110,7 +123,7 @@ static void random_io(struct ubt_tree *tree, uint8_t *model, unsigned int ops, u
 
 static void run_mode(const char *mode)
 {
-	uint8_t *model, *now;
+	uint8_t *model;
 	struct ubt_tree *tree;
 	struct cstatus s;
 	struct files f;
@@ -143,12 +156,7 @@ static void run_mode(const char *mode)
 	s = cache_status(tree);
 	CU_ASSERT_EQUAL(s.dirty, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(func_status(tree, "c"), " cleaner 0 rw -"));
-	ubt_tree_free(tree);
-	now = func_file_content(f.origin, ORIGIN_BYTES);
-	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
-	free(now);
-	free(model);
-	remove_files(&f);
+	origin_holds_model(tree, model, &f);
 }
 
 static void test_writeback(void)
@@ -203,12 +211,7 @@ static void test_restart_keeps_mappings(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	settle(tree);
 	CU_ASSERT_EQUAL(cache_status(tree).dirty, 0);
-	ubt_tree_free(tree);
-	now = func_file_content(f.origin, ORIGIN_BYTES);
-	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
-	free(now);
-	free(model);
-	remove_files(&f);
+	origin_holds_model(tree, model, &f);
 }
 
 /* ---- Crashes ----------------------------------------------------------- */

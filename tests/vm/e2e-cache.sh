@@ -74,7 +74,7 @@ test_cache_fio_verify_each_mode() {
 # flushed before the kill reads back right.
 test_cache_kill9_keeps_flushed_data() {
 	trap cleanup EXIT
-	local dev id out pid fio
+	local dev id out
 	cache_files
 	dev=$($B create --spec "$(cache_spec writeback)") || t_fail "create"
 	id=${dev#/dev/ublkb}
@@ -83,12 +83,8 @@ test_cache_kill9_keeps_flushed_data() {
 	fio --name=kx --filename="$dev" --direct=1 --ioengine=io_uring --thread \
 		--verify_state_save=0 --rw=randwrite --bs=64k --iodepth=16 --offset=48M \
 		--size=16M --time_based --runtime=30 > "$work/kx.out" 2>&1 &
-	fio=$!
 	sleep 3
-	pid=$(daemon_pid "$id")
-	kill -9 "$pid" "$fio"
-	wait "$fio" || true
-	timeout 30 $B delete -n "$id" || t_fail "delete after kill -9"
+	kill9_daemon_and_fio "$id" $!
 	out=$($B create --spec "$(cache_spec writeback)" 2>&1) || t_fail "create again: $out"
 	grep -q "cache: the metadata maps [1-9][0-9]* of 64 blocks, .* dirty (not stopped cleanly" \
 		<<<"$out" || t_fail "create said: $out"

@@ -131,7 +131,7 @@ test_mirror_matches_device_mapper() {
 # the log had dirty, and the legs end up identical.
 test_mirror_restart_after_kill() {
 	trap cleanup EXIT
-	local dev id pid out n fio
+	local dev id out n
 	truncate -s 64M "$work/ka" "$work/kb"
 	truncate -s 1M "$work/kl"
 	# The second leg's writes are held 50 ms: at the kill, the legs differ
@@ -144,14 +144,8 @@ test_mirror_restart_after_kill() {
 	fio --name=kw --filename="$dev" --direct=1 --ioengine=io_uring --thread \
 		--verify_state_save=0 --rw=randwrite --bs=4k --iodepth=16 --offset=8M --size=4M \
 		--time_based --runtime=30 > "$work/kw.out" 2>&1 &
-	fio=$!
 	sleep 3
-	# The daemon with writes in flight, and fio with it: fio must not live
-	# on to open the vanished device's path again (and make a file there).
-	pid=$(daemon_pid "$id")
-	kill -9 "$pid" "$fio"
-	wait "$fio" || true
-	timeout 30 $B delete -n "$id" || t_fail "delete after kill -9"
+	kill9_daemon_and_fio "$id" $!	# with writes in flight
 	out=$($B create --spec "mirror($work/ka, $work/kb, region=512K, log=$work/kl)" 2>&1) ||
 		t_fail "create again: $out"
 	n=$(echo "$out" | sed -n 's/.* records \([0-9]*\) of 128 regions out of sync.*/\1/p')

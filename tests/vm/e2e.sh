@@ -52,6 +52,16 @@ daemon_pid() {
 	sed -n 's/^pid=//p' "$UBT_RUN_DIR/$1.dev"
 }
 
+# kill -9 the daemon of device ID and, with it, the fio process FIO writing
+# to it (started in the background with --thread, so one SIGKILL ends all
+# of it: fio must not live on to open the vanished device's path again and
+# make a file there); then delete what is left of the device.
+kill9_daemon_and_fio() {	# ID FIO
+	kill -9 "$(daemon_pid "$1")" "$2"
+	wait "$2" || true
+	timeout 30 $B delete -n "$1" || t_fail "delete after kill -9"
+}
+
 # In the passes that repeat the data tests in other modes (LIGHT=1), the
 # longest tests do less: TCG is slow and CI has a time budget.
 queue_counts() {
