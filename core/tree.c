@@ -282,6 +282,26 @@ int ubt_target_direct(const struct ubt_target *t, int *fd, uint64_t *offset)
 	return t->type->direct ? t->type->direct(t, fd, offset) : -EOPNOTSUPP;
 }
 
+int ubt_target_sync(const struct ubt_target *t)
+{
+	uint64_t offset;
+	unsigned int i;
+	int fd, ret;
+
+	if (t->type->direct) {
+		ret = t->type->direct(t, &fd, &offset);
+		if (ret)
+			return ret;
+		return fdatasync(fd) ? -errno : 0;
+	}
+	for (i = 0; i < t->nr_children; i++) {
+		ret = ubt_target_sync(t->children[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 void ubt_target_use_aio(struct ubt_target *t)
 {
 	t->tree->want_aio = true;

@@ -629,11 +629,17 @@ static int vol_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, s
 
 /*
  * The child's bytes, as reads see them (writes reach the child at once).
- * Writes made this way, before any queue runs, bypass the write cache:
- * they are safe at once, as if made before the cache existed.
+ * Writes made this way (before any queue runs, or once all have stopped)
+ * bypass the write cache: they are safe at once.  A crashed disk answers
+ * nothing, this way too: a parent's last words at teardown must not land
+ * behind the crash.
  */
 static int vol_direct(const struct ubt_target *t, int *fd, uint64_t *offset)
 {
+	struct vol_ctx *v = t->private;
+
+	if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VOL_UP)
+		return -EIO;
 	return ubt_target_direct(t->children[0], fd, offset);
 }
 

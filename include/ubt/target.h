@@ -307,6 +307,15 @@ int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *
 int ubt_target_direct(const struct ubt_target *t, int *fd, uint64_t *offset);
 
 /*
+ * Make what node t's subtree holds durable, outside any queue (a node's
+ * last words at teardown): fdatasync every file its bytes lie in.  A node
+ * without a direct op is synced through its children; one holding no file
+ * (null, zero) has nothing to sync.  0 or a negative errno (a crashed
+ * volatile node answers -EIO).
+ */
+int ubt_target_sync(const struct ubt_target *t);
+
+/*
  * Register a backing fd with the device; returns its fixed-file index.  A
  * file opened once the queues registered theirs (a node built into a
  * running tree) gets UBT_FD_PLAIN + fd instead: the leaf helpers then use

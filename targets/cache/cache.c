@@ -80,30 +80,87 @@ static int direct_write(struct direct *d, uint64_t off, const uint8_t *buf)
 	return n == CACHE_META_BLOCK ? 0 : -EIO;
 }
 
-/* A node never written: commit the empty cache once, before serving anything. */
-static int format(struct cache *c, struct direct *d)
+static void direct_stats(struct cache *c, struct cache_meta_stats *st)
 {
-	const struct cache_meta_stats none = { 0 };
+	st->read_hits = __atomic_load_n(&c->stats.read_hits, __ATOMIC_RELAXED);
+	st->read_misses = __atomic_load_n(&c->stats.read_misses, __ATOMIC_RELAXED);
+	st->write_hits = __atomic_load_n(&c->stats.write_hits, __ATOMIC_RELAXED);
+	st->write_misses = __atomic_load_n(&c->stats.write_misses, __ATOMIC_RELAXED);
+}
+
+/*
+ * A whole commit with no queue running (commit.c's steps, by pread and
+ * pwrite): the changed mapping blocks, a sync, the superblock with flags,
+ * a sync.  Used to format a node never written, to clear the clean flag
+ * when a cache starts, and to set it when it stops.
+ */
+static int direct_commit(struct cache *c, struct direct *d, uint32_t flags)
+{
+	struct cache_meta_stats st;
 	struct cache_meta_commit mc;
 	uint8_t *blk = d->bounce + CACHE_META_BLOCK;
 	uint64_t off;
 	int ret = 0;
 
+	direct_stats(c, &st);
 	cache_meta_commit_begin(&c->meta, &mc);
 	while (!ret && cache_meta_next_block(&c->meta, &mc, &off, blk))
 		ret = direct_write(d, off, blk);
 	if (!ret && fdatasync(d->fd))
 		ret = -errno;
 	if (!ret) {
-		off = cache_meta_encode_sb(&c->meta, &mc, 0, &none, "smq", blk);
+		off = cache_meta_encode_sb(&c->meta, &mc, flags, &st,
+					   c->pol.cleaner ? "cleaner" : "smq", blk);
 		ret = direct_write(d, off, blk);
 	}
 	if (!ret && fdatasync(d->fd))
 		ret = -errno;
 	if (ret)
-		return ubt_target_error(c->t, -ret, "formatting the metadata: %s", strerror(-ret));
-	cache_meta_committed(&c->meta, &mc);
+		cache_meta_commit_failed(&c->meta, &mc);
+	else
+		cache_meta_committed(&c->meta, &mc);
+	return ret;
+}
+
+static int direct_open(struct cache *c, struct direct *d)
+{
+	int ret = ubt_target_direct(c->mdev, &d->fd, &d->base);
+
+	if (ret)
+		return ret;
+	if (posix_memalign((void **)&d->bounce, 4096, 2 * CACHE_META_BLOCK))
+		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * A clean stop (dm's postsuspend): once every queue has stopped, make the
+ * origin's and the cache's data durable, then commit the exact dirty bits
+ * with the clean-shutdown flag, so the next start trusts them instead of
+ * writing every mapped block back.  Not after a failed commit, nor when a
+ * child cannot be synced (a crashed volatile node): the metadata then
+ * stays as the last commit left it, unclean.
+ */
+static void clean_shutdown(struct cache *c)
+{
+	struct direct d = { 0 };
+	int ret;
+
+	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE))
+		return;
+	if (c->commit.running)	/* cut short: its blocks are written again */
+		cache_meta_commit_failed(&c->meta, &c->commit.mc);
+	ret = ubt_target_sync(c->origin);
+	if (!ret)
+		ret = ubt_target_sync(c->cdev);
+	if (!ret)
+		ret = direct_open(c, &d);
+	if (!ret)
+		ret = direct_commit(c, &d, CACHE_META_SB_FLAG_CLEAN);
+	free(d.bounce);
+	if (ret)
+		fprintf(stderr, "cache: the metadata was not marked clean (%s): the next start "
+			"takes every mapped block as dirty\n", strerror(-ret));
 }
 
 static int load_metadata(struct cache *c)
@@ -114,23 +171,17 @@ static int load_metadata(struct cache *c)
 	uint64_t dirty = 0;
 	int ret;
 
-	ret = ubt_target_direct(c->mdev, &d.fd, &d.base);
+	ret = direct_open(c, &d);
+	if (ret == -ENOMEM)
+		return ubt_target_error(c->t, ENOMEM, "out of memory");
 	if (ret)
 		return ubt_target_error(c->t, EINVAL, "meta= must be a file or a window of one "
 					"(linear), e.g. %s", CACHE_EXAMPLE);
-	if (posix_memalign((void **)&d.bounce, 4096, 2 * CACHE_META_BLOCK))
-		return ubt_target_error(c->t, ENOMEM, "out of memory");
 	ret = cache_meta_load(&c->meta, direct_read, &d, err, sizeof(err));
 	if (ret) {
 		free(d.bounce);
 		return ubt_target_error(c->t, -ret, "%s", err);
 	}
-	if (!c->meta.seq) {
-		ret = format(c, &d);
-		free(d.bounce);
-		return ret;
-	}
-	free(d.bounce);
 	for (i = 0; i < c->nr_cblocks; i++) {
 		if (!cache_meta_valid(&c->meta, i))
 			continue;
@@ -144,11 +195,23 @@ static int load_metadata(struct cache *c)
 	c->stats.read_misses = c->meta.stats.read_misses;
 	c->stats.write_hits = c->meta.stats.write_hits;
 	c->stats.write_misses = c->meta.stats.write_misses;
-	if (c->mode == CACHE_PASSTHROUGH && dirty)
+	if (c->mode == CACHE_PASSTHROUGH && dirty) {
+		free(d.bounce);
 		return ubt_target_error(c->t, EBUSY, "cannot enter passthrough mode unless all "
 					"blocks are clean (%llu dirty%s)", (unsigned long long)dirty,
 					c->meta.clean_when_opened ? "" :
 					", as every block is after an unclean stop");
+	}
+	/*
+	 * In use from here: a node never written is formatted, and a clean
+	 * flag is cleared on disk before any write can make the dirty bits
+	 * it vouches for wrong (dm clears it at open).
+	 */
+	if (!c->meta.seq || c->meta.clean_when_opened)
+		ret = direct_commit(c, &d, 0);
+	free(d.bounce);
+	if (ret)
+		return ubt_target_error(c->t, -ret, "writing the metadata: %s", strerror(-ret));
 	if (c->nr_resident)
 		fprintf(stderr, "cache: the metadata maps %llu of %u blocks, %llu dirty%s\n",
 			(unsigned long long)c->nr_resident, c->nr_cblocks,
@@ -268,6 +331,8 @@ static void cache_dtr(struct ubt_target *t)
 
 	if (!c)
 		return;
+	if (c->started)
+		clean_shutdown(c);
 	for (i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_destroy(&c->stripes[i].lock);
 	pthread_mutex_destroy(&c->meta_lock);
@@ -335,6 +400,7 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 	c->commit.changes_done = c->meta.changes;
 	/* A tag per migration, one for the commit, one for the tick. */
 	t->bg_tags = CACHE_MIGRATIONS + 2;
+	c->started = true;
 	return 0;
 fail:
 	cache_dtr(t);

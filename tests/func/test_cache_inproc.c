@@ -121,6 +121,19 @@ static void random_io(struct ubt_tree *tree, uint8_t *model, unsigned int ops, u
 		fprintf(stderr, "\n  %s\n", w.first_error);
 }
 
+/* Reads and a few 4K writes in the first bytes of the origin, checked. */
+static void mostly_reads(struct ubt_tree *tree, uint8_t *model, uint64_t bytes, unsigned int ops,
+			 uint64_t seed)
+{
+	struct workload w = { .nr_ops = ops, .pct_read = 97, .pct_write = 3, .max_bytes = 4096,
+			      .align = 4096, .seed = seed };
+
+	w.model = model;
+	w.bytes = bytes;
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 16, &w), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+}
+
 static void run_mode(const char *mode)
 {
 	uint8_t *model;
@@ -174,43 +187,96 @@ static void test_passthrough(void)
 	run_mode("passthrough");
 }
 
+static void put_file(const char *path, const uint8_t *content, uint64_t size)
+{
+	FILE *fp = fopen(path, "r+");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(fwrite(content, 1, size, fp), size);
+	fclose(fp);
+}
+
+/* Every read of the device equals the model. */
+static void reads_equal_model(struct ubt_tree *tree, const uint8_t *model)
+{
+	uint8_t *now = malloc(ORIGIN_BYTES);
+
+	CU_ASSERT_EQUAL(model_read_device(tree, now, ORIGIN_BYTES), 0);
+	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
+	free(now);
+}
+
 /*
- * A restart over the same metadata maps what was cached (every block taken
- * as dirty: no clean shutdown), reads still equal the model, and the
- * cleaner then brings the origin to it.
+ * A restart over the same metadata maps what was cached.  After a clean
+ * stop the dirty bits are exact (passthrough refuses while any is set);
+ * after an unclean one (the files as a running cache leaves them,
+ * copied before the stop) every mapped block is dirty.  Once the cleaner
+ * ran and the cache stopped, passthrough starts, and the origin holds the
+ * model.
  */
 static void test_restart_keeps_mappings(void)
 {
-	uint8_t *model, *now;
+	uint8_t *model, *running_meta, *running_cache;
 	struct ubt_tree *tree;
 	struct cstatus s, before;
 	struct files f;
+	unsigned int round;
 
 	f = make_files("re", &model);
 	tree = build(&f, NULL, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-	random_io(tree, model, 3000, 7);
+	/* The first 1M (the cache's size): mostly reads, a few 4K writes. */
+	for (round = 0; round < 3; round++)
+		mostly_reads(tree, model, 1 << 20, 400, 20 + round);
 	settle(tree);
 	before = cache_status(tree);
+	CU_ASSERT(before.dirty > 0 && before.dirty < before.used);
+	running_meta = func_file_content(f.meta, META_BYTES);
+	running_cache = func_file_content(f.cache, CACHE_BYTES);
 	ubt_tree_free(tree);
+
+	/* Clean stop: the same mappings, the same dirty blocks. */
+	tree = build(&f, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.used, before.used);
+	CU_ASSERT_EQUAL(s.dirty, before.dirty);
+	CU_ASSERT_EQUAL(s.rh, before.rh);
+	CU_ASSERT_EQUAL(s.wm, before.wm);
+	reads_equal_model(tree, model);
+	ubt_tree_free(tree);
+	CU_ASSERT_PTR_NULL(build(&f, NULL, ", mode=passthrough"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot enter passthrough mode unless all blocks are "
+				      "clean"));
+
+	/*
+	 * Unclean: every mapped block dirty.  (The cache's blocks go back as
+	 * they were too: the reads above promoted others into them.)
+	 */
+	put_file(f.meta, running_meta, META_BYTES);
+	put_file(f.cache, running_cache, CACHE_BYTES);
+	free(running_meta);
+	free(running_cache);
 	tree = build(&f, NULL, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	s = cache_status(tree);
 	CU_ASSERT_EQUAL(s.used, before.used);
 	CU_ASSERT_EQUAL(s.dirty, s.used);
-	now = malloc(ORIGIN_BYTES);
-	CU_ASSERT_EQUAL(model_read_device(tree, now, ORIGIN_BYTES), 0);
-	CU_ASSERT(!memcmp(now, model, ORIGIN_BYTES));
-	free(now);
-	/* Passthrough refuses dirty blocks. */
+	reads_equal_model(tree, model);
 	ubt_tree_free(tree);
-	CU_ASSERT_PTR_NULL(build(&f, NULL, ", mode=passthrough"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot enter passthrough mode unless all blocks are "
-				      "clean"));
+
+	/* Cleaned and stopped: passthrough starts, caching what it had. */
 	tree = build(&f, NULL, ", policy=cleaner");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	settle(tree);
 	CU_ASSERT_EQUAL(cache_status(tree).dirty, 0);
+	ubt_tree_free(tree);
+	tree = build(&f, NULL, ", mode=passthrough");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.used, before.used);
+	CU_ASSERT_EQUAL(s.dirty, 0);
+	reads_equal_model(tree, model);
 	origin_holds_model(tree, model, &f);
 }
 
