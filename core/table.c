@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * Device-mapper tables, both ways.  Parsing checks what dm-table.c,
- * dm-linear.c and dm-stripe.c check, with their messages; printing walks a
- * tree of concat / stripe / linear / file nodes and folds linear windows
- * into the (path, offset) pairs a table line carries.
+ * dm-linear.c, dm-stripe.c, dm-flakey.c and dm-delay.c check, with their
+ * messages; printing walks a tree of concat / stripe / linear / file nodes
+ * (and flakey, delay) and folds linear windows into the (path, offset)
+ * pairs a table line carries.  The mirror's and the cache's lines, each
+ * large enough, have their own files (table_mirror.c, table_cache.c).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "table_lines.h"
 #include "ubt/spec.h"
 #include "ubt/table.h"
 #include "ubt/tree.h"
@@ -19,12 +27,7 @@
 
 #define TABLE_MAX_ARGS	(2 + 2 * 256)
 
-struct out {
-	char *buf;
-	size_t len, pos;
-};
-
-static void put(struct out *o, const char *fmt, ...)
+void table_put(struct table_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -37,7 +40,7 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
-static int fail(char *err, size_t errlen, unsigned int line, const char *fmt, ...)
+int table_fail(char *err, size_t errlen, unsigned int line, const char *fmt, ...)
 {
 	size_t n = 0;
 	va_list ap;
@@ -52,20 +55,20 @@ static int fail(char *err, size_t errlen, unsigned int line, const char *fmt, ..
 	return -EINVAL;
 }
 
-static int number(const char *s, uint64_t *v, const char *what, unsigned int line, char *err,
+int table_number(const char *s, uint64_t *v, const char *what, unsigned int line, char *err,
 		  size_t errlen)
 {
 	int ret = ubt_parse_uint(s, v);
 
 	if (ret == -ERANGE)
-		return fail(err, errlen, line, "%s '%s' is too large", what, s);
+		return table_fail(err, errlen, line, "%s '%s' is too large", what, s);
 	if (ret)
-		return fail(err, errlen, line, "%s '%s' is not a number of sectors", what, s);
+		return table_fail(err, errlen, line, "%s '%s' is not a number of sectors", what, s);
 	return 0;
 }
 
 /* dm names devices by path or major:minor; a spec needs a path. */
-static int device_path(const char *dev, char *path, size_t len, unsigned int line, char *err,
+int table_device_path(const char *dev, char *path, size_t len, unsigned int line, char *err,
 		       size_t errlen)
 {
 	unsigned int maj, min;
@@ -74,7 +77,7 @@ static int device_path(const char *dev, char *path, size_t len, unsigned int lin
 
 	if (sscanf(dev, "%u:%u%c", &maj, &min, buf) != 2) {
 		if (strchr(dev, '\'') && strchr(dev, '"'))
-			return fail(err, errlen, line, "device path with both ' and \": %s", dev);
+			return table_fail(err, errlen, line, "device path with both ' and \": %s", dev);
 		snprintf(path, len, "%s", dev);
 		return 0;
 	}
@@ -91,18 +94,25 @@ static int device_path(const char *dev, char *path, size_t len, unsigned int lin
 		}
 		fclose(f);
 	}
-	return fail(err, errlen, line, "no block device %s", dev);
+	return table_fail(err, errlen, line, "no block device %s", dev);
 }
 
-static void put_window(struct out *o, const char *path, uint64_t offset, uint64_t len)
+void table_put_path(struct table_out *o, const char *path)
 {
-	put(o, "linear(file(%s%s%s), offset=%llu, size=%llu)",
-	    strchr(path, '\'') ? "\"" : "'", path, strchr(path, '\'') ? "\"" : "'",
-	    (unsigned long long)(offset << UBT_SECTOR_SHIFT),
-	    (unsigned long long)(len << UBT_SECTOR_SHIFT));
+	const char *q = strchr(path, '\'') ? "\"" : "'";
+
+	table_put(o, "%s%s%s", q, path, q);
 }
 
-static int line_linear(struct out *o, char **argv, unsigned int argc, uint64_t len,
+void table_put_window(struct table_out *o, const char *path, uint64_t offset, uint64_t len)
+{
+	table_put(o, "linear(file(");
+	table_put_path(o, path);
+	table_put(o, "), offset=%llu, size=%llu)", (unsigned long long)(offset << UBT_SECTOR_SHIFT),
+		  (unsigned long long)(len << UBT_SECTOR_SHIFT));
+}
+
+static int line_linear(struct table_out *o, char **argv, unsigned int argc, uint64_t len,
 		       unsigned int line, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -110,18 +120,18 @@ static int line_linear(struct out *o, char **argv, unsigned int argc, uint64_t l
 	int ret;
 
 	if (argc != 2)
-		return fail(err, errlen, line, "linear: Invalid argument count (want <dev> <offset>)");
-	ret = number(argv[1], &offset, "linear: offset", line, err, errlen);
-	ret = ret ? ret : device_path(argv[0], path, sizeof(path), line, err, errlen);
+		return table_fail(err, errlen, line, "linear: Invalid argument count (want <dev> <offset>)");
+	ret = table_number(argv[1], &offset, "linear: offset", line, err, errlen);
+	ret = ret ? ret : table_device_path(argv[0], path, sizeof(path), line, err, errlen);
 	if (ret)
 		return ret;
 	if (offset > (UINT64_MAX >> UBT_SECTOR_SHIFT))
-		return fail(err, errlen, line, "linear: offset %s is too large", argv[1]);
-	put_window(o, path, offset, len);
+		return table_fail(err, errlen, line, "linear: offset %s is too large", argv[1]);
+	table_put_window(o, path, offset, len);
 	return 0;
 }
 
-static int line_striped(struct out *o, char **argv, unsigned int argc, uint64_t len,
+static int line_striped(struct table_out *o, char **argv, unsigned int argc, uint64_t len,
 			unsigned int line, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -130,79 +140,79 @@ static int line_striped(struct out *o, char **argv, unsigned int argc, uint64_t 
 	int ret;
 
 	if (argc < 2)
-		return fail(err, errlen, line, "striped: Not enough arguments");
-	ret = number(argv[0], &n, "striped: stripe count", line, err, errlen);
+		return table_fail(err, errlen, line, "striped: Not enough arguments");
+	ret = table_number(argv[0], &n, "striped: stripe count", line, err, errlen);
 	if (ret)
 		return ret;
 	if (!n || n > 256)
-		return fail(err, errlen, line, "striped: Invalid stripe count");
-	ret = number(argv[1], &chunk, "striped: chunk size", line, err, errlen);
+		return table_fail(err, errlen, line, "striped: Invalid stripe count");
+	ret = table_number(argv[1], &chunk, "striped: chunk size", line, err, errlen);
 	if (ret)
 		return ret;
 	if (!chunk || chunk > (UINT64_MAX >> 10))
-		return fail(err, errlen, line, "striped: Invalid chunk_size");
+		return table_fail(err, errlen, line, "striped: Invalid chunk_size");
 	if (len % n)
-		return fail(err, errlen, line, "striped: Target length not divisible by number of stripes");
+		return table_fail(err, errlen, line, "striped: Target length not divisible by number of stripes");
 	if ((len / n) % chunk)
-		return fail(err, errlen, line, "striped: Target length not divisible by chunk size");
+		return table_fail(err, errlen, line, "striped: Target length not divisible by chunk size");
 	if (argc != 2 + 2 * n)
-		return fail(err, errlen, line, "striped: Not enough destinations specified "
+		return table_fail(err, errlen, line, "striped: Not enough destinations specified "
 			    "(%llu stripes need %llu device/offset pairs)", (unsigned long long)n,
 			    (unsigned long long)n);
-	put(o, "stripe(");
+	table_put(o, "stripe(");
 	for (i = 0; i < n; i++) {
-		ret = number(argv[3 + 2 * i], &offset, "striped: offset", line, err, errlen);
-		ret = ret ? ret : device_path(argv[2 + 2 * i], path, sizeof(path), line, err, errlen);
+		ret = table_number(argv[3 + 2 * i], &offset, "striped: offset", line, err, errlen);
+		ret = ret ? ret : table_device_path(argv[2 + 2 * i], path, sizeof(path), line, err, errlen);
 		if (ret)
 			return ret;
 		if (offset > (UINT64_MAX >> UBT_SECTOR_SHIFT))
-			return fail(err, errlen, line, "striped: offset %s is too large",
+			return table_fail(err, errlen, line, "striped: offset %s is too large",
 				    argv[3 + 2 * i]);
-		put_window(o, path, offset, len / n);
-		put(o, ", ");
+		table_put_window(o, path, offset, len / n);
+		table_put(o, ", ");
 	}
-	put(o, "chunk=%llu)", (unsigned long long)(chunk << UBT_SECTOR_SHIFT));
+	table_put(o, "chunk=%llu)", (unsigned long long)(chunk << UBT_SECTOR_SHIFT));
 	return 0;
 }
 
-static int line_sized(struct out *o, const char *name, char **argv, unsigned int argc,
+static int line_sized(struct table_out *o, const char *name, char **argv, unsigned int argc,
 		      unsigned int max_args, uint64_t len, unsigned int line, char *err, size_t errlen)
 {
 	(void)argv;
 	/* error (1.7) may name a device only to inherit its limits. */
 	if (argc && argc != max_args)
-		return fail(err, errlen, line, max_args ? "%s: Invalid argument count" :
+		return table_fail(err, errlen, line, max_args ? "%s: Invalid argument count" :
 			    "%s: No arguments required", name);
-	put(o, "%s(size=%llu)", name, (unsigned long long)(len << UBT_SECTOR_SHIFT));
+	table_put(o, "%s(size=%llu)", name, (unsigned long long)(len << UBT_SECTOR_SHIFT));
 	return 0;
 }
 
 /* A <dev> <offset> pair of a line as a window of len sectors; msg names a bad offset. */
-static int window(struct out *o, const char *dev, const char *off, uint64_t len, const char *msg,
-		  unsigned int line, char *err, size_t errlen)
+int table_window(struct table_out *o, const char *dev, const char *off, uint64_t len,
+		 const char *msg, unsigned int line, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	uint64_t offset;
 
 	if (ubt_parse_uint(off, &offset) || offset > (UINT64_MAX >> UBT_SECTOR_SHIFT))
-		return fail(err, errlen, line, "%s", msg);
-	if (device_path(dev, path, sizeof(path), line, err, errlen))
+		return table_fail(err, errlen, line, "%s", msg);
+	if (table_device_path(dev, path, sizeof(path), line, err, errlen))
 		return -EINVAL;
-	put_window(o, path, offset, len);
+	table_put_window(o, path, offset, len);
 	return 0;
 }
 
 /* A dm word as a spec word: refuse what the spec grammar would split. */
-static int spec_word(struct out *o, const char *w, const char *msg, unsigned int line, char *err,
-		     size_t errlen)
+int table_spec_word(struct table_out *o, const char *w, const char *msg, unsigned int line,
+		    char *err, size_t errlen)
 {
 	if (strpbrk(w, "(),='\"") || !*w)
-		return fail(err, errlen, line, "%s", msg);
-	put(o, "%s", w);
+		return table_fail(err, errlen, line, "%s", msg);
+	table_put(o, "%s", w);
 	return 0;
 }
 
-static int line_flakey(struct out *o, char **argv, unsigned int argc, uint64_t len,
+static int line_flakey(struct table_out *o, char **argv, unsigned int argc, uint64_t len,
 		       unsigned int line, char *err, size_t errlen)
 {
 	static const char bad[] = "flakey: Unrecognised flakey feature requested";
@@ -210,21 +220,21 @@ static int line_flakey(struct out *o, char **argv, unsigned int argc, uint64_t l
 	unsigned int i;
 
 	if (argc < 4)
-		return fail(err, errlen, line, "flakey: Invalid argument count");
+		return table_fail(err, errlen, line, "flakey: Invalid argument count");
 	if (ubt_parse_uint(argv[2], &up) || up > UINT32_MAX)
-		return fail(err, errlen, line, "flakey: Invalid up interval");
+		return table_fail(err, errlen, line, "flakey: Invalid up interval");
 	if (ubt_parse_uint(argv[3], &down) || down > UINT32_MAX)
-		return fail(err, errlen, line, "flakey: Invalid down interval");
+		return table_fail(err, errlen, line, "flakey: Invalid down interval");
 	nf = 0;
 	if (argc > 4 && (ubt_parse_uint(argv[4], &nf) || nf > 11 || nf > argc - 5))
-		return fail(err, errlen, line, "flakey: Invalid number of feature args");
+		return table_fail(err, errlen, line, "flakey: Invalid number of feature args");
 	if (argc > 5 + nf)
-		return fail(err, errlen, line, "flakey: too many arguments (%u after the %llu "
+		return table_fail(err, errlen, line, "flakey: too many arguments (%u after the %llu "
 			    "feature args)", argc - 5 - (unsigned int)nf, (unsigned long long)nf);
-	put(o, "flakey(");
-	if (window(o, argv[0], argv[1], len, "flakey: Invalid device sector", line, err, errlen))
+	table_put(o, "flakey(");
+	if (table_window(o, argv[0], argv[1], len, "flakey: Invalid device sector", line, err, errlen))
 		return -EINVAL;
-	put(o, ", up=%llu, down=%llu", (unsigned long long)up, (unsigned long long)down);
+	table_put(o, ", up=%llu, down=%llu", (unsigned long long)up, (unsigned long long)down);
 	for (i = 5; i < 5 + nf; i++) {
 		unsigned int params = 0, k;
 
@@ -234,24 +244,24 @@ static int line_flakey(struct out *o, char **argv, unsigned int argc, uint64_t l
 			 !strcasecmp(argv[i], "random_write_corrupt"))
 			params = 1;
 		if (i + params >= 5 + nf + (params ? 0 : 1))
-			return fail(err, errlen, line, params == 4 ?
+			return table_fail(err, errlen, line, params == 4 ?
 				    "flakey: Feature corrupt_bio_byte requires parameters" :
 				    "flakey: Feature %s requires a parameter", argv[i]);
-		put(o, ", ");
-		if (spec_word(o, argv[i], bad, line, err, errlen))
+		table_put(o, ", ");
+		if (table_spec_word(o, argv[i], bad, line, err, errlen))
 			return -EINVAL;
 		for (k = 1; k <= params; k++) {
-			put(o, k == 1 ? "=" : ":");
-			if (spec_word(o, argv[i + k], bad, line, err, errlen))
+			table_put(o, k == 1 ? "=" : ":");
+			if (table_spec_word(o, argv[i + k], bad, line, err, errlen))
 				return -EINVAL;
 		}
 		i += params;
 	}
-	put(o, ")");
+	table_put(o, ")");
 	return 0;
 }
 
-static int line_delay(struct out *o, char **argv, unsigned int argc, uint64_t len,
+static int line_delay(struct table_out *o, char **argv, unsigned int argc, uint64_t len,
 		      unsigned int line, char *err, size_t errlen)
 {
 	static const char *const cls[] = { "read", "write", "flush" };
@@ -259,14 +269,14 @@ static int line_delay(struct out *o, char **argv, unsigned int argc, uint64_t le
 	unsigned int i, n = argc / 3;
 
 	if (argc != 3 && argc != 6 && argc != 9)
-		return fail(err, errlen, line, "delay: Requires exactly 3, 6 or 9 arguments");
-	put(o, "delay(");
-	if (window(o, argv[0], argv[1], len, "delay: Invalid device sector", line, err, errlen))
+		return table_fail(err, errlen, line, "delay: Requires exactly 3, 6 or 9 arguments");
+	table_put(o, "delay(");
+	if (table_window(o, argv[0], argv[1], len, "delay: Invalid device sector", line, err, errlen))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (ubt_parse_uint(argv[3 * i + 2], &ms) || ms > UINT32_MAX)
-			return fail(err, errlen, line, "delay: Invalid delay");
-		put(o, ", %s=%llu", cls[i], (unsigned long long)ms);
+			return table_fail(err, errlen, line, "delay: Invalid delay");
+		table_put(o, ", %s=%llu", cls[i], (unsigned long long)ms);
 	}
 	for (i = 1; i < n; i++) {
 		/* A triple naming the device of the one before it shares that child. */
@@ -274,117 +284,18 @@ static int line_delay(struct out *o, char **argv, unsigned int argc, uint64_t le
 
 		if (!strcmp(argv[3 * i], argv[3 * prev]) && !strcmp(argv[3 * i + 1], argv[3 * prev + 1]))
 			continue;
-		put(o, ", %s_to=", cls[i]);
-		if (window(o, argv[3 * i], argv[3 * i + 1], len, "delay: Invalid device sector", line,
+		table_put(o, ", %s_to=", cls[i]);
+		if (table_window(o, argv[3 * i], argv[3 * i + 1], len, "delay: Invalid device sector", line,
 			   err, errlen))
 			return -EINVAL;
 	}
-	put(o, ")");
-	return 0;
-}
-
-/*
- * mirror <log type> <#log args> <log args> <#mirrors> (<dev> <offset>)...
- *        [<#features> handle_errors [keep_log]]
- * log args: core <region> [sync|nosync]; disk <log dev> <region> [sync|nosync].
- * dm-raid1.c's and dm-log.c's checks, in their order, with their words.
- */
-static int mirror_log_args(struct out *o, char **argv, uint64_t nlog, uint64_t len,
-			   unsigned int line, char *err, size_t errlen)
-{
-	static const char bad_log[] = "mirror: Error creating mirror dirty log";
-	bool disk = !strcmp(argv[0], "disk");
-	char path[PATH_MAX];
-	uint64_t region;
-	unsigned int a = 2 + (disk ? 1 : 0);
-
-	if (strcmp(argv[0], "core") && !disk)
-		return fail(err, errlen, line, "%s: unknown log type '%s' (core or disk)", bad_log,
-			    argv[0]);
-	if (nlog < (disk ? 2 : 1) || nlog > (disk ? 3 : 2))
-		return fail(err, errlen, line, "%s: wrong number of arguments to %sdirty region log",
-			    bad_log, disk ? "disk " : "");
-	if (ubt_parse_uint(argv[a], &region) || region > UINT32_MAX || region < 2 ||
-	    region > len || !ubt_is_power_of_2(region))
-		return fail(err, errlen, line, "%s: invalid region size %s", bad_log, argv[a]);
-	if (nlog == (disk ? 3u : 2u) && strcmp(argv[a + 1], "sync") && strcmp(argv[a + 1], "nosync"))
-		return fail(err, errlen, line, "%s: unrecognised sync argument to dirty region log: %s",
-			    bad_log, argv[a + 1]);
-	put(o, ", region=%llu", (unsigned long long)(region << UBT_SECTOR_SHIFT));
-	if (disk) {
-		if (device_path(argv[2], path, sizeof(path), line, err, errlen))
-			return -EINVAL;
-		put(o, ", log=%s%s%s", strchr(path, '\'') ? "\"" : "'", path,
-		    strchr(path, '\'') ? "\"" : "'");
-	}
-	if (nlog == (disk ? 3u : 2u))
-		put(o, ", %s", argv[a + 1]);
-	return 0;
-}
-
-static int line_mirror(struct out *o, char **argv, unsigned int argc, uint64_t len,
-		       unsigned int line, char *err, size_t errlen)
-{
-	uint64_t nlog, nm, nf = 0, i;
-	unsigned int used;
-	bool handle = false, keep = false;
-	char legbuf[8192], logbuf[PATH_MAX + 64];
-	struct out legs = { .buf = legbuf, .len = sizeof(legbuf) };
-	struct out log = { .buf = logbuf, .len = sizeof(logbuf) };
-
-	if (argc < 2)
-		return fail(err, errlen, line, "mirror: Insufficient mirror log arguments");
-	if (ubt_parse_uint(argv[1], &nlog) || nlog > UINT32_MAX)
-		return fail(err, errlen, line, "mirror: Invalid mirror log argument count");
-	if (argc < 2 + nlog)
-		return fail(err, errlen, line, "mirror: Insufficient mirror log arguments");
-	if (mirror_log_args(&log, argv, nlog, len, line, err, errlen))
-		return -EINVAL;
-	used = 2 + (unsigned int)nlog;
-	if (used >= argc || ubt_parse_uint(argv[used], &nm) || nm < 2 || nm > 9)
-		return fail(err, errlen, line, "mirror: Invalid number of mirrors");
-	used++;
-	if (argc - used < nm * 2)
-		return fail(err, errlen, line, "mirror: Too few mirror arguments");
-	for (i = 0; i < nm; i++, used += 2) {
-		if (i)
-			put(&legs, ", ");
-		if (window(&legs, argv[used], argv[used + 1], len, "mirror: Invalid offset", line,
-			   err, errlen))
-			return -EINVAL;
-	}
-	if (used < argc) {
-		if (ubt_parse_uint(argv[used], &nf) || nf > UINT32_MAX)
-			return fail(err, errlen, line, "mirror: Invalid number of features");
-		used++;
-		if (nf > argc - used)
-			return fail(err, errlen, line,
-				    "mirror: Not enough arguments to support feature count");
-		for (i = 0; i < nf; i++, used++) {
-			if (!strcmp(argv[used], "handle_errors"))
-				handle = true;
-			else if (!strcmp(argv[used], "keep_log"))
-				keep = true;
-			else
-				return fail(err, errlen, line, "mirror: Unrecognised feature requested");
-		}
-		if (keep && !handle)
-			return fail(err, errlen, line,
-				    "mirror: keep_log feature requires the handle_errors feature");
-	}
-	if (used < argc)
-		return fail(err, errlen, line, "mirror: Too many mirror arguments");
-	if (legs.pos >= legs.len || log.pos >= log.len)
-		return fail(err, errlen, line, "mirror: too long to write as a spec");
-	/* The legs come first in the spec, the log's arguments after them. */
-	put(o, "mirror(%s%s%s%s)", legbuf, logbuf, handle ? ", handle_errors" : "",
-	    keep ? ", keep_log" : "");
+	table_put(o, ")");
 	return 0;
 }
 
 int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, size_t errlen)
 {
-	struct out o = { .buf = spec, .len = speclen };
+	struct table_out o = { .buf = spec, .len = speclen };
 	char *copy = strdup(table), *saveline = NULL, *text;
 	char *argv[TABLE_MAX_ARGS];
 	unsigned int lineno = 0, nlines = 0;
@@ -392,7 +303,7 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 	int ret = 0;
 
 	if (!copy)
-		return fail(err, errlen, 0, "out of memory");
+		return table_fail(err, errlen, 0, "out of memory");
 	if (speclen)
 		spec[0] = '\0';
 	/* Count the lines with content first: several make a concat. */
@@ -411,10 +322,10 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 	}
 	if (!nlines) {
 		free(copy);
-		return fail(err, errlen, 0, "table: no target lines");
+		return table_fail(err, errlen, 0, "table: no target lines");
 	}
 	if (nlines > 1)
-		put(&o, "concat(");
+		table_put(&o, "concat(");
 	for (text = strtok_r(copy, "\n", &saveline); text; text = strtok_r(NULL, "\n", &saveline)) {
 		char *savetok = NULL, *tok;
 		unsigned int argc = 0, first;
@@ -425,7 +336,7 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 			if (argc == 0 && tok[0] == '#')
 				break;
 			if (argc == TABLE_MAX_ARGS) {
-				ret = fail(err, errlen, lineno, "too many arguments");
+				ret = table_fail(err, errlen, lineno, "too many arguments");
 				goto out;
 			}
 			argv[argc++] = tok;
@@ -433,32 +344,32 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 		if (!argc)
 			continue;
 		if (argc < 3) {
-			ret = fail(err, errlen, lineno, "want <start> <length> <target> <args...>");
+			ret = table_fail(err, errlen, lineno, "want <start> <length> <target> <args...>");
 			goto out;
 		}
-		ret = number(argv[0], &start, "start", lineno, err, errlen);
-		ret = ret ? ret : number(argv[1], &len, "length", lineno, err, errlen);
+		ret = table_number(argv[0], &start, "start", lineno, err, errlen);
+		ret = ret ? ret : table_number(argv[1], &len, "length", lineno, err, errlen);
 		if (ret)
 			goto out;
 		if (start != next) {
-			ret = fail(err, errlen, lineno, start > next ?
+			ret = table_fail(err, errlen, lineno, start > next ?
 				   "Gap in table: starts at %llu, the previous line ends at %llu" :
 				   "overlaps the previous line: starts at %llu, it ends at %llu",
 				   (unsigned long long)start, (unsigned long long)next);
 			goto out;
 		}
 		if (!len) {
-			ret = fail(err, errlen, lineno, "zero-length target");
+			ret = table_fail(err, errlen, lineno, "zero-length target");
 			goto out;
 		}
 		if (len > (UINT64_MAX >> UBT_SECTOR_SHIFT) - start) {
-			ret = fail(err, errlen, lineno, "length %s is too large", argv[1]);
+			ret = table_fail(err, errlen, lineno, "length %s is too large", argv[1]);
 			goto out;
 		}
 		next = start + len;
 		first = o.pos == 0 || (nlines > 1 && o.pos == strlen("concat("));
 		if (!first)
-			put(&o, ", ");
+			table_put(&o, ", ");
 		if (!strcmp(argv[2], "linear"))
 			ret = line_linear(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else if (!strcmp(argv[2], "striped"))
@@ -472,17 +383,19 @@ int ubt_table_to_spec(const char *table, char *spec, size_t speclen, char *err, 
 		else if (!strcmp(argv[2], "delay"))
 			ret = line_delay(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else if (!strcmp(argv[2], "mirror"))
-			ret = line_mirror(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+			ret = table_line_mirror(&o, argv + 3, argc - 3, len, lineno, err, errlen);
+		else if (!strcmp(argv[2], "cache"))
+			ret = table_line_cache(&o, argv + 3, argc - 3, len, lineno, err, errlen);
 		else
-			ret = fail(err, errlen, lineno, "unknown target type '%s' (tables take linear, "
-				   "striped, zero, error, flakey, delay and mirror)", argv[2]);
+			ret = table_fail(err, errlen, lineno, "unknown target type '%s' (tables take linear, "
+				   "striped, zero, error, flakey, delay, mirror and cache)", argv[2]);
 		if (ret)
 			goto out;
 	}
 	if (nlines > 1)
-		put(&o, ")");
+		table_put(&o, ")");
 	if (o.pos >= o.len)
-		ret = fail(err, errlen, 0, "table: too large");
+		ret = table_fail(err, errlen, 0, "table: too large");
 out:
 	free(copy);
 	return ret;
@@ -499,7 +412,7 @@ static bool is(const struct ubt_target *t, const char *name)
  * Fold a chain of linear windows over a file into (path, offset): the
  * pair a dm line names.  Fails for anything else.
  */
-static int fold(const struct ubt_target *t, char *path, size_t plen, uint64_t *offset)
+int table_fold(const struct ubt_target *t, char *path, size_t plen, uint64_t *offset)
 {
 	char desc[PATH_MAX + 32], *sp;
 	uint64_t off = 0;
@@ -529,18 +442,52 @@ static int fold(const struct ubt_target *t, char *path, size_t plen, uint64_t *o
 }
 
 /* " <dev> <offset>" of a child that folds to a window of a file. */
-static int put_folded(struct out *o, const struct ubt_target *parent, unsigned int i, char *err,
-		      size_t errlen)
+int table_put_folded(struct table_out *o, const struct ubt_target *parent, unsigned int i,
+		     char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	uint64_t off;
 
-	if (i >= parent->nr_children || fold(parent->children[i], path, sizeof(path), &off))
-		return fail(err, errlen, 0, "a %s under %s cannot be written as one dm table line "
+	if (i >= parent->nr_children || table_fold(parent->children[i], path, sizeof(path), &off))
+		return table_fail(err, errlen, 0, "a %s under %s cannot be written as one dm table line "
 			    "(dm names devices, linear windows of files)",
 			    i < parent->nr_children ? parent->children[i]->type->name : "?",
 			    parent->type->name);
-	put(o, " %s %llu", path, (unsigned long long)off);
+	table_put(o, " %s %llu", path, (unsigned long long)off);
+	return 0;
+}
+
+int table_device_bytes(const char *path, uint64_t *bytes)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st))
+		ret = -errno;
+	else if (S_ISBLK(st.st_mode))
+		ret = ioctl(fd, BLKGETSIZE64, bytes) ? -errno : 0;
+	else if (S_ISREG(st.st_mode))
+		*bytes = (uint64_t)st.st_size;
+	else
+		ret = -ENOTBLK;
+	close(fd);
+	return ret;
+}
+
+int table_put_whole(struct table_out *o, const struct ubt_target *parent, unsigned int i,
+		    const char *what, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint64_t off, bytes;
+
+	if (i >= parent->nr_children || table_fold(parent->children[i], path, sizeof(path), &off) ||
+	    off || table_device_bytes(path, &bytes) ||
+	    bytes != parent->children[i]->len << UBT_SECTOR_SHIFT)
+		return table_fail(err, errlen, 0, "%s: its %s cannot be written as a dm device "
+				  "(a whole file or device)", parent->type->name, what);
+	table_put(o, " %s", path);
 	return 0;
 }
 
@@ -548,19 +495,19 @@ static int put_folded(struct out *o, const struct ubt_target *parent, unsigned i
  * flakey: <dev> <offset> then the node's own table text.  delay: its text
  * is "<ms> [<child> <ms> [<child> <ms>]]"; each child becomes its device.
  */
-static int print_child_line(struct out *o, const struct ubt_target *t, uint64_t start, char *err,
-			    size_t errlen)
+static int print_child_line(struct table_out *o, const struct ubt_target *t, uint64_t start,
+			    char *err, size_t errlen)
 {
 	char desc[512], *save = NULL, *tok;
 	unsigned int k = 0;
 
 	if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0)
-		return fail(err, errlen, 0, "%s: no table form", t->type->name);
-	put(o, "%llu %llu %s", (unsigned long long)start, (unsigned long long)t->len, t->type->name);
-	if (put_folded(o, t, 0, err, errlen))
+		return table_fail(err, errlen, 0, "%s: no table form", t->type->name);
+	table_put(o, "%llu %llu %s", (unsigned long long)start, (unsigned long long)t->len, t->type->name);
+	if (table_put_folded(o, t, 0, err, errlen))
 		return -EINVAL;
 	if (is(t, "flakey")) {
-		put(o, " %s\n", desc);
+		table_put(o, " %s\n", desc);
 		return 0;
 	}
 	/* Tokens: <ms> then (<child> <ms>) pairs; child 0 leads the first. */
@@ -568,60 +515,18 @@ static int print_child_line(struct out *o, const struct ubt_target *t, uint64_t 
 		uint64_t child;
 
 		if (k % 2) {
-			if (ubt_parse_uint(tok, &child) || put_folded(o, t, (unsigned int)child, err,
+			if (ubt_parse_uint(tok, &child) || table_put_folded(o, t, (unsigned int)child, err,
 								       errlen))
-				return fail(err, errlen, 0, "delay: child %s has no table form", tok);
+				return table_fail(err, errlen, 0, "delay: child %s has no table form", tok);
 			continue;
 		}
-		put(o, " %s", tok);
+		table_put(o, " %s", tok);
 	}
-	put(o, "\n");
+	table_put(o, "\n");
 	return 0;
 }
 
-/*
- * mirror: its text is dm's line without the legs' <dev> <offset> pairs and
- * with a disk log's device as the index of the log's child node.
- */
-static int print_mirror_line(struct out *o, const struct ubt_target *t, uint64_t start,
-			     char *err, size_t errlen)
-{
-	char desc[256], *tok[12], *save = NULL, *w, path[PATH_MAX];
-	unsigned int n = 0, i, nlog, nm;
-	uint64_t child, off;
-
-	if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0)
-		return fail(err, errlen, 0, "mirror: no table form");
-	for (w = strtok_r(desc, " ", &save); w && n < 12; w = strtok_r(NULL, " ", &save))
-		tok[n++] = w;
-	if (n < 4 || sscanf(tok[1], "%u", &nlog) != 1 || n < 3 + nlog ||
-	    sscanf(tok[2 + nlog], "%u", &nm) != 1)
-		return fail(err, errlen, 0, "mirror: no table form");
-	put(o, "%llu %llu mirror %s %s", (unsigned long long)start, (unsigned long long)t->len,
-	    tok[0], tok[1]);
-	for (i = 0; i < nlog; i++) {
-		if (i || strcmp(tok[0], "disk")) {
-			put(o, " %s", tok[2 + i]);
-			continue;
-		}
-		/* dm's disk log is a whole device: a window of a file has no dm form. */
-		if (ubt_parse_uint(tok[2], &child) || child >= t->nr_children ||
-		    fold(t->children[child], path, sizeof(path), &off) || off)
-			return fail(err, errlen, 0, "mirror: its log cannot be written as a dm "
-				    "device (a whole file or device)");
-		put(o, " %s", path);
-	}
-	put(o, " %u", nm);
-	for (i = 0; i < nm; i++)
-		if (put_folded(o, t, i, err, errlen))
-			return -EINVAL;
-	for (i = 3 + nlog; i < n; i++)
-		put(o, " %s", tok[i]);
-	put(o, "\n");
-	return 0;
-}
-
-static int print_line(struct out *o, const struct ubt_target *t, uint64_t start, char *err,
+static int print_line(struct table_out *o, const struct ubt_target *t, uint64_t start, char *err,
 		      size_t errlen)
 {
 	char path[PATH_MAX], desc[64];
@@ -631,33 +536,35 @@ static int print_line(struct out *o, const struct ubt_target *t, uint64_t start,
 	if (is(t, "stripe")) {
 		if (t->type->status((struct ubt_target *)t, UBT_STATUS_TABLE, desc, sizeof(desc)) < 0 ||
 		    sscanf(desc, "%llu %llu", (unsigned long long *)&n, (unsigned long long *)&chunk) != 2)
-			return fail(err, errlen, 0, "stripe: no table form");
-		put(o, "%llu %llu striped %llu %llu", (unsigned long long)start,
+			return table_fail(err, errlen, 0, "stripe: no table form");
+		table_put(o, "%llu %llu striped %llu %llu", (unsigned long long)start,
 		    (unsigned long long)t->len, (unsigned long long)n, (unsigned long long)chunk);
 		for (i = 0; i < t->nr_children; i++) {
-			if (fold(t->children[i], path, sizeof(path), &off))
-				return fail(err, errlen, 0, "a %s under stripe cannot be written as one dm "
+			if (table_fold(t->children[i], path, sizeof(path), &off))
+				return table_fail(err, errlen, 0, "a %s under stripe cannot be written as one dm "
 					    "table (dm stripes over devices, linear windows of files)",
 					    t->children[i]->type->name);
-			put(o, " %s %llu", path, (unsigned long long)off);
+			table_put(o, " %s %llu", path, (unsigned long long)off);
 		}
-		put(o, "\n");
+		table_put(o, "\n");
 		return 0;
 	}
 	if (is(t, "zero") || is(t, "error")) {
 		/* dm prints a target without arguments with a trailing space. */
-		put(o, "%llu %llu %s \n", (unsigned long long)start, (unsigned long long)t->len,
+		table_put(o, "%llu %llu %s \n", (unsigned long long)start, (unsigned long long)t->len,
 		    t->type->name);
 		return 0;
 	}
 	if (is(t, "flakey") || is(t, "delay"))
 		return print_child_line(o, t, start, err, errlen);
 	if (is(t, "mirror"))
-		return print_mirror_line(o, t, start, err, errlen);
-	if (fold(t, path, sizeof(path), &off))
-		return fail(err, errlen, 0, "a %s node cannot be written as one dm table line",
+		return table_print_mirror(o, t, start, err, errlen);
+	if (is(t, "cache"))
+		return table_print_cache(o, t, start, err, errlen);
+	if (table_fold(t, path, sizeof(path), &off))
+		return table_fail(err, errlen, 0, "a %s node cannot be written as one dm table line",
 			    t->type->name);
-	put(o, "%llu %llu linear %s %llu\n", (unsigned long long)start, (unsigned long long)t->len,
+	table_put(o, "%llu %llu linear %s %llu\n", (unsigned long long)start, (unsigned long long)t->len,
 	    path, (unsigned long long)off);
 	return 0;
 }
@@ -665,7 +572,7 @@ static int print_line(struct out *o, const struct ubt_target *t, uint64_t start,
 int ubt_tree_to_table(const struct ubt_tree *tree, char *buf, size_t len, char *err,
 		      size_t errlen)
 {
-	struct out o = { .buf = buf, .len = len };
+	struct table_out o = { .buf = buf, .len = len };
 	const struct ubt_target *root = tree->root;
 	uint64_t start = 0;
 	unsigned int i;
@@ -681,5 +588,5 @@ int ubt_tree_to_table(const struct ubt_tree *tree, char *buf, size_t len, char *
 			return ret;
 		start += root->children[i]->len;
 	}
-	return o.pos < o.len ? 0 : fail(err, errlen, 0, "table: too large");
+	return o.pos < o.len ? 0 : table_fail(err, errlen, 0, "table: too large");
 }

@@ -5,7 +5,7 @@
  *
  *   cache(origin=NODE, cache=NODE, meta=NODE, block=SIZE,
  *         mode=writeback|writethrough|passthrough, policy=smq|cleaner,
- *         migration_threshold=SIZE, no_discard_passdown)
+ *         migration_threshold=SIZE, no_discard_passdown, metadata2)
  *
  *   block=      the unit of caching: a multiple of 32K, 32K to 1G (default
  *               64K, lvm's)
@@ -18,6 +18,8 @@
  *               back, promote nothing
  *   migration_threshold=  bytes of copying in flight at once (default 1M)
  *   no_discard_passdown   discards stop here instead of reaching the origin
+ *   metadata2   dm's second metadata format, as a table may ask: accepted
+ *               and shown; our one format already keeps what it adds
  *
  * The node is as long as the origin.  meta= must be a file or a window of
  * one (linear): the constructor reads it, and formats it when it was never
@@ -28,7 +30,8 @@
  * metadata blocks> <block size> <used>/<total cache blocks> <read hits>
  * <read misses> <write hits> <write misses> <demotions> <promotions>
  * <dirty> <#features> <features> 2 migration_threshold <sectors> <policy>
- * 0 rw -, or "Fail" once a metadata commit failed.
+ * 0 rw -, or "Fail" once a metadata commit failed.  Its table text is dm's
+ * line after the three devices (core/table_cache.c prints the devices).
  * Messages: `migration_threshold SECTORS`, `cleaner` (switch the policy to
  * the cleaner), `clear_stats`.
  */
@@ -240,7 +243,7 @@ static int parse_mode(struct ubt_target *t, struct ubt_args *args, enum cache_mo
 	return 0;
 }
 
-static int parse_options(struct ubt_target *t, struct ubt_args *args, struct cache *c,
+static int cache_parse_options(struct ubt_target *t, struct ubt_args *args, struct cache *c,
 			 bool *cleaner)
 {
 	uint64_t block = CACHE_DEFAULT_BLOCK, threshold = CACHE_DEFAULT_THRESHOLD << 9;
@@ -250,6 +253,7 @@ static int parse_options(struct ubt_target *t, struct ubt_args *args, struct cac
 	unsigned int i;
 
 	c->discard_passdown = !ubt_args_flag(args, "no_discard_passdown");
+	c->metadata2 = ubt_args_flag(args, "metadata2");
 	for (i = 0; i < ubt_args_positional(args); i++)
 		if (!ubt_args_taken(args, i))
 			return ubt_target_error(t, EINVAL, "takes origin=, cache= and meta= nodes, "
@@ -297,7 +301,7 @@ static int build_children(struct ubt_target *t, struct ubt_args *args, struct ca
 	return 0;
 }
 
-static int alloc_state(struct cache *c)
+static int cache_alloc_state(struct cache *c)
 {
 	uint32_t i, buckets = 64;
 
@@ -361,7 +365,7 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 		return ubt_target_error(t, ENOMEM, "out of memory");
 	t->private = c;
 	c->t = t;
-	ret = parse_options(t, args, c, &cleaner);
+	ret = cache_parse_options(t, args, c, &cleaner);
 	if (!ret)
 		ret = build_children(t, args, c);
 	if (ret)
@@ -369,9 +373,9 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 	cache_bytes = c->cdev->len << 9;
 	c->nr_cblocks = (uint32_t)UBT_MIN(c->cdev->len / c->block_sectors, UINT32_MAX - 1);
 	if (!c->nr_cblocks) {
-		ret = ubt_target_error(t, EINVAL, "cache= (%llu bytes) is smaller than one block "
-				       "(%u bytes)", (unsigned long long)cache_bytes,
-				       c->block_sectors << 9);
+		ret = ubt_target_error(t, EINVAL, "Data block size is larger than the cache device "
+				       "(cache= is %llu bytes, block= %u)",
+				       (unsigned long long)cache_bytes, c->block_sectors << 9);
 		goto fail;
 	}
 	c->origin_blocks = c->origin->len / c->block_sectors;
@@ -384,7 +388,7 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 		goto fail;
 	}
 	t->len = c->origin->len;
-	ret = alloc_state(c);
+	ret = cache_alloc_state(c);
 	if (!ret)
 		ret = cache_meta_init(&c->meta, c->origin->len, c->block_sectors, c->nr_cblocks);
 	if (!ret)
@@ -445,15 +449,22 @@ static int cache_status(struct ubt_target *t, enum ubt_status_kind k, char *buf,
 	static const char *const mode[] = { "writeback", "writethrough", "passthrough" };
 	struct cache *c = t->private;
 	const char *policy = __atomic_load_n(&c->pol.cleaner, __ATOMIC_RELAXED) ? "cleaner" : "smq";
-	unsigned int nfeat = 1 + !c->discard_passdown;
+	uint32_t threshold = __atomic_load_n(&c->migration_threshold, __ATOMIC_RELAXED);
+	unsigned int nfeat = 1 + !c->discard_passdown + c->metadata2;
+	char pargs[48] = "0";
 
-	if (k == UBT_STATUS_TABLE)
-		return snprintf(buf, len, "%u %u %s%s %s 0", c->block_sectors, nfeat, mode[c->mode],
-				c->discard_passdown ? "" : " no_discard_passdown", policy);
+	if (k == UBT_STATUS_TABLE) {
+		/* dm's line after the three devices. */
+		if (threshold != CACHE_DEFAULT_THRESHOLD)
+			snprintf(pargs, sizeof(pargs), "2 migration_threshold %u", threshold);
+		return snprintf(buf, len, "%u %u %s%s%s %s %s", c->block_sectors, nfeat,
+				c->metadata2 ? "metadata2 " : "", mode[c->mode],
+				c->discard_passdown ? "" : " no_discard_passdown", policy, pargs);
+	}
 	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE))
 		return snprintf(buf, len, "Fail");
 	return snprintf(buf, len,
-			"8 %llu/%llu %u %llu/%u %llu %llu %llu %llu %llu %llu %llu %u %s%s "
+			"8 %llu/%llu %u %llu/%u %llu %llu %llu %llu %llu %llu %llu %u %s%s%s "
 			"2 migration_threshold %u %s 0 rw -",
 			(unsigned long long)(cache_meta_bytes(c->nr_cblocks) / CACHE_META_BLOCK),
 			(unsigned long long)(c->meta_bytes / CACHE_META_BLOCK), c->block_sectors,
@@ -466,8 +477,8 @@ static int cache_status(struct ubt_target *t, enum ubt_status_kind k, char *buf,
 			(unsigned long long)__atomic_load_n(&c->stats.demotions, __ATOMIC_RELAXED),
 			(unsigned long long)__atomic_load_n(&c->stats.promotions, __ATOMIC_RELAXED),
 			(unsigned long long)__atomic_load_n(&c->nr_dirty, __ATOMIC_RELAXED), nfeat,
-			mode[c->mode], c->discard_passdown ? "" : " no_discard_passdown",
-			__atomic_load_n(&c->migration_threshold, __ATOMIC_RELAXED), policy);
+			c->metadata2 ? "metadata2 " : "", mode[c->mode],
+			c->discard_passdown ? "" : " no_discard_passdown", threshold, policy);
 }
 
 static int cache_message(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
@@ -540,7 +551,7 @@ static struct ubt_target_type cache_target = {
 	.version = { 1, 0, 0 },
 	.usage = "cache(origin=NODE, cache=NODE, meta=NODE, block=SIZE, "
 		 "mode=writeback|writethrough|passthrough, policy=smq|cleaner, "
-		 "migration_threshold=SIZE, no_discard_passdown)",
+		 "migration_threshold=SIZE, no_discard_passdown, metadata2)",
 	.ctr = cache_ctr,
 	.dtr = cache_dtr,
 	.map = cache_map,

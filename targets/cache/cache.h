@@ -156,6 +156,7 @@ struct cache {
 	struct ubt_target *origin, *cdev, *mdev;
 	enum cache_mode mode;
 	bool discard_passdown;
+	bool metadata2;			/* shown only: a dm table asked for it */
 	uint32_t block_sectors;
 	uint64_t origin_blocks;		/* whole blocks; a partial tail goes to the origin */
 	uint32_t nr_cblocks;

@@ -254,8 +254,6 @@ static int piece_start(struct ubt_io *io)
 	pthread_mutex_unlock(&s->lock);
 	if (io->op == UBT_OP_READ)
 		__atomic_fetch_add(&c->stats.read_misses, 1, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(&c->stats.write_misses, 1, __ATOMIC_RELAXED);
 	cb = cache_policy_miss(c, b, io->op == UBT_OP_WRITE, cio->piece == c->block_sectors);
 	if (cb != CACHE_NONE) {
 		/* The write fills a free block itself, unless another took the block meanwhile. */
@@ -273,6 +271,9 @@ static int piece_start(struct ubt_io *io)
 		pthread_mutex_unlock(&s->lock);
 		cache_policy_free(c, cb);
 	}
+	/* A write that filled a block is a promotion, not a miss (dm counts it so). */
+	if (io->op != UBT_OP_READ)
+		__atomic_fetch_add(&c->stats.write_misses, 1, __ATOMIC_RELAXED);
 	ret = send_piece(io, c->origin, cio->sector);
 	cache_kick_request(c, io->q);
 	return ret;

@@ -47,6 +47,19 @@ static unsigned int mig_limit(const struct cache *c)
 	return c->pol.cleaner ? CACHE_MIGRATIONS : UBT_MAX(1u, UBT_MIN(n, CACHE_MIGRATIONS));
 }
 
+/*
+ * mig_lock held.  Writebacks, as dm paces them: only while one more block
+ * in flight stays within migration_threshold (so a block larger than the
+ * threshold is never written back by smq, as in dm), except the cleaner,
+ * which the threshold does not slow.
+ */
+static bool writeback_allowed(const struct cache *c)
+{
+	uint64_t threshold = __atomic_load_n(&c->migration_threshold, __ATOMIC_RELAXED);
+
+	return c->pol.cleaner || (uint64_t)(c->active + 1) * c->block_sectors <= threshold;
+}
+
 /* mig_lock held: a free slot, or NULL. */
 static struct cache_mig *slot_get(struct cache *c, enum cache_mig_kind kind)
 {
@@ -306,7 +319,7 @@ static bool claim(struct cache *c, struct cache_mig **out)
 		m->oblock = cache_meta_oblock(&c->meta, cb);
 		m->level = c->blocks[cb].level;
 		cache_policy_unlink(c, cb);
-	} else if ((cb = cache_policy_writeback(c, idle)) != CACHE_NONE) {
+	} else if (writeback_allowed(c) && (cb = cache_policy_writeback(c, idle)) != CACHE_NONE) {
 		m = slot_get(c, MIG_WRITEBACK);
 		m->cblock = cb;
 		m->oblock = cache_meta_oblock(&c->meta, cb);

@@ -492,7 +492,8 @@ static void test_bad_arguments(void)
 	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, policy=mq)", o, c, m);
 	refused(spec, "policy=mq: want smq or cleaner");
 	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=2M)", o, c, m);
-	refused(spec, "is smaller than one block");
+	refused(spec, "Data block size is larger than the cache device (cache= is 1048576 bytes, "
+		"block= 2097152)");
 	snprintf(spec, sizeof(spec), "cache(%s, origin=%s, cache=%s, meta=%s)", o, o, c, m);
 	refused(spec, "takes origin=, cache= and meta= nodes");
 	unlink(o);

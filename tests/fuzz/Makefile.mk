@@ -3,7 +3,8 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -I$(O)/include
 fuzz-src-spec := tests/fuzz/fuzz_spec.c core/spec.c
-fuzz-src-table := tests/fuzz/fuzz_table.c core/table.c core/spec.c core/size.c
+fuzz-src-table := tests/fuzz/fuzz_table.c core/table.c core/table_mirror.c core/table_cache.c \
+	core/spec.c core/size.c
 
 $(O)/fuzz/fuzz_%: $(AUTOCONF) tests/fuzz/fuzz_%.c
 	$(Q)mkdir -p $(dir $@)

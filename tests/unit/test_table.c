@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "../../core/table.c"
+#include "../../core/table_mirror.c"
+#include "../../core/table_cache.c"
 #include "../../targets/concat.c"
 #include "../../targets/file.c"
 #include "../../targets/linear.c"
@@ -25,6 +27,13 @@
 #include "../../targets/mirror/recovery.c"
 #include "../../targets/mirror/log.c"
 #include "../../targets/mirror/log_io.c"
+#include "../../targets/cache/cache.c"
+#include "../../targets/cache/map.c"
+#include "../../targets/cache/migrate.c"
+#include "../../targets/cache/commit.c"
+#include "../../targets/cache/smq.c"
+#include "../../targets/cache/mlq.c"
+#include "../../targets/cache/metadata.c"
 #include "ut.h"
 
 static char spec[8192], err[512], a[64], b[64], c[64];
@@ -110,7 +119,7 @@ static void test_target_errors(void)
 {
 	expect_error(to_spec("0 100 raid1 3 0 region_size 1024 2 /x 0 /y 0"),
 		     "unknown target type 'raid1' (tables take linear, striped, zero, error, "
-		     "flakey, delay and mirror)");
+		     "flakey, delay, mirror and cache)");
 	expect_error(to_spec("0 100 linear /x"), "linear: Invalid argument count");
 	expect_error(to_spec("0 100 linear /x 0 9"), "linear: Invalid argument count");
 	expect_error(to_spec("0 100 striped 0 8"), "striped: Invalid stripe count");
@@ -289,6 +298,94 @@ static void test_roundtrip(void)
 	snprintf(t, sizeof(t), "0 16384 mirror disk 3 %s 2048 sync 2 %s 0 %s 0 2 handle_errors "
 		 "keep_log\n", c, a, b);
 	roundtrip(t);
+	/* cache: each over a fresh metadata device (a is formatted for its block size). */
+	snprintf(t, sizeof(t), "0 32768 cache %s %s %s 128 1 writeback smq 0\n", a, b, c);
+	roundtrip(t);
+	make_files();
+	snprintf(t, sizeof(t), "0 16384 cache %s %s %s 64 3 metadata2 passthrough "
+		 "no_discard_passdown cleaner 2 migration_threshold 4096\n", a, b, c);
+	roundtrip(t);
+	make_files();
+	snprintf(t, sizeof(t), "0 32768 zero \n32768 16384 cache %s %s %s 256 1 writethrough smq 0\n",
+		 a, b, c);
+	roundtrip(t);
+	remove_files();
+}
+
+/* cache: a, b and c (16 MiB each) are the metadata, cache and origin devices. */
+static void test_cache_lines(void)
+{
+	char want[2048];
+
+	make_files();
+	CU_ASSERT_EQUAL(to_spec("0 16384 cache %s %s %s 128 1 writeback smq 0", a, b, c), 0);
+	snprintf(want, sizeof(want), "cache(meta=file('%s'), cache=file('%s'), "
+		 "origin=linear(file('%s'), offset=0, size=8388608), block=65536, "
+		 "mode=writeback, policy=smq)", a, b, c);
+	CU_ASSERT_STRING_EQUAL(spec, want);
+	/* Features without case; mq and default are smq; words after the policy's are ignored. */
+	CU_ASSERT_EQUAL(to_spec("0 16384 cache %s %s %s 64 3 WriteThrough metadata2 "
+				"No_Discard_Passdown mq 4 sequential_threshold 10 "
+				"migration_threshold 4096 ignored words", a, b, c), 0);
+	snprintf(want, sizeof(want), "cache(meta=file('%s'), cache=file('%s'), "
+		 "origin=linear(file('%s'), offset=0, size=8388608), block=32768, "
+		 "mode=writethrough, policy=smq, no_discard_passdown, metadata2, "
+		 "migration_threshold=2097152)", a, b, c);
+	CU_ASSERT_STRING_EQUAL(spec, want);
+	CU_ASSERT_EQUAL(to_spec("0 16384 cache %s %s %s 2097152 0 cleaner 0", a, b, a), -EINVAL);
+	CU_ASSERT_EQUAL(to_spec("0 16384 cache %s %s %s 64 0 default 2 migration_threshold 0",
+				a, b, c), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "mode=writeback, policy=smq, migration_threshold=0)"));
+	remove_files();
+}
+
+/* dm-cache's constructor messages, in its order. */
+static void test_cache_line_errors(void)
+{
+	static const struct {
+		const char *tail, *msg;
+	} tails[] = {
+		{ "", "cache: Insufficient args" },
+		{ "x", "cache: Invalid data block size" },
+		{ "0", "cache: Invalid data block size" },
+		{ "32", "cache: Invalid data block size" },
+		{ "100", "cache: Invalid data block size" },
+		{ "2097216", "cache: Invalid data block size" },
+		{ "65536", "cache: Data block size is larger than the cache device" },
+		{ "128", "cache: Invalid number of cache feature arguments" },
+		{ "128 x", "cache: Invalid number of cache feature arguments" },
+		{ "128 4 writeback smq 0 a b", "cache: Invalid number of cache feature arguments" },
+		{ "128 2 writeback", "cache: Invalid number of cache feature arguments" },
+		{ "128 1 fast smq 0", "cache: Unrecognised cache feature requested" },
+		{ "128 2 writeback WRITETHROUGH smq 0", "cache: Duplicate cache io_mode features" },
+		{ "128 2 writeback writeback smq 0", "cache: Duplicate cache io_mode features" },
+		{ "128 1 writeback", "cache: Insufficient args" },
+		{ "128 0 smq", "cache: Invalid number of policy arguments" },
+		{ "128 0 smq 2 migration_threshold", "cache: Invalid number of policy arguments" },
+		{ "128 0 smq 1025", "cache: Invalid number of policy arguments" },
+		{ "128 0 SMQ 0", "cache: Error creating cache's policy" },
+		{ "128 0 lru 0", "cache: Error creating cache's policy" },
+		{ "128 0 smq 1 migration_threshold", "cache: Error setting cache policy's config" },
+		{ "128 0 smq 2 migration_threshold -1", "cache: Error setting cache policy's config" },
+		{ "128 0 smq 2 sequential_threshold 10", "cache: Error setting cache policy's config" },
+		{ "128 0 mq 2 sequential_threshold x", "cache: Error setting cache policy's config" },
+		{ "128 0 cleaner 2 random_threshold 4", "cache: Error setting cache policy's config" },
+	};
+	unsigned int i;
+
+	make_files();
+	expect_error(to_spec("0 16384 cache"), "table line 1: cache: Insufficient args");
+	expect_error(to_spec("0 16384 cache %s", a), "cache: Insufficient args");
+	expect_error(to_spec("0 16384 cache %s %s", a, b), "cache: Insufficient args");
+	expect_error(to_spec("0 16384 cache /nonexistent/m %s %s 128 0 smq 0", b, c),
+		     "cache: Error opening metadata device");
+	expect_error(to_spec("0 16384 cache %s 4095:4095 %s 128 0 smq 0", a, c),
+		     "cache: Error opening cache device");
+	expect_error(to_spec("0 16384 cache %s %s /nonexistent/o 128 0 smq 0", a, b),
+		     "cache: Error opening origin device");
+	for (i = 0; i < UBT_ARRAY_SIZE(tails); i++)
+		expect_error(to_spec("0 16384 cache %s %s %s %s", a, b, c, tails[i].tail),
+			     tails[i].msg);
 	remove_files();
 }
 
@@ -383,6 +480,15 @@ static void test_trees_as_tables(void)
 	CU_ASSERT_EQUAL(ubt_tree_to_table(tree, out, sizeof(out), err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a concat under stripe cannot be written as one dm table"));
 	ubt_tree_free(tree);
+	/* A cache whose metadata and cache share a file has no dm form. */
+	snprintf(s, sizeof(s), "cache(origin=%s, cache=linear(%s, offset=1M), meta=linear(%s, "
+		 "size=1M))", c, a, a);
+	tree = build(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_to_table(tree, out, sizeof(out), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cache: its metadata cannot be written as a dm device "
+				      "(a whole file or device)"));
+	ubt_tree_free(tree);
 	remove_files();
 }
 
@@ -390,4 +496,5 @@ UT_MAIN("table", UT(test_linear_line), UT(test_striped_line), UT(test_lines_make
 	UT(test_tiling_errors), UT(test_target_errors), UT(test_number_errors),
 	UT(test_roundtrip), UT(test_trees_as_tables), UT(test_fault_lines),
 	UT(test_fault_line_errors), UT(test_fault_ctr_errors), UT(test_fault_roundtrip),
-	UT(test_mirror_lines), UT(test_mirror_line_errors))
+	UT(test_mirror_lines), UT(test_mirror_line_errors), UT(test_cache_lines),
+	UT(test_cache_line_errors))

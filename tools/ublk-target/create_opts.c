@@ -83,9 +83,10 @@ const char create_usage[] =
 "                      name=LABEL on any node names it\n"
 "                      for 'status' and 'message'\n"
 "  --table FILE|-      a device-mapper table (linear, striped, zero, error,\n"
-"                      flakey, delay and mirror lines, in 512-byte sectors,\n"
-"                      paths or major:minor for devices), from FILE or\n"
-"                      standard input; laid out and checked as dm would\n"
+"                      flakey, delay, mirror and cache lines, in 512-byte\n"
+"                      sectors, paths or major:minor for devices), from\n"
+"                      FILE or standard input; laid out and checked as dm\n"
+"                      would\n"
 "\n"
 "Sizes take K, M, G or T suffixes (powers of 1024).\n";
 
