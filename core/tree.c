@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,6 +594,12 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 	tree->bg_tags = needs.bg_tags;
 	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
 	tree->err = NULL;
+	/*
+	 * Constructors may have used large arrays for a while (a cache loading
+	 * a million mappings): give what they freed back, so the daemon keeps
+	 * only what the nodes hold.
+	 */
+	malloc_trim(0);
 	*out = tree;
 	return 0;
 out_free:

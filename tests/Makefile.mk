@@ -11,13 +11,18 @@ $(O)/tests/func/%: $(O)/tests/func/%.o $(O)/tests/func/func_util.o $(CORE_OBJS) 
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+# Benchmarks that need no guest (tests/bench/), built with the tests.
+$(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # A target that exists only as a module, for the module-loading test.
 $(O)/tests/modules/ubt-testnull.so: $(O)/tests/func/testnull_target.o
 	$(Q)mkdir -p $(dir $@)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $<
 
-tests: $(unit-tests) $(func-tests) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so
+tests: $(unit-tests) $(func-tests) $(O)/tests/bench/cache_load $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so
 .PHONY: tests
 
 # Every tier this machine can run; the last line is "N passed, N failed".

@@ -2,29 +2,40 @@
 # SPDX-License-Identifier: MIT
 # Build, then run the kernel-baseline benchmark (ublk-vs-kernel.sh: ours, the
 # kernel's loop / null_blk / dm-stripe and the peer ublk servers) in the test
-# guest, once per kernel, printing each kernel's tables.
+# guest, once per kernel, printing each kernel's tables.  With --cache, the
+# cache benchmark instead (cache-vs-dm.sh: our cache and dm-cache over a slow
+# origin, warm-up and hit rates), its arguments an interval and their count.
 #   scripts/bench/run.sh [--kernel K] [RUNTIME_S] [REPEATS]
+#   scripts/bench/run.sh --cache [--kernel K] [INTERVAL_S] [INTERVALS]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
 # Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-usage="usage: scripts/bench/run.sh [--kernel 6.12|7.3] [RUNTIME_S] [REPEATS]"
+usage="usage: scripts/bench/run.sh [--kernel 6.12|7.3] [RUNTIME_S] [REPEATS]
+       scripts/bench/run.sh --cache [--kernel 6.12|7.3] [INTERVAL_S] [INTERVALS]"
 
 kernels=${UBT_VM_KERNELS:-7.3 6.12}
+script=ublk-vs-kernel.sh
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; kernels=$2; shift 2 ;;
 	--kernel=*) kernels=${1#--kernel=}; shift ;;
+	--cache) script=cache-vs-dm.sh; shift ;;
 	-h | --help) echo "$usage"; exit 0 ;;
 	-*) echo "run.sh: unknown option '$1'" >&2; echo "$usage" >&2; exit 2 ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
 [ ${#args[@]} -le 2 ] || { echo "$usage" >&2; exit 2; }
-runtime=${args[0]:-5}
-repeats=${args[1]:-3}
+if [ $script = cache-vs-dm.sh ]; then
+	runtime=${args[0]:-5}
+	repeats=${args[1]:-12}
+else
+	runtime=${args[0]:-5}
+	repeats=${args[1]:-3}
+fi
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: RUNTIME_S must be a positive integer" >&2; exit 2; }
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: REPEATS must be a positive integer" >&2; exit 2; }
 
@@ -53,7 +64,7 @@ trap 'stop_watch; rm -f "$flag"' EXIT
 
 # The guest reads the script as it runs: run a copy, so that editing the
 # original cannot change a measurement half-way.
-cp scripts/bench/ublk-vs-kernel.sh "$bdir/ublk-vs-kernel.sh"
+cp "scripts/bench/$script" "$bdir/$script"
 
 rc=0
 for k in $kernels; do
@@ -70,7 +81,7 @@ for k in $kernels; do
 	echo "# kernel $k"
 	tests/vm/vm-run --kernel "$k" --mem 8G --timeout "$timeout" -- \
 		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe mirror}" \
-		"$bdir/ublk-vs-kernel.sh" "$bdir" "$runtime" "$repeats" || {
+		"$bdir/$script" "$bdir" "$runtime" "$repeats" || {
 		rc=$?
 		echo "run.sh: the $k run failed (exit $rc)" >&2
 	}

@@ -1,0 +1,198 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Cache benchmark, run inside the test guest (scripts/bench/run.sh --cache
+# starts it): our cache and the kernel's dm-cache (smq) over the same kind
+# of devices, in one guest run.  The origin is slow (a 1 GiB file behind a
+# 2 ms delay: our delay node, dm-delay over a loop device for dm), the
+# cache and metadata are files on tmpfs (behind loop devices for dm); 64K
+# blocks, writeback.  fio sends 4k requests, 90% of them to the first 10%
+# of the volume (a hot set smaller than the cache), for INTERVALS runs of
+# INTERVAL_S seconds each on a fresh cache: each interval's IOPS and hit
+# rate (from the cache's own counters) show the warm-up.  The cache device
+# alone (our file target, the kernel's loop) is the ceiling for hits.
+#   cache-vs-dm.sh BUILD_DIR [INTERVAL_S] [INTERVALS]
+set -euo pipefail
+
+me=cache-vs-dm
+usage="usage: $me BUILD_DIR [INTERVAL_S] [INTERVALS]"
+[ $# -ge 1 ] && [ $# -le 3 ] || { echo "$usage" >&2; exit 2; }
+B=$1/ublk-target
+interval=${2:-5}
+intervals=${3:-12}
+origin_mb=1024
+cache_mb=128
+depth=8
+block=64K
+delay_ms=2
+dist="zoned:90/10:10/90"
+
+die() { echo "$me: $*" >&2; exit 1; }
+[[ $interval =~ ^[1-9][0-9]*$ ]] || die "INTERVAL_S must be a positive integer, not '$interval'"
+[[ $intervals =~ ^[1-9][0-9]*$ ]] && [ "$intervals" -ge 4 ] ||
+	die "INTERVALS must be an integer of 4 or more, not '$intervals'"
+[ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh --cache)"
+[ -x "$B" ] || die "$B is not built (run make)"
+for t in fio losetup dmsetup timeout awk; do
+	command -v "$t" >/dev/null || die "$t is not installed"
+done
+[ -c /dev/ublk-control ] || die "no /dev/ublk-control (ublk_drv not loaded)"
+[ "$(stat -f -c %T /tmp)" = tmpfs ] || die "/tmp is not a tmpfs (run in the test guest)"
+modprobe dm_cache 2>/dev/null || true
+modprobe dm_cache_smq 2>/dev/null || true
+modprobe dm_delay 2>/dev/null || true
+mount -o remount,size=$((origin_mb + 2 * cache_mb + 512))m /tmp
+work=$(mktemp -d /tmp/ubt-cbench.XXXXXX)
+
+ours_id= loops=() dms=()
+teardown() {
+	local d
+	[ -z "$ours_id" ] || "$B" delete -n "$ours_id" >/dev/null 2>&1 ||
+		echo "$me: could not delete our device $ours_id" >&2
+	for d in "${dms[@]}"; do
+		DM_DISABLE_UDEV=1 dmsetup remove "$d" >/dev/null 2>&1 ||
+			echo "$me: could not remove dm device $d" >&2
+	done
+	for d in "${loops[@]}"; do
+		losetup -d "$d" 2>/dev/null || echo "$me: could not detach $d" >&2
+	done
+	ours_id= loops=() dms=()
+	rm -f "$work/fast.img" "$work/meta.img"
+}
+trap 'teardown; "$B" delete --all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+# A fresh cache and metadata (zeros) for each run; the origin, random bytes
+# (reads touch real pages), is made once.
+files() {
+	rm -f "$work/fast.img" "$work/meta.img"
+	truncate -s ${cache_mb}M "$work/fast.img"
+	truncate -s 8M "$work/meta.img"
+}
+# Each sets dev (and what teardown undoes); not in $(...), which would lose that.
+new_loop() { dev=$(losetup --show -f "$1"); loops+=("$dev"); }
+make_ours() {
+	dev=$("$B" create -q 1 -d 128 --spec "cache(origin=delay($work/slow.img, \
+read=$delay_ms, write=$delay_ms), cache=$work/fast.img, meta=$work/meta.img, block=$block)") ||
+		die "create our cache"
+	ours_id=${dev#/dev/ublkb}
+}
+make_dm() {
+	local lo lc lm sectors=$((origin_mb * 2048))
+	new_loop "$work/slow.img"; lo=$dev
+	new_loop "$work/fast.img"; lc=$dev
+	new_loop "$work/meta.img"; lm=$dev
+	DM_DISABLE_UDEV=1 dmsetup create ubt-slow --table "0 $sectors delay $lo 0 $delay_ms" ||
+		die "dmsetup create delay"
+	dms=(ubt-slow)
+	DM_DISABLE_UDEV=1 dmsetup create ubt-cache --table \
+		"0 $sectors cache $lm $lc /dev/mapper/ubt-slow 128 1 writeback smq 0" ||
+		die "dmsetup create cache"
+	dms=(ubt-cache ubt-slow)
+	dev=/dev/mapper/ubt-cache
+}
+make_ours_ceiling() {
+	dev=$("$B" create -q 1 -d 128 --spec "$work/fast.img") || die "create our file device"
+	ours_id=${dev#/dev/ublkb}
+}
+make_loop_ceiling() { new_loop "$work/fast.img"; }
+
+# "read hits, read misses, write hits, write misses" of the cache on DEV.
+counters() {
+	if [ "$1" = /dev/mapper/ubt-cache ]; then
+		dmsetup status ubt-cache | cut -d' ' -f4-
+	else
+		"$B" status -n "${1#/dev/ublkb}" | sed -n 's/^\[0\] [0-9]* [0-9]* cache //p'
+	fi | awk '{ print $4, $5, $6, $7 }'
+}
+
+# One interval of fio: prints its IOPS (reads and writes).
+fio_interval() {	# DEV RW SEED
+	local out
+	out=$(timeout -k 10 $((interval + 60)) fio --name=cb --filename="$1" --direct=1 \
+		--ioengine=io_uring --rw="$2" --rwmixread=70 --bs=4k --iodepth=$depth \
+		--random_distribution=$dist --runtime="$interval" --time_based --randseed="$3" \
+		--minimal 2>"$work/fio.err") || die "fio on $1 failed: $(tail -n1 "$work/fio.err")"
+	awk -F';' '{ print $8 + $49 }' <<<"$out"
+}
+
+# Every interval of one system: "SECONDS IOPS HIT%" lines.
+timeline() {	# DEV RW
+	local i c0 c1 iops
+	c0=$(counters "$1")
+	for i in $(seq "$intervals"); do
+		iops=$(fio_interval "$1" "$2" "$i")
+		c1=$(counters "$1")
+		echo "$((i * interval)) $iops $(awk -v a="$c0" -v b="$c1" 'BEGIN {
+			split(a, x); split(b, y); h = y[1] - x[1] + y[3] - x[3]
+			m = y[2] - x[2] + y[4] - x[4]
+			printf "%.1f", (h + m > 0) ? 100 * h / (h + m) : 0 }')"
+		c0=$c1
+	done
+}
+
+# The median of the last three intervals' column COL.
+steady() { tail -n3 | awk -v c="$1" '{ print $c }' | sort -n | sed -n 2p; }
+# Seconds until an interval first reached 90% of the steady IOPS.
+warmup() {
+	awk -v s="$1" '$2 >= 0.9 * s { print $1; found = 1; exit } END { if (!found) print "-" }'
+}
+
+run_workload() {	# RW TITLE FIRST SECOND
+	local rw=$1 title=$2 sys so sd
+	for sys in "$3" "$4"; do
+		files
+		echo "... $title: $sys ($intervals x ${interval}s)" >&2
+		if [ "$sys" = ours ]; then make_ours; else make_dm; fi
+		timeline "$dev" "$rw" > "$work/$sys.tl"
+		teardown
+	done
+	echo
+	echo "### 4k $title, qd$depth, 90% of requests to 10% of a 1 GiB volume, 128 MiB cache"
+	echo
+	echo "| seconds | ours IOPS | ours hit % | dm-cache IOPS | dm-cache hit % |"
+	echo "|---|---|---|---|---|"
+	paste -d' ' "$work/ours.tl" "$work/dm.tl" | awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
+	so=$(steady 2 < "$work/ours.tl") sd=$(steady 2 < "$work/dm.tl")
+	summary+=("| 4k $title | $so | $(steady 3 < "$work/ours.tl") | $(warmup "$so" < "$work/ours.tl") s | $sd | $(steady 3 < "$work/dm.tl") | $(warmup "$sd" < "$work/dm.tl") s | $(ratio "$so" "$sd") |")
+	steady_ours[$rw]=$so steady_dm[$rw]=$sd
+}
+
+# The cache device alone: the same requests, all of them hits.
+ceiling() {	# RW
+	local r all=""
+	truncate -s ${cache_mb}M "$work/fast.img"
+	dd if=/dev/urandom of="$work/fast.img" bs=1M count=$cache_mb conv=notrunc status=none
+	make_ours_ceiling
+	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r")"$'\n'; done
+	ceil_ours[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
+	teardown
+	truncate -s ${cache_mb}M "$work/fast.img"
+	make_loop_ceiling
+	all=""
+	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r")"$'\n'; done
+	ceil_loop[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
+	teardown
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+
+summary=()
+dd if=/dev/urandom of="$work/slow.img" bs=1M count=$origin_mb status=none
+declare -A steady_ours steady_dm ceil_ours ceil_loop
+echo "# cache benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d)"
+run_workload randread randread ours dm
+run_workload randrw "randrw (70% reads)" dm ours
+for rw in randread randrw; do ceiling "$rw"; done
+echo
+echo "### Summary (steady: median of the last 3 intervals; warm-up: first interval at 90% of steady IOPS)"
+echo
+echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-cache hit % | dm-cache warm-up | ours / dm |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${summary[@]}"
+echo
+echo "| ceiling (the cache device alone) | IOPS | ours cache / it | dm-cache / it |"
+echo "|---|---|---|---|"
+for rw in randread randrw; do
+	echo "| our file target, 4k $rw | ${ceil_ours[$rw]} | $(ratio "${steady_ours[$rw]}" "${ceil_ours[$rw]}") | |"
+	echo "| kernel loop, 4k $rw | ${ceil_loop[$rw]} | | $(ratio "${steady_dm[$rw]}" "${ceil_loop[$rw]}") |"
+done
