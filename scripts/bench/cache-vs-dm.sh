@@ -102,7 +102,7 @@ counters() {
 		dmsetup status ubt-cache | cut -d' ' -f4-
 	else
 		"$B" status -n "${1#/dev/ublkb}" | sed -n 's/^\[0\] [0-9]* [0-9]* cache //p'
-	fi | awk '{ print $4, $5, $6, $7 }'
+	fi | awk '{ print $5, $6, $7, $8 }'
 }
 
 # One interval of fio: prints its IOPS (reads and writes).
@@ -132,13 +132,13 @@ timeline() {	# DEV RW
 
 # The median of the last three intervals' column COL.
 steady() { tail -n3 | awk -v c="$1" '{ print $c }' | sort -n | sed -n 2p; }
-# Seconds until an interval first reached 90% of the steady IOPS.
+# Seconds until an interval's hit rate first reached 90% of the steady one.
 warmup() {
-	awk -v s="$1" '$2 >= 0.9 * s { print $1; found = 1; exit } END { if (!found) print "-" }'
+	awk -v s="$1" '$3 >= 0.9 * s { print $1; found = 1; exit } END { if (!found) print "-" }'
 }
 
 run_workload() {	# RW TITLE FIRST SECOND
-	local rw=$1 title=$2 sys so sd
+	local rw=$1 title=$2 sys so sd ho hd
 	for sys in "$3" "$4"; do
 		files
 		echo "... $title: $sys ($intervals x ${interval}s)" >&2
@@ -153,7 +153,8 @@ run_workload() {	# RW TITLE FIRST SECOND
 	echo "|---|---|---|---|---|"
 	paste -d' ' "$work/ours.tl" "$work/dm.tl" | awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
 	so=$(steady 2 < "$work/ours.tl") sd=$(steady 2 < "$work/dm.tl")
-	summary+=("| 4k $title | $so | $(steady 3 < "$work/ours.tl") | $(warmup "$so" < "$work/ours.tl") s | $sd | $(steady 3 < "$work/dm.tl") | $(warmup "$sd" < "$work/dm.tl") s | $(ratio "$so" "$sd") |")
+	ho=$(steady 3 < "$work/ours.tl") hd=$(steady 3 < "$work/dm.tl")
+	summary+=("| 4k $title | $so | $ho | $(warmup "$ho" < "$work/ours.tl") s | $sd | $hd | $(warmup "$hd" < "$work/dm.tl") s | $(ratio "$so" "$sd") |")
 	steady_ours[$rw]=$so steady_dm[$rw]=$sd
 }
 
@@ -184,7 +185,7 @@ run_workload randread randread ours dm
 run_workload randrw "randrw (70% reads)" dm ours
 for rw in randread randrw; do ceiling "$rw"; done
 echo
-echo "### Summary (steady: median of the last 3 intervals; warm-up: first interval at 90% of steady IOPS)"
+echo "### Summary (steady: median of the last 3 intervals; warm-up: until an interval's hit rate is 90% of the steady one)"
 echo
 echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-cache hit % | dm-cache warm-up | ours / dm |"
 echo "|---|---|---|---|---|---|---|---|"

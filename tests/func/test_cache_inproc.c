@@ -462,6 +462,74 @@ static void test_crash_torn_writes(void)
 	crash_rounds("crash torn %llu", 60, 3);
 }
 
+/* ---- dm's promotion rules ---------------------------------------------- */
+
+static void fill_byte(uint8_t *buf, const struct func_step *s)
+{
+	memset(buf, s->fill, s->len);
+}
+
+/*
+ * 100 whole-block writes to blocks never cached, on a fresh cache of 128
+ * blocks, then reads of them: the counters as dm's would move (the
+ * kernel's own test suite checks these), and the data right.
+ */
+static void whole_block_writes(const char *opts, const struct cstatus *want)
+{
+	static struct func_step steps[200];
+	uint8_t *model, *bufs = malloc(100 * 32768);
+	struct ubt_tree *tree;
+	struct cstatus s;
+	struct files f;
+	unsigned int i;
+
+	f = make_files("wb", &model);
+	CU_ASSERT_EQUAL_FATAL(truncate(f.cache, 128 * 32768), 0);
+	tree = build(&f, NULL, opts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (i = 0; i < 100; i++) {
+		steps[i] = (struct func_step){ .op = UBT_OP_WRITE, .off = 2ull * i * 32768,
+					       .len = 32768, .fill = (uint8_t)(i + 1) };
+		steps[100 + i] = (struct func_step){ .op = UBT_OP_READ, .off = 2ull * i * 32768,
+						     .len = 32768, .read_into = bufs + i * 32768 };
+	}
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 200, fill_byte), 0);
+	for (i = 0; i < 100; i++) {
+		memset(model + 2ull * i * 32768, i + 1, 32768);
+		CU_ASSERT(!memcmp(bufs + i * 32768, model + 2ull * i * 32768, 32768));
+	}
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.used, want->used);
+	CU_ASSERT_EQUAL(s.promotions, want->promotions);
+	CU_ASSERT_EQUAL(s.demotions, 0);
+	CU_ASSERT_EQUAL(s.dirty, want->dirty);
+	CU_ASSERT_EQUAL(s.wm, want->wm);
+	CU_ASSERT_EQUAL(s.wh, 0);
+	CU_ASSERT_EQUAL(s.rh, want->rh);
+	CU_ASSERT_EQUAL(s.rm, want->rm);
+	if (s.promotions != want->promotions || s.used != want->used)
+		fprintf(stderr, "\n  %s: %s\n", opts, func_status(tree, "c"));
+	free(bufs);
+	CU_ASSERT_EQUAL(func_message(tree, "c", "cleaner", err, sizeof(err)), 0);
+	settle(tree);
+	origin_holds_model(tree, model, &f);
+}
+
+/*
+ * writeback: 100 promotions that read nothing (residency = promotions,
+ * no write miss), then 100 read hits; passthrough and the cleaner promote
+ * nothing: 100 write misses, then 100 read misses.
+ */
+static void test_whole_block_writes_promote_like_dm(void)
+{
+	const struct cstatus writeback = { .used = 100, .promotions = 100, .dirty = 100, .rh = 100 };
+	const struct cstatus none = { .wm = 100, .rm = 100 };
+
+	whole_block_writes("", &writeback);
+	whole_block_writes(", mode=passthrough", &none);
+	whole_block_writes(", policy=cleaner", &none);
+}
+
 static void refused(const char *spec, const char *want)
 {
 	struct ubt_tree *tree = func_build(spec, 512, err, sizeof(err));
@@ -506,4 +574,5 @@ static void test_bad_arguments(void)
 
 UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passthrough),
 	UT(test_restart_keeps_mappings), UT(test_crash_all_unflushed_lost),
-	UT(test_crash_random_subsets), UT(test_crash_torn_writes), UT(test_bad_arguments))
+	UT(test_crash_random_subsets), UT(test_crash_torn_writes),
+	UT(test_whole_block_writes_promote_like_dm), UT(test_bad_arguments))
