@@ -105,22 +105,24 @@ counters() {
 	fi | awk '{ print $5, $6, $7, $8 }'
 }
 
-# One interval of fio: prints its IOPS (reads and writes).
-fio_interval() {	# DEV RW SEED
-	local out
+# One interval of fio: prints its IOPS (reads and writes).  With HOT set,
+# uniform over the hot 10% only (after warm-up: all hits).
+fio_interval() {	# DEV RW SEED [HOT]
+	local out spread=(--random_distribution=$dist)
+	[ -z "${4:-}" ] || spread=(--size=$((origin_mb / 10))M)
 	out=$(timeout -k 10 $((interval + 60)) fio --name=cb --filename="$1" --direct=1 \
 		--ioengine=io_uring --rw="$2" --rwmixread=70 --bs=4k --iodepth=$depth \
-		--random_distribution=$dist --runtime="$interval" --time_based --randseed="$3" \
+		"${spread[@]}" --runtime="$interval" --time_based --randseed="$3" \
 		--minimal 2>"$work/fio.err") || die "fio on $1 failed: $(tail -n1 "$work/fio.err")"
 	awk -F';' '{ print $8 + $49 }' <<<"$out"
 }
 
 # Every interval of one system: "SECONDS IOPS HIT%" lines.
-timeline() {	# DEV RW
+timeline() {	# DEV RW [FROM] [TO] [HOT]
 	local i c0 c1 iops
 	c0=$(counters "$1")
-	for i in $(seq "$intervals"); do
-		iops=$(fio_interval "$1" "$2" "$i")
+	for i in $(seq "${3:-1}" "${4:-$intervals}"); do
+		iops=$(fio_interval "$1" "$2" "$i" "${5:-}")
 		c1=$(counters "$1")
 		echo "$((i * interval)) $iops $(awk -v a="$c0" -v b="$c1" 'BEGIN {
 			split(a, x); split(b, y); h = y[1] - x[1] + y[3] - x[3]
@@ -144,6 +146,8 @@ run_workload() {	# RW TITLE FIRST SECOND
 		echo "... $title: $sys ($intervals x ${interval}s)" >&2
 		if [ "$sys" = ours ]; then make_ours; else make_dm; fi
 		timeline "$dev" "$rw" > "$work/$sys.tl"
+		# Warm: the hot set alone, every request a hit.
+		timeline "$dev" "$rw" $((intervals + 1)) $((intervals + 3)) hot > "$work/$sys.hot"
 		teardown
 	done
 	echo
@@ -154,23 +158,25 @@ run_workload() {	# RW TITLE FIRST SECOND
 	paste -d' ' "$work/ours.tl" "$work/dm.tl" | awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
 	so=$(steady 2 < "$work/ours.tl") sd=$(steady 2 < "$work/dm.tl")
 	ho=$(steady 3 < "$work/ours.tl") hd=$(steady 3 < "$work/dm.tl")
+	hot_ours[$rw]="$(steady 2 < "$work/ours.hot") $(steady 3 < "$work/ours.hot")"
+	hot_dm[$rw]="$(steady 2 < "$work/dm.hot") $(steady 3 < "$work/dm.hot")"
 	summary+=("| 4k $title | $so | $ho | $(warmup "$ho" < "$work/ours.tl") s | $sd | $hd | $(warmup "$hd" < "$work/dm.tl") s | $(ratio "$so" "$sd") |")
 	steady_ours[$rw]=$so steady_dm[$rw]=$sd
 }
 
-# The cache device alone: the same requests, all of them hits.
+# The cache device alone: the hot-set requests (the same offsets and sizes).
 ceiling() {	# RW
 	local r all=""
 	truncate -s ${cache_mb}M "$work/fast.img"
 	dd if=/dev/urandom of="$work/fast.img" bs=1M count=$cache_mb conv=notrunc status=none
 	make_ours_ceiling
-	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r")"$'\n'; done
+	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r" hot)"$'\n'; done
 	ceil_ours[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
 	teardown
 	truncate -s ${cache_mb}M "$work/fast.img"
 	make_loop_ceiling
 	all=""
-	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r")"$'\n'; done
+	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r" hot)"$'\n'; done
 	ceil_loop[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
 	teardown
 }
@@ -179,7 +185,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 
 summary=()
 dd if=/dev/urandom of="$work/slow.img" bs=1M count=$origin_mb status=none
-declare -A steady_ours steady_dm ceil_ours ceil_loop
+declare -A steady_ours steady_dm ceil_ours ceil_loop hot_ours hot_dm
 echo "# cache benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d)"
 run_workload randread randread ours dm
 run_workload randrw "randrw (70% reads)" dm ours
@@ -191,9 +197,12 @@ echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-ca
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${summary[@]}"
 echo
-echo "| ceiling (the cache device alone) | IOPS | ours cache / it | dm-cache / it |"
-echo "|---|---|---|---|"
+echo "Hits: once warm, the same requests over the hot 10% alone (median of 3 intervals),"
+echo "against the cache device alone (the ceiling):"
+echo
+echo "| 4k, hot set only | ours IOPS (hit %) | dm-cache IOPS (hit %) | our file target | kernel loop | ours / our file | dm / loop |"
+echo "|---|---|---|---|---|---|---|"
 for rw in randread randrw; do
-	echo "| our file target, 4k $rw | ${ceil_ours[$rw]} | $(ratio "${steady_ours[$rw]}" "${ceil_ours[$rw]}") | |"
-	echo "| kernel loop, 4k $rw | ${ceil_loop[$rw]} | | $(ratio "${steady_dm[$rw]}" "${ceil_loop[$rw]}") |"
+	set -- ${hot_ours[$rw]} ${hot_dm[$rw]}
+	echo "| $rw | $1 ($2) | $3 ($4) | ${ceil_ours[$rw]} | ${ceil_loop[$rw]} | $(ratio "$1" "${ceil_ours[$rw]}") | $(ratio "$3" "${ceil_loop[$rw]}") |"
 done
