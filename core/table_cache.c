@@ -110,6 +110,8 @@ int table_line_cache(struct table_out *o, char **argv, unsigned int argc, uint64
 				errlen))
 			return -EINVAL;
 	}
+	if (len > bytes[2] >> UBT_SECTOR_SHIFT)
+		return table_fail(err, errlen, line, "cache: Device size larger than cached device");
 	if (argc < 4)
 		return table_fail(err, errlen, line, "cache: Insufficient args");
 	if (ubt_parse_uint(argv[3], &bs) || bs < 64 || bs > 2097152 || bs % 64)

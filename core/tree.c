@@ -289,12 +289,12 @@ int ubt_target_sync(const struct ubt_target *t)
 	unsigned int i;
 	int fd, ret;
 
-	if (t->type->direct) {
-		ret = t->type->direct(t, &fd, &offset);
-		if (ret)
-			return ret;
+	ret = ubt_target_direct(t, &fd, &offset);
+	if (!ret)
 		return fdatasync(fd) ? -errno : 0;
-	}
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	/* Not one file (a window of a stripe, a stripe): each child's. */
 	for (i = 0; i < t->nr_children; i++) {
 		ret = ubt_target_sync(t->children[i]);
 		if (ret)

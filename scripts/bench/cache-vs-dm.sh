@@ -173,7 +173,7 @@ ceiling() {	# RW
 	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r" hot)"$'\n'; done
 	ceil_ours[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
 	teardown
-	truncate -s ${cache_mb}M "$work/fast.img"
+	dd if=/dev/urandom of="$work/fast.img" bs=1M count=$cache_mb status=none
 	make_loop_ceiling
 	all=""
 	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r" hot)"$'\n'; done
@@ -203,6 +203,7 @@ echo
 echo "| 4k, hot set only | ours IOPS (hit %) | dm-cache IOPS (hit %) | our file target | kernel loop | ours / our file | dm / loop |"
 echo "|---|---|---|---|---|---|---|"
 for rw in randread randrw; do
-	set -- ${hot_ours[$rw]} ${hot_dm[$rw]}
+	read -r a b c d <<<"${hot_ours[$rw]:-- -} ${hot_dm[$rw]:-- -}"
+	set -- "$a" "$b" "$c" "$d"
 	echo "| $rw | $1 ($2) | $3 ($4) | ${ceil_ours[$rw]} | ${ceil_loop[$rw]} | $(ratio "$1" "${ceil_ours[$rw]}") | $(ratio "$3" "${ceil_loop[$rw]}") |"
 done

@@ -29,13 +29,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#args[@]} -le 2 ] || { echo "$usage" >&2; exit 2; }
-if [ $script = cache-vs-dm.sh ]; then
-	runtime=${args[0]:-5}
-	repeats=${args[1]:-12}
-else
-	runtime=${args[0]:-5}
-	repeats=${args[1]:-3}
-fi
+runtime=${args[0]:-5}
+repeats=${args[1]:-$([ $script = cache-vs-dm.sh ] && echo 12 || echo 3)}
+[ $script != cache-vs-dm.sh ] || [[ ! $repeats =~ ^[0-9]+$ ]] || [ "$repeats" -ge 4 ] ||
+	{ echo "run.sh: --cache needs INTERVALS of 4 or more" >&2; exit 2; }
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: RUNTIME_S must be a positive integer" >&2; exit 2; }
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: REPEATS must be a positive integer" >&2; exit 2; }
 

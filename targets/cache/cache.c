@@ -140,19 +140,25 @@ static int direct_open(struct cache *c, struct direct *d)
  * A clean stop (dm's postsuspend): once every queue has stopped, make the
  * origin's and the cache's data durable, then commit the exact dirty bits
  * with the clean-shutdown flag, so the next start trusts them instead of
- * writing every mapped block back.  Not after a failed commit, nor when a
- * child cannot be synced (a crashed volatile node): the metadata then
- * stays as the last commit left it, unclean.
+ * writing every mapped block back.  Only in the process whose queues ran
+ * (not in the one that built the tree and handed it to the daemon), and
+ * not after a failed or unfinished commit, a request a child failed (a
+ * writethrough write may have reached one copy only), or when a child
+ * cannot be synced (a crashed volatile node): the metadata then stays as
+ * the last commit left it, unclean.
  */
 static void clean_shutdown(struct cache *c)
 {
 	struct direct d = { 0 };
 	int ret;
 
-	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE) || c->commit.running)
+		return;		/* (a commit cut short may have written a superblock already) */
+	if (__atomic_load_n(&c->data_errors, __ATOMIC_RELAXED)) {
+		fprintf(stderr, "cache: a child failed a request: not marked clean, the next "
+			"start takes every mapped block as dirty\n");
 		return;
-	if (c->commit.running)	/* cut short: its blocks are written again */
-		cache_meta_commit_failed(&c->meta, &c->commit.mc);
+	}
 	ret = ubt_target_sync(c->origin);
 	if (!ret)
 		ret = ubt_target_sync(c->cdev);
@@ -335,7 +341,7 @@ static void cache_dtr(struct ubt_target *t)
 
 	if (!c)
 		return;
-	if (c->started)
+	if (__atomic_load_n(&c->started, __ATOMIC_RELAXED))
 		clean_shutdown(c);
 	for (i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_destroy(&c->stripes[i].lock);
@@ -404,7 +410,6 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 	c->commit.changes_done = c->meta.changes;
 	/* A tag per migration, one for the commit, one for the tick. */
 	t->bg_tags = CACHE_MIGRATIONS + 2;
-	c->started = true;
 	return 0;
 fail:
 	cache_dtr(t);
@@ -524,6 +529,10 @@ static void cache_poke(struct ubt_target *t, struct ubt_queue *q)
 
 static int cache_queue_init(struct ubt_target *t, struct ubt_queue *q)
 {
+	struct cache *c = t->private;
+
+	/* Serving: this process owns the metadata now, and marks it clean at the end. */
+	__atomic_store_n(&c->started, true, __ATOMIC_RELAXED);
 	cache_poke(t, q);
 	return 0;
 }

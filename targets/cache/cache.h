@@ -162,7 +162,8 @@ struct cache {
 	uint32_t nr_cblocks;
 	uint64_t meta_bytes;		/* the metadata node's size */
 	uint32_t migration_threshold;	/* sectors of migration I/O in flight */
-	bool started;			/* constructed: a stop marks the metadata clean */
+	bool started;			/* atomic: a queue ran: a stop marks the metadata clean */
+	uint32_t data_errors;		/* atomic: requests a child failed */
 
 	struct cache_block *blocks;
 	uint32_t *buckets, bucket_mask;	/* oblock -> first cblock of its chain */

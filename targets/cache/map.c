@@ -345,8 +345,10 @@ int cache_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, 
 	(void)child;
 	if (ubt_io_is_bg(io))
 		return res;		/* migrations and commits: their done callback decides */
-	if (res < 0 && !cio->result)
+	if (res < 0 && !cio->result) {
 		cio->result = res;
+		__atomic_fetch_add(&c->data_errors, 1, __ATOMIC_RELAXED);
+	}
 	if (--cio->children)
 		return 0;
 	piece_end(c, io, cio->result);

@@ -383,6 +383,9 @@ static void test_cache_line_errors(void)
 		     "cache: Error opening cache device");
 	expect_error(to_spec("0 16384 cache %s %s /nonexistent/o 128 0 smq 0", a, b),
 		     "cache: Error opening origin device");
+	/* The line longer than the origin, checked before the block size. */
+	expect_error(to_spec("0 32769 cache %s %s %s x", a, b, c),
+		     "cache: Device size larger than cached device");
 	for (i = 0; i < UBT_ARRAY_SIZE(tails); i++)
 		expect_error(to_spec("0 16384 cache %s %s %s %s", a, b, c, tails[i].tail),
 			     tails[i].msg);

@@ -189,7 +189,8 @@ cache_refusals_match() {
 test_cache_matches_device_mapper() {
 	trap 'cleanup; DM_DISABLE_UDEV=1 dmsetup remove_all >/dev/null 2>&1; losetup -D' EXIT
 	local table tail dev id before after dmbefore dmafter lm lc lo out
-	modprobe dm_cache 2>/dev/null; modprobe dm_cache_smq 2>/dev/null || true
+	modprobe dm_cache 2>/dev/null || true
+	modprobe dm_cache_smq 2>/dev/null || true
 	head -c 64K /dev/urandom > "$work/cpat"
 	rm -f "$work"/c-[mco] "$work"/dm-[mco]
 	truncate -s 1M "$work/c-m" "$work/dm-m"
@@ -227,7 +228,7 @@ test_cache_matches_device_mapper() {
 	! DM_DISABLE_UDEV=1 dmsetup create ubt-c --table \
 		"0 131072 cache $lm $lc $lo 128 1 passthrough smq 0" 2>/dev/null ||
 		t_fail "dm started passthrough over dirty blocks"
-	DM_DISABLE_UDEV=1 dmsetup remove ubt-c 2>/dev/null
+	DM_DISABLE_UDEV=1 dmsetup remove ubt-c 2>/dev/null || true
 	losetup -d "$lm" "$lc" "$lo"
 	out=$(echo "0 131072 cache $work/c-m $work/c-c $work/c-o 128 1 passthrough smq 0" |
 		$B create --table - 2>&1) && t_fail "ours started passthrough over dirty blocks"
@@ -242,6 +243,15 @@ test_cache_matches_device_mapper() {
 	id=${dev#/dev/ublkb}
 	dd if="$dev" of="$work/c-read2" bs=1M iflag=direct status=none || t_fail "read again"
 	cmp "$work/c-read" "$work/c-read2" || t_fail "data changed across a clean stop"
+	# Killed, it was not a clean stop: nothing (not the process that made
+	# the device and handed it to the daemon) marked the metadata clean.
+	kill -9 "$(daemon_pid "$id")"
+	timeout 30 $B delete -n "$id" || t_fail "delete after kill -9"
+	out=$(echo "$table" | $B create --table - 2>&1) || t_fail "create after kill -9: $out"
+	echo "$out" | head -n1 | grep -q "(not stopped cleanly: every mapped block is written back)" ||
+		t_fail "create after kill -9 said: $out"
+	dev=$(echo "$out" | tail -n1)
+	id=${dev#/dev/ublkb}
 	$B message -n "$id" 0 cleaner || t_fail "message cleaner"
 	timeout 120 $B status --wait clean -n "$id" > /dev/null 2>&1 || t_fail "status --wait clean"
 	$B delete -n "$id"
