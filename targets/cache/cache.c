@@ -83,14 +83,6 @@ static int direct_write(struct direct *d, uint64_t off, const uint8_t *buf)
 	return n == CACHE_META_BLOCK ? 0 : -EIO;
 }
 
-static void direct_stats(struct cache *c, struct cache_meta_stats *st)
-{
-	st->read_hits = __atomic_load_n(&c->stats.read_hits, __ATOMIC_RELAXED);
-	st->read_misses = __atomic_load_n(&c->stats.read_misses, __ATOMIC_RELAXED);
-	st->write_hits = __atomic_load_n(&c->stats.write_hits, __ATOMIC_RELAXED);
-	st->write_misses = __atomic_load_n(&c->stats.write_misses, __ATOMIC_RELAXED);
-}
-
 /*
  * A whole commit with no queue running (commit.c's steps, by pread and
  * pwrite): the changed mapping blocks, a sync, the superblock with flags,
@@ -102,18 +94,18 @@ static int direct_commit(struct cache *c, struct direct *d, uint32_t flags)
 	struct cache_meta_stats st;
 	struct cache_meta_commit mc;
 	uint8_t *blk = d->bounce + CACHE_META_BLOCK;
+	const char *policy;
 	uint64_t off;
 	int ret = 0;
 
-	direct_stats(c, &st);
+	cache_sb_contents(c, &st, &policy);
 	cache_meta_commit_begin(&c->meta, &mc);
 	while (!ret && cache_meta_next_block(&c->meta, &mc, &off, blk))
 		ret = direct_write(d, off, blk);
 	if (!ret && fdatasync(d->fd))
 		ret = -errno;
 	if (!ret) {
-		off = cache_meta_encode_sb(&c->meta, &mc, flags, &st,
-					   c->pol.cleaner ? "cleaner" : "smq", blk);
+		off = cache_meta_encode_sb(&c->meta, &mc, flags, &st, policy, blk);
 		ret = direct_write(d, off, blk);
 	}
 	if (!ret && fdatasync(d->fd))

@@ -279,6 +279,8 @@ int cache_commit_init(struct cache *c);
 void cache_commit_exit(struct cache *c);
 /* Whether the metadata changed since the last commit. */
 bool cache_meta_pending(struct cache *c);
+/* What a superblock records besides the mappings: the hit counters and the policy's name. */
+void cache_sb_contents(struct cache *c, struct cache_meta_stats *st, const char **policy);
 
 /* smq.c */
 int cache_policy_init(struct cache *c, bool cleaner);

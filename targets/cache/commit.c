@@ -47,6 +47,15 @@ void cache_commit_exit(struct cache *c)
 	free(c->commit.buf);
 }
 
+void cache_sb_contents(struct cache *c, struct cache_meta_stats *st, const char **policy)
+{
+	st->read_hits = __atomic_load_n(&c->stats.read_hits, __ATOMIC_RELAXED);
+	st->read_misses = __atomic_load_n(&c->stats.read_misses, __ATOMIC_RELAXED);
+	st->write_hits = __atomic_load_n(&c->stats.write_hits, __ATOMIC_RELAXED);
+	st->write_misses = __atomic_load_n(&c->stats.write_misses, __ATOMIC_RELAXED);
+	*policy = __atomic_load_n(&c->pol.cleaner, __ATOMIC_RELAXED) ? "cleaner" : "smq";
+}
+
 bool cache_meta_pending(struct cache *c)
 {
 	return __atomic_load_n(&c->meta.changes, __ATOMIC_RELAXED) !=
@@ -151,6 +160,7 @@ static void commit_step(struct cache *c, struct ubt_queue *q)
 {
 	struct cache_commit *cm = &c->commit;
 	struct cache_meta_stats st;
+	const char *policy;
 	uint64_t off;
 	bool more;
 
@@ -173,15 +183,9 @@ static void commit_step(struct cache *c, struct ubt_queue *q)
 		commit_send(c, q, UBT_OP_FLUSH, 0);
 		return;
 	case STEP_SUPERBLOCK:
-		st = (struct cache_meta_stats){
-			__atomic_load_n(&c->stats.read_hits, __ATOMIC_RELAXED),
-			__atomic_load_n(&c->stats.read_misses, __ATOMIC_RELAXED),
-			__atomic_load_n(&c->stats.write_hits, __ATOMIC_RELAXED),
-			__atomic_load_n(&c->stats.write_misses, __ATOMIC_RELAXED),
-		};
+		cache_sb_contents(c, &st, &policy);
 		/* Running: not a clean shutdown (every mapped block loads dirty after a crash). */
-		off = cache_meta_encode_sb(&c->meta, &cm->mc, 0, &st,
-					   c->pol.cleaner ? "cleaner" : "smq", cm->buf);
+		off = cache_meta_encode_sb(&c->meta, &cm->mc, 0, &st, policy, cm->buf);
 		commit_send(c, q, UBT_OP_WRITE, off);
 		return;
 	default:
