@@ -34,7 +34,7 @@
 #include "mlq.h"
 
 #define CACHE_STRIPES		256
-#define CACHE_MIGRATIONS	8	/* migrations in flight at most */
+#define CACHE_MIGRATIONS	16	/* migrations in flight at most (the default threshold's worth at 64K) */
 #define CACHE_PROMOTE_QUEUE	64	/* promotions the policy asked for, not yet started */
 #define CACHE_MIN_BLOCK		64	/* sectors (dm: 32K .. 1G, a multiple of 32K) */
 #define CACHE_MAX_BLOCK		2097152
@@ -126,6 +126,8 @@ struct cache_policy {
 	struct cache_hotspot *hs;
 	uint32_t *hs_buckets, hs_mask;
 	struct cache_mlq hsq;		/* hotspots by level */
+	uint64_t *recent;		/* a bit per hash of hotspot: missed since the last tick */
+	uint32_t recent_mask;		/* bits - 1 */
 	struct cache_promotion promote[CACHE_PROMOTE_QUEUE];
 	unsigned int nr_promote;
 	bool want_demotion;		/* a promotion waits for a free block */

@@ -12,7 +12,11 @@
  * - A miss promotes when its hotspot missed before (repeated misses) and
  *   either a block is free or the hotspot is hotter than the coldest clean
  *   block, which is then demoted; a dirty block can only leave once
- *   written back.  A whole-block write in writeback promotes at once, into
+ *   written back.  "Missed before" is the hotspot entry's count, or a bit
+ *   for the hotspot in a filter of the misses since the last tick: the
+ *   entries are far fewer than the origin's hotspots, and while a cold
+ *   cache misses everywhere a new entry is recycled before its hotspot can
+ *   miss again, which would keep the cache from warming up.  A whole-block write in writeback promotes at once, into
  *   a free block, without reading the origin.
  * - Writeback: the coldest dirty block, when the device is idle (a tick
  *   with no request); the cleaner writes back everything, idle or not,
@@ -64,6 +68,17 @@ static struct cache_hotspot *hotspot(struct cache_policy *p, uint32_t hb)
 	return &p->hs[i];
 }
 
+/* Whether hb missed since the last tick (a hash collision may say yes); notes that it did now. */
+static bool missed_recently(struct cache_policy *p, uint32_t hb)
+{
+	uint32_t bit = (uint32_t)((hb * 0xC2B2AE3D27D4EB4FULL) >> 32) & p->recent_mask;
+	uint64_t *w = &p->recent[bit / 64], m = 1ULL << (bit % 64);
+	bool was = *w & m;
+
+	*w |= m;
+	return was;
+}
+
 /* ---- The policy -------------------------------------------------------- */
 
 static void tick_locked(struct cache *c);
@@ -72,6 +87,7 @@ int cache_policy_init(struct cache *c, bool cleaner)
 {
 	struct cache_policy *p = &c->pol;
 	uint32_t i, buckets = 1;
+	uint64_t bits;
 
 	memset(p, 0, sizeof(*p));
 	p->cleaner = cleaner;
@@ -94,7 +110,13 @@ int cache_policy_init(struct cache *c, bool cleaner)
 	p->hs_mask = buckets - 1;
 	p->hs = calloc(p->nr_hotspots, sizeof(*p->hs));
 	p->hs_buckets = malloc(buckets * sizeof(*p->hs_buckets));
-	if (!p->hs || !p->hs_buckets) {
+	/* Four bits per cache block (at least 4096): few collisions in a tick's misses. */
+	bits = 4096;
+	while (bits < 4ull * c->nr_cblocks)
+		bits <<= 1;
+	p->recent_mask = (uint32_t)(bits - 1);
+	p->recent = calloc(bits / 64, sizeof(*p->recent));
+	if (!p->hs || !p->hs_buckets || !p->recent) {
 		cache_policy_exit(c);
 		return -ENOMEM;
 	}
@@ -109,8 +131,10 @@ void cache_policy_exit(struct cache *c)
 {
 	free(c->pol.hs);
 	free(c->pol.hs_buckets);
+	free(c->pol.recent);
 	c->pol.hs = NULL;
 	c->pol.hs_buckets = NULL;
+	c->pol.recent = NULL;
 }
 
 /* Take cblock off the free list (it is known to be there). */
@@ -204,8 +228,8 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 {
 	struct cache_policy *p = &c->pol;
 	struct cache_hotspot *h;
-	uint32_t cblock = CACHE_NONE, victim;
-	bool promote;
+	uint32_t cblock = CACHE_NONE, victim, hb;
+	bool promote, again;
 
 	pthread_mutex_lock(&c->policy_lock);
 	/* Ticks come with time (migrate.c), and with misses: a cacheful of them is one. */
@@ -213,7 +237,9 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 		p->misses_since_tick = 0;
 		tick_locked(c);
 	}
-	h = hotspot(p, (uint32_t)(oblock / p->hotspot_blocks));
+	hb = (uint32_t)(oblock / p->hotspot_blocks);
+	again = missed_recently(p, hb);
+	h = hotspot(p, hb);
 	h->hit = 1;
 	if (h->hits < UINT8_MAX)
 		h->hits++;
@@ -225,7 +251,7 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 	}
 	/* Repeated misses, and room, or hotter than what would leave for it. */
 	victim = cache_mlq_coldest(&p->clean, CACHE_LEVELS);
-	promote = h->hits >= 2 &&
+	promote = (h->hits >= 2 || again) &&
 		  (p->nr_free || (victim != CACHE_NONE && h->level > c->blocks[victim].level));
 	if (!promote || promotion_queued(p, oblock) || p->nr_promote == CACHE_PROMOTE_QUEUE)
 		goto out;
@@ -272,6 +298,7 @@ uint32_t cache_policy_writeback(struct cache *c, bool idle)
 
 static void tick_locked(struct cache *c)
 {
+	memset(c->pol.recent, 0, ((size_t)c->pol.recent_mask + 1) / 8);
 	cache_mlq_tick(&c->pol.clean);
 	cache_mlq_tick(&c->pol.dirty);
 	cache_mlq_tick(&c->pol.hsq);

@@ -530,6 +530,54 @@ static void test_whole_block_writes_promote_like_dm(void)
 	whole_block_writes(", policy=cleaner", &none);
 }
 
+/* ---- Warm-up ----------------------------------------------------------- */
+
+/*
+ * A cold cache misses everywhere, so the policy's hotspot entries are
+ * recycled faster than a hotspot misses twice: a miss, then misses in
+ * 1100 other hotspots (more than the 1024 entries), then the same block
+ * again must still promote it (the filter of this tick's misses remembers
+ * it), and the next read of it is a hit that reads what the origin holds.
+ */
+static void test_second_miss_promotes_after_many_others(void)
+{
+	enum { OTHERS = 1100, HOTSPOT = 16 * 32768 };
+	static struct func_step steps[OTHERS + 3];
+	static uint8_t got[2][4096];
+	char *o = func_make_file("c-warm-o.img", 2ULL << 30);
+	char *c = func_make_file("c-warm-c.img", 2048 * 32768);	/* 2048 blocks, free */
+	char *m = func_make_file("c-warm-m.img", 1 << 20), spec[2048];
+	const uint8_t zeros[4096] = { 0 };
+	struct ubt_tree *tree;
+	struct cstatus s;
+	unsigned int i;
+
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=32K, name=c)", o, c, m);
+	tree = func_build(spec, 512, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	steps[0] = (struct func_step){ .op = UBT_OP_READ, .off = 0, .len = 4096 };
+	for (i = 1; i <= OTHERS; i++)
+		steps[i] = (struct func_step){ .op = UBT_OP_READ, .off = (uint64_t)i * HOTSPOT,
+					       .len = 4096 };
+	steps[OTHERS + 1] = (struct func_step){ .op = UBT_OP_READ, .off = 4096, .len = 4096,
+						.read_into = got[0] };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, OTHERS + 2, NULL), 0);
+	settle(tree);
+	steps[0] = (struct func_step){ .op = UBT_OP_READ, .off = 8192, .len = 4096,
+				       .read_into = got[1] };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 1, NULL), 0);
+	s = cache_status(tree);
+	CU_ASSERT_EQUAL(s.rm, OTHERS + 2);
+	CU_ASSERT_EQUAL(s.promotions, 1);
+	CU_ASSERT_EQUAL(s.used, 1);
+	CU_ASSERT_EQUAL(s.rh, 1);
+	if (s.promotions != 1 || s.rh != 1)
+		fprintf(stderr, "\n  %s\n", func_status(tree, "c"));
+	CU_ASSERT(!memcmp(got[0], zeros, 4096) && !memcmp(got[1], zeros, 4096));
+	ubt_tree_free(tree);
+	remove_files(&(struct files){ .origin = o, .cache = c, .meta = m });
+}
+
 static void refused(const char *spec, const char *want)
 {
 	struct ubt_tree *tree = func_build(spec, 512, err, sizeof(err));
@@ -564,15 +612,11 @@ static void test_bad_arguments(void)
 		"block= 2097152)");
 	snprintf(spec, sizeof(spec), "cache(%s, origin=%s, cache=%s, meta=%s)", o, o, c, m);
 	refused(spec, "takes origin=, cache= and meta= nodes");
-	unlink(o);
-	unlink(c);
-	unlink(m);
-	free(o);
-	free(c);
-	free(m);
+	remove_files(&(struct files){ .origin = o, .cache = c, .meta = m });
 }
 
 UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passthrough),
 	UT(test_restart_keeps_mappings), UT(test_crash_all_unflushed_lost),
 	UT(test_crash_random_subsets), UT(test_crash_torn_writes),
-	UT(test_whole_block_writes_promote_like_dm), UT(test_bad_arguments))
+	UT(test_whole_block_writes_promote_like_dm),
+	UT(test_second_miss_promotes_after_many_others), UT(test_bad_arguments))
