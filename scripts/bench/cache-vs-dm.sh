@@ -6,10 +6,12 @@
 # 2 ms delay: our delay node, dm-delay over a loop device for dm), the
 # cache and metadata are files on tmpfs (behind loop devices for dm); 64K
 # blocks, writeback.  fio sends 4k requests, 90% of them to the first 10%
-# of the volume (a hot set smaller than the cache), for INTERVALS runs of
-# INTERVAL_S seconds each on a fresh cache: each interval's IOPS and hit
-# rate (from the cache's own counters) show the warm-up.  The cache device
-# alone (our file target, the kernel's loop) is the ceiling for hits.
+# of the volume (a hot set smaller than the cache), in one run of INTERVALS
+# x INTERVAL_S seconds on a fresh cache; the cache's own counters, read
+# every INTERVAL_S seconds from the first request on, give each interval's
+# IOPS (every request is one hit or one miss) and hit rate: the warm-up.
+# The cache device alone (our file target, the kernel's loop) is the
+# ceiling for hits.
 #   cache-vs-dm.sh BUILD_DIR [INTERVAL_S] [INTERVALS]
 set -euo pipefail
 
@@ -96,14 +98,26 @@ make_ours_ceiling() {
 }
 make_loop_ceiling() { new_loop "$work/fast.img"; }
 
-# "read hits, read misses, write hits, write misses" of the cache on DEV.
-counters() {
+# The cache's raw status line on DEV (one process: sampling must be cheap).
+raw_status() {
 	if [ "$1" = /dev/mapper/ubt-cache ]; then
-		dmsetup status ubt-cache | cut -d' ' -f4-
+		dmsetup status ubt-cache
 	else
-		"$B" status -n "${1#/dev/ublkb}" | sed -n 's/^\[0\] [0-9]* [0-9]* cache //p'
-	fi | awk '{ print $5, $6, $7, $8 }'
+		"$B" status -n "${1#/dev/ublkb}"
+	fi
 }
+
+# "read hits, read misses, write hits, write misses" of a raw status line.
+raw_counters() {
+	if [ "$1" = /dev/mapper/ubt-cache ]; then
+		cut -d' ' -f4- | awk '{ print $5, $6, $7, $8 }'
+	else
+		sed -n 's/^\[0\] [0-9]* [0-9]* cache //p' | awk '{ print $5, $6, $7, $8 }'
+	fi
+}
+
+# "read hits, read misses, write hits, write misses" of the cache on DEV.
+counters() { raw_status "$1" | raw_counters "$1"; }
 
 # One interval of fio: prints its IOPS (reads and writes).  With HOT set,
 # uniform over the hot 10% only (after warm-up: all hits).
@@ -117,23 +131,66 @@ fio_interval() {	# DEV RW SEED [HOT]
 	awk -F';' '{ print $8 + $49 }' <<<"$out"
 }
 
-# Every interval of one system: "SECONDS IOPS HIT%" lines.
-timeline() {	# DEV RW [FROM] [TO] [HOT]
+# The hit rate between two counter readings.
+hit_rate() {	# BEFORE AFTER
+	awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); h = y[1] - x[1] + y[3] - x[3]
+		m = y[2] - x[2] + y[4] - x[4]; printf "%.1f", (h + m > 0) ? 100 * h / (h + m) : 0 }'
+}
+
+# The warm-up of one system: one fio run, "SECONDS IOPS HIT%" for each
+# interval.  The clock starts at the first request (fio takes seconds to
+# start in the guest).  Each sample is a time and the raw status line;
+# the intervals are worked out afterwards from the times measured, so a
+# slow sample (a process start is slow in the guest) shifts the next one
+# instead of skewing the rates.
+timeline() {	# DEV RW
+	local i c0 t0 now next fp samples=$work/samples
+	c0=$(counters "$1")
+	timeout -k 10 $((interval * intervals + 120)) fio --name=cb --filename="$1" --direct=1 \
+		--ioengine=io_uring --rw="$2" --rwmixread=70 --bs=4k --iodepth=$depth \
+		--random_distribution=$dist --runtime=$((interval * intervals + 10)) --time_based \
+		--randseed=1 --minimal >/dev/null 2>"$work/fio.err" &
+	fp=$!
+	while [ "$(counters "$1")" = "$c0" ]; do
+		kill -0 "$fp" 2>/dev/null || die "fio on $1 ended early: $(tail -n1 "$work/fio.err")"
+		sleep 0.1
+	done
+	: > "$samples"
+	t0=${EPOCHREALTIME/[.,]/}	# microseconds
+	echo "$t0 $c0" >> "$samples"
+	for i in $(seq "$intervals"); do
+		next=$((t0 + i * interval * 1000000))
+		now=${EPOCHREALTIME/[.,]/}
+		[ "$now" -ge "$next" ] || sleep "$(( (next - now) / 1000000 )).$(printf %06d $(( (next - now) % 1000000 )))"
+		now=${EPOCHREALTIME/[.,]/}
+		echo "$now $(raw_status "$1" | raw_counters "$1")" >> "$samples"
+	done
+	wait "$fp" || die "fio on $1 failed: $(tail -n1 "$work/fio.err")"
+	awk 'NR == 1 { t0 = $1 } NR > 1 { n = $2 - a + $3 - b + $4 - c + $5 - d
+		h = $2 - a + $4 - c; dt = ($1 - t) / 1e6
+		printf "%.0f %.0f %.1f\n", ($1 - t0) / 1e6, (dt > 0) ? n / dt : 0, (n > 0) ? 100 * h / n : 0 }
+		{ t = $1; a = $2; b = $3; c = $4; d = $5 }' "$samples"
+}
+
+# Warm, the hot set alone: "IOPS HIT%" for each of 3 intervals.
+hot_intervals() {	# DEV RW
 	local i c0 c1 iops
 	c0=$(counters "$1")
-	for i in $(seq "${3:-1}" "${4:-$intervals}"); do
-		iops=$(fio_interval "$1" "$2" "$i" "${5:-}")
+	for i in 1 2 3; do
+		iops=$(fio_interval "$1" "$2" "$((intervals + i))" hot)
 		c1=$(counters "$1")
-		echo "$((i * interval)) $iops $(awk -v a="$c0" -v b="$c1" 'BEGIN {
-			split(a, x); split(b, y); h = y[1] - x[1] + y[3] - x[3]
-			m = y[2] - x[2] + y[4] - x[4]
-			printf "%.1f", (h + m > 0) ? 100 * h / (h + m) : 0 }')"
+		echo "$((i * interval)) $iops $(hit_rate "$c0" "$c1")"
 		c0=$c1
 	done
 }
 
-# The median of the last three intervals' column COL.
-steady() { tail -n3 | awk -v c="$1" '{ print $c }' | sort -n | sed -n 2p; }
+# The median of column COL over the last quarter of the lines (at least 3).
+steady() {
+	local n=$((intervals / 4))
+	[ "$n" -ge 3 ] || n=3
+	tail -n"$n" | awk -v c="$1" '{ print $c }' | sort -n |
+		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 # Seconds until an interval's hit rate first reached 90% of the steady one.
 warmup() {
 	awk -v s="$1" '$3 >= 0.9 * s { print $1; found = 1; exit } END { if (!found) print "-" }'
@@ -147,7 +204,7 @@ run_workload() {	# RW TITLE FIRST SECOND
 		if [ "$sys" = ours ]; then make_ours; else make_dm; fi
 		timeline "$dev" "$rw" > "$work/$sys.tl"
 		# Warm: the hot set alone, every request a hit.
-		timeline "$dev" "$rw" $((intervals + 1)) $((intervals + 3)) hot > "$work/$sys.hot"
+		hot_intervals "$dev" "$rw" > "$work/$sys.hot"
 		teardown
 	done
 	echo
@@ -191,7 +248,7 @@ run_workload randread randread ours dm
 run_workload randrw "randrw (70% reads)" dm ours
 for rw in randread randrw; do ceiling "$rw"; done
 echo
-echo "### Summary (steady: median of the last 3 intervals; warm-up: until an interval's hit rate is 90% of the steady one)"
+echo "### Summary (steady: median of the last quarter of the intervals; warm-up: until an interval's hit rate is 90% of the steady one)"
 echo
 echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-cache hit % | dm-cache warm-up | ours / dm |"
 echo "|---|---|---|---|---|---|---|---|"
