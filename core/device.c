@@ -20,27 +20,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "device_priv.h"
 #include "frontend_ublk.h"
 #include "generated/autoconf.h"
 #include "ubt/device.h"
 #include "ubt/tree.h"
 #include "ubt/util.h"
-
-struct ubt_device {
-	struct ubt_ctrl ctrl;
-	struct ubt_tree *tree;
-	struct ublksrv_ctrl_dev_info info;
-	enum ubt_copy_mode mode;
-	int cdev_fd;
-	int exit_efd;			/* queue threads post here as they end */
-	struct ubt_ublk_queue *queues;
-	unsigned int nr_started;	/* threads created */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned int nr_ready;
-	int setup_err;
-	bool added;
-};
 
 static void queue_ready(struct ubt_ublk_queue *uq, int ret)
 {
@@ -69,8 +54,7 @@ static uint32_t shift_of(uint32_t bytes)
 	return ubt_is_power_of_2(bytes) ? ubt_ilog2(bytes) : 0;
 }
 
-/* The ADD_DEV flags a copy mode needs. */
-static uint64_t copy_mode_flags(enum ubt_copy_mode mode)
+uint64_t device_copy_mode_flags(enum ubt_copy_mode mode)
 {
 	switch (mode) {
 	case UBT_COPY_ZERO_COPY:
@@ -126,7 +110,7 @@ static void fill_params(const struct ubt_tree *tree, enum ubt_copy_mode mode,
 	}
 }
 
-static int open_cdev(uint32_t id)
+int device_open_cdev(uint32_t id)
 {
 	char path[64];
 	int i, fd = -1;
@@ -142,11 +126,12 @@ static int open_cdev(uint32_t id)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Stop what runs; join every thread; DEL_DEV if we added it. */
-static void device_teardown(struct ubt_device *dev)
+void device_teardown(struct ubt_device *dev)
 {
 	unsigned int i;
 
+	if (__atomic_load_n(&dev->handover, __ATOMIC_ACQUIRE))
+		dev->added = false;	/* the device lives on, for the next daemon */
 	if (dev->added && dev->nr_started)
 		ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
 	for (i = 0; i < dev->nr_started; i++)
@@ -204,11 +189,11 @@ static const char *add_dev_error(int ret, int dev_id, char *buf, size_t len)
 	if (ret == -EEXIST && dev_id >= 0)
 		snprintf(buf, len, "device %d already exists (see 'ublk-target list')", dev_id);
 	else
-		snprintf(buf, len, "ADD_DEV failed: %s", strerror(-ret));
+		snprintf(buf, len, "ADD_DEV failed: %s", ubt_ctrl_strerror(ret));
 	return buf;
 }
 
-static int start_queues(struct ubt_device *dev, unsigned int nr, unsigned int depth,
+int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int depth,
 			char *err, size_t errlen)
 {
 	unsigned int i;
@@ -225,6 +210,7 @@ static int start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
 		uq->dev_flags = dev->info.flags;
 		uq->mode = dev->mode;
 		uq->force_reg_fallback = getenv("UBT_TEST_BUF_REG_FALLBACK") != NULL;
+		uq->handover = &dev->handover;
 		uq->ready = queue_ready;
 		uq->exited = queue_exited;
 		ret = ubt_ctrl_get_affinity(&dev->ctrl, dev->info.dev_id, (uint16_t)i, &uq->cpus);
@@ -247,17 +233,14 @@ static int start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
 	return ret;
 }
 
-int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
-		     struct ubt_device **out, char *err, size_t errlen)
+struct ubt_device *device_alloc(struct ubt_tree *tree, unsigned int nr_queues, char *err,
+				size_t errlen)
 {
-	struct ubt_device *dev;
-	struct ublk_params params;
-	int ret;
+	struct ubt_device *dev = calloc(1, sizeof(*dev));
 
-	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return NULL;
 	}
 	dev->tree = tree;
 	dev->cdev_fd = -1;
@@ -265,21 +248,76 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_cond_init(&dev->cond, NULL);
 	dev->exit_efd = eventfd(0, EFD_CLOEXEC);
-	dev->queues = calloc(o->nr_queues, sizeof(*dev->queues));
+	dev->queues = calloc(nr_queues, sizeof(*dev->queues));
 	if (dev->exit_efd < 0 || !dev->queues) {
 		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out_teardown;
+		device_teardown(dev);
+		return NULL;
 	}
-	ret = ubt_ctrl_open(&dev->ctrl);
-	if (ret) {
-		if (ret == -ENOENT)
-			snprintf(err, errlen, "%s not found: load the ublk_drv kernel module "
-				 "(modprobe ublk_drv)", UBT_CTRL_DEV);
-		else
-			snprintf(err, errlen, "cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
-		goto out_teardown;
+	return dev;
+}
+
+int device_open_ctrl(struct ubt_device *dev, char *err, size_t errlen)
+{
+	int ret = ubt_ctrl_open(&dev->ctrl);
+
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "%s not found: load the ublk_drv kernel module "
+			 "(modprobe ublk_drv)", UBT_CTRL_DEV);
+	else if (ret)
+		snprintf(err, errlen, "cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
+	return ret;
+}
+
+uint64_t device_recovery_flags(enum ubt_recovery r)
+{
+	switch (r) {
+	case UBT_RECOVERY_REISSUE:
+		return UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
+	case UBT_RECOVERY_FAIL_IO:
+		return UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_FAIL_IO;
+	default:
+		return 0;
 	}
+}
+
+/* The recovery a device gets: auto settled, the rest checked against GET_FEATURES. */
+static int recovery_resolve(enum ubt_recovery want, uint64_t features, enum ubt_recovery *out,
+			    char *err, size_t errlen)
+{
+	uint64_t need = device_recovery_flags(want == UBT_RECOVERY_AUTO ? UBT_RECOVERY_REISSUE : want);
+
+	if ((features & need) == need) {
+		*out = want == UBT_RECOVERY_AUTO ? UBT_RECOVERY_REISSUE : want;
+		return 0;
+	}
+	if (want == UBT_RECOVERY_AUTO) {
+		*out = UBT_RECOVERY_NONE;
+		return 0;
+	}
+	snprintf(err, errlen, "--recovery %s: this kernel's ublk driver does not offer it (%s)",
+		 ubt_recovery_name(want), want == UBT_RECOVERY_FAIL_IO ?
+		 "fail-io needs Linux 6.13 or later" : "its GET_FEATURES lacks user recovery");
+	return -EOPNOTSUPP;
+}
+
+int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
+		     struct ubt_device **out, char *err, size_t errlen)
+{
+	struct ubt_device *dev;
+	struct ublk_params params;
+	uint64_t want;
+	int ret;
+
+	dev = device_alloc(tree, o->nr_queues, err, errlen);
+	if (!dev)
+		return -ENOMEM;
+	ret = device_open_ctrl(dev, err, errlen);
+	if (ret)
+		goto out_teardown;
+	ret = recovery_resolve(o->recovery, dev->ctrl.features, &dev->recovery, err, errlen);
+	if (ret)
+		goto out_teardown;
 
 	dev->info.nr_hw_queues = (uint16_t)o->nr_queues;
 	dev->info.queue_depth = (uint16_t)o->depth;
@@ -292,7 +330,8 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	/* Without tag buffers a larger request costs no memory. */
 	dev->info.max_io_buf_bytes = ubt_tree_io_bytes(tree, dev->mode != UBT_COPY_ZERO_COPY);
 	dev->info.flags = (dev->ctrl.features & UBLK_F_CMD_IOCTL_ENCODE) |
-			  copy_mode_flags(dev->mode);
+			  device_copy_mode_flags(dev->mode) | device_recovery_flags(dev->recovery);
+	dev->info.ublksrv_flags = o->cookie;
 	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);
 	if (ret) {
 		add_dev_error(ret, o->dev_id, err, errlen);
@@ -300,14 +339,22 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	}
 	dev->added = true;
 	/* ADD_DEV drops the flags it does not know: trust only what it returned. */
-	if ((dev->info.flags & copy_mode_flags(dev->mode)) != copy_mode_flags(dev->mode)) {
+	want = device_copy_mode_flags(dev->mode);
+	if ((dev->info.flags & want) != want) {
 		snprintf(err, errlen, "the ublk driver refused --copy-mode %s (flags 0x%llx)",
 			 ubt_copy_mode_name(dev->mode), (unsigned long long)dev->info.flags);
 		ret = -EOPNOTSUPP;
 		goto out_teardown;
 	}
+	want = device_recovery_flags(dev->recovery);
+	if ((dev->info.flags & want) != want) {
+		snprintf(err, errlen, "the ublk driver refused --recovery %s (flags 0x%llx)",
+			 ubt_recovery_name(dev->recovery), (unsigned long long)dev->info.flags);
+		ret = -EOPNOTSUPP;
+		goto out_teardown;
+	}
 
-	ret = open_cdev(dev->info.dev_id);
+	ret = device_open_cdev(dev->info.dev_id);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot open /dev/ublkc%u: %s", dev->info.dev_id,
 			 strerror(-ret));
@@ -315,19 +362,19 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 	}
 	dev->cdev_fd = ret;
 
-	ret = start_queues(dev, o->nr_queues, o->depth, err, errlen);
+	ret = device_start_queues(dev, o->nr_queues, o->depth, err, errlen);
 	if (ret)
 		goto out_teardown;
 
 	fill_params(tree, dev->mode, &params);
 	ret = ubt_ctrl_set_params(&dev->ctrl, dev->info.dev_id, &params);
 	if (ret) {
-		snprintf(err, errlen, "SET_PARAMS failed: %s", strerror(-ret));
+		snprintf(err, errlen, "SET_PARAMS failed: %s", ubt_ctrl_strerror(ret));
 		goto out_teardown;
 	}
 	ret = ubt_ctrl_start_dev(&dev->ctrl, dev->info.dev_id, getpid());
 	if (ret) {
-		snprintf(err, errlen, "START_DEV failed: %s", strerror(-ret));
+		snprintf(err, errlen, "START_DEV failed: %s", ubt_ctrl_strerror(ret));
 		goto out_teardown;
 	}
 	if (o->scheduler) {
@@ -352,8 +399,36 @@ enum ubt_copy_mode ubt_device_copy_mode(const struct ubt_device *dev)
 	return dev->mode;
 }
 
+enum ubt_recovery ubt_device_recovery(const struct ubt_device *dev)
+{
+	return dev->recovery;
+}
+
+/*
+ * "handover": the queues commit what they started and end, leaving the
+ * device to the kernel, which requeues the requests they left for the
+ * next daemon.  Only with reissue: under fail-io or plain recovery those
+ * requests would fail.
+ */
+static void handover(struct ubt_device *dev, char *out, size_t len)
+{
+	unsigned int i;
+
+	if (dev->recovery != UBT_RECOVERY_REISSUE) {
+		snprintf(out, len, "error: device %u was created with --recovery %s; a handover "
+			 "without I/O errors needs reissue\n", dev->info.dev_id,
+			 ubt_recovery_name(dev->recovery));
+		return;
+	}
+	__atomic_store_n(&dev->handover, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < dev->nr_started; i++)
+		if (dev->queues[i].q_ready)
+			ubt_ring_nudge(dev->queues[i].q.ring.ring_fd);
+	snprintf(out, len, "handing over\n");
+}
+
 /* One control request: a command line in, the handler's text out. */
-static void control_request(const struct ubt_control *ctl)
+static void control_request(struct ubt_device *dev, const struct ubt_control *ctl)
 {
 	struct timeval tv = { .tv_sec = 1 };
 	char cmd[4096], out[65536];
@@ -375,7 +450,10 @@ static void control_request(const struct ubt_control *ctl)
 	cmd[n] = '\0';
 	cmd[strcspn(cmd, "\r\n")] = '\0';
 	out[0] = '\0';
-	ctl->handle(ctl->arg, cmd, out, sizeof(out));
+	if (!strcmp(cmd, "handover"))
+		handover(dev, out, sizeof(out));
+	else
+		ctl->handle(ctl->arg, cmd, out, sizeof(out));
 	n = strlen(out);
 	while (off < n && (r = write(fd, out + off, n - off)) > 0)
 		off += (size_t)r;
@@ -417,17 +495,19 @@ int ubt_device_serve(struct ubt_device *dev, const struct ubt_control *ctl)
 			if (read(dev->exit_efd, &n, sizeof(n)) == sizeof(n))
 				exited += (unsigned int)n;
 			/* One queue ended (stop, or a failure): end them all. */
-			if (!stopping) {
+			if (!stopping && !__atomic_load_n(&dev->handover, __ATOMIC_ACQUIRE)) {
 				stopping = true;
 				ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
 			}
 		}
 		if (nfds == 3 && (pfd[2].revents & POLLIN))
-			control_request(ctl);
+			control_request(dev, ctl);
 	}
 	for (i = 0; i < dev->nr_started; i++)
 		if (dev->queues[i].result && !ret)
 			ret = dev->queues[i].result;
+	if (!ret && __atomic_load_n(&dev->handover, __ATOMIC_ACQUIRE))
+		ret = UBT_DEVICE_HANDED_OVER;
 	if (sfd >= 0)
 		close(sfd);
 	device_teardown(dev);

@@ -53,6 +53,8 @@ static struct io_uring_sqe *frontend_sqe(struct ubt_ublk_queue *uq, unsigned int
 static void prep_io_cmd(struct ubt_ublk_queue *uq, struct io_uring_sqe *sqe, unsigned int tag,
 			unsigned int nr, int result, uint64_t addr)
 {
+	if (nr == UBLK_IO_COMMIT_AND_FETCH_REQ)
+		uq->busy--;
 	struct ublksrv_io_cmd cmd = {
 		.q_id = (uint16_t)uq->q_id,
 		.tag = (uint16_t)tag,
@@ -188,6 +190,11 @@ static void ublk_complete(struct ubt_queue *q, unsigned int tag, int res)
 	queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, res);
 }
 
+static bool handing_over(const struct ubt_ublk_queue *uq)
+{
+	return uq->handover && __atomic_load_n(uq->handover, __ATOMIC_ACQUIRE);
+}
+
 static void ublk_cqe(struct ubt_queue *q, const struct io_uring_cqe *cqe)
 {
 	struct ubt_ublk_queue *uq = q->fe_priv;
@@ -197,10 +204,12 @@ static void ublk_cqe(struct ubt_queue *q, const struct io_uring_cqe *cqe)
 	switch (UBT_UD_KIND(cqe->user_data)) {
 	case UD_KIND_CMD:
 		/* -ENODEV: the device is stopping; anything else: give up the tag too. */
-		if (ubt_likely(cqe->res == UBLK_IO_RES_OK))
-			request_fetched(uq, tag);
-		else
+		if (ubt_unlikely(cqe->res != UBLK_IO_RES_OK)) {
 			uq->q.stopping = true;
+		} else if (ubt_likely(!uq->q.stopping || !handing_over(uq))) {
+			uq->busy++;
+			request_fetched(uq, tag);
+		}
 		break;
 	case UD_KIND_REG:
 		if (cqe->res < 0) {
@@ -297,6 +306,8 @@ static void queue_teardown(struct ubt_ublk_queue *uq)
 	if (uq->q_ready)
 		ubt_queue_exit(&uq->q);
 	uq->q_ready = false;
+	if (uq->q.cmds_left)
+		return;	/* the kernel may still write the descriptors: they go with the process */
 	if (uq->descs)
 		munmap(uq->descs, uq->descs_len);
 	uq->descs = NULL;
@@ -319,9 +330,23 @@ void *ubt_ublk_queue_thread(void *arg)
 	 * A queue is done only when no command, no target I/O and no
 	 * background I/O is in flight (nodes start none once it is stopping),
 	 * and the wake-ups it owes I/O parked on other queues went out.
+	 * Handing over, its fetches stay: only the requests it started must
+	 * be committed (the last commits go out here); the process's end
+	 * cancels the rest.
 	 */
 	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight > uq->q.bg_idle ||
 	       uq->q.wakes_unsent) {
+		if (ubt_unlikely(handing_over(uq))) {
+			uq->q.stopping = true;
+			if (!uq->busy && !uq->q.target_inflight && !uq->q.wakes_unsent &&
+			    uq->q.bg_inflight <= uq->q.bg_idle) {
+				ret = io_uring_submit(&uq->q.ring);
+				if (ret < 0)
+					uq->result = ret;
+				uq->q.cmds_left = true;
+				break;
+			}
+		}
 		ret = ubt_queue_poll(&uq->q, 1);
 		if (ret) {
 			uq->result = ret;

@@ -28,6 +28,15 @@ struct ubt_ublk_queue {
 	struct ublksrv_io_desc *descs;
 	size_t descs_len;
 	unsigned int cmd_inflight;
+	/* Tags whose request the tree has, from its fetch until its commit is queued. */
+	unsigned int busy;
+	/*
+	 * Set (by the device's main thread) when the daemon hands the device
+	 * over to a new one: requests fetched from then on are left unstarted
+	 * (the kernel requeues them for the new daemon once this one has
+	 * closed /dev/ublkcN), and the thread ends once the rest are committed.
+	 */
+	const int *handover;
 	bool q_ready;
 	int result;
 	pthread_t thread;

@@ -7,7 +7,8 @@
  * posts a completion into queue 0's ring with MSG_RING, from a small ring
  * of the poker's own; queue 0's thread then calls every node's poke op.
  * With no queue running there is nothing to wake: the next queue to start
- * calls queue_init, which sees the change.
+ * calls queue_init, which sees the change.  The same ring nudges a queue
+ * thread (ubt_ring_nudge) so that it looks at a flag set from outside.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -21,15 +22,13 @@ static pthread_mutex_t poke_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct io_uring poke_ring;
 static bool poke_ring_ready;
 
-int ubt_tree_poke(struct ubt_tree *tree)
+/* Post a CQE with user_data ud into the ring fd, from the poke ring. */
+static int post(int fd, uint64_t ud)
 {
-	int fd = __atomic_load_n(&tree->poke_fd, __ATOMIC_ACQUIRE);
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	if (fd < 0)
-		return 0;
 	pthread_mutex_lock(&poke_lock);
 	if (!poke_ring_ready) {
 		ret = io_uring_queue_init(2, &poke_ring, 0);
@@ -40,7 +39,7 @@ int ubt_tree_poke(struct ubt_tree *tree)
 		poke_ring_ready = true;
 	}
 	sqe = io_uring_get_sqe(&poke_ring);
-	io_uring_prep_msg_ring(sqe, fd, 0, UBT_UD_POKE, 0);
+	io_uring_prep_msg_ring(sqe, fd, 0, ud, 0);
 	io_uring_sqe_set_data64(sqe, 0);
 	ret = io_uring_submit_and_wait(&poke_ring, 1);
 	if (ret >= 0) {
@@ -52,6 +51,18 @@ int ubt_tree_poke(struct ubt_tree *tree)
 	}
 	pthread_mutex_unlock(&poke_lock);
 	return ret;
+}
+
+int ubt_tree_poke(struct ubt_tree *tree)
+{
+	int fd = __atomic_load_n(&tree->poke_fd, __ATOMIC_ACQUIRE);
+
+	return fd < 0 ? 0 : post(fd, UBT_UD_POKE);
+}
+
+int ubt_ring_nudge(int ring_fd)
+{
+	return post(ring_fd, UBT_UD_NUDGE);
 }
 
 static void poke_nodes(struct ubt_target *t, struct ubt_queue *q)

@@ -3,9 +3,17 @@
  * Control commands on /dev/ublk-control: one small SQE128 ring, one
  * synchronous submit-and-wait per command.  GET_FEATURES (Linux 6.5+)
  * decides between the ioctl-encoded opcodes and the legacy numbers.
+ *
+ * Every command is bounded (UBT_CTRL_TIMEOUT_S, or $UBT_CTRL_TIMEOUT_S):
+ * a driver that never completes one (some kernels oops in ADD_DEV and
+ * leave it pending) must not hang the tool.  After a timeout the ring
+ * still holds that command, so it takes no other: each later one fails
+ * with -ETIMEDOUT at once.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,12 +57,34 @@ uint32_t ubt_io_cmd_op(uint64_t dev_flags, unsigned int nr)
 	return nr;
 }
 
+unsigned int ubt_ctrl_timeout_s(void)
+{
+	const char *e = getenv("UBT_CTRL_TIMEOUT_S");
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	return v > 0 && v < 86400 ? (unsigned int)v : UBT_CTRL_TIMEOUT_S;
+}
+
+const char *ubt_ctrl_strerror(int ret)
+{
+	static __thread char buf[96];
+
+	if (ret != -ETIMEDOUT)
+		return strerror(-ret);
+	snprintf(buf, sizeof(buf), "no answer from the ublk driver within %u s",
+		 ubt_ctrl_timeout_s());
+	return buf;
+}
+
 static int ctrl_cmd(struct ubt_ctrl *c, unsigned int nr, struct ublksrv_ctrl_cmd *cmd)
 {
+	struct __kernel_timespec ts = { .tv_sec = ubt_ctrl_timeout_s() };
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	int ret;
 
+	if (c->timed_out)
+		return -ETIMEDOUT;
 	sqe = io_uring_get_sqe(&c->ring);
 	if (!sqe)
 		return -EBUSY;
@@ -63,8 +93,12 @@ static int ctrl_cmd(struct ubt_ctrl *c, unsigned int nr, struct ublksrv_ctrl_cmd
 	if (ret < 0)
 		return ret;
 	do {
-		ret = io_uring_wait_cqe(&c->ring, &cqe);
+		ret = io_uring_wait_cqe_timeout(&c->ring, &cqe, &ts);
 	} while (ret == -EINTR);
+	if (ret == -ETIME) {
+		c->timed_out = true;
+		return -ETIMEDOUT;
+	}
 	if (ret < 0)
 		return ret;
 	ret = cqe->res;
@@ -132,36 +166,44 @@ int ubt_ctrl_add_dev(struct ubt_ctrl *c, struct ublksrv_ctrl_dev_info *info)
 	return ctrl_cmd(c, UBLK_CMD_ADD_DEV, &cmd);
 }
 
-int ubt_ctrl_del_dev(struct ubt_ctrl *c, uint32_t dev_id)
-{
-	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
-
-	return ctrl_cmd(c, UBLK_CMD_DEL_DEV, &cmd);
-}
-
-int ubt_ctrl_start_dev(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid)
+/* A command that names only the device, and with data[0] a pid (0: none). */
+static int dev_pid_cmd(struct ubt_ctrl *c, unsigned int nr, uint32_t dev_id, pid_t pid)
 {
 	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
 
 	cmd.data[0] = (uint64_t)pid;
-	return ctrl_cmd(c, UBLK_CMD_START_DEV, &cmd);
+	return ctrl_cmd(c, nr, &cmd);
+}
+
+int ubt_ctrl_del_dev(struct ubt_ctrl *c, uint32_t dev_id)
+{
+	return dev_pid_cmd(c, UBLK_CMD_DEL_DEV, dev_id, 0);
+}
+
+int ubt_ctrl_start_dev(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid)
+{
+	return dev_pid_cmd(c, UBLK_CMD_START_DEV, dev_id, pid);
 }
 
 int ubt_ctrl_stop_dev(struct ubt_ctrl *c, uint32_t dev_id)
 {
-	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
-
-	return ctrl_cmd(c, UBLK_CMD_STOP_DEV, &cmd);
+	return dev_pid_cmd(c, UBLK_CMD_STOP_DEV, dev_id, 0);
 }
 
-int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
+/* SET_PARAMS or GET_PARAMS: the whole struct either way. */
+static int params_cmd(struct ubt_ctrl *c, unsigned int nr, uint32_t dev_id, struct ublk_params *p)
 {
 	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
 
 	p->len = sizeof(*p);
 	cmd.addr = (uint64_t)(uintptr_t)p;
 	cmd.len = sizeof(*p);
-	return ctrl_cmd(c, UBLK_CMD_SET_PARAMS, &cmd);
+	return ctrl_cmd(c, nr, &cmd);
+}
+
+int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
+{
+	return params_cmd(c, UBLK_CMD_SET_PARAMS, dev_id, p);
 }
 
 int ubt_ctrl_get_info(struct ubt_ctrl *c, uint32_t dev_id, struct ublksrv_ctrl_dev_info *info)
@@ -172,6 +214,22 @@ int ubt_ctrl_get_info(struct ubt_ctrl *c, uint32_t dev_id, struct ublksrv_ctrl_d
 	cmd.addr = (uint64_t)(uintptr_t)info;
 	cmd.len = sizeof(*info);
 	return ctrl_cmd(c, UBLK_CMD_GET_DEV_INFO, &cmd);
+}
+
+int ubt_ctrl_get_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	return params_cmd(c, UBLK_CMD_GET_PARAMS, dev_id, p);
+}
+
+int ubt_ctrl_start_recovery(struct ubt_ctrl *c, uint32_t dev_id)
+{
+	return dev_pid_cmd(c, UBLK_CMD_START_USER_RECOVERY, dev_id, 0);
+}
+
+int ubt_ctrl_end_recovery(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid)
+{
+	return dev_pid_cmd(c, UBLK_CMD_END_USER_RECOVERY, dev_id, pid);
 }
 
 int ubt_ctrl_get_affinity(struct ubt_ctrl *c, uint32_t dev_id, uint16_t q_id, cpu_set_t *set)

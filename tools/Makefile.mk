@@ -10,3 +10,6 @@ tools-y += tools/ublk-target/cmd_bench.o
 tools-y += tools/ublk-target/cmd_status.o
 tools-y += tools/ublk-target/cmd_message.o
 tools-y += tools/ublk-target/control.o
+tools-y += tools/ublk-target/daemon.o
+tools-y += tools/ublk-target/cmd_recover.o
+tools-y += tools/ublk-target/cmd_restart.o

@@ -46,6 +46,26 @@ int ubt_copy_mode_resolve(enum ubt_copy_mode want, uint64_t features,
 			  const struct ubt_tree *tree, enum ubt_copy_mode *out,
 			  char *err, size_t errlen);
 
+/*
+ * What the kernel does with a device whose daemon died (user recovery):
+ *   none      the device goes away; its I/O fails
+ *   reissue   the device stays; I/O waits, and what the dead daemon held
+ *             is sent again to the daemon that recovers it (Linux 6.0+)
+ *   fail-io   the device stays; I/O fails at once until it is recovered
+ *             (Linux 6.13+)
+ *   auto      reissue where the kernel offers it, else none
+ */
+enum ubt_recovery {
+	UBT_RECOVERY_AUTO,
+	UBT_RECOVERY_NONE,
+	UBT_RECOVERY_REISSUE,
+	UBT_RECOVERY_FAIL_IO,
+};
+
+const char *ubt_recovery_name(enum ubt_recovery r);
+/* 0, or -EINVAL for a name that is not a recovery mode. */
+int ubt_recovery_parse(const char *name, enum ubt_recovery *r);
+
 struct ubt_device_opts {
 	int dev_id;			/* -1: the kernel picks */
 	unsigned int nr_queues;
@@ -53,6 +73,12 @@ struct ubt_device_opts {
 	enum ubt_copy_mode copy_mode;
 	/* The block layer's I/O scheduler for the device; NULL keeps the kernel's. */
 	const char *scheduler;
+	enum ubt_recovery recovery;
+	/*
+	 * Kept by the kernel with the device (dev_info.ublksrv_flags) and
+	 * checked by a recovery: the run record and the device must agree.
+	 */
+	uint64_t cookie;
 };
 
 /*
@@ -61,9 +87,23 @@ struct ubt_device_opts {
  */
 int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 		     struct ubt_device **out, char *err, size_t errlen);
+/*
+ * Take over device o->dev_id, whose daemon died or handed it over: check
+ * it against o->cookie and the tree (the same size; the flags it was
+ * created with decide the copy mode), START_USER_RECOVERY (waiting up to
+ * the control timeout while the old daemon's /dev/ublkcN is still open),
+ * fetch every tag, END_USER_RECOVERY.  On return it serves I/O again; on
+ * failure it is left as it was found (waiting for a recovery) and err
+ * holds one line.  o->nr_queues, depth and copy_mode are ignored: the
+ * device's own are used.
+ */
+int ubt_device_recover(struct ubt_tree *tree, const struct ubt_device_opts *o,
+		       struct ubt_device **out, char *err, size_t errlen);
 uint32_t ubt_device_id(const struct ubt_device *dev);
 /* The copy mode in use (never auto). */
 enum ubt_copy_mode ubt_device_copy_mode(const struct ubt_device *dev);
+/* The recovery mode in effect (never auto). */
+enum ubt_recovery ubt_device_recovery(const struct ubt_device *dev);
 
 /*
  * A control channel served next to the queues: a listening stream socket;
@@ -79,8 +119,14 @@ struct ubt_control {
  * Serve until the queues stop (STOP_DEV from elsewhere) or SIGTERM, SIGINT
  * or SIGHUP arrives (then stop the device ourselves); delete the device and
  * free everything.  The signals must be blocked in every thread before
- * ubt_device_start().  Returns 0 or a negative errno.
+ * ubt_device_start().  Returns 0 or a negative errno, or
+ * UBT_DEVICE_HANDED_OVER after the control command "handover" (a device
+ * with reissue recovery only): the queues committed every request they
+ * had started and ended, leaving the rest to the kernel, which requeues
+ * them for the daemon that recovers the device; the device was neither
+ * stopped nor deleted.
  */
+#define UBT_DEVICE_HANDED_OVER	1
 int ubt_device_serve(struct ubt_device *dev, const struct ubt_control *ctl);
 
 #endif

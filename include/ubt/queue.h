@@ -38,6 +38,8 @@ struct ubt_aio;
 #define UBT_UD_WAKE_SENT	(1ULL << 59)
 /* A poke (ubt_tree_poke): call every node's poke op; no SQE of ours either. */
 #define UBT_UD_POKE		(UBT_UD_WAKE | 1)
+/* A nudge (ubt_ring_nudge): nothing to do; the thread's loop looks at its flags again. */
+#define UBT_UD_NUDGE		(UBT_UD_WAKE | 2)
 #define UBT_UD_TAG(ud)		((unsigned int)((ud) & 0xffff))
 #define UBT_UD_KIND(ud)		((unsigned int)(((ud) >> 16) & 0xff))
 
@@ -98,6 +100,12 @@ struct ubt_queue {
 	unsigned int parked;		/* I/Os waiting for a wake-up (maybe from another queue) */
 	unsigned int wakes_unsent;	/* wake-ups for other queues whose MSG_RING is not done */
 	bool stopping;			/* the frontend is shutting down: start no new work */
+	/*
+	 * The frontend leaves commands waiting on the ring (a handover):
+	 * ubt_queue_exit() then leaves the ring and its memory to the end of
+	 * the process, which cancels them.
+	 */
+	bool cmds_left;
 	enum ubt_data_mode data_mode;
 	bool ring_ready;
 	bool fixed_bufs;		/* a buffer is registered at index = tag */
@@ -153,6 +161,12 @@ struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag);
 void ubt_io_leaf_cqe(struct ubt_io *io, int res);
 /* Used by core/queue.c: a node's timer fired (res -ETIME) or was cancelled. */
 void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res);
+/*
+ * Wake the thread waiting on the ring ring_fd (a queue's): its poll
+ * returns, and its loop sees flags set from outside.  0 or -errno.
+ */
+int ubt_ring_nudge(int ring_fd);
+
 /* Used by core/queue.c: a poke arrived; every node's poke op runs. */
 void ubt_queue_poked(struct ubt_queue *q);
 /* Used by core/queue.c: a wake-up for an I/O of this queue. */

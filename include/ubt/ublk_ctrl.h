@@ -12,13 +12,21 @@
 #include "ubt/ublk_abi.h"
 
 #define UBT_CTRL_DEV	"/dev/ublk-control"
+/* How long a control command may take before it fails with -ETIMEDOUT. */
+#define UBT_CTRL_TIMEOUT_S	30
 
 struct ubt_ctrl {
 	int fd;
 	struct io_uring ring;
 	uint64_t features;	/* GET_FEATURES, 0 on kernels without it */
 	bool ioctl_encode;	/* use UBLK_U_CMD_* rather than the legacy numbers */
+	bool timed_out;		/* a command never completed: the ring takes no other */
 };
+
+/* The bound on each command: $UBT_CTRL_TIMEOUT_S (seconds) or UBT_CTRL_TIMEOUT_S. */
+unsigned int ubt_ctrl_timeout_s(void);
+/* strerror(-ret), or what a timed-out command means. */
+const char *ubt_ctrl_strerror(int ret);
 
 /* Open the control device and probe its features: -ENOENT when ublk_drv is not loaded. */
 int ubt_ctrl_open(struct ubt_ctrl *c);
@@ -31,6 +39,11 @@ int ubt_ctrl_stop_dev(struct ubt_ctrl *c, uint32_t dev_id);
 int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p);
 int ubt_ctrl_get_info(struct ubt_ctrl *c, uint32_t dev_id, struct ublksrv_ctrl_dev_info *info);
 int ubt_ctrl_get_affinity(struct ubt_ctrl *c, uint32_t dev_id, uint16_t q_id, cpu_set_t *set);
+int ubt_ctrl_get_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p);
+/* START_USER_RECOVERY: -EBUSY while the old server's /dev/ublkcN is still open. */
+int ubt_ctrl_start_recovery(struct ubt_ctrl *c, uint32_t dev_id);
+/* END_USER_RECOVERY: pid must be the process that opened /dev/ublkcN and fetched every tag. */
+int ubt_ctrl_end_recovery(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid);
 
 /* The I/O command opcode to use on /dev/ublkcN for this device's flags. */
 uint32_t ubt_io_cmd_op(uint64_t dev_flags, unsigned int nr);

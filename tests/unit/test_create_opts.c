@@ -41,7 +41,32 @@ static void test_defaults(void)
 	CU_ASSERT_FALSE(o.foreground);
 	CU_ASSERT_STRING_EQUAL(o.spec, "null(size=1G)");
 	CU_ASSERT_EQUAL(o.copy_mode, UBT_COPY_AUTO);
+	CU_ASSERT_EQUAL(o.recovery, UBT_RECOVERY_AUTO);
 	CU_ASSERT_STRING_EQUAL(o.scheduler, "none");
+}
+
+static void test_recovery(void)
+{
+	static const struct {
+		char *word;
+		enum ubt_recovery r;
+	} ok[] = {
+		{ "reissue", UBT_RECOVERY_REISSUE },
+		{ "fail-io", UBT_RECOVERY_FAIL_IO },
+		{ "none", UBT_RECOVERY_NONE },
+	};
+	unsigned int i;
+
+	for (i = 0; i < UBT_ARRAY_SIZE(ok); i++) {
+		CU_ASSERT_EQUAL(PARSE("--recovery", ok[i].word, "null", "--size", "1G"), 0);
+		CU_ASSERT_EQUAL(o.recovery, ok[i].r);
+		CU_ASSERT_STRING_EQUAL(ubt_recovery_name(ok[i].r), ok[i].word);
+	}
+	/* auto is what no --recovery means, not a word to give. */
+	expect_fail(PARSE("--recovery", "auto", "null", "--size", "1G"),
+		    "--recovery takes reissue, fail-io or none, not 'auto'");
+	expect_fail(PARSE("null", "--size", "1G", "--recovery", "always"),
+		    "--recovery takes reissue, fail-io or none, not 'always'");
 }
 
 static void test_engine(void)
@@ -181,6 +206,7 @@ static void test_help(void)
 }
 
 UT_MAIN("create_opts", UT(test_defaults), UT(test_copy_mode_and_scheduler), UT(test_engine),
+	UT(test_recovery),
 	UT(test_device_options_anywhere),
 	UT(test_file_shorthand), UT(test_file_path_made_absolute), UT(test_mapping_shorthands), UT(test_spec_passthrough), UT(test_bad_counts),
 	UT(test_bad_sizes), UT(test_bad_targets), UT(test_bad_options), UT(test_help))

@@ -190,10 +190,10 @@ static void test_copy_mode_forced(void)
 					      sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "node 3 (looker) needs the data in the daemon's memory"));
 	tree.data_node = NULL;
-	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_ZERO_COPY),
+	CU_ASSERT_EQUAL(device_copy_mode_flags(UBT_COPY_ZERO_COPY),
 			UBLK_F_AUTO_BUF_REG | UBLK_F_SUPPORT_ZERO_COPY);
-	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_USER_COPY), UBLK_F_USER_COPY);
-	CU_ASSERT_EQUAL(copy_mode_flags(UBT_COPY_COPY), 0);
+	CU_ASSERT_EQUAL(device_copy_mode_flags(UBT_COPY_USER_COPY), UBLK_F_USER_COPY);
+	CU_ASSERT_EQUAL(device_copy_mode_flags(UBT_COPY_COPY), 0);
 }
 
 static void test_copy_mode_names(void)
@@ -210,6 +210,39 @@ static void test_copy_mode_names(void)
 	CU_ASSERT_EQUAL(ubt_copy_mode_parse("", &m), -EINVAL);
 }
 
+/*
+ * The ADD_DEV flags of each recovery mode; auto is reissue where the
+ * kernel offers it (6.12 does), none where it does not; fail-io forced on
+ * a kernel without it is refused with the reason.
+ */
+static void test_recovery_flags(void)
+{
+	const uint64_t reissue = UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
+	const uint64_t with = k612 | reissue, with_fail = with | UBLK_F_USER_RECOVERY_FAIL_IO;
+	enum ubt_recovery r;
+	char err[256];
+
+	CU_ASSERT_EQUAL(device_recovery_flags(UBT_RECOVERY_REISSUE), reissue);
+	CU_ASSERT_EQUAL(device_recovery_flags(UBT_RECOVERY_FAIL_IO),
+			UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_FAIL_IO);
+	CU_ASSERT_EQUAL(device_recovery_flags(UBT_RECOVERY_NONE), 0);
+	CU_ASSERT_EQUAL(device_recovery_flags(UBT_RECOVERY_AUTO), 0);
+	CU_ASSERT_EQUAL(recovery_resolve(UBT_RECOVERY_AUTO, with, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r, UBT_RECOVERY_REISSUE);
+	CU_ASSERT_EQUAL(recovery_resolve(UBT_RECOVERY_AUTO, k612, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r, UBT_RECOVERY_NONE);
+	CU_ASSERT_EQUAL(recovery_resolve(UBT_RECOVERY_NONE, with, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r, UBT_RECOVERY_NONE);
+	CU_ASSERT_EQUAL(recovery_resolve(UBT_RECOVERY_FAIL_IO, with_fail, &r, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(r, UBT_RECOVERY_FAIL_IO);
+	CU_ASSERT_EQUAL(recovery_resolve(UBT_RECOVERY_FAIL_IO, with, &r, err, sizeof(err)),
+			-EOPNOTSUPP);
+	CU_ASSERT_STRING_EQUAL(err, "--recovery fail-io: this kernel's ublk driver does not offer "
+			       "it (fail-io needs Linux 6.13 or later)");
+	CU_ASSERT_EQUAL(recovery_resolve(UBT_RECOVERY_REISSUE, k612, &r, err, sizeof(err)),
+			-EOPNOTSUPP);
+}
+
 UT_MAIN("device", UT(test_basic), UT(test_max_sectors_by_mode), UT(test_cache_and_read_only), UT(test_discard),
 	UT(test_chunk_sectors), UT(test_dma_alignment), UT(test_copy_mode_auto),
-	UT(test_copy_mode_forced), UT(test_copy_mode_names))
+	UT(test_copy_mode_forced), UT(test_copy_mode_names), UT(test_recovery_flags))

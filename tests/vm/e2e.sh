@@ -189,7 +189,8 @@ test_kill9_under_fio() {
 	trap cleanup EXIT
 	local dev pid rc start
 	truncate -s 256M "$work/k.img"
-	dev=$($B create -q 2 file --file "$work/k.img") || t_fail "create"
+	# Without recovery: the device goes with its daemon, and its I/O fails.
+	dev=$($B create -q 2 --recovery none file --file "$work/k.img") || t_fail "create"
 	fio_job "$dev" killed --rw=randrw --bs=4k --iodepth=32 --runtime=60 --time_based \
 		> "$work/fio.out" 2>&1 &
 	pid=$!
@@ -619,7 +620,9 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_fault_targets_match_device_mapper test_message test_mirror_matches_device_mapper
 	test_mirror_restart_after_kill test_mirror_fio_through_leg_failure
 	test_mirror_hot_replace_under_fio test_volatile_crash test_cache_fio_verify_each_mode
-	test_cache_kill9_keeps_flushed_data test_cache_matches_device_mapper"
+	test_cache_kill9_keeps_flushed_data test_cache_matches_device_mapper
+	test_recover_under_fio test_restart_under_fio test_ext4_survives_kill9_and_recover
+	test_recover_restart_refusals"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio
@@ -638,6 +641,7 @@ run_suite() {
 
 . "$top/tests/vm/e2e-mirror.sh"
 . "$top/tests/vm/e2e-cache.sh"
+. "$top/tests/vm/e2e-lifecycle.sh"
 
 real_b=$B
 # The mode auto picks here: what every default create gets.

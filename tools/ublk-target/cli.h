@@ -17,6 +17,14 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse the ID of `-n ID`; 0, or EXIT_USAGE after saying what was wrong. */
 int cli_parse_id(const char *cmd, const char *arg, int64_t *id);
+/*
+ * The arguments of a command on one device (-n ID) or, when all is not
+ * NULL, every device (--all); --force when force is not NULL; --help
+ * prints usage.  0 when parsed; -1 after --help (exit 0); else the exit
+ * code after saying what was wrong.
+ */
+int cli_parse_device_args(const char *cmd, int argc, char **argv, const char *help, int64_t *id,
+			  bool *all, bool *force);
 /* Print s as a JSON string, quoted and escaped. */
 void cli_json_string(const char *s);
 /* Root is needed for every command that talks to the kernel. */
@@ -29,5 +37,9 @@ int cmd_features(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_message(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+/* Rebuild device id's stack from its run record and give it a new daemon: the exit code. */
+int recover_device(uint32_t id);
 
 #endif

@@ -6,7 +6,6 @@
  * DEL_DEV and the record.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +50,7 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id)
 		return cli_error("no device %u (see 'ublk-target list')", id);
 	ret = ubt_ctrl_stop_dev(ctrl, id);
 	if (ret && ret != -ENODEV)
-		cli_error("warning: STOP_DEV of device %u: %s", id, strerror(-ret));
+		cli_error("warning: STOP_DEV of device %u: %s", id, ubt_ctrl_strerror(ret));
 	if (rundir_daemon_alive(r.pid) && !wait_gone(r.pid, DAEMON_EXIT_TIMEOUT_MS)) {
 		cli_error("warning: daemon %d of device %u did not exit; killing it", (int)r.pid, id);
 		kill(r.pid, SIGKILL);
@@ -60,7 +59,7 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id)
 	if (!ubt_ctrl_get_info(ctrl, id, &info)) {
 		ret = ubt_ctrl_del_dev(ctrl, id);
 		if (ret && ret != -ENODEV)
-			return cli_error("cannot delete device %u: %s", id, strerror(-ret));
+			return cli_error("cannot delete device %u: %s", id, ubt_ctrl_strerror(ret));
 	}
 	rundir_remove(id);
 	return 0;
@@ -68,42 +67,15 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id)
 
 int cmd_delete(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "id", required_argument, NULL, 'n' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ubt_ctrl ctrl;
-	bool all = false;
-	int64_t id = -1;
 	uint32_t ids[1024];
-	int c, i, n, ret, rc = 0;
+	bool all;
+	int64_t id;
+	int i, n, ret, rc = 0;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:ah", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (cli_parse_id("delete", optarg, &id))
-				return EXIT_USAGE;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 'h':
-			fputs(delete_usage, stdout);
-			return 0;
-		case ':':
-			return cli_usage_error("delete: option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("delete: unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("delete: unexpected argument '%s'", argv[optind]);
-	if ((id < 0) == !all)
-		return cli_usage_error("delete: give either -n ID or --all");
+	ret = cli_parse_device_args("delete", argc, argv, delete_usage, &id, &all, NULL);
+	if (ret)
+		return ret < 0 ? 0 : ret;
 	if (cli_need_root("delete"))
 		return 1;
 	ret = ubt_ctrl_open(&ctrl);

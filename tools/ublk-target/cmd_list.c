@@ -19,8 +19,10 @@ static const char list_usage[] =
 "List the devices served from this host: id, state, size, queues, depth,\n"
 "copy mode (copy, zero-copy or user-copy; see 'create --help') and the spec\n"
 "they were created with.  State is the kernel's (live, quiesced,\n"
-"fail-io, dead), 'gone' when the kernel no longer has the device, and\n"
-"'no-daemon' when the device exists but its daemon has died.\n"
+"fail-io, dead), 'gone' when the kernel no longer has the device,\n"
+"'orphaned' when its daemon died and the kernel keeps it for\n"
+"'ublk-target recover' (I/O waits, or fails with --recovery fail-io), and\n"
+"'no-daemon' when the device exists but its daemon has died otherwise.\n"
 "\n"
 "  --json   one JSON array of objects instead of the table\n";
 
@@ -34,7 +36,8 @@ static const char *device_state(struct ubt_ctrl *ctrl, bool have_ctrl, const str
 	if (ubt_ctrl_get_info(ctrl, r->id, &info))
 		return "gone";
 	if (!alive)
-		return "no-daemon";
+		return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO ?
+		       "orphaned" : "no-daemon";
 	return ubt_dev_state_name(info.state);
 }
 
@@ -85,10 +88,11 @@ int cmd_list(int argc, char **argv)
 			printf("%s\n  {\"id\": %u, \"device\": \"/dev/ublkb%u\", \"state\": \"%s\", "
 			       "\"size\": %llu, \"queues\": %u, \"depth\": %u, "
 			       "\"logical_block_size\": %u, \"pid\": %d, \"copy_mode\": \"%s\", "
-			       "\"engine\": \"%s\", \"spec\": ",
+			       "\"engine\": \"%s\", \"recovery\": \"%s\", \"spec\": ",
 			       i ? "," : "", r.id, r.id, state, (unsigned long long)r.size,
 			       r.queues, r.depth, r.lbs, (int)r.pid, r.copy_mode,
-			       r.engine == UBT_ENGINE_AIO ? "aio" : "uring");
+			       r.engine == UBT_ENGINE_AIO ? "aio" : "uring",
+			       r.recovery[0] ? r.recovery : "none");
 			cli_json_string(r.spec);
 			putchar('}');
 		} else {

@@ -51,6 +51,15 @@ const char create_usage[] =
 "                      (default none: requests go straight to the daemon,\n"
 "                      as for the kernel's loop device); 'kernel' keeps the\n"
 "                      kernel's default (mq-deadline on most kernels)\n"
+"      --recovery reissue|fail-io|none\n"
+"                      what happens when the daemon dies (kill -9, a crash):\n"
+"                        reissue  the device and its mounts stay, I/O waits\n"
+"                                 until 'ublk-target recover' (or 'restart')\n"
+"                                 and what the daemon held is sent again\n"
+"                                 (default where the kernel offers it)\n"
+"                        fail-io  the device stays, I/O fails at once until\n"
+"                                 it is recovered (Linux 6.13+)\n"
+"                        none     the device goes away and its I/O fails\n"
 "      --foreground    serve from this process instead of a daemon\n"
 "\n"
 "Targets (shorthands for common specs):\n"
@@ -104,6 +113,7 @@ enum {
 	OPT_CHUNK,
 	OPT_TABLE,
 	OPT_ENGINE,
+	OPT_RECOVERY,
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +133,7 @@ static const struct option long_opts[] = {
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "recovery", required_argument, NULL, OPT_RECOVERY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -297,6 +308,7 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 	o->depth = CONFIG_DEFAULT_QUEUE_DEPTH;
 	o->lbs = 512;
 	o->copy_mode = UBT_COPY_AUTO;
+	o->recovery = UBT_RECOVERY_AUTO;
 	o->scheduler = "none";
 	optind = 0;
 	opterr = 0;
@@ -327,6 +339,12 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 			if (strcmp(optarg, "512") && strcmp(optarg, "4096"))
 				return fail(err, errlen, "--lbs takes 512 or 4096, not '%s'", optarg);
 			o->lbs = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case OPT_RECOVERY:
+			if (ubt_recovery_parse(optarg, &o->recovery) ||
+			    o->recovery == UBT_RECOVERY_AUTO)
+				return fail(err, errlen, "--recovery takes reissue, fail-io or none, "
+					    "not '%s'", optarg);
 			break;
 		case OPT_COPY_MODE:
 			if (ubt_copy_mode_parse(optarg, &o->copy_mode))

@@ -19,6 +19,7 @@ struct create_opts {
 	unsigned int depth;
 	unsigned int lbs;
 	enum ubt_copy_mode copy_mode;
+	enum ubt_recovery recovery;	/* auto unless --recovery */
 	enum ubt_engine engine;		/* file leaves that name none */
 	const char *scheduler;		/* NULL: keep the kernel's */
 	bool foreground;

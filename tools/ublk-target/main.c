@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ublk-target: the command line.  One file per subcommand. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@ static const char usage[] =
 "             ublk-target create file --file disk.img\n"
 "  list       list the devices this host serves (--json)\n"
 "  delete     stop and remove a device (-n ID, or --all)\n"
+"  recover    give a device whose daemon died a new one (-n ID, or --all)\n"
+"  restart    hand a live device to a new daemon (an upgrade) without an\n"
+"             I/O error\n"
 "  status     a device's stack, dmsetup-style, or its dm table (--table)\n"
 "  message    send a command to one node of a running device\n"
 "  features   show what the kernel's ublk driver and this build support\n"
@@ -32,7 +36,10 @@ static const char usage[] =
 "\n"
 "Environment:\n"
 "  UBT_RUN_DIR     run-state folder (default /run/ublk-target)\n"
-"  UBT_MODULE_DIR  where target modules (ubt-NAME.so) are looked for\n";
+"  UBT_MODULE_DIR  where target modules (ubt-NAME.so) are looked for\n"
+"  UBT_CTRL_TIMEOUT_S\n"
+"                  how long one command to the ublk driver may take before\n"
+"                  it fails (default 30)\n";
 
 static int vreport(const char *fmt, va_list ap)
 {
@@ -72,6 +79,59 @@ int cli_parse_id(const char *cmd, const char *arg, int64_t *id)
 	return 0;
 }
 
+int cli_parse_device_args(const char *cmd, int argc, char **argv, const char *help, int64_t *id,
+			  bool *all, bool *force)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'n' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*id = -1;
+	if (all)
+		*all = false;
+	if (force)
+		*force = false;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:afh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_id(cmd, optarg, id))
+				return EXIT_USAGE;
+			break;
+		case 'a':
+			if (!all)
+				return cli_usage_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+			*all = true;
+			break;
+		case 'f':
+			if (!force)
+				return cli_usage_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+			*force = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return -1;
+		case ':':
+			return cli_usage_error("%s: option '%s' needs a value", cmd, argv[optind - 1]);
+		default:
+			return cli_usage_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+	if (all && (*id < 0) == !*all)
+		return cli_usage_error("%s: give either -n ID or --all", cmd);
+	if (!all && *id < 0)
+		return cli_usage_error("%s: give -n ID", cmd);
+	return 0;
+}
+
 void cli_json_string(const char *s)
 {
 	putchar('"');
@@ -108,6 +168,8 @@ int main(int argc, char **argv)
 		{ "status", cmd_status },
 		{ "message", cmd_message },
 		{ "bench", cmd_bench },
+		{ "recover", cmd_recover },
+		{ "restart", cmd_restart },
 	};
 	const char *moddir = getenv("UBT_MODULE_DIR");
 	size_t i;

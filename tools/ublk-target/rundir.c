@@ -40,8 +40,9 @@ int rundir_write(const struct run_record *r)
 	if (!f)
 		return -errno;
 	fprintf(f, "id=%u\npid=%d\nqueues=%u\ndepth=%u\nlbs=%u\nsize=%llu\ncopy_mode=%s\n"
-		"engine=%u\nspec=%s\n", r->id, (int)r->pid, r->queues, r->depth, r->lbs,
-		(unsigned long long)r->size, r->copy_mode, r->engine, r->spec);
+		"engine=%u\nrecovery=%s\ncookie=%llu\nspec=%s\n", r->id, (int)r->pid, r->queues,
+		r->depth, r->lbs, (unsigned long long)r->size, r->copy_mode, r->engine,
+		r->recovery, (unsigned long long)r->cookie, r->spec);
 	if (fclose(f)) {
 		unlink(tmp);
 		return -EIO;
@@ -79,6 +80,10 @@ int rundir_read(uint32_t id, struct run_record *r)
 			snprintf(r->copy_mode, sizeof(r->copy_mode), "%s", v);
 			continue;
 		}
+		if (!strcmp(line, "recovery")) {
+			snprintf(r->recovery, sizeof(r->recovery), "%s", v);
+			continue;
+		}
 		ubt_parse_uint(v, &n);
 		if (!strcmp(line, "id"))
 			r->id = (uint32_t)n;
@@ -94,6 +99,8 @@ int rundir_read(uint32_t id, struct run_record *r)
 			r->size = n;
 		else if (!strcmp(line, "engine"))
 			r->engine = (unsigned int)n;
+		else if (!strcmp(line, "cookie"))
+			r->cookie = n;
 	}
 	fclose(f);
 	return 0;

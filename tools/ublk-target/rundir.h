@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The run directory: one file per device the daemon serves, holding what
- * `list` and `delete` need (pid, geometry, the spec).  $UBT_RUN_DIR
+ * `list`, `delete` and `recover` need (pid, geometry, the spec, the
+ * cookie).  It outlives a daemon that dies: `recover` rebuilds the stack
+ * from it.  $UBT_RUN_DIR
  * overrides the default /run/ublk-target.
  */
 #ifndef UBT_RUNDIR_H
@@ -20,6 +22,8 @@ struct run_record {
 	uint64_t size;
 	char copy_mode[16];		/* the mode in use: copy, zero-copy, user-copy */
 	unsigned int engine;		/* enum ubt_engine: file leaves that name none */
+	char recovery[16];		/* in effect: none, reissue or fail-io */
+	uint64_t cookie;		/* the device's, checked by a recovery */
 	char spec[8192];
 };
 

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the core: a device on the control path, shared by its start
+ * and serving (device.c) and its recovery (device_recover.c).
+ */
+#ifndef UBT_DEVICE_PRIV_H
+#define UBT_DEVICE_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "ubt/device.h"
+#include "ubt/ublk_ctrl.h"
+
+struct ubt_ublk_queue;
+
+struct ubt_device {
+	struct ubt_ctrl ctrl;
+	struct ubt_tree *tree;
+	struct ublksrv_ctrl_dev_info info;
+	enum ubt_copy_mode mode;
+	int cdev_fd;
+	int exit_efd;			/* queue threads post here as they end */
+	struct ubt_ublk_queue *queues;
+	unsigned int nr_started;	/* threads created */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int nr_ready;
+	int setup_err;
+	bool added;			/* ours to stop and delete at the end */
+	enum ubt_recovery recovery;	/* in effect: never auto */
+	int handover;			/* queues: leave, committing what they started */
+};
+
+/* The ADD_DEV flags a copy mode needs. */
+uint64_t device_copy_mode_flags(enum ubt_copy_mode mode);
+/* ... and a recovery mode (auto: none). */
+uint64_t device_recovery_flags(enum ubt_recovery r);
+/* Open /dev/ublkcN, waiting a moment for its node: the fd or -errno. */
+int device_open_cdev(uint32_t id);
+/* Start a thread per queue, each FETCHing every tag; wait until all are set up. */
+int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int depth,
+			char *err, size_t errlen);
+/*
+ * Stop what runs (STOP_DEV when added and not handing over); join every
+ * thread; DEL_DEV if added; free dev.
+ */
+void device_teardown(struct ubt_device *dev);
+/* A new device: its locks, its queues' array; NULL with err set. */
+struct ubt_device *device_alloc(struct ubt_tree *tree, unsigned int nr_queues, char *err,
+				size_t errlen);
+/* Open the control device, with its one-line error. */
+int device_open_ctrl(struct ubt_device *dev, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `recover`: a device whose daemon died stays in the kernel (created with
+ * --recovery reissue or fail-io), its I/O waiting or failing.  Its run
+ * record still holds the spec: the stack is built again from it, and a new
+ * daemon takes the device over (core/device_recover.c checks the cookie,
+ * the size and the flags against the device).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "create_opts.h"
+#include "daemon.h"
+#include "generated/autoconf.h"
+#include "rundir.h"
+#include "ubt/device.h"
+#include "ubt/tree.h"
+#include "ubt/ublk_ctrl.h"
+#include "ubt/util.h"
+
+static const char recover_usage[] =
+"usage: ublk-target recover -n ID | --all\n"
+"\n"
+"Give a device whose daemon died (kill -9, a crash) a new daemon, without\n"
+"the device going away: mounts stay, and I/O that waited (--recovery\n"
+"reissue) goes on.  The stack is built again from the spec the device was\n"
+"created with (its run record in $UBT_RUN_DIR) and checked against the\n"
+"device: the same device (a cookie kept with it), the same size.  Prints\n"
+"/dev/ublkbID once it serves again.  'ublk-target list' shows such a\n"
+"device as 'orphaned'.\n"
+"\n"
+"  -n, --id ID   the device to recover\n"
+"  -a, --all     every orphaned device\n";
+
+/*
+ * Wait until the kernel holds the device for a recovery: only once the
+ * dead daemon's rings are gone is /dev/ublkcN released, and with it the
+ * files (and their locks) the rings held.  A device the kernel does not
+ * have is left to the recovery to report.
+ */
+static int wait_orphaned(uint32_t id)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct ublksrv_ctrl_dev_info info;
+	unsigned int ms = 0, limit = ubt_ctrl_timeout_s() * 1000;
+	struct ubt_ctrl ctrl;
+	int ret;
+
+	ret = ubt_ctrl_open(&ctrl);
+	if (ret)
+		return cli_error("cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
+	while (!(ret = ubt_ctrl_get_info(&ctrl, id, &info)) && info.state == UBLK_S_DEV_LIVE &&
+	       ms < limit) {
+		nanosleep(&pause, NULL);
+		ms += 20;
+	}
+	ubt_ctrl_close(&ctrl);
+	if (!ret && info.state == UBLK_S_DEV_LIVE)
+		return cli_error("device %u is still live %u s after its daemon ended (is /dev/ublkc%u "
+				 "held open by another process?)", id, ubt_ctrl_timeout_s(), id);
+	return 0;
+}
+
+int recover_device(uint32_t id)
+{
+	struct ubt_tree_opts topts = {
+		.max_io_bytes = UBT_MAX(CONFIG_MAX_IO_BYTES, CONFIG_ZERO_COPY_MAX_IO_BYTES),
+		.tag_buf_bytes = CONFIG_MAX_IO_BYTES,
+	};
+	struct daemon_job job = { 0 };
+	static struct create_opts o;
+	static struct run_record r;
+	struct ubt_tree *tree;
+	char err[512];
+
+	if (rundir_read(id, &r))
+		return cli_error("no device %u (see 'ublk-target list')", id);
+	if (rundir_daemon_alive(r.pid))
+		return cli_error("device %u is served by daemon %d: nothing to recover (to replace "
+				 "the daemon: 'ublk-target restart -n %u')", id, (int)r.pid, id);
+	if (!strcmp(r.recovery, "none") || !r.cookie)
+		return cli_error("device %u was created with --recovery none: it cannot be "
+				 "recovered; 'ublk-target delete -n %u' removes it", id, id);
+	if (wait_orphaned(id))
+		return 1;
+	memset(&o, 0, sizeof(o));
+	o.dev_id = (int)id;
+	o.nr_queues = r.queues;
+	o.depth = r.depth;
+	o.lbs = r.lbs;
+	o.engine = (enum ubt_engine)r.engine;
+	if (ubt_recovery_parse(r.recovery, &o.recovery))
+		o.recovery = UBT_RECOVERY_AUTO;
+	snprintf(o.spec, sizeof(o.spec), "%s", r.spec);
+	topts.logical_block_size = o.lbs;
+	topts.engine = o.engine;
+	if (ubt_tree_build(o.spec, &topts, &tree, err, sizeof(err)))
+		return cli_error("device %u: %s", id, err);
+	job.o = &o;
+	job.recover = true;
+	job.cookie = r.cookie;
+	return daemon_launch(tree, &job);
+}
+
+/* A device whose daemon is gone and which the kernel keeps for a recovery. */
+static bool orphaned(struct ubt_ctrl *ctrl, uint32_t id)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct run_record r;
+
+	if (rundir_read(id, &r) || rundir_daemon_alive(r.pid) || ubt_ctrl_get_info(ctrl, id, &info))
+		return false;
+	return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+	struct ubt_ctrl ctrl;
+	uint32_t ids[1024];
+	bool all;
+	int64_t id;
+	int i, n, ret, rc = 0;
+
+	ret = cli_parse_device_args("recover", argc, argv, recover_usage, &id, &all, NULL);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (cli_need_root("recover"))
+		return 1;
+	if (!all)
+		return recover_device((uint32_t)id);
+	ret = ubt_ctrl_open(&ctrl);
+	if (ret)
+		return cli_error("cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
+	n = rundir_list(ids, (int)UBT_ARRAY_SIZE(ids));
+	for (i = 0; i < n; i++)
+		if (orphaned(&ctrl, ids[i]))
+			rc |= recover_device(ids[i]);
+	ubt_ctrl_close(&ctrl);
+	return rc;
+}
