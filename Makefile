@@ -16,6 +16,7 @@ else
 O ?= build
 endif
 prefix ?= /usr/local
+systemd_unit_dir ?= $(prefix)/lib/systemd/system
 DESTDIR ?=
 KCONFIG_PY := /usr/bin/python3
 
@@ -115,6 +116,10 @@ ifneq ($(MODULES),)
 	install -d $(DESTDIR)$(MODULE_DIR_CFG)
 	install -m 0644 $(MODULES) $(DESTDIR)$(MODULE_DIR_CFG)/
 endif
+	install -d $(DESTDIR)$(systemd_unit_dir)
+	sed 's|@SBINDIR@|$(prefix)/sbin|g' tools/systemd/ublk-target@.service.in \
+		> $(DESTDIR)$(systemd_unit_dir)/ublk-target@.service
+	chmod 0644 $(DESTDIR)$(systemd_unit_dir)/ublk-target@.service
 .PHONY: install
 
 demo: 

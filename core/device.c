@@ -130,8 +130,15 @@ void device_teardown(struct ubt_device *dev)
 {
 	unsigned int i;
 
-	if (__atomic_load_n(&dev->handover, __ATOMIC_ACQUIRE))
-		dev->added = false;	/* the device lives on, for the next daemon */
+	if (__atomic_load_n(&dev->handover, __ATOMIC_ACQUIRE)) {
+		/*
+		 * The device lives on, for the next daemon; the queue threads
+		 * stay parked with their rings until the process ends.
+		 */
+		dev->added = false;
+		dev->nr_started = 0;
+		dev->queues = NULL;
+	}
 	if (dev->added && dev->nr_started)
 		ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
 	for (i = 0; i < dev->nr_started; i++)

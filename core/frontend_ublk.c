@@ -306,8 +306,6 @@ static void queue_teardown(struct ubt_ublk_queue *uq)
 	if (uq->q_ready)
 		ubt_queue_exit(&uq->q);
 	uq->q_ready = false;
-	if (uq->q.cmds_left)
-		return;	/* the kernel may still write the descriptors: they go with the process */
 	if (uq->descs)
 		munmap(uq->descs, uq->descs_len);
 	uq->descs = NULL;
@@ -315,6 +313,20 @@ static void queue_teardown(struct ubt_ublk_queue *uq)
 	uq->tag_state = NULL;
 	free(uq->tag_res);
 	uq->tag_res = NULL;
+}
+
+/*
+ * Handed over: the thread says it is done and stays, its ring and memory
+ * untouched, until the process ends and takes them all at once, as a
+ * kill would.  (A thread that ends with commands on its ring has them
+ * cancelled on its own, which Linux 6.12 gets wrong and which stalls the
+ * end of a zero-copy ring on 7.3.)
+ */
+static void park(struct ubt_ublk_queue *uq)
+{
+	uq->exited(uq);
+	for (;;)
+		pause();
 }
 
 void *ubt_ublk_queue_thread(void *arg)
@@ -343,8 +355,7 @@ void *ubt_ublk_queue_thread(void *arg)
 				ret = io_uring_submit(&uq->q.ring);
 				if (ret < 0)
 					uq->result = ret;
-				uq->q.cmds_left = true;
-				break;
+				park(uq);
 			}
 		}
 		ret = ubt_queue_poll(&uq->q, 1);

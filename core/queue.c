@@ -227,14 +227,6 @@ void ubt_queue_exit(struct ubt_queue *q)
 	if (q->nodes_ready)
 		queue_exit_nodes(q, q->tree->root);
 	q->nodes_ready = false;
-	/*
-	 * Commands left on the ring (a handover): the ring, the tag buffers
-	 * the kernel may still copy into and the tags stay until the process
-	 * ends, which cancels the commands.  (Closing such a ring from a
-	 * thread of a process that lives on corrupts memory in Linux 6.12.)
-	 */
-	if (q->cmds_left)
-		return;
 	if (q->ring_ready) {
 		/* Drop the backing files now, not when the ring's teardown gets to it. */
 		io_uring_unregister_files(&q->ring);

@@ -201,6 +201,11 @@ static int params_cmd(struct ubt_ctrl *c, unsigned int nr, uint32_t dev_id, stru
 	return ctrl_cmd(c, nr, &cmd);
 }
 
+int ubt_ctrl_try_stop_dev(struct ubt_ctrl *c, uint32_t dev_id)
+{
+	return dev_pid_cmd(c, UBLK_CMD_TRY_STOP_DEV, dev_id, 0);
+}
+
 int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
 {
 	return params_cmd(c, UBLK_CMD_SET_PARAMS, dev_id, p);

@@ -13,3 +13,4 @@ tools-y += tools/ublk-target/control.o
 tools-y += tools/ublk-target/daemon.o
 tools-y += tools/ublk-target/cmd_recover.o
 tools-y += tools/ublk-target/cmd_restart.o
+tools-y += tools/ublk-target/holders.o

@@ -100,12 +100,6 @@ struct ubt_queue {
 	unsigned int parked;		/* I/Os waiting for a wake-up (maybe from another queue) */
 	unsigned int wakes_unsent;	/* wake-ups for other queues whose MSG_RING is not done */
 	bool stopping;			/* the frontend is shutting down: start no new work */
-	/*
-	 * The frontend leaves commands waiting on the ring (a handover):
-	 * ubt_queue_exit() then leaves the ring and its memory to the end of
-	 * the process, which cancels them.
-	 */
-	bool cmds_left;
 	enum ubt_data_mode data_mode;
 	bool ring_ready;
 	bool fixed_bufs;		/* a buffer is registered at index = tag */

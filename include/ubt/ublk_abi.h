@@ -27,6 +27,8 @@
 #define UBLK_CMD_GET_DEV_INFO2		0x12
 #define UBLK_CMD_GET_FEATURES		0x13
 #define UBLK_CMD_DEL_DEV_ASYNC		0x14
+/* Linux 7.0+ (UBLK_F_SAFE_STOP_DEV): STOP_DEV, unless the disk is open (-EBUSY). */
+#define UBLK_CMD_TRY_STOP_DEV		0x17
 
 /* I/O commands, issued on /dev/ublkcN. */
 #define UBLK_IO_FETCH_REQ		0x20

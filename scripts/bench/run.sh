@@ -5,15 +5,19 @@
 # guest, once per kernel, printing each kernel's tables.  With --cache, the
 # cache benchmark instead (cache-vs-dm.sh: our cache and dm-cache over a slow
 # origin, warm-up and hit rates), its arguments an interval and their count.
+# With --lifecycle, the recovery and restart benchmark (lifecycle-vs-kublk.sh:
+# I/O pauses against the kernel's kublk), its argument the number of runs.
 #   scripts/bench/run.sh [--kernel K] [RUNTIME_S] [REPEATS]
 #   scripts/bench/run.sh --cache [--kernel K] [INTERVAL_S] [INTERVALS]
+#   scripts/bench/run.sh --lifecycle [--kernel K] [RUNS]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
 # Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 usage="usage: scripts/bench/run.sh [--kernel 6.12|7.3] [RUNTIME_S] [REPEATS]
-       scripts/bench/run.sh --cache [--kernel 6.12|7.3] [INTERVAL_S] [INTERVALS]"
+       scripts/bench/run.sh --cache [--kernel 6.12|7.3] [INTERVAL_S] [INTERVALS]
+       scripts/bench/run.sh --lifecycle [--kernel 6.12|7.3] [RUNS]"
 
 kernels=${UBT_VM_KERNELS:-7.3 6.12}
 script=ublk-vs-kernel.sh
@@ -23,13 +27,14 @@ while [ $# -gt 0 ]; do
 	--kernel) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; kernels=$2; shift 2 ;;
 	--kernel=*) kernels=${1#--kernel=}; shift ;;
 	--cache) script=cache-vs-dm.sh; shift ;;
+	--lifecycle) script=lifecycle-vs-kublk.sh; shift ;;
 	-h | --help) echo "$usage"; exit 0 ;;
 	-*) echo "run.sh: unknown option '$1'" >&2; echo "$usage" >&2; exit 2 ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
 [ ${#args[@]} -le 2 ] || { echo "$usage" >&2; exit 2; }
-runtime=${args[0]:-5}
+runtime=${args[0]:-$([ $script = lifecycle-vs-kublk.sh ] && echo 20 || echo 5)}
 repeats=${args[1]:-$([ $script = cache-vs-dm.sh ] && echo 12 || echo 3)}
 [ $script != cache-vs-dm.sh ] || [[ ! $repeats =~ ^[0-9]+$ ]] || [ "$repeats" -ge 4 ] ||
 	{ echo "run.sh: --cache needs INTERVALS of 4 or more" >&2; exit 2; }

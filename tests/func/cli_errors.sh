@@ -111,6 +111,14 @@ test_usage_errors_exit_2() {
 	[ $rc -eq 2 ] || t_fail "an unknown command should exit 2, not $rc"
 	t_expect_fail "delete: give either -n ID or --all" $B delete
 	t_expect_fail "list: unknown option '--bogus'" $B list --bogus
+	t_expect_fail "recover: give either -n ID or --all" $B recover -n 1 --all
+	t_expect_fail "restart: give -n ID" $B restart
+	t_expect_fail "restart: unknown option '--all'" $B restart --all
+	t_expect_fail "recover: -n takes a device id, not 'x'" $B recover -n x
+	$B restart -n 1 extra 2>/dev/null && rc=0 || rc=$?
+	[ $rc -eq 2 ] || t_fail "restart with an extra argument should exit 2, not $rc"
+	t_expect_fail "--recovery takes reissue, fail-io or none, not 'maybe'" \
+		$B create --recovery maybe null --size 1G
 }
 
 test_not_root() {
@@ -119,6 +127,10 @@ test_not_root() {
 		$B create null --size 1G
 	t_expect_fail "delete needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		$B delete -n 0
+	t_expect_fail "recover needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		$B recover -n 0
+	t_expect_fail "restart needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		$B restart -n 0
 	left_nothing
 }
 
@@ -249,7 +261,7 @@ test_fault_target_errors() {
 }
 
 test_help_everywhere() {
-	for c in "" create list delete features bench status message; do
+	for c in "" create list delete recover restart features bench status message; do
 		out=$($B $c --help) || t_fail "'$c --help' failed"
 		case $out in usage:*) ;; *) t_fail "'$c --help' printed no usage" ;; esac
 	done

@@ -9,6 +9,19 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # Whether process PID runs (a zombie does not).
 runs() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]; }
 
+# Wait (up to 30 s) until some process has DEV open: fio takes seconds to
+# start in the guest.
+wait_opened() {	# DEV
+	local f i
+	for i in $(seq 300); do
+		for f in /proc/[0-9]*/fd/*; do
+			[ "$(readlink "$f" 2>/dev/null)" != "$1" ] || return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
 # fio writing with verification in the background (crc32c, checked as it
 # goes and at the end) over the first 32 MiB of DEV for SECONDS.
 fio_verify_bg() {	# DEV NAME SECONDS
@@ -160,5 +173,31 @@ test_recover_restart_refusals() {
 	out=$($B create --recovery sometimes null --size 64M 2>&1) && t_fail "--recovery sometimes"
 	[ "$out" = "ublk-target: --recovery takes reissue, fail-io or none, not 'sometimes'" ] ||
 		t_fail "--recovery sometimes: $out"
+	left_nothing
+}
+
+# delete refuses a mounted device, naming the mount; nothing changes; once
+# unmounted it goes.
+test_delete_refuses_a_mounted_device() {
+	trap cleanup EXIT
+	local dev id out
+	truncate -s 64M "$work/m.img"
+	dev=$($B create file --file "$work/m.img") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
+	mkdir -p "$work/mnt"
+	mount "$dev" "$work/mnt" || t_fail "mount"
+	out=$($B delete -n "$id" 2>&1) && t_fail "delete of a mounted device"
+	[ "$out" = "ublk-target: device $id is in use: mounted on $work/mnt; stop using it first, or 'ublk-target delete --force -n $id'" ] ||
+		t_fail "delete mounted said: $out"
+	$B list | grep -q "^$id  *live" || t_fail "not live after a refused delete: $($B list)"
+	echo data > "$work/mnt/f" && sync || t_fail "the mount no longer works"
+	umount "$work/mnt" || t_fail "umount"
+	$B delete -n "$id" || t_fail "delete once unmounted"
+	dev=$($B create file --file "$work/m.img") || t_fail "create again"
+	mount "$dev" "$work/mnt" || t_fail "mount again"
+	[ "$(cat "$work/mnt/f")" = data ] || t_fail "the file is gone"
+	umount "$work/mnt" || t_fail "umount again"
+	$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
 	left_nothing
 }

@@ -44,8 +44,8 @@ left_nothing() {
 }
 
 cleanup() {
-	$B delete --all >/dev/null 2>&1 || true
 	umount "$work/mnt" 2>/dev/null || true
+	$B delete --all --force >/dev/null 2>&1 || true
 }
 
 daemon_pid() {
@@ -55,11 +55,13 @@ daemon_pid() {
 # kill -9 the daemon of device ID and, with it, the fio process FIO writing
 # to it (started in the background with --thread, so one SIGKILL ends all
 # of it: fio must not live on to open the vanished device's path again and
-# make a file there); then delete what is left of the device.
+# make a file there); then delete what is left of the device: a crash, and
+# no recovery.  (--force: fio's requests wait in the orphaned device, and
+# fio, still holding it open, ends only once they fail.)
 kill9_daemon_and_fio() {	# ID FIO
 	kill -9 "$(daemon_pid "$1")" "$2"
+	timeout 30 $B delete --force -n "$1" || t_fail "delete after kill -9"
 	wait "$2" || true
-	timeout 30 $B delete -n "$1" || t_fail "delete after kill -9"
 }
 
 # In the passes that repeat the data tests in other modes (LIGHT=1), the
@@ -167,16 +169,23 @@ test_list_shows_devices() {
 }
 
 test_delete_while_fio_runs() {
-	trap cleanup EXIT
-	local dev pid rc start
+	local dev pid= rc start out
+	# fio must not outlive a failure and write to the next test's device.
+	trap '[ -z "$pid" ] || pkill -9 -x fio 2>/dev/null; cleanup' EXIT
 	truncate -s 256M "$work/busy.img"
 	dev=$($B create -q 2 file --file "$work/busy.img") || t_fail "create"
 	fio_job "$dev" busy --rw=randwrite --bs=4k --iodepth=32 --runtime=60 --time_based \
 		> "$work/fio.out" 2>&1 &
 	pid=$!
-	sleep 2
+	wait_opened "$dev" || t_fail "fio never opened $dev"
+	sleep 1
+	# In use: refused, naming fio; nothing changes.
+	out=$($B delete -n "${dev#/dev/ublkb}" 2>&1) && t_fail "delete of a device fio has open"
+	echo "$out" | grep -q "^ublk-target: device ${dev#/dev/ublkb} is in use: open by fio (pid [0-9]*)" ||
+		t_fail "delete in use said: $out"
+	runs "$pid" || t_fail "fio ended after a refused delete"
 	start=$(date +%s)
-	timeout 30 $B delete -n "${dev#/dev/ublkb}" || t_fail "delete under load failed or hung"
+	timeout 30 $B delete --force -n "${dev#/dev/ublkb}" || t_fail "delete under load failed or hung"
 	timeout 30 tail --pid=$pid -f /dev/null || t_fail "fio hung after delete"
 	wait $pid && rc=0 || rc=$?
 	[ "$rc" -ne 0 ] || t_fail "fio saw no error although its device was deleted"
@@ -622,7 +631,7 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_mirror_hot_replace_under_fio test_volatile_crash test_cache_fio_verify_each_mode
 	test_cache_kill9_keeps_flushed_data test_cache_matches_device_mapper
 	test_recover_under_fio test_restart_under_fio test_ext4_survives_kill9_and_recover
-	test_recover_restart_refusals"
+	test_recover_restart_refusals test_delete_refuses_a_mounted_device"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio

@@ -39,7 +39,10 @@ int cmd_status(int argc, char **argv);
 int cmd_message(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
-/* Rebuild device id's stack from its run record and give it a new daemon: the exit code. */
-int recover_device(uint32_t id);
+/*
+ * Rebuild device id's stack from its run record and give it a new daemon:
+ * the exit code.  handed_over: its daemon was asked to hand over (restart).
+ */
+int recover_device(uint32_t id, bool handed_over);
 
 #endif

@@ -64,7 +64,7 @@ static int wait_orphaned(uint32_t id)
 	return 0;
 }
 
-int recover_device(uint32_t id)
+int recover_device(uint32_t id, bool handed_over)
 {
 	struct ubt_tree_opts topts = {
 		.max_io_bytes = UBT_MAX(CONFIG_MAX_IO_BYTES, CONFIG_ZERO_COPY_MAX_IO_BYTES),
@@ -78,7 +78,8 @@ int recover_device(uint32_t id)
 
 	if (rundir_read(id, &r))
 		return cli_error("no device %u (see 'ublk-target list')", id);
-	if (rundir_daemon_alive(r.pid))
+	/* (A daemon that handed over may still be ending: the kernel's state says when it is done.) */
+	if (!handed_over && rundir_daemon_alive(r.pid))
 		return cli_error("device %u is served by daemon %d: nothing to recover (to replace "
 				 "the daemon: 'ublk-target restart -n %u')", id, (int)r.pid, id);
 	if (!strcmp(r.recovery, "none") || !r.cookie)
@@ -130,14 +131,14 @@ int cmd_recover(int argc, char **argv)
 	if (cli_need_root("recover"))
 		return 1;
 	if (!all)
-		return recover_device((uint32_t)id);
+		return recover_device((uint32_t)id, false);
 	ret = ubt_ctrl_open(&ctrl);
 	if (ret)
 		return cli_error("cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
 	n = rundir_list(ids, (int)UBT_ARRAY_SIZE(ids));
 	for (i = 0; i < n; i++)
 		if (orphaned(&ctrl, ids[i]))
-			rc |= recover_device(ids[i]);
+			rc |= recover_device(ids[i], false);
 	ubt_ctrl_close(&ctrl);
 	return rc;
 }

@@ -72,5 +72,5 @@ int cmd_restart(int argc, char **argv)
 				 "it still serves them and will exit when they are done: then "
 				 "'ublk-target recover -n %u'", (int)r.pid, r.id,
 				 ubt_ctrl_timeout_s(), r.id);
-	return recover_device(r.id);
+	return recover_device(r.id, true);
 }

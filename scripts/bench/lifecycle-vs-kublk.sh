@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Lifecycle benchmark, run inside the test guest (scripts/bench/run.sh
+# --lifecycle starts it): how long I/O waits when a daemon is replaced.
+#   recover  kill -9 of the daemon, then `recover`: from the kill to the
+#            first read that completes (a read issued right after the kill,
+#            which waits in the kernel), for ours and for the kernel's kublk
+#            (add -r 1 -i 1, recover with the same arguments), each over a
+#            file on tmpfs, one queue, depth 128
+#   restart  ours only (kublk has no such command): the longest completion
+#            gap a reader at depth 1 sees while `restart` runs
+# Each is the median (and min, max) of RUNS runs.
+#   lifecycle-vs-kublk.sh BUILD_DIR [RUNS]
+set -euo pipefail
+
+me=lifecycle-vs-kublk
+[ $# -ge 1 ] && [ $# -le 3 ] || { echo "usage: $me BUILD_DIR [RUNS]" >&2; exit 2; }
+B=$1/ublk-target
+runs=${2:-20}
+K=${UBT_PEERS:-/work/shared/peers}/kublk
+die() { echo "$me: $*" >&2; exit 1; }
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$runs'"
+[ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh --lifecycle)"
+[ -x "$B" ] || die "$B is not built (run make)"
+[ -c /dev/ublk-control ] || die "no /dev/ublk-control (ublk_drv not loaded)"
+for t in fio dd awk; do command -v "$t" >/dev/null || die "$t is not installed"; done
+[ -x "$K" ] || die "no kublk at $K (set UBT_PEERS)"
+work=$(mktemp -d /tmp/ubt-lbench.XXXXXX)
+trap '"$B" delete --all --force >/dev/null 2>&1 || true; "$K" del -a >/dev/null 2>&1 || true;
+	rm -rf "$work"' EXIT
+truncate -s 256M "$work/f.img"
+dd if=/dev/urandom of="$work/f.img" bs=1M count=16 conv=notrunc status=none
+
+now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+
+# One read of DEV in the background; its completion time lands in FILE.
+read_after() {	# DEV FILE
+	(dd if="$1" of=/dev/null bs=4k count=1 skip=$((RANDOM % 4096)) iflag=direct status=none &&
+		now_us > "$2") &
+}
+
+# From kill -9 of PID to the completion of a read issued right after it,
+# with RECOVER run to bring the device back: milliseconds.
+kill_to_read() {	# DEV PID RECOVER...
+	local dev=$1 pid=$2 t0 rp
+	shift 2
+	rm -f "$work/done"
+	t0=$(now_us)
+	kill -9 "$pid"
+	read_after "$dev" "$work/done"
+	rp=$!
+	"$@" >/dev/null 2>"$work/rec.err" || die "$* failed: $(cat "$work/rec.err")"
+	wait "$rp" || die "the read after the recovery failed"
+	echo $(( ($(cat "$work/done") - t0) / 1000 ))
+}
+
+summary() {	# values on stdin: "median min max"
+	sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%d %d %d\n", m, v[1], v[NR] }'
+}
+
+ours_recover() {
+	local dev id i
+	dev=$("$B" create -q 1 -d 128 file --file "$work/f.img") || die "create ours"
+	id=${dev#/dev/ublkb}
+	for i in $(seq "$runs"); do
+		kill_to_read "$dev" "$(sed -n 's/^pid=//p' "/run/ublk-target/$id.dev")" \
+			"$B" recover -n "$id"
+	done
+	"$B" delete -n "$id" >/dev/null
+}
+
+kublk_recover() {
+	local i pid args=(-t loop -q 1 -d 128 -n 9 -r 1 -i 1 "$work/f.img")
+	"$K" add "${args[@]}" >/dev/null || die "kublk add"
+	for _ in $(seq 100); do [ -b /dev/ublkb9 ] && break; sleep 0.05; done
+	for i in $(seq "$runs"); do
+		pid=$(pgrep -n -x kublk) || die "no kublk daemon"
+		kill_to_read /dev/ublkb9 "$pid" "$K" recover "${args[@]}"
+		for _ in $(seq 100); do pgrep -x kublk >/dev/null && break; sleep 0.05; done
+	done
+	"$K" del -n 9 >/dev/null
+}
+
+# Wait (up to 30 s) until reads of /dev/ublkbID complete (sysfs counts them).
+reads_moving() {	# ID
+	local first now i
+	first=$(awk '{ print $1 }' "/sys/block/ublkb$1/stat")
+	for i in $(seq 300); do
+		now=$(awk '{ print $1 }' "/sys/block/ublkb$1/stat")
+		[ "$now" = "$first" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The longest gap between completions of a depth-1 reader during a restart.
+ours_restart() {
+	local dev id i fp
+	dev=$("$B" create -q 1 -d 128 file --file "$work/f.img") || die "create ours"
+	id=${dev#/dev/ublkb}
+	for i in $(seq "$runs"); do
+		fio --name=rs --filename="$dev" --direct=1 --ioengine=psync --rw=randread --bs=4k \
+			--size=16M --runtime=8 --time_based --minimal > "$work/rs.out" 2>&1 &
+		fp=$!
+		# fio takes seconds to start in the guest: restart once its reads run.
+		reads_moving "$id" || die "fio never read from $dev"
+		sleep 1
+		"$B" restart -n "$id" >/dev/null 2>"$work/rec.err" || die "restart: $(cat "$work/rec.err")"
+		wait "$fp" || die "fio failed across restart: $(tail -n2 "$work/rs.out")"
+		# terse v3: field 5 errors, 39 the reads' total latency max (us)
+		[ "$(cut -d';' -f5 "$work/rs.out")" = 0 ] || die "fio saw an error across restart"
+		echo $(( $(cut -d';' -f39 "$work/rs.out" | cut -d. -f1) / 1000 ))
+	done
+	"$B" delete -n "$id" >/dev/null
+}
+
+echo "# lifecycle benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d), $runs runs each"
+echo "... ours: kill -9, recover" >&2
+o=$(ours_recover | summary)
+echo "... kublk: kill -9, recover" >&2
+k=$(kublk_recover | summary)
+echo "... ours: restart" >&2
+r=$(ours_restart | summary)
+echo
+echo "| ms, median (min-max) | ours | kublk | ours / kublk |"
+echo "|---|---|---|---|"
+read -r om omin omax <<<"$o"
+read -r km kmin kmax <<<"$k"
+read -r rm rmin rmax <<<"$r"
+echo "| kill -9 to the first read served after recover | $om ($omin-$omax) | $km ($kmin-$kmax) | $(awk -v a="$om" -v b="$km" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }') |"
+echo "| longest I/O pause during restart | $rm ($rmin-$rmax) | - | - |"
