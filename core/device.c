@@ -411,6 +411,16 @@ enum ubt_recovery ubt_device_recovery(const struct ubt_device *dev)
 	return dev->recovery;
 }
 
+void device_hand_over(struct ubt_device *dev)
+{
+	unsigned int i;
+
+	__atomic_store_n(&dev->handover, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < dev->nr_started; i++)
+		if (dev->queues[i].q_ready)
+			ubt_ring_nudge(dev->queues[i].q.ring.ring_fd);
+}
+
 /*
  * "handover": the queues commit what they started and end, leaving the
  * device to the kernel, which requeues the requests they left for the
@@ -419,18 +429,13 @@ enum ubt_recovery ubt_device_recovery(const struct ubt_device *dev)
  */
 static void handover(struct ubt_device *dev, char *out, size_t len)
 {
-	unsigned int i;
-
 	if (dev->recovery != UBT_RECOVERY_REISSUE) {
 		snprintf(out, len, "error: device %u was created with --recovery %s; a handover "
 			 "without I/O errors needs reissue\n", dev->info.dev_id,
 			 ubt_recovery_name(dev->recovery));
 		return;
 	}
-	__atomic_store_n(&dev->handover, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < dev->nr_started; i++)
-		if (dev->queues[i].q_ready)
-			ubt_ring_nudge(dev->queues[i].q.ring.ring_fd);
+	device_hand_over(dev);
 	snprintf(out, len, "handing over\n");
 }
 

@@ -46,6 +46,11 @@ int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
  * thread; DEL_DEV if added; free dev.
  */
 void device_teardown(struct ubt_device *dev);
+/*
+ * Have the queues hand over: they commit what they started, leave the rest
+ * to the kernel and park until the process ends (frontend_ublk.c).
+ */
+void device_hand_over(struct ubt_device *dev);
 /* A new device: its locks, its queues' array; NULL with err set. */
 struct ubt_device *device_alloc(struct ubt_tree *tree, unsigned int nr_queues, char *err,
 				size_t errlen);

@@ -155,12 +155,7 @@ static int check_size(struct ubt_device *dev, const struct ubt_tree *tree, char 
 /* Queue threads that fetched but will not serve: they leave as in a handover. */
 static void abandon(struct ubt_device *dev)
 {
-	unsigned int i;
-
-	__atomic_store_n(&dev->handover, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < dev->nr_started; i++)
-		if (dev->queues[i].q_ready)
-			ubt_ring_nudge(dev->queues[i].q.ring.ring_fd);
+	device_hand_over(dev);
 	device_teardown(dev);
 }
 

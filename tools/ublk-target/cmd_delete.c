@@ -71,18 +71,6 @@ static int stop_unless_used(struct ubt_ctrl *ctrl, uint32_t id)
 	return 0;
 }
 
-static bool wait_gone(pid_t pid, int ms)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-	for (; ms > 0; ms -= 20) {
-		if (!rundir_daemon_alive(pid))
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return !rundir_daemon_alive(pid);
-}
-
 static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 {
 	struct ublksrv_ctrl_dev_info info;
@@ -100,10 +88,10 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 		if (ret && ret != -ENODEV)
 			cli_error("warning: STOP_DEV of device %u: %s", id, ubt_ctrl_strerror(ret));
 	}
-	if (rundir_daemon_alive(r.pid) && !wait_gone(r.pid, DAEMON_EXIT_TIMEOUT_MS)) {
+	if (rundir_daemon_alive(r.pid) && !rundir_wait_daemon_gone(r.pid, DAEMON_EXIT_TIMEOUT_MS)) {
 		cli_error("warning: daemon %d of device %u did not exit; killing it", (int)r.pid, id);
 		kill(r.pid, SIGKILL);
-		wait_gone(r.pid, 2000);
+		rundir_wait_daemon_gone(r.pid, 2000);
 	}
 	if (!ubt_ctrl_get_info(ctrl, id, &info)) {
 		ret = ubt_ctrl_del_dev(ctrl, id);

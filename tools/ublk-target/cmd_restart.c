@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "control.h"
@@ -30,15 +29,6 @@ static const char restart_usage[] =
 "new daemon serves it.\n"
 "\n"
 "  -n, --id ID   the device\n";
-
-static bool wait_exit(pid_t pid, unsigned int ms)
-{
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
-
-	for (; ms > 0 && rundir_daemon_alive(pid); ms -= ms < 5 ? ms : 5)
-		nanosleep(&ts, NULL);
-	return !rundir_daemon_alive(pid);
-}
 
 int cmd_restart(int argc, char **argv)
 {
@@ -67,7 +57,7 @@ int cmd_restart(int argc, char **argv)
 		reply[strcspn(reply, "\n")] = '\0';
 		return cli_error("%s", reply + 7);
 	}
-	if (!wait_exit(r.pid, ubt_ctrl_timeout_s() * 1000))
+	if (!rundir_wait_daemon_gone(r.pid, (int)ubt_ctrl_timeout_s() * 1000))
 		return cli_error("daemon %d of device %u did not finish its requests within %u s; "
 				 "it still serves them and will exit when they are done: then "
 				 "'ublk-target recover -n %u'", (int)r.pid, r.id,

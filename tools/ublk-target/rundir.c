@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rundir.h"
@@ -172,4 +173,16 @@ bool rundir_daemon_alive(pid_t pid)
 		fclose(f);
 	}
 	return !strncmp(comm, "ublk-target", 11);
+}
+
+bool rundir_wait_daemon_gone(pid_t pid, int ms)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	for (; ms > 0; ms -= 20) {
+		if (!rundir_daemon_alive(pid))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return !rundir_daemon_alive(pid);
 }

@@ -35,5 +35,7 @@ int rundir_remove(uint32_t id);
 int rundir_list(uint32_t *ids, int max);
 /* Whether pid is alive and is an ublk-target process. */
 bool rundir_daemon_alive(pid_t pid);
+/* Wait up to ms milliseconds for pid to end; whether it has. */
+bool rundir_wait_daemon_gone(pid_t pid, int ms);
 
 #endif
