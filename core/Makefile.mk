@@ -19,3 +19,4 @@ core-y += core/frontend_inproc.o
 core-y += core/copy_mode.o
 core-y += core/device.o
 core-y += core/device_recover.o
+core-y += core/device_reload.o

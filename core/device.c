@@ -44,6 +44,12 @@ static void queue_exited(struct ubt_ublk_queue *uq)
 	struct ubt_device *dev = uq->dev;
 	uint64_t one = 1;
 
+	/* A suspend waiting for this queue stops waiting. */
+	pthread_mutex_lock(&dev->lock);
+	dev->nr_exited++;
+	pthread_cond_broadcast(&dev->cond);
+	pthread_mutex_unlock(&dev->lock);
+
 	if (write(dev->exit_efd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow with fewer than 2^64 queues */
 	}
@@ -153,6 +159,9 @@ void device_teardown(struct ubt_device *dev)
 	ubt_ctrl_close(&dev->ctrl);
 	if (dev->exit_efd >= 0)
 		close(dev->exit_efd);
+	/* The threads are gone: a stack loaded or half switched to is nobody's. */
+	ubt_tree_free(dev->next_tree);
+	ubt_tree_free(dev->stale_tree);
 	free(dev->queues);
 	pthread_mutex_destroy(&dev->lock);
 	pthread_cond_destroy(&dev->cond);
@@ -218,8 +227,11 @@ int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
 		uq->mode = dev->mode;
 		uq->force_reg_fallback = getenv("UBT_TEST_BUF_REG_FALLBACK") != NULL;
 		uq->handover = &dev->handover;
+		uq->suspend = &dev->suspend;
+		uq->next_tree = &dev->switch_to;
 		uq->ready = queue_ready;
 		uq->exited = queue_exited;
+		uq->suspended = device_queue_suspended;
 		ret = ubt_ctrl_get_affinity(&dev->ctrl, dev->info.dev_id, (uint16_t)i, &uq->cpus);
 		if (ret)
 			CPU_ZERO(&uq->cpus);	/* not pinned: the scheduler decides */
@@ -230,6 +242,7 @@ int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
 		}
 		dev->nr_started++;
 	}
+	dev->aio_slots = dev->tree->want_aio ? dev->tree->slots_per_tag : 0;
 	pthread_mutex_lock(&dev->lock);
 	while (dev->nr_ready < nr)
 		pthread_cond_wait(&dev->cond, &dev->lock);
@@ -336,7 +349,8 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 		goto out_teardown;
 	/* Without tag buffers a larger request costs no memory. */
 	dev->info.max_io_buf_bytes = ubt_tree_io_bytes(tree, dev->mode != UBT_COPY_ZERO_COPY);
-	dev->info.flags = (dev->ctrl.features & UBLK_F_CMD_IOCTL_ENCODE) |
+	/* UPDATE_SIZE is not checked by the driver; asked for all the same (a reload). */
+	dev->info.flags = (dev->ctrl.features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_UPDATE_SIZE)) |
 			  device_copy_mode_flags(dev->mode) | device_recovery_flags(dev->recovery);
 	dev->info.ublksrv_flags = o->cookie;
 	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);
@@ -443,7 +457,7 @@ static void handover(struct ubt_device *dev, char *out, size_t len)
 static void control_request(struct ubt_device *dev, const struct ubt_control *ctl)
 {
 	struct timeval tv = { .tv_sec = 1 };
-	char cmd[4096], out[65536];
+	char cmd[16384], out[65536];
 	size_t n = 0, off = 0;
 	ssize_t r;
 	int fd;
@@ -464,7 +478,7 @@ static void control_request(struct ubt_device *dev, const struct ubt_control *ct
 	out[0] = '\0';
 	if (!strcmp(cmd, "handover"))
 		handover(dev, out, sizeof(out));
-	else
+	else if (!device_reload_request(dev, ctl, cmd, out, sizeof(out)))
 		ctl->handle(ctl->arg, cmd, out, sizeof(out));
 	n = strlen(out);
 	while (off < n && (r = write(fd, out + off, n - off)) > 0)
@@ -498,8 +512,11 @@ int ubt_device_serve(struct ubt_device *dev, const struct ubt_control *ctl)
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) > 0)
+			if (read(sfd, &si, sizeof(si)) > 0) {
+				/* Held requests first: the kernel's stop waits for every one. */
+				device_release(dev);
 				ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
+			}
 		}
 		if (pfd[0].revents & POLLIN) {
 			uint64_t n;

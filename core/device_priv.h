@@ -30,6 +30,16 @@ struct ubt_device {
 	bool added;			/* ours to stop and delete at the end */
 	enum ubt_recovery recovery;	/* in effect: never auto */
 	int handover;			/* queues: leave, committing what they started */
+	/* Suspend, reload, resume (device_reload.c). */
+	int suspend;			/* queues: hold new requests, drain, report */
+	bool suspended;			/* every queue reported it */
+	unsigned int nr_suspended;	/* queues that report themselves suspended */
+	unsigned int nr_exited;		/* queue threads that ended */
+	int switch_err;			/* the first queue's failure to switch trees */
+	struct ubt_tree *next_tree;	/* loaded by a reload, for the next resume */
+	struct ubt_tree *switch_to;	/* queues move to it as they resume */
+	struct ubt_tree *stale_tree;	/* a tree that queues may use until they end */
+	unsigned int aio_slots;		/* the queues' Linux AIO is sized for this many slots per tag */
 };
 
 /* The ADD_DEV flags a copy mode needs. */
@@ -51,6 +61,18 @@ void device_teardown(struct ubt_device *dev);
  * to the kernel and park until the process ends (frontend_ublk.c).
  */
 void device_hand_over(struct ubt_device *dev);
+/*
+ * The control commands of device_reload.c: "suspend", "resume", "release"
+ * (resume, leaving a loaded stack unused), "reload SHRINK SPEC" and
+ * "state".  Whether cmd was one of them; the reply goes to out.
+ */
+bool device_reload_request(struct ubt_device *dev, const struct ubt_control *ctl,
+			   const char *cmd, char *out, size_t len);
+/* Let held I/O go (a stop must not wait for it), leaving a loaded stack unused. */
+void device_release(struct ubt_device *dev);
+/* A queue reports (from its thread): suspended (yes), or resumed with err from a switch. */
+void device_queue_suspended(struct ubt_ublk_queue *uq, bool yes, int err);
+
 /* A new device: its locks, its queues' array; NULL with err set. */
 struct ubt_device *device_alloc(struct ubt_tree *tree, unsigned int nr_queues, char *err,
 				size_t errlen);

@@ -206,6 +206,13 @@ static void ublk_cqe(struct ubt_queue *q, const struct io_uring_cqe *cqe)
 		/* -ENODEV: the device is stopping; anything else: give up the tag too. */
 		if (ubt_unlikely(cqe->res != UBLK_IO_RES_OK)) {
 			uq->q.stopping = true;
+		} else if (ubt_unlikely(uq->susp != UQ_RUNNING)) {
+			if (uq->susp == UQ_FAILED) {
+				uq->busy++;
+				queue_cmd(uq, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, -EIO);
+			} else if (!handing_over(uq)) {
+				uq->held[uq->nr_held++] = (uint16_t)tag;
+			}
 		} else if (ubt_likely(!uq->q.stopping || !handing_over(uq))) {
 			uq->busy++;
 			request_fetched(uq, tag);
@@ -282,7 +289,8 @@ static int queue_setup(struct ubt_ublk_queue *uq)
 	pin_to_one_cpu(uq);
 	uq->tag_state = calloc(uq->depth, sizeof(*uq->tag_state));
 	uq->tag_res = calloc(uq->depth, sizeof(*uq->tag_res));
-	if (!uq->tag_state || !uq->tag_res)
+	uq->held = calloc(uq->depth, sizeof(*uq->held));
+	if (!uq->tag_state || !uq->tag_res || !uq->held)
 		return -ENOMEM;
 	uq->descs_len = UBT_ROUND_UP(uq->depth * sizeof(struct ublksrv_io_desc), page);
 	uq->descs = mmap(NULL, uq->descs_len, PROT_READ, MAP_SHARED | MAP_POPULATE,
@@ -313,6 +321,8 @@ static void queue_teardown(struct ubt_ublk_queue *uq)
 	uq->tag_state = NULL;
 	free(uq->tag_res);
 	uq->tag_res = NULL;
+	free(uq->held);
+	uq->held = NULL;
 }
 
 /*
@@ -327,6 +337,83 @@ static void park(struct ubt_ublk_queue *uq)
 	uq->exited(uq);
 	for (;;)
 		pause();
+}
+
+/*
+ * Nothing of the queue's in flight but its fetches (idle timers aside):
+ * what a handover and a suspend wait for.
+ */
+static bool drained(const struct ubt_ublk_queue *uq)
+{
+	return !uq->busy && !uq->q.target_inflight && !uq->q.wakes_unsent &&
+	       uq->q.bg_inflight <= uq->q.bg_idle;
+}
+
+static bool suspend_wanted(const struct ubt_ublk_queue *uq)
+{
+	return uq->suspend && __atomic_load_n(uq->suspend, __ATOMIC_ACQUIRE);
+}
+
+/* Start the requests held while suspended, oldest first, or fail them all (res < 0). */
+static void release_held(struct ubt_ublk_queue *uq, int res)
+{
+	unsigned int i, n = uq->nr_held;
+
+	uq->nr_held = 0;
+	for (i = 0; i < n; i++) {
+		uq->busy++;
+		if (res < 0)
+			queue_cmd(uq, uq->held[i], UBLK_IO_COMMIT_AND_FETCH_REQ, res);
+		else
+			request_fetched(uq, uq->held[i]);
+	}
+}
+
+/*
+ * One step of a suspend or a resume, each time round the loop while
+ * either is under way.  Suspending, the queue stops starting requests and
+ * background work, lets what is in flight finish, cancels the idle
+ * timers (their I/O belongs to the tree a reload replaces) and reports.
+ */
+static void suspend_step(struct ubt_ublk_queue *uq)
+{
+	struct ubt_tree *next;
+	int ret = 0;
+
+	if (uq->susp == UQ_FAILED)
+		return;
+	if (suspend_wanted(uq)) {
+		if (uq->susp == UQ_RUNNING) {
+			uq->susp = UQ_DRAINING;
+			uq->q.stopping = true;
+			uq->idle_cancelled = false;
+		}
+		if (uq->susp != UQ_DRAINING || !drained(uq))
+			return;
+		if (uq->q.bg_inflight) {
+			if (!uq->idle_cancelled)
+				ubt_queue_cancel_idle(&uq->q);
+			uq->idle_cancelled = true;
+			return;
+		}
+		uq->susp = UQ_SUSPENDED;
+		uq->suspended(uq, true, 0);
+		return;
+	}
+	next = __atomic_load_n(uq->next_tree, __ATOMIC_ACQUIRE);
+	if (uq->susp == UQ_SUSPENDED && next && next != uq->q.tree)
+		ret = ubt_queue_switch_tree(&uq->q, next);
+	/*
+	 * A failed switch leaves the queue on no whole tree: every request
+	 * fails (each one committed, as the kernel needs) until the device's
+	 * main thread, told through err, stops the device.
+	 */
+	uq->q.stopping = ret != 0;
+	uq->susp = ret ? UQ_FAILED : UQ_RUNNING;
+	if (ret)
+		uq->result = ret;
+	uq->suspended(uq, false, ret);
+	release_held(uq, ret ? -EIO : 0);
 }
 
 void *ubt_ublk_queue_thread(void *arg)
@@ -347,16 +434,17 @@ void *ubt_ublk_queue_thread(void *arg)
 	 * cancels the rest.
 	 */
 	while (uq->cmd_inflight || uq->q.target_inflight || uq->q.bg_inflight > uq->q.bg_idle ||
-	       uq->q.wakes_unsent) {
+	       uq->q.wakes_unsent || uq->nr_held) {
 		if (ubt_unlikely(handing_over(uq))) {
 			uq->q.stopping = true;
-			if (!uq->busy && !uq->q.target_inflight && !uq->q.wakes_unsent &&
-			    uq->q.bg_inflight <= uq->q.bg_idle) {
+			if (drained(uq)) {
 				ret = io_uring_submit(&uq->q.ring);
 				if (ret < 0)
 					uq->result = ret;
 				park(uq);
 			}
+		} else if (ubt_unlikely(uq->susp != UQ_RUNNING || suspend_wanted(uq))) {
+			suspend_step(uq);
 		}
 		ret = ubt_queue_poll(&uq->q, 1);
 		if (ret) {

@@ -37,12 +37,28 @@ struct ubt_ublk_queue {
 	 * closed /dev/ublkcN), and the thread ends once the rest are committed.
 	 */
 	const int *handover;
+	/*
+	 * Set (by the device's main thread) while the device is suspended:
+	 * requests fetched from then on are held unstarted, and once nothing
+	 * of the queue's is in flight it reports itself suspended.  Cleared,
+	 * it moves to *next_tree if that is set (a reload), then starts what
+	 * it held, in the order it came.
+	 */
+	const int *suspend;
+	struct ubt_tree *const *next_tree;
+	/* FAILED: the switch failed; every request fails until the device stops. */
+	enum { UQ_RUNNING, UQ_DRAINING, UQ_SUSPENDED, UQ_FAILED } susp;
+	bool idle_cancelled;		/* draining: the idle timers were told to go */
+	uint16_t *held;			/* tags fetched while suspended */
+	unsigned int nr_held;
 	bool q_ready;
 	int result;
 	pthread_t thread;
 	/* Called from the queue thread: setup finished with ret; the thread ends. */
 	void (*ready)(struct ubt_ublk_queue *uq, int ret);
 	void (*exited)(struct ubt_ublk_queue *uq);
+	/* Called from the queue thread: suspended (yes), or resumed with err from the switch. */
+	void (*suspended)(struct ubt_ublk_queue *uq, bool yes, int err);
 };
 
 void *ubt_ublk_queue_thread(void *arg);

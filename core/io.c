@@ -111,20 +111,47 @@ void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
 void ubt_io_after_idle(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
 		       int (*fn)(struct ubt_io *io))
 {
+	struct ubt_queue *q = io->q;
+
 	ubt_io_after(io, tm, ns, fn);
 	tm->idle = true;
-	io->q->bg_idle++;
+	tm->idle_prev = NULL;
+	tm->idle_next = q->idle_timers;
+	if (q->idle_timers)
+		q->idle_timers->idle_prev = tm;
+	q->idle_timers = tm;
+	q->bg_idle++;
 }
 
 void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res)
 {
 	struct ubt_io *io = tm->io;
+	struct ubt_queue *q = io->q;
 
-	if (tm->idle)
-		io->q->bg_idle--;
+	if (tm->idle) {
+		q->bg_idle--;
+		if (tm->idle_prev)
+			tm->idle_prev->idle_next = tm->idle_next;
+		else
+			q->idle_timers = tm->idle_next;
+		if (tm->idle_next)
+			tm->idle_next->idle_prev = tm->idle_prev;
+	}
 	/* -ETIME: it expired; anything else: the ring is going away. */
 	ubt_io_complete(io, res == -ETIME ? tm->fn(io) : -EIO);
 	io_put(io);
+}
+
+void ubt_queue_cancel_idle(struct ubt_queue *q)
+{
+	struct ubt_io_timer *tm;
+
+	for (tm = q->idle_timers; tm; tm = tm->idle_next) {
+		struct io_uring_sqe *sqe = ubt_queue_sqe(q);
+
+		io_uring_prep_timeout_remove(sqe, (uint64_t)(uintptr_t)tm | UBT_UD_TIMER, 0);
+		io_uring_sqe_set_data64(sqe, 0);	/* its own completion needs nothing */
+	}
 }
 
 /* ---- Waiting --------------------------------------------------------- */

@@ -51,18 +51,39 @@ static int ring_init(struct ubt_queue *q, const struct ubt_queue_opts *o)
 	return ret;
 }
 
-static int register_files(struct ubt_queue *q, int frontend_fd)
+/*
+ * Put the tree's files in the ring's fixed-file table from index 1 on
+ * (index 0 is the frontend's), clearing up to `used` slots the previous
+ * tree had.  Slots are replaced one by one: clearing the whole table
+ * would wait (before Linux 6.13) for commands that hold it, and the
+ * frontend's commands wait for requests for as long as the device lives.
+ */
+static int fill_files(struct ubt_queue *q, unsigned int used)
 {
 	struct ubt_tree *tree = q->tree;
-	unsigned int i, n = tree->nr_fds + 1;
-	int fds[n];
+	unsigned int i, n = UBT_MAX(tree->nr_fds, used);
+	int fds[n + 1];
+	int ret;
 
-	fds[0] = frontend_fd;
-	for (i = 0; i < tree->nr_fds; i++)
-		fds[i + 1] = tree->fds[i];
+	if (tree->nr_fds + 1 > UBT_RING_FILES)
+		return -EMFILE;
+	for (i = 0; i < n; i++)
+		fds[i] = i < tree->nr_fds ? tree->fds[i] : -1;
 	/* Files opened from now on are used by their plain descriptors. */
 	__atomic_store_n(&tree->fds_registered, true, __ATOMIC_RELAXED);
-	return io_uring_register_files(&q->ring, fds, n);
+	if (!n)
+		return 0;
+	ret = io_uring_register_files_update(&q->ring, 1, fds, n);
+	return ret < 0 ? ret : 0;
+}
+
+static int register_files(struct ubt_queue *q, int frontend_fd)
+{
+	int ret = io_uring_register_files_sparse(&q->ring, UBT_RING_FILES);
+
+	if (!ret)
+		ret = io_uring_register_files_update(&q->ring, 0, &frontend_fd, 1);
+	return ret < 0 ? ret : fill_files(q, 0);
 }
 
 /* Let each node set up per-queue state (optional). */
@@ -175,6 +196,7 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 	q->depth = o->depth;
 	q->bg_tags = tree->bg_tags;
 	q->data_mode = o->data_mode;
+	q->frontend_fd = o->frontend_fd;
 
 	q->tags = calloc(nr_tags, sizeof(*q->tags));
 	if (!q->tags)
@@ -242,6 +264,45 @@ void ubt_queue_exit(struct ubt_queue *q)
 	q->slab = NULL;
 	free(q->tags);
 	q->tags = NULL;
+}
+
+int ubt_queue_switch_tree(struct ubt_queue *q, struct ubt_tree *tree)
+{
+	struct ubt_tree *old = q->tree;
+	unsigned int nr_tags = q->depth + tree->bg_tags, i;
+	size_t slab_bytes = (size_t)nr_tags * tree->slots_per_tag * tree->slot_size;
+	struct ubt_tag *tags;
+	char *slab;
+	int ret;
+
+	/* The device checked this at the reload: the AIO state is sized once. */
+	if (tree->want_aio && (!q->aio || tree->slots_per_tag > old->slots_per_tag))
+		return -EINVAL;
+	tags = calloc(nr_tags, sizeof(*tags));
+	if (!tags)
+		return -ENOMEM;
+	if (posix_memalign((void **)&slab, 64, slab_bytes)) {
+		free(tags);
+		return -ENOMEM;
+	}
+	memset(slab, 0, slab_bytes);
+	queue_exit_nodes(q, old->root);
+	for (i = 0; i < q->depth; i++)
+		tags[i].buf = q->tags[i].buf;
+	free(q->tags);
+	free(q->slab);
+	q->tags = tags;
+	q->slab = slab;
+	q->bg_tags = tree->bg_tags;
+	q->tree = tree;
+	ret = fill_files(q, old->nr_fds);
+	if (!ret)
+		ret = queue_init_nodes(q, tree->root);
+	if (q->q_id == 0) {
+		__atomic_store_n(&old->poke_fd, -1, __ATOMIC_RELEASE);
+		__atomic_store_n(&tree->poke_fd, q->ring.ring_fd, __ATOMIC_RELEASE);
+	}
+	return ret;
 }
 
 struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q)

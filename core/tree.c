@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "generated/autoconf.h"
@@ -450,6 +452,7 @@ static int build_node(struct ubt_tree *tree, struct ubt_target *parent,
 	t->tree = tree;
 	t->parent = parent;
 	t->id = tree->nr_nodes++;
+	t->claim_fd = -1;
 	t->type = ubt_find_target(node->name);
 	if (!t->type) {
 		snprintf(tree->err, tree->errlen,
@@ -545,8 +548,8 @@ static unsigned int subtree_slots(const struct ubt_target *t, struct subtree_nee
 	return 1 + t->max_fanout * worst;
 }
 
-int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
-		   struct ubt_tree **out, char *err, size_t errlen)
+static int build_tree(const char *spec_text, const struct ubt_tree_opts *opts,
+		      const struct ubt_tree *live, struct ubt_tree **out, char *err, size_t errlen)
 {
 	struct subtree_needs needs = { 0 };
 	struct ubt_tree *tree;
@@ -561,6 +564,7 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 	}
 	tree->poke_fd = -1;
 	tree->opts = *opts;
+	tree->live = live;
 	tree->err = err;
 	tree->errlen = errlen;
 	err[0] = '\0';
@@ -594,6 +598,7 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 	tree->bg_tags = needs.bg_tags;
 	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
 	tree->err = NULL;
+	tree->live = NULL;
 	/*
 	 * Constructors may have used large arrays for a while (a cache loading
 	 * a million mappings): give what they freed back, so the daemon keeps
@@ -605,6 +610,12 @@ int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 out_free:
 	ubt_tree_free(tree);
 	return ret;
+}
+
+int ubt_tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
+		   struct ubt_tree **out, char *err, size_t errlen)
+{
+	return build_tree(spec_text, opts, NULL, out, err, errlen);
 }
 
 /* ---- Replacing a node of a running tree -------------------------------- */
@@ -638,10 +649,10 @@ static const char *label_taken(struct ubt_target *root, const struct ubt_target 
 	return NULL;
 }
 
-/* A leaf outside old (under t) backed by the same file as leaf, or NULL. */
-static const struct ubt_target *backing_elsewhere(const struct ubt_target *t,
-						  const struct ubt_target *old,
-						  const struct ubt_target *leaf)
+/* A leaf under t, outside old, backed by the file (dev, ino), or NULL. */
+static const struct ubt_target *leaf_on_file(const struct ubt_target *t,
+					     const struct ubt_target *old, uint64_t dev,
+					     uint64_t ino)
 {
 	const struct ubt_target *hit;
 	unsigned int i;
@@ -649,10 +660,9 @@ static const struct ubt_target *backing_elsewhere(const struct ubt_target *t,
 	if (t == old)
 		return NULL;
 	if (!t->nr_children)
-		return t->backing_dev == leaf->backing_dev && t->backing_ino == leaf->backing_ino ?
-			       t : NULL;
+		return t->backing_dev == dev && t->backing_ino == ino ? t : NULL;
 	for (i = 0; i < t->nr_children; i++) {
-		hit = backing_elsewhere(t->children[i], old, leaf);
+		hit = leaf_on_file(t->children[i], old, dev, ino);
 		if (hit)
 			return hit;
 	}
@@ -668,7 +678,8 @@ static const struct ubt_target *shared_file(const struct ubt_target *root,
 	unsigned int i;
 
 	if (!n->nr_children)
-		return (n->backing_dev || n->backing_ino) && backing_elsewhere(root, old, n) ?
+		return (n->backing_dev || n->backing_ino) &&
+			       leaf_on_file(root, old, n->backing_dev, n->backing_ino) ?
 			       n : NULL;
 	for (i = 0; i < n->nr_children; i++) {
 		hit = shared_file(root, old, n->children[i]);
@@ -800,4 +811,66 @@ void ubt_tree_free(struct ubt_tree *tree)
 	free(tree->late_specs);
 	free(tree->fds);
 	free(tree);
+}
+
+/* ---- A whole new tree for a running device (reload) -------------------- */
+
+int ubt_tree_shared_claim(const struct ubt_target *t, int fd)
+{
+	const struct ubt_target *leaf;
+	struct stat st;
+
+	if (!t->tree->live || fstat(fd, &st))
+		return -1;
+	/* Keyed as file leaves key their backing: a block device by its number. */
+	leaf = S_ISBLK(st.st_mode) ?
+		leaf_on_file(t->tree->live->root, NULL, st.st_rdev, 0) :
+		leaf_on_file(t->tree->live->root, NULL, st.st_dev, st.st_ino);
+	if (!leaf || leaf->claim_fd < 0)
+		return -1;
+	return fcntl(leaf->claim_fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/* A node of n's subtree that keeps state in a file live uses too, or NULL. */
+static const struct ubt_target *state_over_live(const struct ubt_target *live,
+						const struct ubt_target *n)
+{
+	const struct ubt_target *hit;
+	unsigned int i;
+
+	if (n->keeps_state && shared_file(live, NULL, n))
+		return n;
+	for (i = 0; i < n->nr_children; i++) {
+		hit = state_over_live(live, n->children[i]);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
+			struct ubt_tree **out, char *err, size_t errlen)
+{
+	const struct ubt_target *n;
+	struct ubt_tree *tree;
+	const char *why;
+	int ret;
+
+	ret = build_tree(spec_text, &live->opts, live, &tree, err, errlen);
+	if (ret)
+		return ret;
+	n = state_over_live(live->root, tree->root);
+	why = limits_fall_short(&live->limits, &tree->limits);
+	if (n)
+		snprintf(err, errlen, "%s (node %u) would load the state that the running %s "
+			 "keeps writing in the same files; stop the device to change it",
+			 n->type->name, n->id, n->type->name);
+	else if (why)
+		snprintf(err, errlen, "the new stack cannot serve this device: %s", why);
+	if (n || why) {
+		ubt_tree_free(tree);
+		return -EINVAL;
+	}
+	*out = tree;
+	return 0;
 }

@@ -206,6 +206,14 @@ int ubt_ctrl_try_stop_dev(struct ubt_ctrl *c, uint32_t dev_id)
 	return dev_pid_cmd(c, UBLK_CMD_TRY_STOP_DEV, dev_id, 0);
 }
 
+int ubt_ctrl_update_size(struct ubt_ctrl *c, uint32_t dev_id, uint64_t sectors)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	cmd.data[0] = sectors;
+	return ctrl_cmd(c, UBLK_CMD_UPDATE_SIZE, &cmd);
+}
+
 int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
 {
 	return params_cmd(c, UBLK_CMD_SET_PARAMS, dev_id, p);

@@ -35,6 +35,7 @@ struct file_ctx {
 	char *path;
 	int fd;
 	int fd_index;		/* fixed-file index */
+	int claim_fd;		/* a running stack's claim, shared (reload), or -1 */
 	uint64_t start;		/* sectors */
 	bool read_only;
 	bool direct;
@@ -171,6 +172,12 @@ static int file_claim(struct ubt_target *t, struct file_ctx *f)
 
 	if (tree_has_file(t, f->fd))
 		return 0;
+	/* A stack built to replace a running one shares the running one's claim. */
+	f->claim_fd = ubt_tree_shared_claim(t, f->fd);
+	if (f->claim_fd >= 0)
+		return f->read_only || !flock(f->claim_fd, LOCK_EX | LOCK_NB) ? 0 :
+			ubt_target_error(t, EBUSY, "%s is in use by another ublk-target device",
+					 f->path);
 	/*
 	 * A device deleted a moment ago may still hold it: io_uring drops its
 	 * file references after the process is gone.  Give that 2 seconds.
@@ -219,6 +226,7 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	if (!f)
 		return ubt_target_error(t, ENOMEM, "out of memory");
 	f->fd = -1;
+	f->claim_fd = -1;
 	f->path = strdup(path);
 	if (!f->path) {
 		ret = ubt_target_error(t, ENOMEM, "out of memory");
@@ -284,6 +292,7 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	if (ret < 0)
 		goto out_close;
 	f->fd_index = ret;
+	t->claim_fd = f->claim_fd >= 0 ? f->claim_fd : f->fd;
 	if (f->engine == UBT_ENGINE_AIO)
 		ubt_target_use_aio(t);
 	t->private = f;
@@ -293,6 +302,8 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	return 0;
 out_close:
 	close(f->fd);
+	if (f->claim_fd >= 0)
+		close(f->claim_fd);
 out_free:
 	free(f->path);
 	free(f);
@@ -304,6 +315,8 @@ static void file_dtr(struct ubt_target *t)
 	struct file_ctx *f = t->private;
 
 	close(f->fd);
+	if (f->claim_fd >= 0)
+		close(f->claim_fd);
 	free(f->path);
 	free(f);
 }

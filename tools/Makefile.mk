@@ -14,3 +14,5 @@ tools-y += tools/ublk-target/daemon.o
 tools-y += tools/ublk-target/cmd_recover.o
 tools-y += tools/ublk-target/cmd_restart.o
 tools-y += tools/ublk-target/holders.o
+tools-y += tools/ublk-target/cmd_reload.o
+tools-y += tools/ublk-target/spec_paths.o

@@ -112,10 +112,29 @@ enum ubt_recovery ubt_device_recovery(const struct ubt_device *dev);
 struct ubt_control {
 	int fd;				/* listening socket, or -1 for none */
 	int (*handle)(void *arg, const char *cmd, char *out, size_t len);
+	/*
+	 * The device now runs tree (a resume after a reload; the old tree is
+	 * freed): what handle() answers from, and what a recovery rebuilds,
+	 * must follow it.
+	 */
+	void (*switched)(void *arg, struct ubt_tree *tree);
 	void *arg;
 };
 
 /*
+ * Besides handle()'s commands, the control socket takes these, answered
+ * by the device (see dmsetup suspend / load / resume):
+ *   suspend            finish the requests in flight and hold new ones
+ *   reload SHRINK SPEC build SPEC into a stack for this device beside the
+ *                      running one (which keeps serving); SHRINK is
+ *                      "shrink-ok" or "no-shrink" (a smaller stack refused)
+ *   resume             switch to the reloaded stack if there is one (the
+ *                      kernel's size follows it, UPDATE_SIZE), and let the
+ *                      held requests go
+ *   release            let the held requests go, leaving a reloaded stack
+ *   state              "suspended=0|1 loaded=0|1"
+ *   handover           see UBT_DEVICE_HANDED_OVER
+ *
  * Serve until the queues stop (STOP_DEV from elsewhere) or SIGTERM, SIGINT
  * or SIGHUP arrives (then stop the device ourselves); delete the device and
  * free everything.  The signals must be blocked in every thread before

@@ -43,6 +43,12 @@ struct ubt_aio;
 #define UBT_UD_TAG(ud)		((unsigned int)((ud) & 0xffff))
 #define UBT_UD_KIND(ud)		((unsigned int)(((ud) >> 16) & 0xff))
 
+/*
+ * Slots of a queue's fixed-file table: the frontend's, then the tree's
+ * files (a reload may bring a tree with more).
+ */
+#define UBT_RING_FILES		256
+
 /* io_uring opcodes newer than liburing 2.3's header (Linux 6.15+). */
 #define UBT_IORING_OP_READV_FIXED	60
 #define UBT_IORING_OP_WRITEV_FIXED	61
@@ -97,9 +103,12 @@ struct ubt_queue {
 	unsigned int target_inflight;	/* requests handed to the tree, not yet completed */
 	unsigned int bg_inflight;	/* background I/Os not yet completed */
 	unsigned int bg_idle;		/* ... of them, waiting on an idle timer */
+	struct ubt_io_timer *idle_timers; /* those timers */
 	unsigned int parked;		/* I/Os waiting for a wake-up (maybe from another queue) */
 	unsigned int wakes_unsent;	/* wake-ups for other queues whose MSG_RING is not done */
-	bool stopping;			/* the frontend is shutting down: start no new work */
+	/* The frontend is shutting down or suspending: nodes start no new work. */
+	bool stopping;
+	int frontend_fd;		/* fixed file 0, or -1 */
 	enum ubt_data_mode data_mode;
 	bool ring_ready;
 	bool fixed_bufs;		/* a buffer is registered at index = tag */
@@ -119,6 +128,23 @@ struct ubt_queue_opts {
 int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_queue_opts *o,
 		   const struct ubt_frontend_ops *fe, void *fe_priv);
 void ubt_queue_exit(struct ubt_queue *q);
+
+/*
+ * Move an idle queue to another tree (a device's reload): no request, no
+ * background I/O in flight.  The old tree's nodes leave the queue
+ * (queue_exit), its files leave the ring's table, the per-tag slots are
+ * sized for the new tree and its nodes join (queue_init); the ring, its
+ * commands and the tag buffers stay.  0, or a negative errno: -ENOMEM
+ * and -EINVAL (an AIO engine it was not set up for) leave the queue on the
+ * old tree; a later failure leaves it unable to serve either.  On the
+ * queue's thread.
+ */
+int ubt_queue_switch_tree(struct ubt_queue *q, struct ubt_tree *tree);
+/*
+ * Cancel the idle timers waiting on the ring (a node's periodic tick):
+ * each one's I/O fails with -EIO once its completion is reaped.
+ */
+void ubt_queue_cancel_idle(struct ubt_queue *q);
 
 /* An SQE from the queue's ring; flushes the ring when it is full.  Never NULL. */
 struct io_uring_sqe *ubt_queue_sqe(struct ubt_queue *q);

@@ -178,6 +178,11 @@ struct ubt_target {
 	uint64_t backing_dev;
 	uint64_t backing_ino;
 	/*
+	 * ... and the descriptor whose open file description holds the claim
+	 * (flock) on it, which a stack built to succeed this one shares.
+	 */
+	int claim_fd;
+	/*
 	 * Background I/Os (ubt_bg_io) this node may have in flight at once
 	 * on one queue; each queue sets aside that many tags for it.
 	 */
@@ -189,6 +194,12 @@ struct ubt_target {
 	 * there (copy or user copy), never zero copy.
 	 */
 	bool needs_data;
+	/*
+	 * The constructor loaded state from its children that the node keeps
+	 * writing while it runs (a cache's metadata, a mirror's disk log): a
+	 * second stack must not load it beside a running one (reload).
+	 */
+	bool keeps_state;
 };
 
 /* ---- iovec slicing ----------------------------------------------------- */
@@ -369,6 +380,8 @@ struct ubt_io_timer {
 	struct ubt_io *io;
 	int (*fn)(struct ubt_io *io);
 	bool idle;
+	/* An idle timer is on its queue's list (ubt_queue_cancel_idle). */
+	struct ubt_io_timer *idle_prev, *idle_next;
 };
 
 void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,

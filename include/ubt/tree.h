@@ -46,6 +46,11 @@ struct ubt_tree {
 	unsigned int nr_retired;
 	struct ubt_spec_node **late_specs;
 	unsigned int nr_late_specs;
+	/*
+	 * While this tree is built to take a running one's place (reload):
+	 * the running tree, whose claims on files a leaf may share.
+	 */
+	const struct ubt_tree *live;
 	char *err;			/* constructor error buffer */
 	size_t errlen;
 };
@@ -89,6 +94,26 @@ int ubt_tree_build_replacement(struct ubt_tree *tree, const struct ubt_target *o
  * the tree is freed, since I/O may still be in flight on it.
  */
 int ubt_tree_retire(struct ubt_tree *tree, struct ubt_target *t);
+
+/*
+ * Build spec_text into a tree that can take live's place on its device (a
+ * reload): live's options; a leaf on a file that live uses shares live's
+ * claim on it (ubt_tree_shared_claim); what the device promised the kernel
+ * (block size, alignment, request size, read-only, discard, flush) holds.
+ * A node that loads state the running stack keeps writing (keeps_state:
+ * a cache's metadata, a mirror's disk log) is refused over live's files.
+ * The size may differ: the caller decides.  On failure err says why and
+ * nothing stays open.
+ */
+int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
+			struct ubt_tree **out, char *err, size_t errlen);
+/*
+ * For a leaf's constructor, while a tree is built to succeed a running
+ * one: a new descriptor sharing the running tree's claim (flock) on fd's
+ * file -- a dup, since the claim belongs to the open file description --
+ * or -1 when the running tree does not use the file.
+ */
+int ubt_tree_shared_claim(const struct ubt_target *t, int fd);
 
 /* The node with index ref (as `status` numbers them) or label ref; NULL if none. */
 struct ubt_target *ubt_tree_find(struct ubt_tree *tree, const char *ref);

@@ -27,6 +27,8 @@
 #define UBLK_CMD_GET_DEV_INFO2		0x12
 #define UBLK_CMD_GET_FEATURES		0x13
 #define UBLK_CMD_DEL_DEV_ASYNC		0x14
+/* Linux 6.16+: data[0] is the new size in sectors (UBLK_F_UPDATE_SIZE). */
+#define UBLK_CMD_UPDATE_SIZE		0x15
 /* Linux 7.0+ (UBLK_F_SAFE_STOP_DEV): STOP_DEV, unless the disk is open (-EBUSY). */
 #define UBLK_CMD_TRY_STOP_DEV		0x17
 

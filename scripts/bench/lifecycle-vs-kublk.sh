@@ -9,6 +9,8 @@
 #            file on tmpfs, one queue, depth 128
 #   restart  ours only (kublk has no such command): the longest completion
 #            gap a reader at depth 1 sees while `restart` runs
+#   reload   ours only: the same while `reload` (to another stack over the
+#            same file) and `resume` run
 # Each is the median (and min, max) of RUNS runs.
 #   lifecycle-vs-kublk.sh BUILD_DIR [RUNS]
 set -euo pipefail
@@ -94,9 +96,24 @@ reads_moving() {	# ID
 	return 1
 }
 
-# The longest gap between completions of a depth-1 reader during a restart.
-ours_restart() {
-	local dev id i fp
+# Hand device ID to a new daemon.
+do_restart() {	# ID RUN
+	"$B" restart -n "$1" >/dev/null 2>"$work/rec.err" || die "restart: $(cat "$work/rec.err")"
+}
+
+# Switch device ID to another stack over the same file (a linear window of
+# it, or the file itself, in turn): reload, then resume.
+do_reload() {	# ID RUN
+	local spec="file($work/f.img)"
+	[ $(($2 % 2)) = 1 ] && spec="linear($work/f.img)"
+	"$B" reload -n "$1" --spec "$spec" >/dev/null 2>"$work/rec.err" ||
+		die "reload: $(cat "$work/rec.err")"
+	"$B" resume -n "$1" >/dev/null 2>"$work/rec.err" || die "resume: $(cat "$work/rec.err")"
+}
+
+# The longest gap between completions of a depth-1 reader while CHANGE runs.
+ours_pause() {	# CHANGE
+	local dev id i fp change=$1
 	dev=$("$B" create -q 1 -d 128 file --file "$work/f.img") || die "create ours"
 	id=${dev#/dev/ublkb}
 	for i in $(seq "$runs"); do
@@ -106,10 +123,10 @@ ours_restart() {
 		# fio takes seconds to start in the guest: restart once its reads run.
 		reads_moving "$id" || die "fio never read from $dev"
 		sleep 1
-		"$B" restart -n "$id" >/dev/null 2>"$work/rec.err" || die "restart: $(cat "$work/rec.err")"
-		wait "$fp" || die "fio failed across restart: $(tail -n2 "$work/rs.out")"
+		"$change" "$id" "$i"
+		wait "$fp" || die "fio failed across $change: $(tail -n2 "$work/rs.out")"
 		# terse v3: field 5 errors, 39 the reads' total latency max (us)
-		[ "$(cut -d';' -f5 "$work/rs.out")" = 0 ] || die "fio saw an error across restart"
+		[ "$(cut -d';' -f5 "$work/rs.out")" = 0 ] || die "fio saw an error across $change"
 		echo $(( $(cut -d';' -f39 "$work/rs.out" | cut -d. -f1) / 1000 ))
 	done
 	"$B" delete -n "$id" >/dev/null
@@ -121,12 +138,16 @@ o=$(ours_recover | summary)
 echo "... kublk: kill -9, recover" >&2
 k=$(kublk_recover | summary)
 echo "... ours: restart" >&2
-r=$(ours_restart | summary)
+r=$(ours_pause do_restart | summary)
+echo "... ours: reload + resume" >&2
+l=$(ours_pause do_reload | summary)
 echo
 echo "| ms, median (min-max) | ours | kublk | ours / kublk |"
 echo "|---|---|---|---|"
 read -r om omin omax <<<"$o"
 read -r km kmin kmax <<<"$k"
 read -r rm rmin rmax <<<"$r"
+read -r lm lmin lmax <<<"$l"
 echo "| kill -9 to the first read served after recover | $om ($omin-$omax) | $km ($kmin-$kmax) | $(awk -v a="$om" -v b="$km" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }') |"
 echo "| longest I/O pause during restart | $rm ($rmin-$rmax) | - | - |"
+echo "| longest I/O pause during reload + resume | $lm ($lmin-$lmax) | - | - |"

@@ -402,6 +402,7 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 	c->commit.changes_done = c->meta.changes;
 	/* A tag per migration, one for the commit, one for the tick. */
 	t->bg_tags = CACHE_MIGRATIONS + 2;
+	t->keeps_state = true;
 	return 0;
 fail:
 	cache_dtr(t);

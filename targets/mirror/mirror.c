@@ -261,6 +261,7 @@ static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirr
 	mirror_start_pass(m);
 	/* A tag per copy, and one for the log's writes. */
 	t->bg_tags = MIRROR_JOBS + (m->log_node ? 1 : 0);
+	t->keeps_state = m->log_node != NULL;
 	return 0;
 }
 

@@ -121,6 +121,26 @@ test_usage_errors_exit_2() {
 		$B create --recovery maybe null --size 1G
 }
 
+test_suspend_reload_resume_errors() {
+	local rc
+	t_expect_fail "suspend: give -n ID" $B suspend
+	t_expect_fail "resume: unknown option '--all'" $B resume --all
+	t_expect_fail "reload: give the new stack as --spec EXPR or --table FILE" $B reload -n 1
+	t_expect_fail "reload: give the new stack as --spec EXPR or --table FILE" \
+		$B reload -n 1 --spec 'null(size=1G)' --table t
+	t_expect_fail "reload: give -n ID" $B reload --spec 'null(size=1G)'
+	t_expect_fail "reload: option '--spec' needs a value" $B reload -n 1 --spec
+	$B reload -n 1 --spec 'null(size=1G)' extra 2>/dev/null && rc=0 || rc=$?
+	[ $rc -eq 2 ] || t_fail "reload with an extra argument should exit 2, not $rc"
+	t_expect_fail "no device 0 (see 'ublk-target list')" $B suspend -n 0
+	t_expect_fail "no device 0 (see 'ublk-target list')" $B resume -n 0
+	t_expect_fail "no device 0 (see 'ublk-target list')" $B reload -n 0 --spec 'null(size=1G)'
+	t_expect_fail "cannot read table $scratch/none.table: No such file or directory" \
+		$B reload -n 0 --table "$scratch/none.table"
+	t_expect_fail "spec: " $B reload -n 0 --spec 'concat('
+	left_nothing
+}
+
 test_not_root() {
 	command -v setpriv >/dev/null || t_fail "setpriv is missing"
 	t_expect_fail "create needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -131,6 +151,12 @@ test_not_root() {
 		$B recover -n 0
 	t_expect_fail "restart needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		$B restart -n 0
+	for c in suspend resume; do
+		t_expect_fail "$c needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+			$B $c -n 0
+	done
+	t_expect_fail "reload needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		$B reload -n 0 --spec 'null(size=1G)'
 	left_nothing
 }
 
@@ -261,7 +287,8 @@ test_fault_target_errors() {
 }
 
 test_help_everywhere() {
-	for c in "" create list delete recover restart features bench status message; do
+	for c in "" create list delete recover restart suspend reload resume features bench status \
+		message; do
 		out=$($B $c --help) || t_fail "'$c --help' failed"
 		case $out in usage:*) ;; *) t_fail "'$c --help' printed no usage" ;; esac
 	done
@@ -273,7 +300,7 @@ test_help_everywhere() {
 for t in test_missing_file test_directory test_empty_file test_zero_size \
 	test_size_not_block_multiple test_size_past_end test_not_a_file_or_block_device \
 	test_unknown_target test_malformed_spec \
-	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_not_root \
+	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_suspend_reload_resume_errors test_not_root \
 	test_no_control_device test_module_loading test_bench_verifies_a_stack test_file_in_use test_mapping_errors \
 	test_fault_target_errors test_help_everywhere; do
 	t_run $t

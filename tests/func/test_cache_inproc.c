@@ -615,8 +615,36 @@ static void test_bad_arguments(void)
 	remove_files(&(struct files){ .origin = o, .cache = c, .meta = m });
 }
 
+/*
+ * A reload cannot build a cache over the running cache's files: it would
+ * load metadata that the running one keeps writing.  A stack without the
+ * cache over the same origin is fine.
+ */
+static void test_successor_refuses_a_running_cache(void)
+{
+	uint8_t *content;
+	struct files f = make_files("next", &content);
+	struct ubt_tree *live = build(&f, NULL, ""), *next = NULL;
+	char spec[2048];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(live);
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=32K)", f.origin,
+		 f.cache, f.meta);
+	CU_ASSERT_EQUAL(ubt_tree_build_next(live, spec, &next, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cache (node 0) would load the state that the running "
+					   "cache keeps writing in the same files"));
+	CU_ASSERT_PTR_NULL(next);
+	snprintf(spec, sizeof(spec), "file(%s)", f.origin);
+	CU_ASSERT_EQUAL(ubt_tree_build_next(live, spec, &next, err, sizeof(err)), 0);
+	ubt_tree_free(next);
+	ubt_tree_free(live);
+	free(content);
+	remove_files(&f);
+}
+
 UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passthrough),
 	UT(test_restart_keeps_mappings), UT(test_crash_all_unflushed_lost),
 	UT(test_crash_random_subsets), UT(test_crash_torn_writes),
 	UT(test_whole_block_writes_promote_like_dm),
-	UT(test_second_miss_promotes_after_many_others), UT(test_bad_arguments))
+	UT(test_second_miss_promotes_after_many_others), UT(test_bad_arguments),
+	UT(test_successor_refuses_a_running_cache))

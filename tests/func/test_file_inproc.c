@@ -228,7 +228,52 @@ static void test_two_queues_in_parallel(void)
 	run_two_queues("twoq.img", "file('%s')", 1000);
 }
 
+/*
+ * A stack built to succeed a running one (reload): a second stack over a
+ * file the first one holds is refused, unless built as its successor; the
+ * successor sees what the first wrote and keeps the claim once the first
+ * is gone; a successor that cannot serve the device is refused.
+ */
+static void test_successor_shares_the_files(void)
+{
+	char *path = func_make_file("next.img", 4 << 20), spec[4200];
+	struct workload w = { .bytes = 4 << 20, .nr_ops = 300, .pct_read = 40,
+				 .pct_write = 60, .seed = 77 };
+	struct ubt_tree *live = build("file('%s')", path, 512), *next = NULL;
+	struct ubt_tree_opts o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(live);
+	w.model = calloc(1, 4 << 20);
+	CU_ASSERT_EQUAL(workload_run(live, 0, 8, &w), 0);
+	snprintf(spec, sizeof(spec), "linear(file('%s'), size=2M)", path);
+	CU_ASSERT_PTR_NULL(func_build(spec, 512, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "is in use by another ublk-target device"));
+	snprintf(spec, sizeof(spec), "file('%s', readonly)", path);
+	CU_ASSERT_EQUAL(ubt_tree_build_next(live, spec, &next, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot serve this device: it is read-only"));
+	snprintf(spec, sizeof(spec), "linear(file('%s'), size=2M)", path);
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build_next(live, spec, &next, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ubt_tree_bytes(next), 2 << 20);
+	o = live->opts;
+	CU_ASSERT_EQUAL(memcmp(&o, &next->opts, sizeof(o)), 0);
+	ubt_tree_free(live);
+	/* The claim went over with the successor: a third stack is still refused. */
+	CU_ASSERT_PTR_NULL(func_build(spec, 512, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "is in use by another ublk-target device"));
+	/* The successor reads what the first one wrote. */
+	w.bytes = 2 << 20;
+	w.nr_ops = 200;
+	w.seed = 78;
+	CU_ASSERT_EQUAL(workload_run(next, 0, 8, &w), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	ubt_tree_free(next);
+	free(w.model);
+	unlink(path);
+	free(path);
+}
+
 UT_MAIN("file_inproc", UT(test_random_io_matches_model), UT(test_discard_and_zeroes_read_back_zero),
 	UT(test_4k_logical_blocks), UT(test_buffered_mode), UT(test_offset_and_size_map_into_the_file),
 	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel),
-	UT(test_aio_engine_matches_model), UT(test_aio_engine_two_queues), UT(test_engine_choice))
+	UT(test_aio_engine_matches_model), UT(test_aio_engine_two_queues), UT(test_engine_choice),
+	UT(test_successor_shares_the_files))

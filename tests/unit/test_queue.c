@@ -134,5 +134,45 @@ static void test_sqe_never_null(void)
 	ubt_tree_free(tree);
 }
 
+/*
+ * A queue moved to another tree (a reload): the ring stays, the slab is
+ * sized for the new tree, and requests go to it.
+ */
+static void test_switch_tree(void)
+{
+	struct ubt_queue_opts o = { .depth = 2, .frontend_fd = -1 };
+	struct ubt_tree *a = null_tree(), *b;
+	struct ubt_tree_opts to = { .logical_block_size = 512, .max_io_bytes = 1 << 16 };
+	struct ubt_queue q;
+	int ring_fd;
+	char err[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build("null(size=2M)", &to, &b, err, sizeof(err)), 0);
+	b->slots_per_tag = 3;		/* pretend b fans out where a does not */
+	CU_ASSERT_EQUAL_FATAL(ubt_queue_init(&q, a, &o, &fe, NULL), 0);
+	ring_fd = q.ring.ring_fd;
+	CU_ASSERT_EQUAL(a->poke_fd, ring_fd);
+	CU_ASSERT_EQUAL_FATAL(ubt_queue_switch_tree(&q, b), 0);
+	CU_ASSERT_PTR_EQUAL(q.tree, b);
+	CU_ASSERT_EQUAL(q.ring.ring_fd, ring_fd);
+	CU_ASSERT_EQUAL(a->poke_fd, -1);
+	CU_ASSERT_EQUAL(b->poke_fd, ring_fd);
+	CU_ASSERT_TRUE(b->fds_registered);
+	CU_ASSERT_PTR_NOT_NULL(ubt_queue_slot(&q, 1));
+	CU_ASSERT_PTR_NOT_NULL(ubt_queue_slot(&q, 1));
+	CU_ASSERT_PTR_NOT_NULL(ubt_queue_slot(&q, 1));
+	CU_ASSERT_PTR_NULL(ubt_queue_slot(&q, 1));
+	q.tags[1].next_slot = 0;
+	/* Past a's end, inside b's: b serves it. */
+	completed_tag = -1;
+	ubt_queue_request(&q, 1, UBT_OP_READ, 0, 3000, 16);
+	CU_ASSERT_EQUAL(completed_tag, 1);
+	CU_ASSERT_EQUAL(completed_res, 16 * 512);
+	ubt_queue_exit(&q);
+	ubt_tree_free(a);
+	ubt_tree_free(b);
+}
+
 UT_MAIN("queue", UT(test_ring_entries), UT(test_slab_per_tag), UT(test_request_completes),
-	UT(test_sqe_never_null))
+	UT(test_sqe_never_null), UT(test_switch_tree))

@@ -201,3 +201,178 @@ test_delete_refuses_a_mounted_device() {
 	$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
 	left_nothing
 }
+
+# Whether the kernel changes a live device's size (UPDATE_SIZE, 6.16+).
+can_update_size() { $B features | grep -qx "  update_size"; }
+
+# Files written through an ext4 on DEV's mount, then read back after the
+# page cache is dropped.
+write_files() {	# FIRST LAST
+	local i
+	for i in $(seq "$1" "$2"); do
+		head -c 4M /dev/urandom > "$work/src$i"
+		cp "$work/src$i" "$work/mnt/" || t_fail "write file $i"
+	done
+	sync
+}
+check_files() {	# FIRST LAST WHEN
+	local i
+	echo 3 > /proc/sys/vm/drop_caches
+	for i in $(seq "$1" "$2"); do
+		cmp -s "$work/src$i" "$work/mnt/src$i" || t_fail "file $i differs $3"
+	done
+}
+
+# reload + resume under a mounted ext4: the same size on any kernel (a
+# concat of one file becomes a linear window of it); where the kernel can
+# (6.16+) a concat grows by a second file, blockdev and resize2fs follow,
+# files past the old end are written, every file reads back, fsck is
+# clean, and a kill -9 + recover rebuilds the grown stack.  Elsewhere the
+# growth is refused and the old stack serves on.
+test_reload_grows_concat_under_ext4() {
+	trap cleanup EXIT
+	local dev id out size i
+	truncate -s 128M "$work/g0.img" "$work/g1.img"
+	# Relative paths: the run record (and so a recovery) gets them absolute.
+	dev=$(cd "$work" && $B create --spec "concat(g0.img)") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	grep -qx "spec=concat($work/g0.img)" "$UBT_RUN_DIR/$id.dev" ||
+		t_fail "the run record: $(grep spec= "$UBT_RUN_DIR/$id.dev")"
+	mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
+	mkdir -p "$work/mnt"
+	mount "$dev" "$work/mnt" || t_fail "mount"
+	write_files 1 2
+	out=$(cd "$work" && $B reload -n "$id" --spec "linear(g0.img)") ||
+		t_fail "same-size reload: $out"
+	[ "$out" = "loaded: 134217728 bytes (the device is 134217728)" ] || t_fail "reload said: $out"
+	$B status -n "$id" | grep -q "concat" || t_fail "the loaded stack ran before resume"
+	out=$($B resume -n "$id") || t_fail "resume: $out"
+	[ -z "$out" ] || t_fail "a same-size resume printed: $out"
+	$B status -n "$id" | grep -q "^\[0\] .* linear" || t_fail "still the old stack: $($B status -n "$id")"
+	grep -qx "spec=linear($work/g0.img)" "$UBT_RUN_DIR/$id.dev" ||
+		t_fail "the run record after resume: $(grep spec= "$UBT_RUN_DIR/$id.dev")"
+	check_files 1 2 "after the same-size switch"
+	if ! can_update_size; then
+		out=$($B reload -n "$id" --spec "concat($work/g0.img, $work/g1.img)" 2>&1) &&
+			t_fail "a growing reload on a kernel without UPDATE_SIZE"
+		echo "$out" | grep -q "this kernel cannot change a device's size while it runs (UPDATE_SIZE, Linux 6.16)" ||
+			t_fail "refusal said: $out"
+		echo "    this kernel has no UPDATE_SIZE: growth refused, the rest runs"
+		write_files 3 3
+		check_files 1 3 "after a refused reload"
+		umount "$work/mnt" || t_fail "umount"
+		$B delete -n "$id" || t_fail "delete"
+		left_nothing
+		return 0
+	fi
+	out=$($B reload -n "$id" --spec "concat($work/g0.img, $work/g1.img)") || t_fail "reload: $out"
+	write_files 3 3	# the running stack serves while the new one waits
+	out=$($B resume -n "$id") || t_fail "resume: $out"
+	[ "$out" = "resumed: 268435456 bytes (was 134217728)" ] || t_fail "resume said: $out"
+	size=$(blockdev --getsize64 "$dev")
+	[ "$size" = 268435456 ] || t_fail "blockdev --getsize64 says $size"
+	resize2fs "$dev" > "$work/resize.out" 2>&1 || t_fail "resize2fs: $(tail -n3 "$work/resize.out")"
+	size=$(df -B1M --output=size "$work/mnt" | tail -n1)
+	[ "$size" -gt 200 ] || t_fail "the file system is still $size MiB"
+	# 132 MiB in all, more than the old 128 MiB held: some of it past the old end.
+	for i in $(seq 4 33); do
+		head -c 4M /dev/urandom > "$work/src$i"
+		cp "$work/src$i" "$work/mnt/" || t_fail "write file $i after the growth"
+	done
+	sync
+	check_files 1 33 "after the growth"
+	$B status -n "$id" | grep -c "file" | grep -qx 2 || t_fail "status: $($B status -n "$id")"
+	kill -9 "$(daemon_pid "$id")"
+	sleep 1
+	$B recover -n "$id" >/dev/null || t_fail "recover after the growth"
+	$B status -n "$id" | grep -c "file" | grep -qx 2 || t_fail "recover rebuilt: $($B status -n "$id")"
+	check_files 1 33 "after kill -9 and recover"
+	umount "$work/mnt" || t_fail "umount"
+	fsck.ext4 -n -f "$dev" > "$work/fsck.out" 2>&1 || t_fail "fsck: $(tail -n5 "$work/fsck.out")"
+	$B delete -n "$id" || t_fail "delete"
+	rm -f "$work"/src*
+	left_nothing
+}
+
+# suspend holds I/O: fio writing (and verifying) stalls for as long as the
+# device is suspended, list says so, delete refuses it; resume lets it go,
+# fio sees no error and its longest I/O took at least the suspension.
+test_suspend_holds_io_and_resume_releases() {
+	trap cleanup EXIT
+	local dev id fp out before after clat
+	truncate -s 64M "$work/s.img"
+	dev=$($B create file --file "$work/s.img") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	fio_verify_bg "$dev" sf 30
+	fp=$!
+	wait_opened "$dev" || t_fail "fio did not start"
+	sleep 1
+	$B suspend -n "$id" || t_fail "suspend"
+	$B suspend -n "$id" || t_fail "a second suspend"
+	$B list | grep -q "^$id  *suspended" || t_fail "list: $($B list)"
+	# Reads and writes completed (stat fields 1 and 5) stand still.
+	before=$(awk '{print $1, $5}' "/sys/block/ublkb$id/stat")
+	sleep 2
+	after=$(awk '{print $1, $5}' "/sys/block/ublkb$id/stat")
+	[ "$before" = "$after" ] || t_fail "I/O completed while suspended: $before, then $after"
+	out=$($B delete -n "$id" 2>&1) && t_fail "delete of a suspended device"
+	[ "$out" = "ublk-target: device $id is suspended (its I/O is held): 'ublk-target resume -n $id' first, or 'ublk-target delete --force -n $id'" ] ||
+		t_fail "delete said: $out"
+	runs "$fp" || t_fail "fio ended while suspended: $(tail -n3 "$work/sf.out")"
+	$B resume -n "$id" || t_fail "resume"
+	$B resume -n "$id" || t_fail "a resume of a running device"
+	$B list | grep -q "^$id  *live" || t_fail "not live after resume: $($B list)"
+	fio_clean "$fp" sf
+	# Terse fields 15 and 56: the longest read (fio's verify) and write, in microseconds.
+	clat=$(tail -n1 "$work/sf.out" | awk -F';' '{ print ($15 > $56) ? $15 : $56 }')
+	[ "$clat" -ge 2000000 ] || t_fail "the longest I/O took $clat us, less than the suspension"
+	echo "    longest I/O across a suspension of about 2 s: $((clat / 1000)) ms"
+	$B delete -n "$id" || t_fail "delete"
+	left_nothing
+}
+
+# Reloads that cannot serve the device are refused, one line each; the
+# old stack serves on with its data; nothing is left loaded.
+test_failed_reload_leaves_old_serving() {
+	trap cleanup EXIT
+	local dev id out rc
+	truncate -s 64M "$work/f.img" "$work/f2.img"
+	head -c 1M /dev/urandom > "$work/pat"
+	dev=$($B create file --file "$work/f.img") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	dd if="$work/pat" of="$dev" bs=1M oflag=direct status=none || t_fail "write"
+	out=$($B reload -n "$id" --spec "file($work/none.img)" 2>&1) && t_fail "reload of a missing file"
+	echo "$out" | grep -q "^ublk-target: .*none.img" || t_fail "missing file: $out"
+	out=$($B reload -n "$id" --spec "file($work/f.img, readonly)" 2>&1) && t_fail "read-only reload"
+	echo "$out" | grep -q "the new stack cannot serve this device: it is read-only" ||
+		t_fail "read-only: $out"
+	out=$($B reload -n "$id" --spec "concat(" 2>&1) && t_fail "a bad spec"
+	echo "$out" | grep -q "^ublk-target: spec: " || t_fail "bad spec: $out"
+	if can_update_size; then
+		# 32 MiB while mounted: a shrink of a device in use.
+		mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
+		mkdir -p "$work/mnt"
+		mount "$dev" "$work/mnt" || t_fail "mount"
+		out=$($B reload -n "$id" --spec "file($work/f2.img, size=32M)" 2>&1) &&
+			t_fail "a shrink of a mounted device"
+		echo "$out" | grep -q "smaller than the device's 67108864, and the device is in use" ||
+			t_fail "shrink: $out"
+		umount "$work/mnt" || t_fail "umount"
+		dd if="$work/pat" of="$dev" bs=1M oflag=direct status=none || t_fail "rewrite"
+	fi
+	rc=0
+	out=$($B reload -n "$id" 2>&1) || rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "give the new stack as --spec EXPR or --table FILE" ||
+		t_fail "reload without a stack: exit $rc: $out"
+	out=$($B resume -n 77 2>&1) && t_fail "resume of no device"
+	[ "$out" = "ublk-target: no device 77 (see 'ublk-target list')" ] || t_fail "resume 77: $out"
+	# Nothing was loaded: resume changes nothing, and the data is there.
+	$B resume -n "$id" || t_fail "resume"
+	$B status -n "$id" | grep -q "^\[0\] .* file " || t_fail "status: $($B status -n "$id")"
+	cmp -s -n 1M "$work/pat" "$dev" || t_fail "the data changed"
+	dd if="$work/pat" of="$dev" bs=1M seek=8 oflag=direct status=none || t_fail "write after"
+	dd if="$dev" of="$work/back" bs=1M skip=8 count=1 iflag=direct status=none || t_fail "read"
+	cmp -s "$work/pat" "$work/back" || t_fail "a write after the refusals reads back wrong"
+	$B delete -n "$id" || t_fail "delete"
+	left_nothing
+}

@@ -30,6 +30,9 @@ void cli_json_string(const char *s);
 /* Root is needed for every command that talks to the kernel. */
 int cli_need_root(const char *cmd);
 
+/* A device-mapper table from FILE (or stdin for "-") as a spec: 0, or the exit code. */
+int cli_table_spec(const char *table, char *spec, size_t len);
+
 int cmd_create(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
@@ -39,6 +42,9 @@ int cmd_status(int argc, char **argv);
 int cmd_message(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
+int cmd_suspend(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 /*
  * Rebuild device id's stack from its run record and give it a new daemon:
  * the exit code.  handed_over: its daemon was asked to hand over (restart).

@@ -19,28 +19,28 @@
 #include "daemon.h"
 #include "generated/autoconf.h"
 #include "rundir.h"
+#include "spec_paths.h"
 #include "ubt/device.h"
 #include "ubt/table.h"
 #include "ubt/tree.h"
 #include "ubt/util.h"
 #include "ubt/ublk_ctrl.h"
 
-/* --table FILE|-: read it and turn it into the spec. */
-static int table_spec(struct create_opts *o)
+int cli_table_spec(const char *table, char *spec, size_t len)
 {
 	char text[65536], err[512];
-	FILE *f = strcmp(o->table, "-") ? fopen(o->table, "r") : stdin;
+	FILE *f = strcmp(table, "-") ? fopen(table, "r") : stdin;
 	size_t n;
 
 	if (!f)
-		return cli_error("cannot read table %s: %s", o->table, strerror(errno));
+		return cli_error("cannot read table %s: %s", table, strerror(errno));
 	n = fread(text, 1, sizeof(text) - 1, f);
 	if (f != stdin)
 		fclose(f);
 	if (n == sizeof(text) - 1)
-		return cli_error("table %s is larger than %zu bytes", o->table, sizeof(text) - 1);
+		return cli_error("table %s is larger than %zu bytes", table, sizeof(text) - 1);
 	text[n] = '\0';
-	if (ubt_table_to_spec(text, o->spec, sizeof(o->spec), err, sizeof(err)))
+	if (ubt_table_to_spec(text, spec, len, err, sizeof(err)))
 		return cli_error("%s", err);
 	return 0;
 }
@@ -55,6 +55,7 @@ int cmd_create(int argc, char **argv)
 	struct daemon_job job = { 0 };
 	struct create_opts o;
 	struct ubt_tree *tree;
+	static char abs[sizeof(o.spec)];
 	char err[512];
 
 	if (create_opts_parse(argc, argv, ncpu > 0 ? (unsigned int)ncpu : 1, &o, err,
@@ -66,8 +67,15 @@ int cmd_create(int argc, char **argv)
 	}
 	if (cli_need_root("create"))
 		return 1;
-	if (o.table && table_spec(&o))
+	if (o.table && cli_table_spec(o.table, o.spec, sizeof(o.spec)))
 		return 1;
+	/*
+	 * The run record keeps the spec for a recovery, which may run
+	 * elsewhere.  A spec that does not parse is left for the build to
+	 * report.
+	 */
+	if (!spec_absolute_paths(o.spec, abs, sizeof(abs), err, sizeof(err)))
+		memcpy(o.spec, abs, sizeof(o.spec));
 	topts.logical_block_size = o.lbs;
 	topts.engine = o.engine;
 	if (ubt_tree_build(o.spec, &topts, &tree, err, sizeof(err)))

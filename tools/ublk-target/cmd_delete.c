@@ -5,7 +5,8 @@
  * gone (killed) or does not finish in time, delete does what is left:
  * DEL_DEV and the record.  Without --force a device in use is refused:
  * the kernel's TRY_STOP_DEV decides where it has it (7.0+, no race with
- * a new opener), elsewhere who holds it is looked for (holders.c).
+ * a new opener), elsewhere who holds it is looked for (holders.c).  A
+ * suspended device is refused too; --force lets its held requests go first.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "holders.h"
 #include "rundir.h"
 #include "ubt/ublk_ctrl.h"
@@ -75,10 +77,20 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct run_record r;
+	char state[128];
 	int ret;
 
 	if (rundir_read(id, &r))
 		return cli_error("no device %u (see 'ublk-target list')", id);
+	/* The kernel's stop waits for every request, held ones too. */
+	if (rundir_daemon_alive(r.pid) && !control_request(id, "state", state, sizeof(state)) &&
+	    !strncmp(state, "suspended=1", 11)) {
+		if (!force)
+			return cli_error("device %u is suspended (its I/O is held): 'ublk-target "
+					 "resume -n %u' first, or 'ublk-target delete --force -n %u'",
+					 id, id, id);
+		control_request(id, "release", state, sizeof(state));
+	}
 	if (!force) {
 		ret = stop_unless_used(ctrl, id);
 		if (ret)

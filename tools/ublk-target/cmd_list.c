@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "control.h"
 #include "rundir.h"
 #include "ubt/target.h"
 #include "ubt/ublk_ctrl.h"
@@ -20,6 +21,7 @@ static const char list_usage[] =
 "copy mode (copy, zero-copy or user-copy; see 'create --help') and the spec\n"
 "they were created with.  State is the kernel's (live, quiesced,\n"
 "fail-io, dead), 'gone' when the kernel no longer has the device,\n"
+"'suspended' while its daemon holds its I/O ('ublk-target suspend'),\n"
 "'orphaned' when its daemon died and the kernel keeps it for\n"
 "'ublk-target recover' (I/O waits, or fails with --recovery fail-io), and\n"
 "'no-daemon' when the device exists but its daemon has died otherwise.\n"
@@ -30,6 +32,7 @@ static const char *device_state(struct ubt_ctrl *ctrl, bool have_ctrl, const str
 {
 	struct ublksrv_ctrl_dev_info info;
 	bool alive = rundir_daemon_alive(r->pid);
+	char reply[128];
 
 	if (!have_ctrl)
 		return alive ? "running" : "no-daemon";
@@ -38,6 +41,10 @@ static const char *device_state(struct ubt_ctrl *ctrl, bool have_ctrl, const str
 	if (!alive)
 		return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO ?
 		       "orphaned" : "no-daemon";
+	/* The kernel cannot tell a device whose daemon holds its I/O: ask the daemon. */
+	if (info.state == UBLK_S_DEV_LIVE && !control_request(r->id, "state", reply, sizeof(reply)) &&
+	    !strncmp(reply, "suspended=1", 11))
+		return "suspended";
 	return ubt_dev_state_name(info.state);
 }
 

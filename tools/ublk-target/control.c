@@ -9,6 +9,8 @@
  *                        `dmsetup message`; NODE is an index or a label
  *   progress             "INDEX DONE TOTAL WHAT" per node with background
  *                        work that has an end (a mirror's resync)
+ * The device itself answers suspend, reload, resume, release, state and
+ * handover (see ubt/device.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include "cli.h"
 #include "control.h"
 #include "rundir.h"
+#include "ubt/spec.h"
 #include "ubt/table.h"
 #include "ubt/tree.h"
 
@@ -172,9 +175,27 @@ static void message(struct ubt_tree *tree, char *line, char *out, size_t len)
 			 "\n" : "");
 }
 
+void control_switched(void *arg, struct ubt_tree *tree)
+{
+	struct control_state *st = arg;
+	int ret;
+
+	st->tree = tree;
+	/* A recovery or restart from now on rebuilds the new stack. */
+	ubt_spec_format(tree->spec, st->rec->spec, sizeof(st->rec->spec));
+	st->rec->size = ubt_tree_bytes(tree);
+	ret = rundir_write(st->rec);
+	if (ret)
+		fprintf(stderr, "warning: cannot rewrite the run record after a reload: %s\n",
+			strerror(-ret));
+	fprintf(stderr, "resumed on a new stack (%llu bytes)\n",
+		(unsigned long long)st->rec->size);
+}
+
 int control_handle(void *arg, const char *cmd, char *out, size_t len)
 {
-	struct ubt_tree *tree = arg;
+	struct control_state *st = arg;
+	struct ubt_tree *tree = st->tree;
 	char err[512];
 	size_t pos = 0;
 

@@ -179,7 +179,12 @@ static int run_daemon(struct ubt_tree *tree, const struct daemon_job *job, int s
 		.cookie = job->cookie,
 	};
 	struct run_record rec;
-	struct ubt_control ctl = { .handle = control_handle, .arg = tree };
+	struct control_state st = { .tree = tree, .rec = &rec };
+	struct ubt_control ctl = {
+		.handle = control_handle,
+		.switched = control_switched,
+		.arg = &st,
+	};
 	struct ubt_device *dev;
 	char err[512], msg[600];
 	int ret;
@@ -228,7 +233,7 @@ static int run_daemon(struct ubt_tree *tree, const struct daemon_job *job, int s
 			fprintf(stderr, "stopped after a queue failed: %s\n", strerror(-ret));
 		rundir_remove(rec.id);
 	}
-	ubt_tree_free(tree);
+	ubt_tree_free(st.tree);
 	detach_end();
 	return ret ? 1 : 0;
 }

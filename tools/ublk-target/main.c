@@ -25,6 +25,10 @@ static const char usage[] =
 "  recover    give a device whose daemon died a new one (-n ID, or --all)\n"
 "  restart    hand a live device to a new daemon (an upgrade) without an\n"
 "             I/O error\n"
+"  suspend    finish a device's requests in flight and hold new ones\n"
+"  reload     build a new stack for a live device beside the running one\n"
+"  resume     switch to the reloaded stack (growing the device) and let\n"
+"             held requests go\n"
 "  status     a device's stack, dmsetup-style, or its dm table (--table)\n"
 "  message    send a command to one node of a running device\n"
 "  features   show what the kernel's ublk driver and this build support\n"
@@ -170,6 +174,9 @@ int main(int argc, char **argv)
 		{ "bench", cmd_bench },
 		{ "recover", cmd_recover },
 		{ "restart", cmd_restart },
+		{ "suspend", cmd_suspend },
+		{ "reload", cmd_reload },
+		{ "resume", cmd_resume },
 	};
 	const char *moddir = getenv("UBT_MODULE_DIR");
 	size_t i;
