@@ -349,9 +349,14 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 		goto out_teardown;
 	/* Without tag buffers a larger request costs no memory. */
 	dev->info.max_io_buf_bytes = ubt_tree_io_bytes(tree, dev->mode != UBT_COPY_ZERO_COPY);
-	/* UPDATE_SIZE is not checked by the driver; asked for all the same (a reload). */
+	/*
+	 * UPDATE_SIZE is not checked by the driver; asked for all the same (a
+	 * reload).  QUIESCE serves a restart, and needs a recovery mode.
+	 */
 	dev->info.flags = (dev->ctrl.features & (UBLK_F_CMD_IOCTL_ENCODE | UBLK_F_UPDATE_SIZE)) |
 			  device_copy_mode_flags(dev->mode) | device_recovery_flags(dev->recovery);
+	if (dev->recovery != UBT_RECOVERY_NONE)
+		dev->info.flags |= dev->ctrl.features & UBLK_F_QUIESCE;
 	dev->info.ublksrv_flags = o->cookie;
 	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);
 	if (ret) {
@@ -450,6 +455,21 @@ static void handover(struct ubt_device *dev, char *out, size_t len)
 		return;
 	}
 	device_hand_over(dev);
+	/*
+	 * Where the device has it (6.16+), the kernel also stops handing this
+	 * daemon requests -- they wait in the kernel for the next one -- and
+	 * cancels the fetches waiting on the queues.  The queues end the same
+	 * way with or without it, and the device is the next daemon's once
+	 * this process has closed /dev/ublkcN.
+	 */
+	if (dev->info.flags & UBLK_F_QUIESCE) {
+		int ret = ubt_ctrl_quiesce_dev(&dev->ctrl, dev->info.dev_id,
+					       ubt_ctrl_timeout_s() * 1000 / 2);
+
+		if (ret)
+			fprintf(stderr, "QUIESCE_DEV failed (%s): handing over without it\n",
+				ubt_ctrl_strerror(ret));
+	}
 	snprintf(out, len, "handing over\n");
 }
 

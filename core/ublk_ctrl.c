@@ -214,6 +214,14 @@ int ubt_ctrl_update_size(struct ubt_ctrl *c, uint32_t dev_id, uint64_t sectors)
 	return ctrl_cmd(c, UBLK_CMD_UPDATE_SIZE, &cmd);
 }
 
+int ubt_ctrl_quiesce_dev(struct ubt_ctrl *c, uint32_t dev_id, unsigned int timeout_ms)
+{
+	struct ublksrv_ctrl_cmd cmd = dev_cmd(dev_id);
+
+	cmd.data[0] = timeout_ms;
+	return ctrl_cmd(c, UBLK_CMD_QUIESCE_DEV, &cmd);
+}
+
 int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p)
 {
 	return params_cmd(c, UBLK_CMD_SET_PARAMS, dev_id, p);

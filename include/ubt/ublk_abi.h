@@ -29,6 +29,12 @@
 #define UBLK_CMD_DEL_DEV_ASYNC		0x14
 /* Linux 6.16+: data[0] is the new size in sectors (UBLK_F_UPDATE_SIZE). */
 #define UBLK_CMD_UPDATE_SIZE		0x15
+/*
+ * Linux 6.16+ (UBLK_F_QUIESCE): stop giving the server requests (they wait
+ * in the kernel for the next one) and cancel its waiting fetches;
+ * data[0] is how long to wait for the queues, in ms.
+ */
+#define UBLK_CMD_QUIESCE_DEV		0x16
 /* Linux 7.0+ (UBLK_F_SAFE_STOP_DEV): STOP_DEV, unless the disk is open (-EBUSY). */
 #define UBLK_CMD_TRY_STOP_DEV		0x17
 

@@ -40,6 +40,8 @@ int ubt_ctrl_stop_dev(struct ubt_ctrl *c, uint32_t dev_id);
 int ubt_ctrl_try_stop_dev(struct ubt_ctrl *c, uint32_t dev_id);
 /* Linux 6.16+: the disk's capacity, in 512-byte sectors, while it runs. */
 int ubt_ctrl_update_size(struct ubt_ctrl *c, uint32_t dev_id, uint64_t sectors);
+/* Linux 6.16+: hold the device's requests for the next server (see ublk_abi.h). */
+int ubt_ctrl_quiesce_dev(struct ubt_ctrl *c, uint32_t dev_id, unsigned int timeout_ms);
 int ubt_ctrl_set_params(struct ubt_ctrl *c, uint32_t dev_id, struct ublk_params *p);
 int ubt_ctrl_get_info(struct ubt_ctrl *c, uint32_t dev_id, struct ublksrv_ctrl_dev_info *info);
 int ubt_ctrl_get_affinity(struct ubt_ctrl *c, uint32_t dev_id, uint16_t q_id, cpu_set_t *set);

@@ -290,7 +290,7 @@ test_reload_grows_concat_under_ext4() {
 	umount "$work/mnt" || t_fail "umount"
 	fsck.ext4 -n -f "$dev" > "$work/fsck.out" 2>&1 || t_fail "fsck: $(tail -n5 "$work/fsck.out")"
 	$B delete -n "$id" || t_fail "delete"
-	rm -f "$work"/src*
+	rm -f "$work"/src[0-9]*
 	left_nothing
 }
 
@@ -373,6 +373,46 @@ test_failed_reload_leaves_old_serving() {
 	dd if="$work/pat" of="$dev" bs=1M seek=8 oflag=direct status=none || t_fail "write after"
 	dd if="$dev" of="$work/back" bs=1M skip=8 count=1 iflag=direct status=none || t_fail "read"
 	cmp -s "$work/pat" "$work/back" || t_fail "a write after the refusals reads back wrong"
+	$B delete -n "$id" || t_fail "delete"
+	left_nothing
+}
+
+# --recovery fail-io (6.13+): once the daemon dies, I/O fails at once
+# instead of waiting; recover brings the device back with its data.  A
+# kernel without it refuses the option, saying which kernel has it.
+test_fail_io_recovery() {
+	trap cleanup EXIT
+	local dev id out t0 ms
+	truncate -s 64M "$work/x.img"
+	head -c 1M /dev/urandom > "$work/pat"
+	if ! $B features | grep -qx "  user_recovery_fail_io"; then
+		out=$($B create --recovery fail-io file --file "$work/x.img" 2>&1) &&
+			t_fail "--recovery fail-io on a kernel without it"
+		[ "$out" = "ublk-target: --recovery fail-io: this kernel's ublk driver does not offer it (fail-io needs Linux 6.13 or later)" ] ||
+			t_fail "refusal said: $out"
+		echo "    this kernel has no fail-io: refused"
+		left_nothing
+		return 0
+	fi
+	dev=$($B create --recovery fail-io file --file "$work/x.img") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	$B list --json | grep -q '"recovery": "fail-io"' || t_fail "list: $($B list --json)"
+	dd if="$work/pat" of="$dev" bs=1M oflag=direct status=none || t_fail "write"
+	kill -9 "$(daemon_pid "$id")"
+	for _ in $(seq 50); do
+		$B list | grep -q "^$id  *orphaned" && break
+		sleep 0.1
+	done
+	$B list | grep -q "^$id  *orphaned" || t_fail "not orphaned: $($B list)"
+	t0=$(now_ms)
+	timeout 20 dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
+		t_fail "a read succeeded with no daemon"
+	ms=$(( $(now_ms) - t0 ))
+	[ "$ms" -lt 5000 ] || t_fail "the read took $ms ms to fail"
+	echo "    a read with no daemon failed after $ms ms"
+	out=$($B recover -n "$id" 2>&1) || t_fail "recover: $out"
+	dd if="$dev" of="$work/back" bs=1M count=1 iflag=direct status=none || t_fail "read after recover"
+	cmp -s "$work/pat" "$work/back" || t_fail "the data changed across the recovery"
 	$B delete -n "$id" || t_fail "delete"
 	left_nothing
 }

@@ -160,7 +160,7 @@ test_list_shows_devices() {
 	truncate -s 64M "$work/l.img"
 	$B create -n 3 -q 2 -d 64 file --file "$work/l.img" >/dev/null || t_fail "create"
 	out=$($B list)
-	echo "$out" | grep -q "^3 *live *64M *2 *64 *$MODE *file('$work/l.img')$" || t_fail "list: $out"
+	echo "$out" | grep -q "^3 *live *64M *2 *64 *$MODE *file($work/l.img)$" || t_fail "list: $out"
 	out=$($B list --json)
 	echo "$out" | grep -q '"id": 3, "device": "/dev/ublkb3", "state": "live", "size": 67108864, "queues": 2, "depth": 64' ||
 		t_fail "list --json: $out"
@@ -633,7 +633,7 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_recover_under_fio test_restart_under_fio test_ext4_survives_kill9_and_recover
 	test_recover_restart_refusals test_delete_refuses_a_mounted_device
 	test_reload_grows_concat_under_ext4 test_suspend_holds_io_and_resume_releases
-	test_failed_reload_leaves_old_serving"
+	test_failed_reload_leaves_old_serving test_fail_io_recovery"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio

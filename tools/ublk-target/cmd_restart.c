@@ -4,7 +4,8 @@
  * on disk now) without an I/O error.  The old daemon is asked to hand over
  * (core/device.c): its queues finish and commit what they started, leave
  * the requests that arrive meanwhile unstarted and end, without stopping
- * the device; its nodes end as at a clean stop (a cache marks its metadata
+ * the device (on 6.16+ the kernel's QUIESCE_DEV also holds new requests
+ * back); its nodes end as at a clean stop (a cache marks its metadata
  * clean).  Once it has exited, the kernel requeues what it left, and the
  * device is recovered as after a crash (cmd_recover.c).
  */
@@ -24,7 +25,8 @@ static const char restart_usage[] =
 "ublk-target binary now on disk (an upgrade), without an I/O error: the\n"
 "old daemon finishes the requests it started and exits, leaving the\n"
 "device and its mounts in place; requests that arrive meanwhile wait and\n"
-"go to the new daemon.  Needs a device created with --recovery reissue\n"
+"go to the new daemon (on Linux 6.16+ the kernel holds them back itself:\n"
+"QUIESCE_DEV).  Needs a device created with --recovery reissue\n"
 "(the default where the kernel offers it).  Prints /dev/ublkbID once the\n"
 "new daemon serves it.\n"
 "\n"
