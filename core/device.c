@@ -430,14 +430,19 @@ enum ubt_recovery ubt_device_recovery(const struct ubt_device *dev)
 	return dev->recovery;
 }
 
-void device_hand_over(struct ubt_device *dev)
+void device_nudge_queues(struct ubt_device *dev)
 {
 	unsigned int i;
 
-	__atomic_store_n(&dev->handover, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < dev->nr_started; i++)
 		if (dev->queues[i].q_ready)
 			ubt_ring_nudge(dev->queues[i].q.ring.ring_fd);
+}
+
+void device_hand_over(struct ubt_device *dev)
+{
+	__atomic_store_n(&dev->handover, 1, __ATOMIC_RELEASE);
+	device_nudge_queues(dev);
 }
 
 /*

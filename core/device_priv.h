@@ -56,6 +56,8 @@ int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
  * thread; DEL_DEV if added; free dev.
  */
 void device_teardown(struct ubt_device *dev);
+/* Have every queue thread look at its flags again (handover, suspend). */
+void device_nudge_queues(struct ubt_device *dev);
 /*
  * Have the queues hand over: they commit what they started, leave the rest
  * to the kernel and park until the process ends (frontend_ublk.c).

@@ -43,19 +43,14 @@ void device_queue_suspended(struct ubt_ublk_queue *uq, bool yes, int err)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-static void nudge_queues(struct ubt_device *dev)
+/* Whether every queue still running is suspended (or, for !suspended, none is); under lock. */
+static bool queues_are(const struct ubt_device *dev, bool suspended)
 {
-	unsigned int i;
-
-	for (i = 0; i < dev->nr_started; i++)
-		if (dev->queues[i].q_ready)
-			ubt_ring_nudge(dev->queues[i].q.ring.ring_fd);
+	return suspended ? dev->nr_suspended + dev->nr_exited >= dev->nr_started :
+			   dev->nr_suspended == 0;
 }
 
-/*
- * Wait until every queue still running reports itself suspended (or, for
- * !suspended, none does), up to ms milliseconds; whether it happened.
- */
+/* Wait up to ms milliseconds for queues_are(dev, suspended); whether it came. */
 static bool wait_queues(struct ubt_device *dev, bool suspended, unsigned int ms)
 {
 	struct timespec until;
@@ -69,14 +64,10 @@ static bool wait_queues(struct ubt_device *dev, bool suspended, unsigned int ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&dev->lock);
-	for (;;) {
-		done = suspended ? dev->nr_suspended + dev->nr_exited >= dev->nr_started :
-				   dev->nr_suspended == 0;
-		if (done || pthread_cond_timedwait(&dev->cond, &dev->lock, &until) == ETIMEDOUT)
-			break;
-	}
-	done = suspended ? dev->nr_suspended + dev->nr_exited >= dev->nr_started :
-			   dev->nr_suspended == 0;
+	while (!queues_are(dev, suspended) &&
+	       pthread_cond_timedwait(&dev->cond, &dev->lock, &until) != ETIMEDOUT)
+		;
+	done = queues_are(dev, suspended);
 	pthread_mutex_unlock(&dev->lock);
 	return done;
 }
@@ -84,7 +75,7 @@ static bool wait_queues(struct ubt_device *dev, bool suspended, unsigned int ms)
 static void set_suspend(struct ubt_device *dev, int on)
 {
 	__atomic_store_n(&dev->suspend, on, __ATOMIC_RELEASE);
-	nudge_queues(dev);
+	device_nudge_queues(dev);
 }
 
 /* 0 once every queue holds its requests, or -ETIMEDOUT (then it runs again). */

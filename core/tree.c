@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "generated/autoconf.h"
@@ -815,17 +814,13 @@ void ubt_tree_free(struct ubt_tree *tree)
 
 /* ---- A whole new tree for a running device (reload) -------------------- */
 
-int ubt_tree_shared_claim(const struct ubt_target *t, int fd)
+int ubt_tree_shared_claim(const struct ubt_target *t)
 {
 	const struct ubt_target *leaf;
-	struct stat st;
 
-	if (!t->tree->live || fstat(fd, &st))
+	if (!t->tree->live)
 		return -1;
-	/* Keyed as file leaves key their backing: a block device by its number. */
-	leaf = S_ISBLK(st.st_mode) ?
-		leaf_on_file(t->tree->live->root, NULL, st.st_rdev, 0) :
-		leaf_on_file(t->tree->live->root, NULL, st.st_dev, st.st_ino);
+	leaf = leaf_on_file(t->tree->live->root, NULL, t->backing_dev, t->backing_ino);
 	if (!leaf || leaf->claim_fd < 0)
 		return -1;
 	return fcntl(leaf->claim_fd, F_DUPFD_CLOEXEC, 0);

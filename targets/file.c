@@ -173,7 +173,7 @@ static int file_claim(struct ubt_target *t, struct file_ctx *f)
 	if (tree_has_file(t, f->fd))
 		return 0;
 	/* A stack built to replace a running one shares the running one's claim. */
-	f->claim_fd = ubt_tree_shared_claim(t, f->fd);
+	f->claim_fd = ubt_tree_shared_claim(t);
 	if (f->claim_fd >= 0)
 		return f->read_only || !flock(f->claim_fd, LOCK_EX | LOCK_NB) ? 0 :
 			ubt_target_error(t, EBUSY, "%s is in use by another ublk-target device",

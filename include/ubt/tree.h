@@ -108,12 +108,13 @@ int ubt_tree_retire(struct ubt_tree *tree, struct ubt_target *t);
 int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
 			struct ubt_tree **out, char *err, size_t errlen);
 /*
- * For a leaf's constructor, while a tree is built to succeed a running
- * one: a new descriptor sharing the running tree's claim (flock) on fd's
- * file -- a dup, since the claim belongs to the open file description --
- * or -1 when the running tree does not use the file.
+ * For a leaf's constructor, once it has set its backing_dev and
+ * backing_ino, while a tree is built to succeed a running one: a new
+ * descriptor sharing the running tree's claim (flock) on that file -- a
+ * dup, since the claim belongs to the open file description -- or -1 when
+ * the running tree does not use the file.
  */
-int ubt_tree_shared_claim(const struct ubt_target *t, int fd);
+int ubt_tree_shared_claim(const struct ubt_target *t);
 
 /* The node with index ref (as `status` numbers them) or label ref; NULL if none. */
 struct ubt_target *ubt_tree_find(struct ubt_tree *tree, const char *ref);

@@ -83,8 +83,7 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 	if (rundir_read(id, &r))
 		return cli_error("no device %u (see 'ublk-target list')", id);
 	/* The kernel's stop waits for every request, held ones too. */
-	if (rundir_daemon_alive(r.pid) && !control_request(id, "state", state, sizeof(state)) &&
-	    !strncmp(state, "suspended=1", 11)) {
+	if (rundir_daemon_alive(r.pid) && control_suspended(id)) {
 		if (!force)
 			return cli_error("device %u is suspended (its I/O is held): 'ublk-target "
 					 "resume -n %u' first, or 'ublk-target delete --force -n %u'",

@@ -32,7 +32,6 @@ static const char *device_state(struct ubt_ctrl *ctrl, bool have_ctrl, const str
 {
 	struct ublksrv_ctrl_dev_info info;
 	bool alive = rundir_daemon_alive(r->pid);
-	char reply[128];
 
 	if (!have_ctrl)
 		return alive ? "running" : "no-daemon";
@@ -42,8 +41,7 @@ static const char *device_state(struct ubt_ctrl *ctrl, bool have_ctrl, const str
 		return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO ?
 		       "orphaned" : "no-daemon";
 	/* The kernel cannot tell a device whose daemon holds its I/O: ask the daemon. */
-	if (info.state == UBLK_S_DEV_LIVE && !control_request(r->id, "state", reply, sizeof(reply)) &&
-	    !strncmp(reply, "suspended=1", 11))
+	if (info.state == UBLK_S_DEV_LIVE && control_suspended(r->id))
 		return "suspended";
 	return ubt_dev_state_name(info.state);
 }

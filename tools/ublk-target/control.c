@@ -175,6 +175,14 @@ static void message(struct ubt_tree *tree, char *line, char *out, size_t len)
 			 "\n" : "");
 }
 
+bool control_suspended(uint32_t id)
+{
+	char reply[128];
+
+	return !control_request(id, "state", reply, sizeof(reply)) &&
+	       !strncmp(reply, "suspended=1", 11);
+}
+
 void control_switched(void *arg, struct ubt_tree *tree)
 {
 	struct control_state *st = arg;

@@ -6,6 +6,7 @@
 #ifndef UBT_CONTROL_H
 #define UBT_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,9 @@ struct ubt_tree;
 
 /* Listen on the device's socket; returns the fd or -errno. */
 int control_listen(uint32_t id);
+/* Whether device id's daemon answers that it holds the device's I/O (suspend). */
+bool control_suspended(uint32_t id);
+
 struct run_record;
 
 /* What the daemon's control handler answers from. */
