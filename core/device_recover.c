@@ -72,14 +72,14 @@ static enum ubt_copy_mode mode_of(uint64_t flags)
 /* START_USER_RECOVERY, retried while the old daemon's /dev/ublkcN is still open. */
 static int start_recovery(struct ubt_device *dev, char *err, size_t errlen)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = { 0, 2 * 1000 * 1000 };
 	unsigned int waited_ms = 0, limit_ms = ubt_ctrl_timeout_s() * 1000;
 	int ret;
 
 	while ((ret = ubt_ctrl_start_recovery(&dev->ctrl, dev->info.dev_id)) == -EBUSY &&
 	       waited_ms < limit_ms) {
 		nanosleep(&pause, NULL);
-		waited_ms += 20;
+		waited_ms += 2;
 	}
 	if (ret == -EBUSY)
 		snprintf(err, errlen, "device %u: START_USER_RECOVERY still busy after %u s (is "

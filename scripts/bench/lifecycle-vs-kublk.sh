@@ -4,7 +4,9 @@
 # --lifecycle starts it): how long I/O waits when a daemon is replaced.
 #   recover  kill -9 of the daemon, then `recover`: from the kill to the
 #            first read that completes (a read issued right after the kill,
-#            which waits in the kernel), for ours and for the kernel's kublk
+#            which waits in the kernel; the reading process is started before
+#            the kill, so only `recover` starts in the timed part), for ours
+#            and for the kernel's kublk
 #            (add -r 1 -i 1, recover with the same arguments), each over a
 #            file on tmpfs, one queue, depth 128
 #   restart  ours only (kublk has no such command): the longest completion
@@ -31,14 +33,18 @@ work=$(mktemp -d /tmp/ubt-lbench.XXXXXX)
 trap '"$B" delete --all --force >/dev/null 2>&1 || true; "$K" del -a >/dev/null 2>&1 || true;
 	rm -rf "$work"' EXIT
 truncate -s 256M "$work/f.img"
+mkfifo "$work/go"
 dd if=/dev/urandom of="$work/f.img" bs=1M count=16 conv=notrunc status=none
 
 now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
 
-# One read of DEV in the background; its completion time lands in FILE.
-read_after() {	# DEV FILE
-	(dd if="$1" of=/dev/null bs=4k count=1 skip=$((RANDOM % 4096)) iflag=direct status=none &&
-		now_us > "$2") &
+# A reader of DEV started ahead, so that starting it is not timed: once a
+# line arrives on the fifo it reads DEV's first page (a buffered read with
+# the shell's own read: no process starts after the kill) and writes its
+# completion time to FILE.
+read_on_go() {	# DEV FILE
+	blockdev --flushbufs "$1"	# the page is not cached: the read reaches the device
+	(read -r _ < "$work/go" && read -r -N 1 _ < "$1" && now_us > "$2") &
 }
 
 # From kill -9 of PID to the completion of a read issued right after it,
@@ -47,10 +53,12 @@ kill_to_read() {	# DEV PID RECOVER...
 	local dev=$1 pid=$2 t0 rp
 	shift 2
 	rm -f "$work/done"
+	read_on_go "$dev" "$work/done"
+	rp=$!
+	sleep 0.5	# the reader waits on the fifo by now: the "echo go" below does not wait for it
 	t0=$(now_us)
 	kill -9 "$pid"
-	read_after "$dev" "$work/done"
-	rp=$!
+	echo go > "$work/go"
 	"$@" >/dev/null 2>"$work/rec.err" || die "$* failed: $(cat "$work/rec.err")"
 	wait "$rp" || die "the read after the recovery failed"
 	echo $(( ($(cat "$work/done") - t0) / 1000 ))

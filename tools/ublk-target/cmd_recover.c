@@ -43,7 +43,7 @@ static const char recover_usage[] =
  */
 static int wait_orphaned(uint32_t id)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = { 0, 2 * 1000 * 1000 };	/* the kernel gives no event */
 	struct ublksrv_ctrl_dev_info info;
 	unsigned int ms = 0, limit = ubt_ctrl_timeout_s() * 1000;
 	struct ubt_ctrl ctrl;
@@ -55,7 +55,7 @@ static int wait_orphaned(uint32_t id)
 	while (!(ret = ubt_ctrl_get_info(&ctrl, id, &info)) && info.state == UBLK_S_DEV_LIVE &&
 	       ms < limit) {
 		nanosleep(&pause, NULL);
-		ms += 20;
+		ms += 2;
 	}
 	ubt_ctrl_close(&ctrl);
 	if (!ret && info.state == UBLK_S_DEV_LIVE)

@@ -5,11 +5,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,11 +177,27 @@ bool rundir_daemon_alive(pid_t pid)
 	return !strncmp(comm, "ublk-target", 11);
 }
 
+/*
+ * A pidfd wakes the waiter the moment the daemon has exited (a restart's
+ * pause includes this wait); polling is the fallback before Linux 5.3.
+ */
 bool rundir_wait_daemon_gone(pid_t pid, int ms)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	for (; ms > 0; ms -= 20) {
+	if (fd < 0 && errno == ESRCH)
+		return true;
+	if (fd >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r;
+
+		while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+			;
+		close(fd);
+		return r > 0 || !rundir_daemon_alive(pid);
+	}
+	for (; ms > 0; ms -= 2) {
 		if (!rundir_daemon_alive(pid))
 			return true;
 		nanosleep(&ts, NULL);
