@@ -36,6 +36,8 @@
 #define CACHE_STRIPES		256
 #define CACHE_MIGRATIONS	16	/* migrations in flight at most (the default threshold's worth at 64K) */
 #define CACHE_PROMOTE_QUEUE	64	/* promotions the policy asked for, not yet started */
+#define CACHE_FILLS		8	/* hotspots being brought in whole, at most */
+#define CACHE_VICTIM_LOOK	32	/* clean blocks looked at for one not in use */
 #define CACHE_MIN_BLOCK		64	/* sectors (dm: 32K .. 1G, a multiple of 32K) */
 #define CACHE_MAX_BLOCK		2097152
 #define CACHE_STEP_BYTES	(256u * 1024)	/* one read or write of a migration */
@@ -87,7 +89,7 @@ struct cache_mig {
 	uint64_t done;			/* sectors copied */
 	uint32_t step;			/* sectors in the copy step under way */
 	bool reading;			/* the step under way reads (else writes) */
-	uint8_t level;			/* writeback: where it was on the dirty queue */
+	uint8_t level;			/* writeback: where it was on the dirty queue; promotion: where it goes */
 	struct ubt_target *src, *dst;
 	uint64_t src_sector, dst_sector;
 	int result;
@@ -111,11 +113,18 @@ struct cache_hotspot {
 	uint8_t hits;			/* misses since it came in, saturating */
 	uint8_t in_use;
 	uint8_t hit;			/* missed since the last tick */
+	uint8_t filled;			/* brought in whole once already */
+};
+
+/* Origin blocks [next, end) of a hotspot, still to be promoted. */
+struct cache_fill {
+	uint64_t next, end;
 };
 
 struct cache_promotion {
 	uint64_t oblock;
 	uint32_t cblock;		/* taken from the free queue for it */
+	uint8_t level;			/* where it enters the clean queue */
 };
 
 struct cache_policy {
@@ -130,6 +139,8 @@ struct cache_policy {
 	uint32_t recent_mask;		/* bits - 1 */
 	struct cache_promotion promote[CACHE_PROMOTE_QUEUE];
 	unsigned int nr_promote;
+	struct cache_fill fill[CACHE_FILLS];	/* taken after promote[] */
+	unsigned int nr_fill;
 	bool want_demotion;		/* a promotion waits for a free block */
 	uint32_t misses_since_tick;
 };
@@ -191,7 +202,7 @@ struct cache {
 	uint64_t last_tick_ns;
 	uint64_t ios;			/* atomic: requests seen */
 	uint64_t ios_at_tick;		/* ... at the last tick: idle when unchanged */
-	bool idle;			/* no request for a whole tick: write back */
+	bool idle;			/* no request since a tick that saw none: write back */
 
 	/* atomic */
 	struct cache_stats stats;
@@ -291,7 +302,7 @@ void cache_policy_exit(struct cache *c);
 void cache_policy_load(struct cache *c, uint32_t cblock, bool dirty);
 static inline void cache_policy_hit(struct cache *c, uint32_t cblock)
 {
-	if (!__atomic_load_n(&c->blocks[cblock].hit, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&c->blocks[cblock].hit, __ATOMIC_RELAXED) != 1)
 		__atomic_store_n(&c->blocks[cblock].hit, 1, __ATOMIC_RELAXED);
 }
 /*
@@ -300,7 +311,8 @@ static inline void cache_policy_hit(struct cache *c, uint32_t cblock)
  * may queue a promotion.
  */
 uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool whole_block);
-void cache_policy_added(struct cache *c, uint32_t cblock, bool dirty);
+/* A promotion done: on its queue at level (CACHE_LEVELS - 1 for a block missed itself). */
+void cache_policy_added(struct cache *c, uint32_t cblock, bool dirty, unsigned int level);
 /* Back on the clean or dirty queue at level (a migration that ended or did not start). */
 void cache_policy_requeue(struct cache *c, uint32_t cblock, bool dirty, unsigned int level);
 void cache_policy_set_dirty(struct cache *c, uint32_t cblock, bool dirty);

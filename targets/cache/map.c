@@ -292,6 +292,9 @@ int cache_map(struct ubt_target *t, struct ubt_io *io)
 	struct cache_io *cio = io->priv;
 
 	__atomic_fetch_add(&c->ios, 1, __ATOMIC_RELAXED);
+	/* Idle ends with this request: no further writeback starts beside user I/O. */
+	if (__atomic_load_n(&c->idle, __ATOMIC_RELAXED))
+		__atomic_store_n(&c->idle, false, __ATOMIC_RELAXED);
 	cio->result = 0;
 	cio->touched_cache = false;
 	if (io->op == UBT_OP_FLUSH) {

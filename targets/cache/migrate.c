@@ -196,7 +196,7 @@ static void mig_finish(struct cache_mig *m, struct ubt_queue *q)
 			pthread_mutex_unlock(&c->meta_lock);
 			__atomic_fetch_add(&c->stats.promotions, 1, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&c->nr_resident, 1, __ATOMIC_RELAXED);
-			cache_policy_added(c, m->cblock, false);
+			cache_policy_added(c, m->cblock, false, m->level);
 		}
 		release_block(c, q, m, !ok);
 		if (!ok)
@@ -313,6 +313,7 @@ static bool claim(struct cache *c, struct cache_mig **out)
 		m = slot_get(c, MIG_PROMOTE);
 		m->oblock = p.oblock;
 		m->cblock = p.cblock;
+		m->level = p.level;
 	} else if ((cb = cache_policy_demotion(c)) != CACHE_NONE) {
 		m = slot_get(c, MIG_DEMOTE);
 		m->cblock = cb;
@@ -404,7 +405,7 @@ void cache_overwrite_done(struct cache *c, struct ubt_queue *q, uint32_t cblock,
 		__atomic_fetch_add(&c->stats.promotions, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&c->nr_resident, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&c->nr_dirty, 1, __ATOMIC_RELAXED);
-		cache_policy_added(c, cblock, true);
+		cache_policy_added(c, cblock, true, CACHE_LEVELS - 1);
 		cache_work(c);
 	}
 	release_block(c, q, m, res < 0);

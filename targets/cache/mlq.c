@@ -2,6 +2,8 @@
 /*
  * Multilevel queues (see mlq.h).
  */
+#include <stdbool.h>
+
 #include "mlq.h"
 
 static uint32_t *link_of(const struct cache_mlq *q, uint32_t i, size_t off)
@@ -74,16 +76,47 @@ uint32_t cache_mlq_coldest(const struct cache_mlq *q, unsigned int below)
 	return CACHE_NONE;
 }
 
+uint32_t cache_mlq_warmer(const struct cache_mlq *q, uint32_t i, unsigned int below)
+{
+	uint32_t n = *link_of(q, i, q->next_off);
+	unsigned int l;
+
+	if (n != CACHE_NONE)
+		return n;
+	for (l = level_of(q, i) + 1; l < below; l++)
+		if (q->head[l] != CACHE_NONE)
+			return q->head[l];
+	return CACHE_NONE;
+}
+
 static void move(struct cache_mlq *q, uint32_t i, unsigned int level)
 {
 	cache_mlq_del(q, i);
 	cache_mlq_push(q, i, level);
 }
 
+/* Element i to the head (oldest) of level: colder than all already there. */
+static void move_to_head(struct cache_mlq *q, uint32_t i, unsigned int level)
+{
+	uint32_t h = q->head[level];
+
+	cache_mlq_del(q, i);
+	*byte_of(q, i, q->level_off) = (uint8_t)level;
+	*link_of(q, i, q->prev_off) = CACHE_NONE;
+	*link_of(q, i, q->next_off) = h;
+	if (h != CACHE_NONE)
+		*link_of(q, h, q->prev_off) = i;
+	else
+		q->tail[level] = i;
+	q->head[level] = i;
+	q->count++;
+}
+
 /*
  * Spread the queue evenly over the levels again, walking up: a level over
- * its share hands its newest to the level above, one short of it takes
- * the oldest of the next level up that has any.  Order is kept.
+ * its share hands its newest to the head of the level above (colder than
+ * all there), one short of it takes the oldest of the next level up that
+ * has any, at its tail.  Order is kept: oldest lowest.
  */
 static void redistribute(struct cache_mlq *q)
 {
@@ -98,7 +131,7 @@ static void redistribute(struct cache_mlq *q)
 		unsigned int want = share + (l < extra), from;
 
 		while (have[l] > want) {
-			move(q, q->tail[l], l + 1);
+			move_to_head(q, q->tail[l], l + 1);
 			have[l]--;
 			have[l + 1]++;
 		}
@@ -123,7 +156,12 @@ void cache_mlq_tick(struct cache_mlq *q)
 	for (l = CACHE_LEVELS - 1; l-- > 0;) {
 		for (i = q->head[l]; i != CACHE_NONE; i = next) {
 			next = *link_of(q, i, q->next_off);
-			if (__atomic_exchange_n(byte_of(q, i, q->hit_off), 0, __ATOMIC_RELAXED))
+			uint8_t *flag = byte_of(q, i, q->hit_off), v = __atomic_load_n(flag, __ATOMIC_RELAXED);
+
+			/* (A compare-and-swap: a hit that lands meanwhile is kept.) */
+			if (v && __atomic_compare_exchange_n(flag, &v, v == CACHE_HIT_TICKS ? 0 : v + 1,
+							     false, __ATOMIC_RELAXED, __ATOMIC_RELAXED) &&
+			    v == 1)
 				move(q, i, l + 1);
 		}
 	}

@@ -14,6 +14,7 @@
 
 #define CACHE_LEVELS		64
 #define CACHE_NONE		UINT32_MAX
+#define CACHE_HIT_TICKS		4	/* a hit is remembered this many ticks */
 
 struct cache_mlq {
 	uint32_t head[CACHE_LEVELS], tail[CACHE_LEVELS];
@@ -36,9 +37,13 @@ void cache_mlq_push(struct cache_mlq *q, uint32_t i, unsigned int level);
 void cache_mlq_del(struct cache_mlq *q, uint32_t i);
 /* The oldest element of the lowest level below `below` that has one, or CACHE_NONE. */
 uint32_t cache_mlq_coldest(const struct cache_mlq *q, unsigned int below);
+/* The element after i, coldest first (within its level, then up), below `below`. */
+uint32_t cache_mlq_warmer(const struct cache_mlq *q, uint32_t i, unsigned int below);
 /*
- * A tick: elements flagged since the last one climb a level (flags
- * cleared), then the queue is spread evenly over the levels again.
+ * A tick: elements flagged since the last one climb a level, then the
+ * queue is spread evenly over the levels again.  The flag also counts the
+ * ticks since: 1 = hit since the last tick (the hit path sets it), 2..N =
+ * hit N - 1 ticks ago, 0 = not hit in the last CACHE_HIT_TICKS ticks.
  */
 void cache_mlq_tick(struct cache_mlq *q);
 

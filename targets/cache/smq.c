@@ -12,12 +12,16 @@
  * - A miss promotes when its hotspot missed before (repeated misses) and
  *   either a block is free or the hotspot is hotter than the coldest clean
  *   block, which is then demoted; a dirty block can only leave once
- *   written back.  "Missed before" is the hotspot entry's count, or a bit
+ *   written back, and a block hit in the last CACHE_HIT_TICKS ticks never
+ *   leaves for a miss.  "Missed before" is the hotspot entry's count, or a bit
  *   for the hotspot in a filter of the misses since the last tick: the
  *   entries are far fewer than the origin's hotspots, and while a cold
  *   cache misses everywhere a new entry is recycled before its hotspot can
- *   miss again, which would keep the cache from warming up.  A whole-block write in writeback promotes at once, into
- *   a free block, without reading the origin.
+ *   miss again, which would keep the cache from warming up.  While the
+ *   cache has room for it, a hotspot that earns a promotion is brought in
+ *   whole, not only the block missed; the neighbours come in at the
+ *   bottom of the clean queue, the block missed at the top.  A whole-block write in writeback
+ *   promotes at once, into a free block, without reading the origin.
  * - Writeback: the coldest dirty block, when the device is idle (a tick
  *   with no request); the cleaner writes back everything, idle or not,
  *   and promotes nothing.
@@ -177,10 +181,11 @@ void cache_policy_requeue(struct cache *c, uint32_t cblock, bool dirty, unsigned
 	pthread_mutex_unlock(&c->policy_lock);
 }
 
-void cache_policy_added(struct cache *c, uint32_t cblock, bool dirty)
+void cache_policy_added(struct cache *c, uint32_t cblock, bool dirty, unsigned int level)
 {
-	/* A promoted block comes in at the top: it was missed repeatedly. */
-	cache_policy_requeue(c, cblock, dirty, CACHE_LEVELS - 1);
+	/* As if hit now: a block just brought in has a few ticks to be hit before it may leave. */
+	__atomic_store_n(&c->blocks[cblock].hit, 1, __ATOMIC_RELAXED);
+	cache_policy_requeue(c, cblock, dirty, level);
 }
 
 void cache_policy_set_dirty(struct cache *c, uint32_t cblock, bool dirty)
@@ -224,11 +229,49 @@ static bool promotion_queued(const struct cache_policy *p, uint64_t oblock)
 	return false;
 }
 
+/*
+ * The block a promotion would push out: the coldest clean one below level
+ * `below` not hit in the last CACHE_HIT_TICKS ticks, of the few coldest (a block in
+ * use low on the queue does not shield the unused ones above it).
+ */
+static uint32_t victim(struct cache *c, unsigned int below)
+{
+	uint32_t i = cache_mlq_coldest(&c->pol.clean, below);
+	unsigned int n;
+
+	for (n = 0; i != CACHE_NONE && n < CACHE_VICTIM_LOOK; n++) {
+		if (!__atomic_load_n(&c->blocks[i].hit, __ATOMIC_RELAXED))
+			return i;
+		i = cache_mlq_warmer(&c->pol.clean, i, below);
+	}
+	return CACHE_NONE;
+}
+
+/*
+ * While the cache has room for all of it, a hotspot that earns a promotion
+ * is brought in whole (once per entry): a cold cache then fills from the
+ * regions in use at the pace of migrations, not of one block per miss.
+ * Neighbours never hit sink to the bottom of the clean queue and are the
+ * first to leave once the room is gone.
+ */
+static void queue_fill(struct cache *c, struct cache_hotspot *h)
+{
+	struct cache_policy *p = &c->pol;
+	uint64_t first = (uint64_t)h->hb * p->hotspot_blocks;
+
+	if (h->filled || p->hotspot_blocks < 2 || p->nr_free < p->hotspot_blocks ||
+	    p->nr_fill == CACHE_FILLS)
+		return;
+	h->filled = 1;
+	p->fill[p->nr_fill++] = (struct cache_fill){
+		first, UBT_MIN(first + p->hotspot_blocks, c->origin_blocks) };
+}
+
 uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool whole_block)
 {
 	struct cache_policy *p = &c->pol;
 	struct cache_hotspot *h;
-	uint32_t cblock = CACHE_NONE, victim, hb;
+	uint32_t cblock = CACHE_NONE, leaver, hb;
 	bool promote, again;
 
 	pthread_mutex_lock(&c->policy_lock);
@@ -249,16 +292,26 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 		cblock = alloc_free(c);
 		goto out;
 	}
-	/* Repeated misses, and room, or hotter than what would leave for it. */
-	victim = cache_mlq_coldest(&p->clean, CACHE_LEVELS);
+	/*
+	 * Repeated misses, and room, or hotter than what would leave for it
+	 * and that block not hit lately (victim()): level alone would
+	 * let a stream of misses to cold hotspots (which climb their own
+	 * queue) push out blocks in use, since each tick spreads the clean
+	 * queue over all levels again and some in-use block is always lowest.
+	 */
+	leaver = victim(c, CACHE_LEVELS / 2);
 	promote = (h->hits >= 2 || again) &&
-		  (p->nr_free || (victim != CACHE_NONE && h->level > c->blocks[victim].level));
+		  (p->nr_free || (leaver != CACHE_NONE && h->level > c->blocks[leaver].level));
 	if (!promote || promotion_queued(p, oblock) || p->nr_promote == CACHE_PROMOTE_QUEUE)
 		goto out;
-	if (!p->nr_free)
+	if (!p->nr_free) {
 		p->want_demotion = true;
-	else
-		p->promote[p->nr_promote++] = (struct cache_promotion){ oblock, alloc_free(c) };
+	} else {
+		/* It comes in at the top: it was missed repeatedly. */
+		p->promote[p->nr_promote++] = (struct cache_promotion){ oblock, alloc_free(c),
+									CACHE_LEVELS - 1 };
+		queue_fill(c, h);
+	}
 	cache_work(c);
 out:
 	pthread_mutex_unlock(&c->policy_lock);
@@ -269,11 +322,31 @@ bool cache_policy_next_promotion(struct cache *c, struct cache_promotion *out)
 {
 	struct cache_policy *p = &c->pol;
 
-	if (!p->nr_promote)
-		return false;
-	/* Newest first: the hottest miss is the latest one (dm's tracker is LIFO too). */
-	*out = p->promote[--p->nr_promote];
-	return true;
+	if (p->nr_promote) {
+		/* Newest first: the hottest miss is the latest one (dm's tracker is LIFO too). */
+		*out = p->promote[--p->nr_promote];
+		return true;
+	}
+	while (p->nr_fill) {
+		struct cache_fill *f = &p->fill[p->nr_fill - 1];
+
+		if (f->next == f->end) {
+			p->nr_fill--;
+			continue;
+		}
+		if (!p->nr_free) {	/* the room is gone: so are the fills */
+			p->nr_fill = 0;
+			break;
+		}
+		/*
+		 * At the bottom: not missed itself, it must be hit to stay.  (A
+		 * block already cached or being written is dropped when the copy
+		 * would start.)
+		 */
+		*out = (struct cache_promotion){ f->next++, alloc_free(c), 0 };
+		return true;
+	}
+	return false;
 }
 
 uint32_t cache_policy_demotion(struct cache *c)
@@ -284,7 +357,7 @@ uint32_t cache_policy_demotion(struct cache *c)
 		return CACHE_NONE;
 	p->want_demotion = false;
 	/* The bottom half only: a block still hot stays. */
-	return cache_mlq_coldest(&p->clean, CACHE_LEVELS / 2);
+	return victim(c, CACHE_LEVELS / 2);
 }
 
 uint32_t cache_policy_writeback(struct cache *c, bool idle)
@@ -326,6 +399,7 @@ void cache_policy_set_cleaner(struct cache *c)
 		p->free_head = cb;
 		p->nr_free++;
 	}
+	p->nr_fill = 0;
 	p->want_demotion = false;
 	pthread_mutex_unlock(&c->policy_lock);
 	cache_work(c);
@@ -336,7 +410,7 @@ bool cache_policy_busy(struct cache *c)
 	bool busy;
 
 	pthread_mutex_lock(&c->policy_lock);
-	busy = c->pol.nr_promote || c->pol.want_demotion || c->pol.dirty.count;
+	busy = c->pol.nr_promote || c->pol.nr_fill || c->pol.want_demotion || c->pol.dirty.count;
 	pthread_mutex_unlock(&c->policy_lock);
 	return busy;
 }

@@ -9,6 +9,7 @@
  * covered, nor show data that was never written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,6 +531,67 @@ static void test_whole_block_writes_promote_like_dm(void)
 	whole_block_writes(", policy=cleaner", &none);
 }
 
+/* ---- What stays --------------------------------------------------------- */
+
+/* Reads of 4K at the start of blocks first..first+n-1 (32K blocks), each `times` times. */
+static unsigned int block_reads(struct func_step *steps, unsigned int first, unsigned int n,
+				unsigned int times)
+{
+	unsigned int i, k = 0;
+
+	while (times--)
+		for (i = 0; i < n; i++)
+			steps[k++] = (struct func_step){ .op = UBT_OP_READ,
+							 .off = (uint64_t)(first + i) * 32768,
+							 .len = 4096 };
+	return k;
+}
+
+/*
+ * A full cache of blocks in use: rounds of a read of every cached block,
+ * then misses to cold blocks, each missed twice (so their hotspots qualify
+ * and climb their own queue).  No block in use may leave for them: every
+ * read of a cached block stays a hit and nothing is demoted.  (On level
+ * alone, the clean queue's lowest block, in use or not, gave way.)
+ */
+static void test_blocks_in_use_stay_under_cold_misses(void)
+{
+	enum { ROUNDS = 40, COLD = 8 };
+	static struct func_step steps[64];
+	struct cstatus before, after;
+	struct ubt_tree *tree;
+	struct files f;
+	uint8_t *model;
+	unsigned int r, n;
+
+	f = make_files("stay", &model);
+	tree = build(&f, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	/* Blocks 0..31 fill the cache (a hotspot's first miss promotes nothing: two passes). */
+	for (r = 0; r < 2; r++) {
+		n = block_reads(steps, 0, 32, 1);
+		CU_ASSERT_EQUAL(func_run_steps(tree, steps, n, NULL), 0);
+		settle(tree);
+	}
+	before = cache_status(tree);
+	CU_ASSERT_EQUAL_FATAL(before.used, 32);
+	for (r = 0; r < ROUNDS; r++) {
+		n = block_reads(steps, 0, 32, 1);
+		n += block_reads(steps + n, 256 + (r % 16) * COLD, COLD, 2);
+		CU_ASSERT_EQUAL(func_run_steps(tree, steps, n, NULL), 0);
+	}
+	settle(tree);
+	after = cache_status(tree);
+	CU_ASSERT_EQUAL(after.rh - before.rh, ROUNDS * 32);
+	CU_ASSERT_EQUAL(after.demotions, 0);
+	CU_ASSERT_EQUAL(after.used, 32);
+	if (after.demotions || after.rh - before.rh != ROUNDS * 32)
+		fprintf(stderr, "\n  %s\n", func_status(tree, "c"));
+	ubt_tree_free(tree);
+	free(model);
+	remove_files(&f);
+}
+
 /* ---- Warm-up ----------------------------------------------------------- */
 
 /*
@@ -537,20 +599,29 @@ static void test_whole_block_writes_promote_like_dm(void)
  * recycled faster than a hotspot misses twice: a miss, then misses in
  * 1100 other hotspots (more than the 1024 entries), then the same block
  * again must still promote it (the filter of this tick's misses remembers
- * it), and the next read of it is a hit that reads what the origin holds.
+ * it).  The cache having room, the whole hotspot (16 blocks) comes in with
+ * it: the next read of a neighbour is a hit that reads what the origin
+ * holds.
  */
 static void test_second_miss_promotes_after_many_others(void)
 {
 	enum { OTHERS = 1100, HOTSPOT = 16 * 32768 };
 	static struct func_step steps[OTHERS + 3];
-	static uint8_t got[2][4096];
+	static uint8_t got[2][4096], first[HOTSPOT];
 	char *o = func_make_file("c-warm-o.img", 2ULL << 30);
 	char *c = func_make_file("c-warm-c.img", 2048 * 32768);	/* 2048 blocks, free */
 	char *m = func_make_file("c-warm-m.img", 1 << 20), spec[2048];
-	const uint8_t zeros[4096] = { 0 };
 	struct ubt_tree *tree;
 	struct cstatus s;
+	uint64_t seed = 7;
 	unsigned int i;
+	int fd;
+
+	for (i = 0; i < HOTSPOT; i++)
+		first[i] = (uint8_t)func_rand(&seed);
+	fd = open(o, O_WRONLY);
+	CU_ASSERT_EQUAL_FATAL(pwrite(fd, first, HOTSPOT, 0), HOTSPOT);
+	close(fd);
 
 	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=%s, meta=%s, block=32K, name=c)", o, c, m);
 	tree = func_build(spec, 512, err, sizeof(err));
@@ -563,17 +634,18 @@ static void test_second_miss_promotes_after_many_others(void)
 						.read_into = got[0] };
 	CU_ASSERT_EQUAL(func_run_steps(tree, steps, OTHERS + 2, NULL), 0);
 	settle(tree);
-	steps[0] = (struct func_step){ .op = UBT_OP_READ, .off = 8192, .len = 4096,
+	steps[0] = (struct func_step){ .op = UBT_OP_READ, .off = 5 * 32768 + 8192, .len = 4096,
 				       .read_into = got[1] };
 	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 1, NULL), 0);
 	s = cache_status(tree);
 	CU_ASSERT_EQUAL(s.rm, OTHERS + 2);
-	CU_ASSERT_EQUAL(s.promotions, 1);
-	CU_ASSERT_EQUAL(s.used, 1);
+	CU_ASSERT_EQUAL(s.promotions, 16);
+	CU_ASSERT_EQUAL(s.used, 16);
 	CU_ASSERT_EQUAL(s.rh, 1);
-	if (s.promotions != 1 || s.rh != 1)
+	if (s.promotions != 16 || s.rh != 1)
 		fprintf(stderr, "\n  %s\n", func_status(tree, "c"));
-	CU_ASSERT(!memcmp(got[0], zeros, 4096) && !memcmp(got[1], zeros, 4096));
+	CU_ASSERT(!memcmp(got[0], first + 4096, 4096));
+	CU_ASSERT(!memcmp(got[1], first + 5 * 32768 + 8192, 4096));
 	ubt_tree_free(tree);
 	remove_files(&(struct files){ .origin = o, .cache = c, .meta = m });
 }
@@ -646,5 +718,6 @@ UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passt
 	UT(test_restart_keeps_mappings), UT(test_crash_all_unflushed_lost),
 	UT(test_crash_random_subsets), UT(test_crash_torn_writes),
 	UT(test_whole_block_writes_promote_like_dm),
+	UT(test_blocks_in_use_stay_under_cold_misses),
 	UT(test_second_miss_promotes_after_many_others), UT(test_bad_arguments),
 	UT(test_successor_refuses_a_running_cache))
