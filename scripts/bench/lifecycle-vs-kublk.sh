@@ -48,9 +48,13 @@ read_on_go() {	# DEV FILE
 }
 
 # From kill -9 of PID to the completion of a read issued right after it,
-# with RECOVER run to bring the device back: milliseconds.
+# with RECOVER run to bring the device back: milliseconds.  RECOVER is run
+# again while it fails, for at most 10 s: kublk's recover fails until the
+# kernel has released the dead daemon's device (ours waits for that
+# itself), so a script has to retry it.  The attempts that failed are
+# counted in $work/retries.
 kill_to_read() {	# DEV PID RECOVER...
-	local dev=$1 pid=$2 t0 rp
+	local dev=$1 pid=$2 t0 rp tries=0
 	shift 2
 	rm -f "$work/done"
 	read_on_go "$dev" "$work/done"
@@ -59,7 +63,11 @@ kill_to_read() {	# DEV PID RECOVER...
 	t0=$(now_us)
 	kill -9 "$pid"
 	echo go > "$work/go"
-	"$@" >/dev/null 2>"$work/rec.err" || die "$* failed: $(cat "$work/rec.err")"
+	until "$@" >/dev/null 2>"$work/rec.err"; do
+		tries=$((tries + 1))
+		[ $(( $(now_us) - t0 )) -lt 10000000 ] || die "$* failed for 10 s: $(cat "$work/rec.err")"
+	done
+	echo "$tries" >> "$work/retries"
 	wait "$rp" || die "the read after the recovery failed"
 	echo $(( ($(cat "$work/done") - t0) / 1000 ))
 }
@@ -141,10 +149,17 @@ ours_pause() {	# CHANGE
 }
 
 echo "# lifecycle benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d), $runs runs each"
+# The failed recover attempts of the last series, in all.
+retries() { awk '{ n += $1 } END { print n + 0 }' "$work/retries"; }
+
 echo "... ours: kill -9, recover" >&2
+: > "$work/retries"
 o=$(ours_recover | summary)
+oretry=$(retries)
 echo "... kublk: kill -9, recover" >&2
+: > "$work/retries"
 k=$(kublk_recover | summary)
+kretry=$(retries)
 echo "... ours: restart" >&2
 r=$(ours_pause do_restart | summary)
 echo "... ours: reload + resume" >&2
@@ -159,3 +174,6 @@ read -r lm lmin lmax <<<"$l"
 echo "| kill -9 to the first read served after recover | $om ($omin-$omax) | $km ($kmin-$kmax) | $(awk -v a="$om" -v b="$km" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }') |"
 echo "| longest I/O pause during restart | $rm ($rmin-$rmax) | - | - |"
 echo "| longest I/O pause during reload + resume | $lm ($lmin-$lmax) | - | - |"
+echo
+echo "recover attempts that failed (the device not yet released by the kernel) and were"
+echo "retried, in all $runs runs: ours $oretry, kublk $kretry"
