@@ -10,21 +10,23 @@
  *   wide unless the origin is small), on a multilevel queue of their own;
  *   a hotspot entry comes in at the bottom, recycling the coldest one.
  * - A miss promotes when its hotspot missed before (repeated misses) and
- *   either a block is free or the hotspot is hotter than the coldest clean
- *   block, which is then demoted; a dirty block can only leave once
- *   written back, and a block hit in the last CACHE_HIT_TICKS ticks never
- *   leaves for a miss.  "Missed before" is the hotspot entry's count, or a bit
- *   for the hotspot in a filter of the misses since the last tick: the
- *   entries are far fewer than the origin's hotspots, and while a cold
- *   cache misses everywhere a new entry is recycled before its hotspot can
- *   miss again, which would keep the cache from warming up.  While the
+ *   either a block is free or the hotspot is hotter than the block that
+ *   would leave for it (victim()), which is then demoted; a dirty block can
+ *   only leave once written back, and a block hit in the last
+ *   CACHE_HIT_TICKS ticks never leaves for a miss.  "Missed before" is the
+ *   hotspot entry's count, or a bit for the hotspot in a filter of the
+ *   misses since the last tick: the entries are far fewer than the
+ *   origin's hotspots, and while a cold cache misses everywhere a new entry
+ *   is recycled before its hotspot can miss again, which would keep the
+ *   cache from warming up.  While the
  *   cache has room for it, a hotspot that earns a promotion is brought in
  *   whole, not only the block missed; the neighbours come in at the
- *   bottom of the clean queue, the block missed at the top.  A whole-block write in writeback
- *   promotes at once, into a free block, without reading the origin.
- * - Writeback: the coldest dirty block, when the device is idle (a tick
- *   with no request); the cleaner writes back everything, idle or not,
- *   and promotes nothing.
+ *   bottom of the clean queue, the block missed at the top.  A whole-block
+ *   write in writeback promotes at once, into a free block, without
+ *   reading the origin.
+ * - Writeback: the coldest dirty block, when the device is idle (from a
+ *   tick that saw no request until the next request); the cleaner writes
+ *   back everything, idle or not, and promotes nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -231,8 +233,8 @@ static bool promotion_queued(const struct cache_policy *p, uint64_t oblock)
 
 /*
  * The block a promotion would push out: the coldest clean one below level
- * `below` not hit in the last CACHE_HIT_TICKS ticks, of the few coldest (a block in
- * use low on the queue does not shield the unused ones above it).
+ * `below` not hit in the last CACHE_HIT_TICKS ticks, of the few coldest (a
+ * block in use low on the queue does not shield the unused ones above it).
  */
 static uint32_t victim(struct cache *c, unsigned int below)
 {
@@ -293,11 +295,11 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 		goto out;
 	}
 	/*
-	 * Repeated misses, and room, or hotter than what would leave for it
-	 * and that block not hit lately (victim()): level alone would
-	 * let a stream of misses to cold hotspots (which climb their own
-	 * queue) push out blocks in use, since each tick spreads the clean
-	 * queue over all levels again and some in-use block is always lowest.
+	 * Repeated misses, and room, or hotter than what would leave for it,
+	 * a block not hit lately (victim()).  Level alone would let a stream
+	 * of misses to cold hotspots (which climb their own queue) push out
+	 * blocks in use: each tick spreads the clean queue over all levels
+	 * again, so some block in use is always lowest.
 	 */
 	leaver = victim(c, CACHE_LEVELS / 2);
 	promote = (h->hits >= 2 || again) &&
