@@ -66,27 +66,27 @@ void cache_mlq_del(struct cache_mlq *q, uint32_t i)
 	q->count--;
 }
 
-uint32_t cache_mlq_coldest(const struct cache_mlq *q, unsigned int below)
+/* The oldest element of the lowest level from `from` up to below `below` that has one. */
+static uint32_t first_from(const struct cache_mlq *q, unsigned int from, unsigned int below)
 {
 	unsigned int l;
 
-	for (l = 0; l < below; l++)
+	for (l = from; l < below; l++)
 		if (q->head[l] != CACHE_NONE)
 			return q->head[l];
 	return CACHE_NONE;
 }
 
+uint32_t cache_mlq_coldest(const struct cache_mlq *q, unsigned int below)
+{
+	return first_from(q, 0, below);
+}
+
 uint32_t cache_mlq_warmer(const struct cache_mlq *q, uint32_t i, unsigned int below)
 {
 	uint32_t n = *link_of(q, i, q->next_off);
-	unsigned int l;
 
-	if (n != CACHE_NONE)
-		return n;
-	for (l = level_of(q, i) + 1; l < below; l++)
-		if (q->head[l] != CACHE_NONE)
-			return q->head[l];
-	return CACHE_NONE;
+	return n != CACHE_NONE ? n : first_from(q, level_of(q, i) + 1u, below);
 }
 
 static void move(struct cache_mlq *q, uint32_t i, unsigned int level)

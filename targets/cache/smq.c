@@ -301,9 +301,9 @@ uint32_t cache_policy_miss(struct cache *c, uint64_t oblock, bool write, bool wh
 	 * blocks in use: each tick spreads the clean queue over all levels
 	 * again, so some block in use is always lowest.
 	 */
-	leaver = victim(c, CACHE_LEVELS / 2);
 	promote = (h->hits >= 2 || again) &&
-		  (p->nr_free || (leaver != CACHE_NONE && h->level > c->blocks[leaver].level));
+		  (p->nr_free || ((leaver = victim(c, CACHE_LEVELS / 2)) != CACHE_NONE &&
+				  h->level > c->blocks[leaver].level));
 	if (!promote || promotion_queued(p, oblock) || p->nr_promote == CACHE_PROMOTE_QUEUE)
 		goto out;
 	if (!p->nr_free) {
