@@ -10,18 +10,24 @@
 # x INTERVAL_S seconds on a fresh cache; the cache's own counters, read
 # every INTERVAL_S seconds from the first request on, give each interval's
 # IOPS (every request is one hit or one miss) and hit rate: the warm-up.
-# The cache device alone (our file target, the kernel's loop) is the
-# ceiling for hits: the hot set alone, on the warm cache and on the cache
-# device alone, in runs of 5 seconds.
-#   cache-vs-dm.sh BUILD_DIR [INTERVAL_S] [INTERVALS]
+# Then hits against the ceiling, the cache device alone (our file target,
+# the kernel's loop, on a file of their own that lives through the whole
+# run): in each of 3 rounds, once the cache has written back what was
+# dirty, the hot set alone for 5 s on the device alone, then on the warm
+# cache; each round's two runs are side by side in time, so their ratio
+# is.  The guest's speed drifts by tens of percent over minutes: the whole
+# comparison runs REPEATS times (default 3), ours first and dm first by
+# turns, and the summary gives medians and each ratio's spread.
+#   cache-vs-dm.sh BUILD_DIR [INTERVAL_S] [INTERVALS] [REPEATS]
 set -euo pipefail
 
 me=cache-vs-dm
-usage="usage: $me BUILD_DIR [INTERVAL_S] [INTERVALS]"
-[ $# -ge 1 ] && [ $# -le 3 ] || { echo "$usage" >&2; exit 2; }
+usage="usage: $me BUILD_DIR [INTERVAL_S] [INTERVALS] [REPEATS]"
+[ $# -ge 1 ] && [ $# -le 4 ] || { echo "$usage" >&2; exit 2; }
 B=$1/ublk-target
 interval=${2:-5}
 intervals=${3:-12}
+repeats=${4:-3}
 hot_s=5	# each hot-set and ceiling run: a steady state, so not too short
 origin_mb=1024
 cache_mb=128
@@ -34,6 +40,7 @@ die() { echo "$me: $*" >&2; exit 1; }
 [[ $interval =~ ^[1-9][0-9]*$ ]] || die "INTERVAL_S must be a positive integer, not '$interval'"
 [[ $intervals =~ ^[1-9][0-9]*$ ]] && [ "$intervals" -ge 4 ] ||
 	die "INTERVALS must be an integer of 4 or more, not '$intervals'"
+[[ $repeats =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$repeats'"
 [ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh --cache)"
 [ -x "$B" ] || die "$B is not built (run make)"
 for t in fio losetup dmsetup timeout awk; do
@@ -44,10 +51,10 @@ done
 modprobe dm_cache 2>/dev/null || true
 modprobe dm_cache_smq 2>/dev/null || true
 modprobe dm_delay 2>/dev/null || true
-mount -o remount,size=$((origin_mb + 2 * cache_mb + 512))m /tmp
+mount -o remount,size=$((origin_mb + 3 * cache_mb + 512))m /tmp
 work=$(mktemp -d /tmp/ubt-cbench.XXXXXX)
 
-ours_id= loops=() dms=()
+ours_id= loops=() dms=() ceil_id= ceil_loop=
 teardown() {
 	local d
 	[ -z "$ours_id" ] || "$B" delete -n "$ours_id" >/dev/null 2>&1 ||
@@ -62,7 +69,14 @@ teardown() {
 	ours_id= loops=() dms=()
 	rm -f "$work/fast.img" "$work/meta.img"
 }
-trap 'teardown; "$B" delete --all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+drop_ceilings() {
+	[ -z "$ceil_id" ] || "$B" delete -n "$ceil_id" >/dev/null 2>&1 ||
+		echo "$me: could not delete our device $ceil_id" >&2
+	[ -z "$ceil_loop" ] || losetup -d "$ceil_loop" 2>/dev/null ||
+		echo "$me: could not detach $ceil_loop" >&2
+	ceil_id= ceil_loop=
+}
+trap 'teardown; drop_ceilings; "$B" delete --all >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 # A fresh cache and metadata (zeros) for each run; the origin, random bytes
@@ -94,11 +108,16 @@ make_dm() {
 	dms=(ubt-cache ubt-slow)
 	dev=/dev/mapper/ubt-cache
 }
-make_ours_ceiling() {
-	dev=$("$B" create -q 1 -d 128 --spec "$work/fast.img") || die "create our file device"
-	ours_id=${dev#/dev/ublkb}
+# The ceilings: our file target and loop over one file of random bytes the
+# size of the cache, made once; idle while the caches run.
+ceil_ours= ceil_dm=
+make_ceilings() {
+	dd if=/dev/urandom of="$work/ceil.img" bs=1M count=$cache_mb status=none
+	ceil_ours=$("$B" create -q 1 -d 128 --spec "$work/ceil.img") || die "create our file device"
+	ceil_id=${ceil_ours#/dev/ublkb}
+	ceil_loop=$(losetup --show -f "$work/ceil.img") || die "losetup $work/ceil.img"
+	ceil_dm=$ceil_loop
 }
-make_loop_ceiling() { new_loop "$work/fast.img"; }
 
 # The cache's raw status line on DEV (one process: sampling must be cheap).
 raw_status() {
@@ -120,6 +139,27 @@ raw_counters() {
 
 # "read hits, read misses, write hits, write misses" of the cache on DEV.
 counters() { raw_status "$1" | raw_counters "$1"; }
+
+# The number of dirty blocks of the cache on DEV.
+dirty() {
+	if [ "$1" = /dev/mapper/ubt-cache ]; then
+		dmsetup status ubt-cache | cut -d' ' -f4- | awk '{ print $11 }'
+	else
+		"$B" status -n "${1#/dev/ublkb}" | sed -n 's/^\[0\] [0-9]* [0-9]* cache //p' |
+			awk '{ print $11 }'
+	fi
+}
+
+# Until the cache on DEV has written back every dirty block (both do when
+# idle), so that no writeback runs beside a measurement of another device.
+wait_clean() {
+	local i
+	for i in $(seq 1200); do
+		[ "$(dirty "$1")" != 0 ] || return 0
+		sleep 0.25
+	done
+	die "the cache on $1 still has $(dirty "$1") dirty blocks after 300 s idle"
+}
 
 # One interval of fio: prints its IOPS (reads and writes).  With HOT set,
 # uniform over the hot 10% only (after warm-up: all hits), for hot_s seconds.
@@ -174,95 +214,124 @@ timeline() {	# DEV RW
 		{ t = $1; a = $2; b = $3; c = $4; d = $5 }' "$samples"
 }
 
-# Warm, the hot set alone: "IOPS HIT%" for each of 3 intervals.
-hot_intervals() {	# DEV RW
-	local i c0 c1 iops
-	c0=$(counters "$1")
+# Warm, the hot set alone against the ceiling CEIL: "IOPS HIT% CEIL_IOPS"
+# for each of 3 rounds, the ceiling's run just before the cache's.
+hot_rounds() {	# DEV RW CEIL
+	local i c0 c1 iops ceil
 	for i in 1 2 3; do
+		wait_clean "$1"
+		ceil=$(fio_interval "$3" "$2" "$((intervals + i))" hot)
+		c0=$(counters "$1")
 		iops=$(fio_interval "$1" "$2" "$((intervals + i))" hot)
 		c1=$(counters "$1")
-		echo "$((i * hot_s)) $iops $(hit_rate "$c0" "$c1")"
-		c0=$c1
+		echo "$iops $(hit_rate "$c0" "$c1") $ceil"
 	done
 }
 
+# The median of the numbers on stdin, one per line.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"
+		else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 # The median of column COL over the last quarter of the lines (at least 3).
 steady() {
 	local n=$((intervals / 4))
 	[ "$n" -ge 3 ] || n=3
-	tail -n"$n" | awk -v c="$1" '{ print $c }' | sort -n |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	tail -n"$n" | awk -v c="$1" '{ print $c }' | median
 }
 # Seconds until an interval's hit rate first reached 90% of the steady one.
 warmup() {
 	awk -v s="$1" '$3 >= 0.9 * s { print $1; found = 1; exit } END { if (!found) print "-" }'
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# "MEDIANx (MIN-MAX)" of the ratios on stdin.
+ratios() {
+	local r
+	r=$(grep -v '^-$' || true)
+	[ -n "$r" ] || { echo "-"; return; }
+	printf '%.2fx (%.2f-%.2f)\n' "$(median <<<"$r")" "$(sort -g <<<"$r" | head -n1)" \
+		"$(sort -g <<<"$r" | tail -n1)"
+}
 
-run_workload() {	# RW TITLE FIRST SECOND
-	local rw=$1 title=$2 sys so sd ho hd
-	for sys in "$3" "$4"; do
+# One repeat of one workload on both systems, in the order given: the
+# warm-up timeline on a fresh cache, then the hot-set rounds.  Leaves
+# $work/SYS.REP.tl ("SECONDS IOPS HIT%") and $work/SYS.REP.hot.
+run_repeat() {	# RW TITLE REP FIRST SECOND
+	local rw=$1 title=$2 r=$3 sys
+	for sys in "$4" "$5"; do
 		files
-		echo "... $title: $sys ($intervals x ${interval}s)" >&2
+		echo "... $title, repeat $r: $sys ($intervals x ${interval}s, then the hot set)" >&2
 		if [ "$sys" = ours ]; then make_ours; else make_dm; fi
-		timeline "$dev" "$rw" > "$work/$sys.tl"
-		# Warm: the hot set alone, every request a hit.
-		hot_intervals "$dev" "$rw" > "$work/$sys.hot"
+		timeline "$dev" "$rw" > "$work/$sys.$r.tl"
+		if [ "$sys" = ours ]; then
+			hot_rounds "$dev" "$rw" "$ceil_ours" > "$work/$sys.$r.hot"
+		else
+			hot_rounds "$dev" "$rw" "$ceil_dm" > "$work/$sys.$r.hot"
+		fi
 		teardown
 	done
 	echo
-	echo "### 4k $title, qd$depth, 90% of requests to 10% of a 1 GiB volume, 128 MiB cache"
+	echo "### 4k $title, repeat $r (qd$depth, 90% of requests to 10% of a 1 GiB volume, 128 MiB cache)"
 	echo
 	echo "| seconds | ours IOPS | ours hit % | dm-cache IOPS | dm-cache hit % |"
 	echo "|---|---|---|---|---|"
-	paste -d' ' "$work/ours.tl" "$work/dm.tl" | awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
-	so=$(steady 2 < "$work/ours.tl") sd=$(steady 2 < "$work/dm.tl")
-	ho=$(steady 3 < "$work/ours.tl") hd=$(steady 3 < "$work/dm.tl")
-	hot_ours[$rw]="$(steady 2 < "$work/ours.hot") $(steady 3 < "$work/ours.hot")"
-	hot_dm[$rw]="$(steady 2 < "$work/dm.hot") $(steady 3 < "$work/dm.hot")"
-	summary+=("| 4k $title | $so | $ho | $(warmup "$ho" < "$work/ours.tl") s | $sd | $hd | $(warmup "$hd" < "$work/dm.tl") s | $(ratio "$so" "$sd") |")
-	steady_ours[$rw]=$so steady_dm[$rw]=$sd
+	paste -d' ' "$work/ours.$r.tl" "$work/dm.$r.tl" |
+		awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
+	echo
+	echo "Hot set alone, each round against the cache device alone just before it:"
+	echo
+	echo "| round | ours IOPS (hit %) | our file target | dm-cache IOPS (hit %) | kernel loop |"
+	echo "|---|---|---|---|---|"
+	paste -d' ' "$work/ours.$r.hot" "$work/dm.$r.hot" |
+		awk '{ printf "| %d | %s (%s) | %s | %s (%s) | %s |\n", NR, $1, $2, $3, $4, $5, $6 }'
 }
 
-# The cache device alone: the hot-set requests (the same offsets and sizes).
-ceiling() {	# RW
-	local r all=""
-	truncate -s ${cache_mb}M "$work/fast.img"
-	dd if=/dev/urandom of="$work/fast.img" bs=1M count=$cache_mb conv=notrunc status=none
-	make_ours_ceiling
-	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r" hot)"$'\n'; done
-	ceil_ours[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
-	teardown
-	dd if=/dev/urandom of="$work/fast.img" bs=1M count=$cache_mb status=none
-	make_loop_ceiling
-	all=""
-	for r in 1 2 3; do all+="$(fio_interval "$dev" "$1" "$r" hot)"$'\n'; done
-	ceil_loop[$1]=$(grep -v '^$' <<<"$all" | sort -n | sed -n 2p)
-	teardown
+# Every repeat of a workload, then its summary rows.
+run_workload() {	# RW TITLE
+	local rw=$1 title=$2 r sys col hit
+	for r in $(seq "$repeats"); do
+		if [ $((r % 2)) = 1 ]; then run_repeat "$rw" "$title" "$r" ours dm
+		else run_repeat "$rw" "$title" "$r" dm ours; fi
+	done
+	# Per repeat: steady IOPS, steady hit %, warm-up s; the ratio of the steady IOPS.
+	for sys in ours dm; do
+		for r in $(seq "$repeats"); do
+			hit=$(steady 3 < "$work/$sys.$r.tl")
+			echo "$(steady 2 < "$work/$sys.$r.tl") $hit $(warmup "$hit" < "$work/$sys.$r.tl")"
+		done > "$work/$sys.steady"
+	done
+	for col in 1 2 3; do
+		eval "mo$col=\$(awk -v c=$col '{ print \$c }' \"\$work/ours.steady\" | grep -v '^-\$' | median)"
+		eval "md$col=\$(awk -v c=$col '{ print \$c }' \"\$work/dm.steady\" | grep -v '^-\$' | median)"
+	done
+	summary+=("| 4k $title | $mo1 | $mo2 | $mo3 s ($(awk '{ print $3 }' "$work/ours.steady" | paste -sd/)) | $md1 | $md2 | $md3 s ($(awk '{ print $3 }' "$work/dm.steady" | paste -sd/)) | $(paste -d' ' "$work/ours.steady" "$work/dm.steady" | while read -r a _ _ b _ _; do ratio "$a" "$b"; echo; done | ratios) |")
+	# Hot set: medians over every round of every repeat; ratios per round.
+	cat "$work"/ours.*.hot > "$work/ours.hot"
+	cat "$work"/dm.*.hot > "$work/dm.hot"
+	hot+=("| $rw | $(awk '{ print $1 }' "$work/ours.hot" | median) ($(awk '{ print $2 }' "$work/ours.hot" | median)) | $(awk '{ print $3 }' "$work/ours.hot" | median) | $(while read -r a _ c; do ratio "$a" "$c"; echo; done < "$work/ours.hot" | ratios) | $(awk '{ print $1 }' "$work/dm.hot" | median) ($(awk '{ print $2 }' "$work/dm.hot" | median)) | $(awk '{ print $3 }' "$work/dm.hot" | median) | $(while read -r a _ c; do ratio "$a" "$c"; echo; done < "$work/dm.hot" | ratios) |")
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
-
-summary=()
+summary=() hot=()
 dd if=/dev/urandom of="$work/slow.img" bs=1M count=$origin_mb status=none
-declare -A steady_ours steady_dm ceil_ours ceil_loop hot_ours hot_dm
-echo "# cache benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d)"
-run_workload randread randread ours dm
-run_workload randrw "randrw (70% reads)" dm ours
-for rw in randread randrw; do ceiling "$rw"; done
+make_ceilings
+echo "# cache benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d), $repeats repeats"
+run_workload randread randread
+run_workload randrw "randrw (70% reads)"
 echo
-echo "### Summary (steady: median of the last quarter of the intervals; warm-up: until an interval's hit rate is 90% of the steady one)"
+echo "### Summary: medians of $repeats repeats (ours first in the odd ones, dm first in the even ones)"
+echo
+echo "Steady: the median of the last quarter of the ${interval}-s intervals; warm-up: until an"
+echo "interval's hit rate is 90% of the steady one (each repeat's after the median);"
+echo "ours / dm: the median of the repeats' ratios (lowest-highest)."
 echo
 echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-cache hit % | dm-cache warm-up | ours / dm |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${summary[@]}"
 echo
-echo "Hits: once warm, the same requests over the hot 10% alone (median of 3 runs of ${hot_s} s),"
-echo "against the cache device alone (the ceiling):"
+echo "Hits: the hot 10% alone on the warm cache, against the cache device alone run just"
+echo "before it (${hot_s}-s runs, 3 rounds a repeat; medians; a ratio is the median of the"
+echo "rounds' ratios, lowest-highest):"
 echo
-echo "| 4k, hot set only | ours IOPS (hit %) | dm-cache IOPS (hit %) | our file target | kernel loop | ours / our file | dm / loop |"
+echo "| 4k, hot set only | ours IOPS (hit %) | our file target | ours / file | dm-cache IOPS (hit %) | kernel loop | dm / loop |"
 echo "|---|---|---|---|---|---|---|"
-for rw in randread randrw; do
-	read -r a b c d <<<"${hot_ours[$rw]:-- -} ${hot_dm[$rw]:-- -}"
-	set -- "$a" "$b" "$c" "$d"
-	echo "| $rw | $1 ($2) | $3 ($4) | ${ceil_ours[$rw]} | ${ceil_loop[$rw]} | $(ratio "$1" "${ceil_ours[$rw]}") | $(ratio "$3" "${ceil_loop[$rw]}") |"
-done
+printf '%s\n' "${hot[@]}"

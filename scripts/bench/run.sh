@@ -4,11 +4,12 @@
 # kernel's loop / null_blk / dm-stripe and the peer ublk servers) in the test
 # guest, once per kernel, printing each kernel's tables.  With --cache, the
 # cache benchmark instead (cache-vs-dm.sh: our cache and dm-cache over a slow
-# origin, warm-up and hit rates), its arguments an interval and their count.
+# origin, warm-up and hit rates), its arguments an interval, their count and
+# how many times the whole comparison runs.
 # With --lifecycle, the recovery and restart benchmark (lifecycle-vs-kublk.sh:
 # I/O pauses against the kernel's kublk), its argument the number of runs.
 #   scripts/bench/run.sh [--kernel K] [RUNTIME_S] [REPEATS]
-#   scripts/bench/run.sh --cache [--kernel K] [INTERVAL_S] [INTERVALS]
+#   scripts/bench/run.sh --cache [--kernel K] [INTERVAL_S] [INTERVALS] [REPEATS]
 #   scripts/bench/run.sh --lifecycle [--kernel K] [RUNS]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
 # Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror").
@@ -16,7 +17,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 usage="usage: scripts/bench/run.sh [--kernel 6.12|7.3] [RUNTIME_S] [REPEATS]
-       scripts/bench/run.sh --cache [--kernel 6.12|7.3] [INTERVAL_S] [INTERVALS]
+       scripts/bench/run.sh --cache [--kernel 6.12|7.3] [INTERVAL_S] [INTERVALS] [REPEATS]
        scripts/bench/run.sh --lifecycle [--kernel 6.12|7.3] [RUNS]"
 
 kernels=${UBT_VM_KERNELS:-7.3 6.12}
@@ -33,13 +34,17 @@ while [ $# -gt 0 ]; do
 	*) args+=("$1"); shift ;;
 	esac
 done
-[ ${#args[@]} -le 2 ] || { echo "$usage" >&2; exit 2; }
+[ ${#args[@]} -le 2 ] || { [ $script = cache-vs-dm.sh ] && [ ${#args[@]} -le 3 ]; } ||
+	{ echo "$usage" >&2; exit 2; }
 runtime=${args[0]:-$([ $script = lifecycle-vs-kublk.sh ] && echo 20 || echo 5)}
 repeats=${args[1]:-$([ $script = cache-vs-dm.sh ] && echo 12 || echo 3)}
 [ $script != cache-vs-dm.sh ] || [[ ! $repeats =~ ^[0-9]+$ ]] || [ "$repeats" -ge 4 ] ||
 	{ echo "run.sh: --cache needs INTERVALS of 4 or more" >&2; exit 2; }
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: RUNTIME_S must be a positive integer" >&2; exit 2; }
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: REPEATS must be a positive integer" >&2; exit 2; }
+extra=("${args[@]:2}")	# the cache benchmark's REPEATS
+[ ${#extra[@]} = 0 ] || [[ ${extra[0]} =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "run.sh: REPEATS must be a positive integer" >&2; exit 2; }
 
 # A build of its own, so that work in build/ cannot change the binary
 # under a running measurement.
@@ -83,7 +88,7 @@ for k in $kernels; do
 	echo "# kernel $k"
 	tests/vm/vm-run --kernel "$k" --mem 8G --timeout "$timeout" -- \
 		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe mirror}" \
-		"$bdir/$script" "$bdir" "$runtime" "$repeats" || {
+		"$bdir/$script" "$bdir" "$runtime" "$repeats" "${extra[@]}" || {
 		rc=$?
 		echo "run.sh: the $k run failed (exit $rc)" >&2
 	}

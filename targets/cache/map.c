@@ -151,11 +151,17 @@ static int send_piece(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
 
 static int piece_start(struct ubt_io *io);
 
-/* Mark a clean block dirty before a write reaches it (a commit may carry it any time). */
+/*
+ * Mark a clean block dirty before a write reaches it (a commit may carry it
+ * any time).  The caller is one of the block's users, so no writeback can
+ * make it clean meanwhile: a block already dirty needs no lock.
+ */
 static void make_dirty(struct cache *c, uint32_t cb)
 {
 	bool was;
 
+	if (__atomic_load_n(&c->meta.map[cb], __ATOMIC_RELAXED) & CACHE_META_DIRTY)
+		return;
 	pthread_mutex_lock(&c->meta_lock);
 	was = cache_meta_dirty(&c->meta, cb);
 	if (!was)
