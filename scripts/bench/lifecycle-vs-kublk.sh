@@ -8,7 +8,9 @@
 #            the kill, so only `recover` starts in the timed part), for ours
 #            and for the kernel's kublk
 #            (add -r 1 -i 1, recover with the same arguments), each over a
-#            file on tmpfs, one queue, depth 128
+#            file on tmpfs, one queue, depth 128; and ours with
+#            `recover --watch` running, which recovers by itself (no
+#            program starts after the kill)
 #   restart  ours only (kublk has no such command): the longest completion
 #            gap a reader at depth 1 sees while `restart` runs
 #   reload   ours only: the same while `reload` (to another stack over the
@@ -30,7 +32,10 @@ die() { echo "$me: $*" >&2; exit 1; }
 for t in fio dd awk; do command -v "$t" >/dev/null || die "$t is not installed"; done
 [ -x "$K" ] || die "no kublk at $K (set UBT_PEERS)"
 work=$(mktemp -d /tmp/ubt-lbench.XXXXXX)
-trap '"$B" delete --all --force >/dev/null 2>&1 || true; "$K" del -a >/dev/null 2>&1 || true;
+# A reader left behind (a run that died) waits on a device with no daemon
+# and would hold it open through the deletes: it goes first.
+trap 'kill -9 $(jobs -p) 2>/dev/null || true
+	"$B" delete --all --force >/dev/null 2>&1 || true; "$K" del -a >/dev/null 2>&1 || true
 	rm -rf "$work"' EXIT
 truncate -s 256M "$work/f.img"
 mkfifo "$work/go"
@@ -86,6 +91,27 @@ ours_recover() {
 			"$B" recover -n "$id"
 	done
 	"$B" delete -n "$id" >/dev/null
+}
+
+# The same with a watcher (recover --watch) doing the recovery.
+ours_watch() {
+	local dev id i pid wp
+	dev=$("$B" create -q 1 -d 128 file --file "$work/f.img") || die "create ours"
+	id=${dev#/dev/ublkb}
+	"$B" recover --watch -n "$id" >/dev/null 2>"$work/watch.err" &
+	wp=$!
+	for i in $(seq "$runs"); do
+		pid=$(sed -n 's/^pid=//p' "/run/ublk-target/$id.dev")
+		kill_to_read "$dev" "$pid" true
+		# The next run kills the new daemon: wait until the record names it.
+		for _ in $(seq 500); do
+			[ "$(sed -n 's/^pid=//p' "/run/ublk-target/$id.dev")" = "$pid" ] || break
+			sleep 0.01
+		done
+		kill -0 "$wp" 2>/dev/null || die "the watcher ended: $(cat "$work/watch.err")"
+	done
+	"$B" delete -n "$id" >/dev/null
+	wait "$wp" || die "the watcher failed: $(cat "$work/watch.err")"
 }
 
 kublk_recover() {
@@ -156,6 +182,9 @@ echo "... ours: kill -9, recover" >&2
 : > "$work/retries"
 o=$(ours_recover | summary)
 oretry=$(retries)
+echo "... ours: kill -9, recover --watch running" >&2
+: > "$work/retries"
+w=$(ours_watch | summary)
 echo "... kublk: kill -9, recover" >&2
 : > "$work/retries"
 k=$(kublk_recover | summary)
@@ -169,9 +198,11 @@ echo "| ms, median (min-max) | ours | kublk | ours / kublk |"
 echo "|---|---|---|---|"
 read -r om omin omax <<<"$o"
 read -r km kmin kmax <<<"$k"
+read -r wm wmin wmax <<<"$w"
 read -r rm rmin rmax <<<"$r"
 read -r lm lmin lmax <<<"$l"
 echo "| kill -9 to the first read served after recover | $om ($omin-$omax) | $km ($kmin-$kmax) | $(awk -v a="$om" -v b="$km" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }') |"
+echo "| kill -9 to the first read served, recover --watch running | $wm ($wmin-$wmax) | $km ($kmin-$kmax) | $(awk -v a="$wm" -v b="$km" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }') |"
 echo "| longest I/O pause during restart | $rm ($rmin-$rmax) | - | - |"
 echo "| longest I/O pause during reload + resume | $lm ($lmin-$lmax) | - | - |"
 echo

@@ -115,6 +115,10 @@ test_usage_errors_exit_2() {
 	t_expect_fail "restart: give -n ID" $B restart
 	t_expect_fail "restart: unknown option '--all'" $B restart --all
 	t_expect_fail "recover: -n takes a device id, not 'x'" $B recover -n x
+	t_expect_fail "recover --watch: unknown option '--all'" $B recover --watch --all
+	t_expect_fail "recover --watch: give -n ID" $B recover --watch
+	$B recover --watch -n 1 --all 2>/dev/null && rc=0 || rc=$?
+	[ $rc -eq 2 ] || t_fail "recover --watch with -n and --all should exit 2, not $rc"
 	$B restart -n 1 extra 2>/dev/null && rc=0 || rc=$?
 	[ $rc -eq 2 ] || t_fail "restart with an extra argument should exit 2, not $rc"
 	t_expect_fail "--recovery takes reissue, fail-io or none, not 'maybe'" \

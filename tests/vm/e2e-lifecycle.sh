@@ -106,6 +106,58 @@ test_restart_under_fio() {
 	left_nothing
 }
 
+# recover --watch under fio: kill -9 twice, each time a new daemon serves
+# without anyone running recover; a restart meanwhile is the restart's (the
+# watcher follows its daemon and recovers it after one more kill -9); fio
+# sees no error and its data verifies; delete ends the watcher by itself,
+# exit 0, and nothing is left.  Refused: a device created with --recovery
+# none.
+test_recover_watch_under_fio() {
+	trap 'kill -9 ${wp:-} 2>/dev/null || true; cleanup' EXIT
+	local dev id fp wp= i old out rc=0
+	truncate -s 64M "$work/w0.img"
+	dev=$($B create --recovery none --spec "$work/w0.img") || t_fail "create (none)"
+	out=$($B recover --watch -n "${dev#/dev/ublkb}" 2>&1) && t_fail "--watch on --recovery none"
+	echo "$out" | grep -q "recovery none" || t_fail "--watch on --recovery none: $out"
+	$B delete -n "${dev#/dev/ublkb}" || t_fail "delete (none)"
+	dev=$($B create -q 2 --spec "$work/w0.img") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	$B recover --watch -n "$id" > "$work/watch.out" 2> "$work/watch.err" &
+	wp=$!
+	fio_verify_bg "$dev" wf 40
+	fp=$!
+	sleep 4
+	for i in 1 2 3; do
+		old=$(daemon_pid "$id")
+		if [ "$i" = 2 ]; then
+			out=$($B restart -n "$id" 2>&1) || t_fail "restart beside the watcher: $out"
+		else
+			kill -9 "$old"
+		fi
+		for _ in $(seq 100); do
+			[ "$(daemon_pid "$id" 2>/dev/null)" = "$old" ] || break
+			sleep 0.1
+		done
+		[ "$(daemon_pid "$id")" != "$old" ] || t_fail "cycle $i: no new daemon after 10 s"
+		runs "$(daemon_pid "$id")" || t_fail "cycle $i: the new daemon does not run"
+		runs "$wp" || t_fail "cycle $i: the watcher ended: $(cat "$work/watch.err")"
+		$B list | grep -q "^$id  *live" || t_fail "cycle $i: not live: $($B list)"
+		sleep 3
+	done
+	# Two recoveries by the watcher (the kills), none for the restart.
+	[ "$(grep -c "^$dev\$" "$work/watch.out")" = 2 ] ||
+		t_fail "the watcher printed: $(cat "$work/watch.out")"
+	runs "$fp" || t_fail "fio ended before the last cycle"
+	fio_clean "$fp" wf
+	$B delete -n "$id" || t_fail "delete"
+	for _ in $(seq 100); do runs "$wp" || break; sleep 0.1; done
+	! runs "$wp" || t_fail "the watcher still runs after the delete"
+	wait "$wp" || rc=$?
+	[ "$rc" = 0 ] || t_fail "the watcher exited $rc: $(cat "$work/watch.err")"
+	grep -q "is deleted" "$work/watch.err" || t_fail "the watcher said: $(cat "$work/watch.err")"
+	left_nothing
+}
+
 # A mounted ext4 survives kill -9 and recover: writes made while the
 # daemon was dead land once it is back; every file reads back; fsck -n
 # finds nothing.

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "cli.h"
@@ -23,6 +24,7 @@
 
 static const char recover_usage[] =
 "usage: ublk-target recover -n ID | --all\n"
+"       ublk-target recover --watch -n ID\n"
 "\n"
 "Give a device whose daemon died (kill -9, a crash) a new daemon, without\n"
 "the device going away: mounts stay, and I/O that waited (--recovery\n"
@@ -33,7 +35,13 @@ static const char recover_usage[] =
 "device as 'orphaned'.\n"
 "\n"
 "  -n, --id ID   the device to recover\n"
-"  -a, --all     every orphaned device\n";
+"  -a, --all     every orphaned device\n"
+"  --watch       stay in the foreground and recover the device each time its\n"
+"                daemon dies, at once: the new daemon is forked from this\n"
+"                process, so no program has to start after the crash.  Ends\n"
+"                (exit 0) when the device is deleted; a recovery that fails\n"
+"                ends it with an error.  A 'restart' meanwhile is not\n"
+"                disturbed: the watcher goes on with the restart's daemon.\n";
 
 /*
  * Wait until the kernel holds the device for a recovery: only once the
@@ -117,28 +125,124 @@ static bool orphaned(struct ubt_ctrl *ctrl, uint32_t id)
 	return info.state == UBLK_S_DEV_QUIESCED || info.state == UBLK_S_DEV_FAIL_IO;
 }
 
+/* Recover device id under the hand-over lock (rundir.h). */
+static int recover_locked(uint32_t id)
+{
+	int ret = rundir_lock();
+
+	if (ret)
+		return cli_error("cannot lock %s: %s", rundir_path(), strerror(-ret));
+	ret = recover_device(id, false);
+	rundir_unlock();
+	return ret;
+}
+
+/* Whether the kernel still has device id in a state a daemon can take over. */
+static bool recoverable(uint32_t id)
+{
+	struct ublksrv_ctrl_dev_info info;
+	struct ubt_ctrl ctrl;
+	bool ok;
+
+	if (ubt_ctrl_open(&ctrl))
+		return true;	/* let the recovery say what is wrong */
+	ok = !ubt_ctrl_get_info(&ctrl, id, &info) && info.state != UBLK_S_DEV_DEAD;
+	ubt_ctrl_close(&ctrl);
+	return ok;
+}
+
+/*
+ * --watch: wait on the daemon's pidfd, and the moment it has ended,
+ * recover.  The daemons this process forks are its children: reaped as
+ * they end.  A deleted device (no run record, or stopped in the kernel)
+ * ends the watch.
+ */
+static int watch_device(uint32_t id)
+{
+	struct run_record r;
+	int ret;
+
+	if (rundir_read(id, &r))
+		return cli_error("no device %u (see 'ublk-target list')", id);
+	if (!strcmp(r.recovery, "none") || !r.cookie)
+		return cli_error("device %u was created with --recovery none: it cannot be "
+				 "recovered, so there is nothing to watch", id);
+	fprintf(stderr, "watching device %u (daemon %d)\n", id, (int)r.pid);
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (rundir_read(id, &r))
+			break;
+		if (rundir_daemon_alive(r.pid)) {
+			rundir_wait_daemon_gone(r.pid, 1000);
+			continue;
+		}
+		/* Under the lock, look again: a restart may have given it a daemon. */
+		ret = rundir_lock();
+		if (ret)
+			return cli_error("cannot lock %s: %s", rundir_path(), strerror(-ret));
+		ret = 0;
+		if (!rundir_read(id, &r) && !rundir_daemon_alive(r.pid)) {
+			if (!recoverable(id)) {
+				rundir_unlock();
+				break;
+			}
+			ret = recover_device(id, false);
+			fflush(stdout);	/* its /dev/ublkbID line, now, even into a pipe */
+		}
+		rundir_unlock();
+		if (ret && !rundir_read(id, &r) && recoverable(id))
+			return cli_error("device %u: the recovery failed; no longer watching", id);
+	}
+	fprintf(stderr, "device %u is deleted: no longer watching\n", id);
+	return 0;
+}
+
+/* Take --watch out of argv (the other options are every device command's). */
+static bool take_watch(int *argc, char **argv)
+{
+	bool watch = false;
+	int i, j;
+
+	for (i = j = 0; i < *argc; i++) {
+		if (i && !strcmp(argv[i], "--watch"))
+			watch = true;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return watch;
+}
+
 int cmd_recover(int argc, char **argv)
 {
 	struct ubt_ctrl ctrl;
 	uint32_t ids[1024];
 	bool all;
 	int64_t id;
+	bool watch = take_watch(&argc, argv);
 	int i, n, ret, rc = 0;
 
-	ret = cli_parse_device_args("recover", argc, argv, recover_usage, &id, &all, NULL);
+	/* --watch takes one device: with it, --all is not an option. */
+	all = false;
+	ret = cli_parse_device_args(watch ? "recover --watch" : "recover", argc, argv, recover_usage,
+				    &id, watch ? NULL : &all, NULL);
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (cli_need_root("recover"))
 		return 1;
+	if (watch)
+		return watch_device((uint32_t)id);
 	if (!all)
-		return recover_device((uint32_t)id, false);
+		return recover_locked((uint32_t)id);
 	ret = ubt_ctrl_open(&ctrl);
 	if (ret)
 		return cli_error("cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
 	n = rundir_list(ids, (int)UBT_ARRAY_SIZE(ids));
 	for (i = 0; i < n; i++)
 		if (orphaned(&ctrl, ids[i]))
-			rc |= recover_device(ids[i], false);
+			rc |= recover_locked(ids[i]);
 	ubt_ctrl_close(&ctrl);
 	return rc;
 }

@@ -32,10 +32,30 @@ static const char restart_usage[] =
 "\n"
 "  -n, --id ID   the device\n";
 
+/* Ask the daemon to hand the device over, wait for it to end, recover. */
+static int hand_over(const struct run_record *r)
+{
+	char reply[512];
+	int ret;
+
+	ret = control_request(r->id, "handover", reply, sizeof(reply));
+	if (ret)
+		return cli_error("the daemon of device %u does not answer: %s", r->id, strerror(-ret));
+	if (!strncmp(reply, "error: ", 7)) {
+		reply[strcspn(reply, "\n")] = '\0';
+		return cli_error("%s", reply + 7);
+	}
+	if (!rundir_wait_daemon_gone(r->pid, (int)ubt_ctrl_timeout_s() * 1000))
+		return cli_error("daemon %d of device %u did not finish its requests within %u s; "
+				 "it still serves them and will exit when they are done: then "
+				 "'ublk-target recover -n %u'", (int)r->pid, r->id,
+				 ubt_ctrl_timeout_s(), r->id);
+	return recover_device(r->id, true);
+}
+
 int cmd_restart(int argc, char **argv)
 {
 	struct run_record r;
-	char reply[512];
 	int64_t id;
 	int ret;
 
@@ -52,17 +72,11 @@ int cmd_restart(int argc, char **argv)
 	if (strcmp(r.recovery, "reissue"))
 		return cli_error("device %u was created with --recovery %s: a restart without I/O "
 				 "errors needs reissue", r.id, r.recovery[0] ? r.recovery : "none");
-	ret = control_request(r.id, "handover", reply, sizeof(reply));
+	/* Held from the hand-over to the new daemon: a watcher must not recover in between. */
+	ret = rundir_lock();
 	if (ret)
-		return cli_error("the daemon of device %u does not answer: %s", r.id, strerror(-ret));
-	if (!strncmp(reply, "error: ", 7)) {
-		reply[strcspn(reply, "\n")] = '\0';
-		return cli_error("%s", reply + 7);
-	}
-	if (!rundir_wait_daemon_gone(r.pid, (int)ubt_ctrl_timeout_s() * 1000))
-		return cli_error("daemon %d of device %u did not finish its requests within %u s; "
-				 "it still serves them and will exit when they are done: then "
-				 "'ublk-target recover -n %u'", (int)r.pid, r.id,
-				 ubt_ctrl_timeout_s(), r.id);
-	return recover_device(r.id, true);
+		return cli_error("cannot lock %s: %s", rundir_path(), strerror(-ret));
+	ret = hand_over(&r);
+	rundir_unlock();
+	return ret;
 }

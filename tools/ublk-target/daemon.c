@@ -289,6 +289,7 @@ int daemon_launch(struct ubt_tree *tree, const struct daemon_job *job)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		rundir_lock_forget();
 		setsid();
 		if (chdir("/")) {
 			/* paths were resolved at construction; the cwd no longer matters */

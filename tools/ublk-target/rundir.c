@@ -5,11 +5,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -203,4 +205,47 @@ bool rundir_wait_daemon_gone(pid_t pid, int ms)
 		nanosleep(&ts, NULL);
 	}
 	return !rundir_daemon_alive(pid);
+}
+
+/*
+ * The lock is a flock on the run directory itself, so there is no file to
+ * leave behind.  A daemon forked while it is held gets a copy of the
+ * descriptor, which would keep the lock for the daemon's whole life: the
+ * daemon closes its copy at once (rundir_lock_forget).
+ */
+static int lock_fd = -1;
+
+int rundir_lock(void)
+{
+	int fd;
+
+	fd = open(rundir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)	/* no directory: no device has a record, nothing to guard */
+		return errno == ENOENT ? 0 : -errno;
+	while (flock(fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	lock_fd = fd;
+	return 0;
+}
+
+void rundir_unlock(void)
+{
+	if (lock_fd < 0)
+		return;
+	flock(lock_fd, LOCK_UN);
+	close(lock_fd);
+	lock_fd = -1;
+}
+
+void rundir_lock_forget(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
 }

@@ -38,4 +38,15 @@ bool rundir_daemon_alive(pid_t pid);
 /* Wait up to ms milliseconds for pid to end; whether it has. */
 bool rundir_wait_daemon_gone(pid_t pid, int ms);
 
+/*
+ * One hand-over at a time: `recover`, `restart` and `recover --watch` hold
+ * this lock while they give a device a new daemon, so a watcher that sees
+ * a daemon end during a restart waits, then finds the restart's daemon
+ * serving instead of racing it for the device.  0 or a negative errno.
+ */
+int rundir_lock(void);
+void rundir_unlock(void);
+/* In a daemon just forked under the lock: drop the inherited descriptor. */
+void rundir_lock_forget(void);
+
 #endif
