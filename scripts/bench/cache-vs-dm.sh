@@ -110,13 +110,12 @@ make_dm() {
 }
 # The ceilings: our file target and loop over one file of random bytes the
 # size of the cache, made once; idle while the caches run.
-ceil_ours= ceil_dm=
+ceil_ours=
 make_ceilings() {
 	dd if=/dev/urandom of="$work/ceil.img" bs=1M count=$cache_mb status=none
 	ceil_ours=$("$B" create -q 1 -d 128 --spec "$work/ceil.img") || die "create our file device"
 	ceil_id=${ceil_ours#/dev/ublkb}
 	ceil_loop=$(losetup --show -f "$work/ceil.img") || die "losetup $work/ceil.img"
-	ceil_dm=$ceil_loop
 }
 
 # The cache's raw status line on DEV (one process: sampling must be cheap).
@@ -129,11 +128,15 @@ raw_status() {
 }
 
 # "read hits, read misses, write hits, write misses" of a raw status line.
-raw_counters() {
+raw_counters() { raw_fields "$1" '$5, $6, $7, $8'; }
+
+# Fields of a raw status line, numbered from the cache's first (the
+# metadata block size), as awk's print takes them: e.g. '$11'.
+raw_fields() {	# DEV FIELDS
 	if [ "$1" = /dev/mapper/ubt-cache ]; then
-		cut -d' ' -f4- | awk '{ print $5, $6, $7, $8 }'
+		cut -d' ' -f4- | awk "{ print $2 }"
 	else
-		sed -n 's/^\[0\] [0-9]* [0-9]* cache //p' | awk '{ print $5, $6, $7, $8 }'
+		sed -n 's/^\[0\] [0-9]* [0-9]* cache //p' | awk "{ print $2 }"
 	fi
 }
 
@@ -141,14 +144,7 @@ raw_counters() {
 counters() { raw_status "$1" | raw_counters "$1"; }
 
 # The number of dirty blocks of the cache on DEV.
-dirty() {
-	if [ "$1" = /dev/mapper/ubt-cache ]; then
-		dmsetup status ubt-cache | cut -d' ' -f4- | awk '{ print $11 }'
-	else
-		"$B" status -n "${1#/dev/ublkb}" | sed -n 's/^\[0\] [0-9]* [0-9]* cache //p' |
-			awk '{ print $11 }'
-	fi
-}
+dirty() { raw_status "$1" | raw_fields "$1" '$11'; }
 
 # Until the cache on DEV has written back every dirty block (both do when
 # idle), so that no writeback runs beside a measurement of another device.
@@ -266,7 +262,7 @@ run_repeat() {	# RW TITLE REP FIRST SECOND
 		if [ "$sys" = ours ]; then
 			hot_rounds "$dev" "$rw" "$ceil_ours" > "$work/$sys.$r.hot"
 		else
-			hot_rounds "$dev" "$rw" "$ceil_dm" > "$work/$sys.$r.hot"
+			hot_rounds "$dev" "$rw" "$ceil_loop" > "$work/$sys.$r.hot"
 		fi
 		teardown
 	done

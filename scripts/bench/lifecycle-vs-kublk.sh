@@ -42,6 +42,8 @@ mkfifo "$work/go"
 dd if=/dev/urandom of="$work/f.img" bs=1M count=16 conv=notrunc status=none
 
 now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+# The daemon our run record names for device ID.
+record_pid() { sed -n 's/^pid=//p' "/run/ublk-target/$1.dev"; }
 
 # A reader of DEV started ahead, so that starting it is not timed: once a
 # line arrives on the fifo it reads DEV's first page (a buffered read with
@@ -87,7 +89,7 @@ ours_recover() {
 	dev=$("$B" create -q 1 -d 128 file --file "$work/f.img") || die "create ours"
 	id=${dev#/dev/ublkb}
 	for i in $(seq "$runs"); do
-		kill_to_read "$dev" "$(sed -n 's/^pid=//p' "/run/ublk-target/$id.dev")" \
+		kill_to_read "$dev" "$(record_pid "$id")" \
 			"$B" recover -n "$id"
 	done
 	"$B" delete -n "$id" >/dev/null
@@ -101,11 +103,11 @@ ours_watch() {
 	"$B" recover --watch -n "$id" >/dev/null 2>"$work/watch.err" &
 	wp=$!
 	for i in $(seq "$runs"); do
-		pid=$(sed -n 's/^pid=//p' "/run/ublk-target/$id.dev")
+		pid=$(record_pid "$id")
 		kill_to_read "$dev" "$pid" true
 		# The next run kills the new daemon: wait until the record names it.
 		for _ in $(seq 500); do
-			[ "$(sed -n 's/^pid=//p' "/run/ublk-target/$id.dev")" = "$pid" ] || break
+			[ "$(record_pid "$id")" = "$pid" ] || break
 			sleep 0.01
 		done
 		kill -0 "$wp" 2>/dev/null || die "the watcher ended: $(cat "$work/watch.err")"
