@@ -17,6 +17,7 @@ packages=(
 	util-linux		# blockdev, blkdiscard, setpriv, losetup
 	procps			# pgrep
 	dmsetup			# the kernel device-mapper baseline
+	systemd			# systemd-analyze: checking the installed unit
 	clang			# the fuzz tier (libFuzzer)
 	libclang-rt-14-dev	# libFuzzer's runtime
 )

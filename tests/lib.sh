@@ -28,7 +28,11 @@ t_expect_fail() {
 t_run() {
 	local name=$1 start rc
 	start=$(date +%s)
-	( set -e; "$name" )
+	# A command that fails outside t_fail ends the test too; say which one,
+	# so a log shows why without rerunning.
+	( set -eE
+	  trap 'echo "    FAIL: ${FUNCNAME[0]:-$name}:$LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
+	  "$name" )
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		T_PASSED=$((T_PASSED + 1))

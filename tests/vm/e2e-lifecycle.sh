@@ -158,6 +158,98 @@ test_recover_watch_under_fio() {
 	left_nothing
 }
 
+# One line of the systemd unit (tools/systemd/), as systemd would run it
+# for instance ID: %i filled in, the binary and the configuration folder
+# the test's own.
+unit_line() {	# KEY ID
+	sed -e "s|@SBINDIR@|$O|g" -e "s|/etc/ublk-target|$work/etc|g" -e "s|%i|$2|g" \
+		"$top/tools/systemd/ublk-target@.service.in" | sed -n "s/^$1=//p"
+}
+
+# ExecStart in the background under a stand-in for systemd's notify socket.
+unit_start() {	# ID
+	( export NOTIFY_SOCKET=$work/notify.sock; eval "exec $(unit_line ExecStart "$1")" ) \
+		>> "$work/unit.out" 2>> "$work/unit.err" &
+}
+
+# Wait until the notify socket has had N messages saying READY=1.
+wait_ready() {	# N
+	for _ in $(seq 200); do
+		[ "$(grep -c '^READY=1$' "$work/notify.log" 2>/dev/null)" -lt "$1" ] || return 0
+		sleep 0.1
+	done
+	t_fail "no READY=1 number $1 in 20 s: $(cat "$work/notify.log" "$work/unit.err" 2>&1)"
+}
+
+# The systemd unit's own commands, run as systemd runs them (no systemd in
+# the guest): ExecStart creates the device from ID.spec and ID.opts and
+# becomes the watcher, which says READY=1 once the device serves; a kill -9
+# of the daemon is recovered by the watcher with the data intact; ExecStart
+# again after the watcher ended finds the device served, and after the
+# watcher and the daemon both died recovers it; ExecStop deletes it, the
+# watcher ends with 0, and ExecStop on a deleted device does nothing.
+test_systemd_unit_commands() {
+	trap 'kill -9 ${lp:-} $(pgrep -f "recover --watch") 2>/dev/null || true; cleanup' EXIT
+	local id=6 dev=/dev/ublkb6 lp= wp old rc=0
+	mkdir -p "$work/etc"
+	truncate -s 64M "$work/u.img"
+	echo "$work/u.img" > "$work/etc/$id.spec"
+	echo "-q 2" > "$work/etc/$id.opts"
+	/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode()); f.flush()' "$work/notify.sock" "$work/notify.log" &
+	lp=$!
+	for _ in $(seq 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
+	[ -S "$work/notify.sock" ] || t_fail "the notify listener did not start"
+
+	unit_start "$id"
+	wp=$!
+	wait_ready 1
+	$B list | grep -q "^$id  *live" || t_fail "ready, but device $id is not live: $($B list)"
+	[ "$(ls /sys/block/ublkb$id/mq | wc -l)" = 2 ] || t_fail "ID.opts (-q 2) not used"
+	head -c 8M /dev/urandom > "$work/u.data"
+	dd if="$work/u.data" of="$dev" bs=1M oflag=direct status=none || t_fail "write"
+
+	old=$(daemon_pid "$id")
+	kill -9 "$old"
+	wait_ready 2
+	[ "$(daemon_pid "$id")" != "$old" ] || t_fail "no new daemon"
+	grep -q "recoveries by this watcher: 1" "$work/notify.log" || t_fail "status: $(cat "$work/notify.log")"
+	cmp -n 8388608 "$work/u.data" "$dev" || t_fail "data differs after the watcher's recovery"
+
+	# The watcher ends (systemd restarts a failed unit): the device is found served.
+	kill "$wp"
+	wait "$wp" 2>/dev/null || true
+	old=$(daemon_pid "$id")
+	unit_start "$id"
+	wp=$!
+	wait_ready 3
+	[ "$(daemon_pid "$id")" = "$old" ] || t_fail "a served device got a new daemon"
+
+	# The watcher and the daemon both gone: ExecStart recovers the device.
+	kill "$wp"
+	wait "$wp" 2>/dev/null || true
+	kill -9 "$old"
+	unit_start "$id"
+	wp=$!
+	wait_ready 4
+	[ "$(daemon_pid "$id")" != "$old" ] || t_fail "the orphan was not recovered"
+	cmp -n 8388608 "$work/u.data" "$dev" || t_fail "data differs after ExecStart's recovery"
+
+	SERVICE_RESULT=success eval "$(unit_line ExecStop "$id")" || t_fail "ExecStop"
+	for _ in $(seq 100); do runs "$wp" || break; sleep 0.1; done
+	! runs "$wp" || t_fail "the watcher still runs after ExecStop"
+	wait "$wp" || rc=$?
+	[ "$rc" = 0 ] || t_fail "the watcher exited $rc: $(cat "$work/unit.err")"
+	SERVICE_RESULT=success eval "$(unit_line ExecStop "$id")" ||
+		t_fail "ExecStop on a deleted device failed"
+	kill "$lp"
+	left_nothing
+}
+
 # A mounted ext4 survives kill -9 and recover: writes made while the
 # daemon was dead land once it is back; every file reads back; fsck -n
 # finds nothing.

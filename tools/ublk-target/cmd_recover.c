@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "generated/autoconf.h"
 #include "rundir.h"
+#include "service_notify.h"
 #include "ubt/device.h"
 #include "ubt/tree.h"
 #include "ubt/ublk_ctrl.h"
@@ -41,7 +42,10 @@ static const char recover_usage[] =
 "                process, so no program has to start after the crash.  Ends\n"
 "                (exit 0) when the device is deleted; a recovery that fails\n"
 "                ends it with an error.  A 'restart' meanwhile is not\n"
-"                disturbed: the watcher goes on with the restart's daemon.\n";
+"                disturbed: the watcher goes on with the restart's daemon.\n"
+"                Under a service manager ($NOTIFY_SOCKET: systemd's\n"
+"                Type=notify) it reports ready once the device serves, and\n"
+"                each new daemon in its status.\n";
 
 /*
  * Wait until the kernel holds the device for a recovery: only once the
@@ -159,7 +163,9 @@ static bool recoverable(uint32_t id)
  */
 static int watch_device(uint32_t id)
 {
+	unsigned int recoveries = 0;
 	struct run_record r;
+	pid_t told = 0;
 	int ret;
 
 	if (rundir_read(id, &r))
@@ -174,6 +180,12 @@ static int watch_device(uint32_t id)
 		if (rundir_read(id, &r))
 			break;
 		if (rundir_daemon_alive(r.pid)) {
+			/* A service manager hears once the device serves, and of each new daemon. */
+			if (r.pid != told)
+				service_notify("READY=1\nSTATUS=device %u served by daemon %d "
+					       "(recoveries by this watcher: %u)\n",
+					       id, (int)r.pid, recoveries);
+			told = r.pid;
 			rundir_wait_daemon_gone(r.pid, 1000);
 			continue;
 		}
@@ -188,6 +200,7 @@ static int watch_device(uint32_t id)
 				break;
 			}
 			ret = recover_device(id, false);
+			recoveries += !ret;
 			fflush(stdout);	/* its /dev/ublkbID line, now, even into a pipe */
 		}
 		rundir_unlock();
