@@ -119,6 +119,10 @@ test_usage_errors_exit_2() {
 	t_expect_fail "recover --watch: give -n ID" $B recover --watch
 	$B recover --watch -n 1 --all 2>/dev/null && rc=0 || rc=$?
 	[ $rc -eq 2 ] || t_fail "recover --watch with -n and --all should exit 2, not $rc"
+	# A run directory that cannot be locked stops a hand-over before it starts.
+	: > "$scratch/not-a-dir"
+	t_expect_fail "cannot lock $scratch/not-a-dir: Not a directory" \
+		env UBT_RUN_DIR="$scratch/not-a-dir" $B recover -n 1
 	$B restart -n 1 extra 2>/dev/null && rc=0 || rc=$?
 	[ $rc -eq 2 ] || t_fail "restart with an extra argument should exit 2, not $rc"
 	t_expect_fail "--recovery takes reissue, fail-io or none, not 'maybe'" \

@@ -132,10 +132,10 @@ static bool orphaned(struct ubt_ctrl *ctrl, uint32_t id)
 /* Recover device id under the hand-over lock (rundir.h). */
 static int recover_locked(uint32_t id)
 {
-	int ret = rundir_lock();
+	int ret;
 
-	if (ret)
-		return cli_error("cannot lock %s: %s", rundir_path(), strerror(-ret));
+	if (rundir_lock())
+		return 1;
 	ret = recover_device(id, false);
 	rundir_unlock();
 	return ret;
@@ -190,9 +190,8 @@ static int watch_device(uint32_t id)
 			continue;
 		}
 		/* Under the lock, look again: a restart may have given it a daemon. */
-		ret = rundir_lock();
-		if (ret)
-			return cli_error("cannot lock %s: %s", rundir_path(), strerror(-ret));
+		if (rundir_lock())
+			return 1;
 		ret = 0;
 		if (!rundir_read(id, &r) && !rundir_daemon_alive(r.pid)) {
 			if (!recoverable(id)) {

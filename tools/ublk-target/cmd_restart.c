@@ -73,9 +73,8 @@ int cmd_restart(int argc, char **argv)
 		return cli_error("device %u was created with --recovery %s: a restart without I/O "
 				 "errors needs reissue", r.id, r.recovery[0] ? r.recovery : "none");
 	/* Held from the hand-over to the new daemon: a watcher must not recover in between. */
-	ret = rundir_lock();
-	if (ret)
-		return cli_error("cannot lock %s: %s", rundir_path(), strerror(-ret));
+	if (rundir_lock())
+		return 1;
 	ret = hand_over(&r);
 	rundir_unlock();
 	return ret;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "rundir.h"
 #include "ubt/util.h"
 
@@ -220,16 +221,19 @@ int rundir_lock(void)
 	int fd;
 
 	fd = open(rundir_path(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)	/* no directory: no device has a record, nothing to guard */
-		return errno == ENOENT ? 0 : -errno;
-	while (flock(fd, LOCK_EX)) {
+	if (fd < 0 && errno == ENOENT)	/* no directory: no device has a record, nothing to guard */
+		return 0;
+	while (fd >= 0 && flock(fd, LOCK_EX)) {
 		if (errno != EINTR) {
-			int err = -errno;
+			int err = errno;
 
 			close(fd);
-			return err;
+			errno = err;
+			fd = -1;
 		}
 	}
+	if (fd < 0)
+		return cli_error("cannot lock %s: %s", rundir_path(), strerror(errno));
 	lock_fd = fd;
 	return 0;
 }

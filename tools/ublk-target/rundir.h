@@ -42,7 +42,8 @@ bool rundir_wait_daemon_gone(pid_t pid, int ms);
  * One hand-over at a time: `recover`, `restart` and `recover --watch` hold
  * this lock while they give a device a new daemon, so a watcher that sees
  * a daemon end during a restart waits, then finds the restart's daemon
- * serving instead of racing it for the device.  0 or a negative errno.
+ * serving instead of racing it for the device.  0, or 1 once it has said
+ * why it could not (cli_error).
  */
 int rundir_lock(void);
 void rundir_unlock(void);
