@@ -10,7 +10,11 @@
 # x INTERVAL_S seconds on a fresh cache; the cache's own counters, read
 # every INTERVAL_S seconds from the first request on, give each interval's
 # IOPS (every request is one hit or one miss) and hit rate: the warm-up.
-# Then hits against the ceiling, the cache device alone (our file target,
+# Both caches then stay, warm, for the steady state side by side: 3 rounds
+# of 5-s runs of the same workload on each in turn, each cache written
+# clean before its run, so the two runs of a round are close in time (the
+# timelines of the two systems are minutes apart).  Then hits against the
+# ceiling, the cache device alone (our file target,
 # the kernel's loop, on a file of their own that lives through the whole
 # run): in each of 3 rounds, once the cache has written back what was
 # dirty, the hot set alone for 5 s on the device alone, then on the warm
@@ -51,7 +55,8 @@ done
 modprobe dm_cache 2>/dev/null || true
 modprobe dm_cache_smq 2>/dev/null || true
 modprobe dm_delay 2>/dev/null || true
-mount -o remount,size=$((origin_mb + 3 * cache_mb + 512))m /tmp
+# Two origins (each system writes its own), two caches, the ceiling.
+mount -o remount,size=$((2 * origin_mb + 5 * cache_mb + 512))m /tmp
 work=$(mktemp -d /tmp/ubt-cbench.XXXXXX)
 
 ours_id= loops=() dms=() ceil_id= ceil_loop=
@@ -67,7 +72,7 @@ teardown() {
 		losetup -d "$d" 2>/dev/null || echo "$me: could not detach $d" >&2
 	done
 	ours_id= loops=() dms=()
-	rm -f "$work/fast.img" "$work/meta.img"
+	rm -f "$work"/fast.*.img "$work"/meta.*.img
 }
 drop_ceilings() {
 	[ -z "$ceil_id" ] || "$B" delete -n "$ceil_id" >/dev/null 2>&1 ||
@@ -81,24 +86,25 @@ trap 'exit 130' INT TERM
 
 # A fresh cache and metadata (zeros) for each run; the origin, random bytes
 # (reads touch real pages), is made once.
-files() {
-	rm -f "$work/fast.img" "$work/meta.img"
-	truncate -s ${cache_mb}M "$work/fast.img"
-	truncate -s 8M "$work/meta.img"
+files() {	# SYS
+	rm -f "$work/fast.$1.img" "$work/meta.$1.img"
+	truncate -s ${cache_mb}M "$work/fast.$1.img"
+	truncate -s 8M "$work/meta.$1.img"
 }
 # Each sets dev (and what teardown undoes); not in $(...), which would lose that.
 new_loop() { dev=$(losetup --show -f "$1"); loops+=("$dev"); }
 make_ours() {
-	dev=$("$B" create -q 1 -d 128 --spec "cache(origin=delay($work/slow.img, \
-read=$delay_ms, write=$delay_ms), cache=$work/fast.img, meta=$work/meta.img, block=$block)") ||
+	dev=$("$B" create -q 1 -d 128 --spec "cache(origin=delay($work/slow.ours.img, \
+read=$delay_ms, write=$delay_ms), cache=$work/fast.ours.img, meta=$work/meta.ours.img, \
+block=$block)") ||
 		die "create our cache"
 	ours_id=${dev#/dev/ublkb}
 }
 make_dm() {
 	local lo lc lm sectors=$((origin_mb * 2048))
-	new_loop "$work/slow.img"; lo=$dev
-	new_loop "$work/fast.img"; lc=$dev
-	new_loop "$work/meta.img"; lm=$dev
+	new_loop "$work/slow.dm.img"; lo=$dev
+	new_loop "$work/fast.dm.img"; lc=$dev
+	new_loop "$work/meta.dm.img"; lm=$dev
 	DM_DISABLE_UDEV=1 dmsetup create ubt-slow --table "0 $sectors delay $lo 0 $delay_ms" ||
 		die "dmsetup create delay"
 	dms=(ubt-slow)
@@ -157,11 +163,15 @@ wait_clean() {
 	die "the cache on $1 still has $(dirty "$1") dirty blocks after 300 s idle"
 }
 
-# One interval of fio: prints its IOPS (reads and writes).  With HOT set,
-# uniform over the hot 10% only (after warm-up: all hits), for hot_s seconds.
-fio_interval() {	# DEV RW SEED [HOT]
+# One interval of fio: prints its IOPS (reads and writes).  With hot,
+# uniform over the hot 10% only (after warm-up: all hits), for hot_s
+# seconds; with steady, the workload's own spread for hot_s seconds.
+fio_interval() {	# DEV RW SEED [hot|steady]
 	local out spread=(--random_distribution=$dist) secs=$interval
-	[ -z "${4:-}" ] || { spread=(--size=$((origin_mb / 10))M); secs=$hot_s; }
+	case ${4:-} in
+	hot) spread=(--size=$((origin_mb / 10))M); secs=$hot_s ;;
+	steady) secs=$hot_s ;;
+	esac
 	out=$(timeout -k 10 $((secs + 60)) fio --name=cb --filename="$1" --direct=1 \
 		--ioengine=io_uring --rw="$2" --rwmixread=70 --bs=4k --iodepth=$depth \
 		"${spread[@]}" --runtime="$secs" --time_based --randseed="$3" \
@@ -249,23 +259,40 @@ ratios() {
 		"$(sort -g <<<"$r" | tail -n1)"
 }
 
-# One repeat of one workload on both systems, in the order given: the
-# warm-up timeline on a fresh cache, then the hot-set rounds.  Leaves
-# $work/SYS.REP.tl ("SECONDS IOPS HIT%") and $work/SYS.REP.hot.
+# One repeat of one workload on both systems, each step in the order
+# given: the warm-up timeline on a fresh cache (the other cache, if made,
+# idle and clean), the side-by-side rounds, the hot-set rounds.  Leaves
+# $work/SYS.REP.tl ("SECONDS IOPS HIT%"), SYS.REP.side ("IOPS HIT%") and
+# SYS.REP.hot.
 run_repeat() {	# RW TITLE REP FIRST SECOND
-	local rw=$1 title=$2 r=$3 sys
+	local rw=$1 title=$2 r=$3 sys i c0 iops ours_dev dm_dev
+	: > "$work/ours.$r.side"
+	: > "$work/dm.$r.side"
 	for sys in "$4" "$5"; do
-		files
-		echo "... $title, repeat $r: $sys ($intervals x ${interval}s, then the hot set)" >&2
-		if [ "$sys" = ours ]; then make_ours; else make_dm; fi
+		files "$sys"
+		echo "... $title, repeat $r: $sys ($intervals x ${interval}s)" >&2
+		if [ "$sys" = ours ]; then make_ours; ours_dev=$dev; else make_dm; dm_dev=$dev; fi
 		timeline "$dev" "$rw" > "$work/$sys.$r.tl"
-		if [ "$sys" = ours ]; then
-			hot_rounds "$dev" "$rw" "$ceil_ours" > "$work/$sys.$r.hot"
-		else
-			hot_rounds "$dev" "$rw" "$ceil_loop" > "$work/$sys.$r.hot"
-		fi
-		teardown
+		wait_clean "$dev"
 	done
+	echo "... $title, repeat $r: side by side, then the hot set" >&2
+	for i in 1 2 3; do
+		for sys in "$4" "$5"; do
+			if [ "$sys" = ours ]; then dev=$ours_dev; else dev=$dm_dev; fi
+			c0=$(counters "$dev")
+			iops=$(fio_interval "$dev" "$rw" "$((intervals + i))" steady)
+			echo "$iops $(hit_rate "$c0" "$(counters "$dev")")" >> "$work/$sys.$r.side"
+			wait_clean "$dev"
+		done
+	done
+	for sys in "$4" "$5"; do
+		if [ "$sys" = ours ]; then
+			hot_rounds "$ours_dev" "$rw" "$ceil_ours" > "$work/ours.$r.hot"
+		else
+			hot_rounds "$dm_dev" "$rw" "$ceil_loop" > "$work/dm.$r.hot"
+		fi
+	done
+	teardown
 	echo
 	echo "### 4k $title, repeat $r (qd$depth, 90% of requests to 10% of a 1 GiB volume, 128 MiB cache)"
 	echo
@@ -273,6 +300,13 @@ run_repeat() {	# RW TITLE REP FIRST SECOND
 	echo "|---|---|---|---|---|"
 	paste -d' ' "$work/ours.$r.tl" "$work/dm.$r.tl" |
 		awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
+	echo
+	echo "Warm, side by side: ${hot_s}-s runs of the same workload on each in turn:"
+	echo
+	echo "| round | ours IOPS (hit %) | dm-cache IOPS (hit %) | ours / dm |"
+	echo "|---|---|---|---|"
+	paste -d' ' "$work/ours.$r.side" "$work/dm.$r.side" | awk '{ printf "| %d | %s (%s) | %s (%s) | %s |\n",
+		NR, $1, $2, $3, $4, ($3 > 0) ? sprintf("%.2fx", $1 / $3) : "-" }'
 	echo
 	echo "Hot set alone, each round against the cache device alone just before it:"
 	echo
@@ -301,14 +335,19 @@ run_workload() {	# RW TITLE
 		eval "md$col=\$(awk -v c=$col '{ print \$c }' \"\$work/dm.steady\" | grep -v '^-\$' | median)"
 	done
 	summary+=("| 4k $title | $mo1 | $mo2 | $mo3 s ($(awk '{ print $3 }' "$work/ours.steady" | paste -sd/)) | $md1 | $md2 | $md3 s ($(awk '{ print $3 }' "$work/dm.steady" | paste -sd/)) | $(paste -d' ' "$work/ours.steady" "$work/dm.steady" | while read -r a _ _ b _ _; do ratio "$a" "$b"; echo; done | ratios) |")
+	# Side by side: medians over every round of every repeat; ratios per round.
+	cat "$work"/ours.*.side > "$work/ours.side"
+	cat "$work"/dm.*.side > "$work/dm.side"
+	side+=("| 4k $title | $(awk '{ print $1 }' "$work/ours.side" | median) ($(awk '{ print $2 }' "$work/ours.side" | median)) | $(awk '{ print $1 }' "$work/dm.side" | median) ($(awk '{ print $2 }' "$work/dm.side" | median)) | $(paste -d' ' "$work/ours.side" "$work/dm.side" | while read -r a _ b _; do ratio "$a" "$b"; echo; done | ratios) |")
 	# Hot set: medians over every round of every repeat; ratios per round.
 	cat "$work"/ours.*.hot > "$work/ours.hot"
 	cat "$work"/dm.*.hot > "$work/dm.hot"
 	hot+=("| $rw | $(awk '{ print $1 }' "$work/ours.hot" | median) ($(awk '{ print $2 }' "$work/ours.hot" | median)) | $(awk '{ print $3 }' "$work/ours.hot" | median) | $(while read -r a _ c; do ratio "$a" "$c"; echo; done < "$work/ours.hot" | ratios) | $(awk '{ print $1 }' "$work/dm.hot" | median) ($(awk '{ print $2 }' "$work/dm.hot" | median)) | $(awk '{ print $3 }' "$work/dm.hot" | median) | $(while read -r a _ c; do ratio "$a" "$c"; echo; done < "$work/dm.hot" | ratios) |")
 }
 
-summary=() hot=()
-dd if=/dev/urandom of="$work/slow.img" bs=1M count=$origin_mb status=none
+summary=() side=() hot=()
+dd if=/dev/urandom of="$work/slow.ours.img" bs=1M count=$origin_mb status=none
+cp "$work/slow.ours.img" "$work/slow.dm.img"
 make_ceilings
 echo "# cache benchmark, kernel $(uname -r), $(date -u +%Y-%m-%d), $repeats repeats"
 run_workload randread randread
@@ -323,6 +362,14 @@ echo
 echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-cache hit % | dm-cache warm-up | ours / dm |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${summary[@]}"
+echo
+echo "Steady, side by side: both caches warm, ${hot_s}-s runs of the workload on each in"
+echo "turn, each cache written clean before its run (3 rounds a repeat; medians; a ratio"
+echo "is the median of the rounds' ratios, lowest-highest):"
+echo
+echo "| workload | ours IOPS (hit %) | dm-cache IOPS (hit %) | ours / dm |"
+echo "|---|---|---|---|"
+printf '%s\n' "${side[@]}"
 echo
 echo "Hits: the hot 10% alone on the warm cache, against the cache device alone run just"
 echo "before it (${hot_s}-s runs, 3 rounds a repeat; medians; a ratio is the median of the"
