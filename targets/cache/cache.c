@@ -314,7 +314,7 @@ static int cache_alloc_state(struct cache *c)
 	for (i = 0; i < c->nr_cblocks; i++)
 		c->blocks[i].hash_next = CACHE_NONE;
 	for (i = 0; i < CACHE_STRIPES; i++)
-		pthread_mutex_init(&c->stripes[i].lock, NULL);
+		pthread_spin_init(&c->stripes[i].lock, PTHREAD_PROCESS_PRIVATE);
 	pthread_mutex_init(&c->meta_lock, NULL);
 	pthread_mutex_init(&c->policy_lock, NULL);
 	pthread_mutex_init(&c->mig_lock, NULL);
@@ -336,7 +336,7 @@ static void cache_dtr(struct ubt_target *t)
 	if (__atomic_load_n(&c->started, __ATOMIC_RELAXED))
 		clean_shutdown(c);
 	for (i = 0; i < CACHE_STRIPES; i++)
-		pthread_mutex_destroy(&c->stripes[i].lock);
+		pthread_spin_destroy(&c->stripes[i].lock);
 	pthread_mutex_destroy(&c->meta_lock);
 	pthread_mutex_destroy(&c->policy_lock);
 	pthread_mutex_destroy(&c->mig_lock);

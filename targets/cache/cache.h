@@ -10,9 +10,12 @@
  * (the on-disk format).
  *
  * Locks, never held across I/O:
- * - stripe locks (CACHE_STRIPES, by origin block): the oblock -> cblock
- *   lookup chains, and each cache block's users and migration.  A hit
- *   takes only its stripe's lock: no global lock on the hit path.
+ * - stripe locks (CACHE_STRIPES, by origin block; spin locks, as what
+ *   they guard takes a few instructions): the oblock -> cblock lookup
+ *   chains, each cache block's migration, and a use of it being taken.  A
+ *   hit takes only its stripe's lock, once: no global lock on the hit
+ *   path, and a use ends with an atomic decrement (a migration only has
+ *   to see it, under the lock, as gone or not yet gone).
  * - policy_lock: the policy's queues and hotspots (misses, migrations,
  *   the tick).
  * - meta_lock: the metadata array and its changed bits (migrations, the
@@ -56,7 +59,7 @@ enum cache_queue { CQ_FREE, CQ_CLEAN, CQ_DIRTY, CQ_NONE };
 struct cache_block {
 	uint32_t hash_next;		/* stripe lock: lookup chain */
 	uint32_t prev, next;		/* policy lock: its queue */
-	uint16_t users;			/* stripe lock: requests on it */
+	uint16_t users;			/* atomic, taken under the stripe lock: requests on it */
 	uint8_t mig;			/* stripe lock: migration slot + 1 holding it, or 0 */
 	uint8_t level;			/* policy lock */
 	uint8_t queue;			/* policy lock: enum cache_queue */
@@ -64,7 +67,7 @@ struct cache_block {
 };
 
 struct cache_stripe {
-	pthread_mutex_t lock;
+	pthread_spinlock_t lock;
 	/* Origin blocks with miss writes in flight: a promotion must not copy under them. */
 	uint64_t miss_oblock[CACHE_MISS_WRITES];
 	uint16_t miss_writes[CACHE_MISS_WRITES];
@@ -229,6 +232,7 @@ struct cache_io {
 	bool overwrite;			/* fills a new cache block (MIG_OVERWRITE) */
 	bool touched_cache;		/* FUA: a commit before the answer */
 	bool sliced;			/* iov holds the piece's slice */
+	bool whole;			/* one piece: children share the request's iovecs */
 	unsigned int iovcnt;
 	int result;
 	struct ubt_iov_iter it;
@@ -238,6 +242,16 @@ struct cache_io {
 static inline struct cache_stripe *cache_stripe(struct cache *c, uint64_t oblock)
 {
 	return &c->stripes[(oblock * 0x9E3779B97F4A7C15ULL) >> 56];
+}
+
+static inline void cache_stripe_lock(struct cache_stripe *s)
+{
+	pthread_spin_lock(&s->lock);
+}
+
+static inline void cache_stripe_unlock(struct cache_stripe *s)
+{
+	pthread_spin_unlock(&s->lock);
 }
 
 static inline uint32_t cache_bucket(const struct cache *c, uint64_t oblock)

@@ -125,7 +125,10 @@ static bool is_write(const struct ubt_io *io)
 /*
  * A child I/O of io for the piece, to node n at sector `sector`, with the
  * piece's slice of the data (each child its own copy: a short transfer
- * advances a child's iovecs in place).
+ * advances a child's iovecs in place).  A request that is one piece lends
+ * its own iovecs to its first child, as a remap does (nothing reads them
+ * after it); a second child (writethrough) copies them before any
+ * completion can have moved them.
  */
 static int send_piece(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
 {
@@ -137,12 +140,17 @@ static int send_piece(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
 	ch->sector = sector;
 	ch->nr_sectors = cio->piece;
 	ch->iov = NULL;
-	ch->iovcnt = 0;
-	if (io->iovcnt) {
+	ch->iovcnt = io->iovcnt ? cio->iovcnt : 0;
+	if (io->iovcnt && cio->whole) {
+		ch->iov = io->iov;
+		if (cio->children) {
+			ch->iov = cio->iov;
+			memcpy(ch->iov, io->iov, cio->iovcnt * sizeof(*ch->iov));
+		}
+	} else if (io->iovcnt) {
 		ch->iov = cio->iov + (cio->children ? io->t->max_iov_in : 0);
 		if (cio->children)
 			memcpy(ch->iov, cio->iov, cio->iovcnt * sizeof(*ch->iov));
-		ch->iovcnt = cio->iovcnt;
 	}
 	cio->children++;
 	ubt_io_submit(ch);
@@ -233,7 +241,7 @@ static int piece_start(struct ubt_io *io)
 		return send_piece(io, c->origin, cio->sector);
 
 	s = cache_stripe(c, b);
-	pthread_mutex_lock(&s->lock);
+	cache_stripe_lock(s);
 	cb = cache_lookup(c, b);
 	if (cb != CACHE_NONE && c->blocks[cb].mig) {
 		/* A migration holds the block: wait for it, then look again. */
@@ -242,12 +250,12 @@ static int piece_start(struct ubt_io *io)
 		ubt_io_wait(io, &cio->wait, piece_start);
 		cio->wait.next = m->waiters;
 		m->waiters = &cio->wait;
-		pthread_mutex_unlock(&s->lock);
+		cache_stripe_unlock(s);
 		return 0;
 	}
 	if (cb != CACHE_NONE) {
-		c->blocks[cb].users++;
-		pthread_mutex_unlock(&s->lock);
+		__atomic_fetch_add(&c->blocks[cb].users, 1, __ATOMIC_RELAXED);
+		cache_stripe_unlock(s);
 		cio->cblock = cb;
 		cio->user = true;
 		cache_policy_hit(c, cb);
@@ -257,24 +265,24 @@ static int piece_start(struct ubt_io *io)
 		miss_write_get(s, b);
 		cio->miss_write = true;
 	}
-	pthread_mutex_unlock(&s->lock);
+	cache_stripe_unlock(s);
 	if (io->op == UBT_OP_READ)
 		__atomic_fetch_add(&c->stats.read_misses, 1, __ATOMIC_RELAXED);
 	cb = cache_policy_miss(c, b, io->op == UBT_OP_WRITE, cio->piece == c->block_sectors);
 	if (cb != CACHE_NONE) {
 		/* The write fills a free block itself, unless another took the block meanwhile. */
-		pthread_mutex_lock(&s->lock);
+		cache_stripe_lock(s);
 		if (cache_lookup(c, b) == CACHE_NONE && cache_overwrite_begin(c, b, cb)) {
 			cache_hash_insert(c, b, cb);
 			miss_write_put(s, b);
 			cio->miss_write = false;
-			pthread_mutex_unlock(&s->lock);
+			cache_stripe_unlock(s);
 			cio->cblock = cb;
 			cio->overwrite = true;
 			cio->touched_cache = true;
 			return send_piece(io, c->cdev, (uint64_t)cb * c->block_sectors);
 		}
-		pthread_mutex_unlock(&s->lock);
+		cache_stripe_unlock(s);
 		cache_policy_free(c, cb);
 	}
 	/* A write that filled a block is a promotion, not a miss (dm counts it so). */
@@ -312,8 +320,11 @@ int cache_map(struct ubt_target *t, struct ubt_io *io)
 	}
 	cio->sector = io->sector;
 	cio->end = io->sector + io->nr_sectors;
-	cio->sliced = false;
-	if (io->iovcnt)
+	/* Most requests are one piece (the block layer splits at the block): no slicing. */
+	cio->whole = io->sector % c->block_sectors + io->nr_sectors <= c->block_sectors;
+	cio->sliced = cio->whole;
+	cio->iovcnt = io->iovcnt;
+	if (io->iovcnt && !cio->whole)
 		ubt_iov_iter_init(&cio->it, io->iov, io->iovcnt);
 	return piece_start(io);
 }
@@ -322,20 +333,20 @@ int cache_map(struct ubt_target *t, struct ubt_io *io)
 static void piece_end(struct cache *c, struct ubt_io *io, int res)
 {
 	struct cache_io *cio = io->priv;
-	struct cache_stripe *s = cache_stripe(c, cio->oblock);
+	struct cache_stripe *s;
 
 	if (cio->overwrite) {
 		cache_overwrite_done(c, io->q, cio->cblock, res);
 		return;
 	}
-	if (!cio->user && !cio->miss_write)
+	if (cio->user)	/* after the piece's I/O: a migration that sees 0 may copy the block */
+		__atomic_fetch_sub(&c->blocks[cio->cblock].users, 1, __ATOMIC_RELEASE);
+	if (!cio->miss_write)
 		return;
-	pthread_mutex_lock(&s->lock);
-	if (cio->user)
-		c->blocks[cio->cblock].users--;
-	if (cio->miss_write)
-		miss_write_put(s, cio->oblock);
-	pthread_mutex_unlock(&s->lock);
+	s = cache_stripe(c, cio->oblock);
+	cache_stripe_lock(s);
+	miss_write_put(s, cio->oblock);
+	cache_stripe_unlock(s);
 }
 
 static int fua_done(struct ubt_io *io)

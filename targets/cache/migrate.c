@@ -100,13 +100,13 @@ static void release_block(struct cache *c, struct ubt_queue *q, struct cache_mig
 	struct cache_stripe *s = cache_stripe(c, m->oblock);
 	struct ubt_io_wait *w;
 
-	pthread_mutex_lock(&s->lock);
+	cache_stripe_lock(s);
 	if (unhash)
 		cache_hash_remove(c, m->oblock, m->cblock);
 	c->blocks[m->cblock].mig = 0;
 	w = m->waiters;
 	m->waiters = NULL;
-	pthread_mutex_unlock(&s->lock);
+	cache_stripe_unlock(s);
 	ubt_io_wake_all(q, w);
 }
 
@@ -242,14 +242,15 @@ static bool hold_block(struct cache *c, struct cache_mig *m, bool unhash)
 	struct cache_stripe *s = cache_stripe(c, m->oblock);
 	bool ok;
 
-	pthread_mutex_lock(&s->lock);
-	ok = !c->blocks[m->cblock].users && !c->blocks[m->cblock].mig;
+	cache_stripe_lock(s);
+	ok = !__atomic_load_n(&c->blocks[m->cblock].users, __ATOMIC_ACQUIRE) &&
+	     !c->blocks[m->cblock].mig;
 	if (ok) {
 		c->blocks[m->cblock].mig = slot_id(c, m);
 		if (unhash)
 			cache_hash_remove(c, m->oblock, m->cblock);
 	}
-	pthread_mutex_unlock(&s->lock);
+	cache_stripe_unlock(s);
 	return ok;
 }
 
@@ -258,13 +259,13 @@ static bool start_promotion(struct cache *c, struct cache_mig *m, struct ubt_que
 	struct cache_stripe *s = cache_stripe(c, m->oblock);
 	bool ok;
 
-	pthread_mutex_lock(&s->lock);
+	cache_stripe_lock(s);
 	ok = cache_lookup(c, m->oblock) == CACHE_NONE && !cache_miss_writes(s, m->oblock);
 	if (ok) {
 		c->blocks[m->cblock].mig = slot_id(c, m);
 		cache_hash_insert(c, m->oblock, m->cblock);
 	}
-	pthread_mutex_unlock(&s->lock);
+	cache_stripe_unlock(s);
 	if (!ok)
 		return false;
 	copy_start(m, q, true);
