@@ -7,9 +7,10 @@
 # cache and metadata are files on tmpfs (behind loop devices for dm); 64K
 # blocks, writeback.  fio sends 4k requests, 90% of them to the first 10%
 # of the volume (a hot set smaller than the cache), in one run of INTERVALS
-# x INTERVAL_S seconds on a fresh cache; the cache's own counters, read
-# every INTERVAL_S seconds from the first request on, give each interval's
-# IOPS (every request is one hit or one miss) and hit rate: the warm-up.
+# x INTERVAL_S seconds on a fresh cache; the cache's own counters, sampled
+# every 0.1 s from the first request on (cache-counters.py, beside this
+# script), give each interval's IOPS (every request is one hit or one
+# miss) and hit rate: the warm-up, also in 0.2-s windows.
 # Both caches then stay, warm, for the steady state side by side: 3 rounds
 # of 5-s runs of the same workload on each in turn, each cache written
 # clean before its run, so the two runs of a round are close in time (the
@@ -27,6 +28,7 @@ set -euo pipefail
 
 me=cache-vs-dm
 usage="usage: $me BUILD_DIR [INTERVAL_S] [INTERVALS] [REPEATS]"
+here=$(cd "$(dirname "$0")" && pwd)
 [ $# -ge 1 ] && [ $# -le 4 ] || { echo "$usage" >&2; exit 2; }
 B=$1/ublk-target
 interval=${2:-5}
@@ -47,9 +49,10 @@ die() { echo "$me: $*" >&2; exit 1; }
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$repeats'"
 [ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh --cache)"
 [ -x "$B" ] || die "$B is not built (run make)"
-for t in fio losetup dmsetup timeout awk; do
+for t in fio losetup dmsetup timeout awk /usr/bin/python3; do
 	command -v "$t" >/dev/null || die "$t is not installed"
 done
+[ -x "$here/cache-counters.py" ] || die "$here/cache-counters.py is missing"
 [ -c /dev/ublk-control ] || die "no /dev/ublk-control (ublk_drv not loaded)"
 [ "$(stat -f -c %T /tmp)" = tmpfs ] || die "/tmp is not a tmpfs (run in the test guest)"
 modprobe dm_cache 2>/dev/null || true
@@ -116,12 +119,13 @@ make_dm() {
 }
 # The ceilings: our file target and loop over one file of random bytes the
 # size of the cache, made once; idle while the caches run.
-ceil_ours=
 make_ceilings() {
 	dd if=/dev/urandom of="$work/ceil.img" bs=1M count=$cache_mb status=none
-	ceil_ours=$("$B" create -q 1 -d 128 --spec "$work/ceil.img") || die "create our file device"
-	ceil_id=${ceil_ours#/dev/ublkb}
+	ceiling[ours]=$("$B" create -q 1 -d 128 --spec "$work/ceil.img") ||
+		die "create our file device"
+	ceil_id=${ceiling[ours]#/dev/ublkb}
 	ceil_loop=$(losetup --show -f "$work/ceil.img") || die "losetup $work/ceil.img"
+	ceiling[dm]=$ceil_loop
 }
 
 # The cache's raw status line on DEV (one process: sampling must be cheap).
@@ -185,39 +189,42 @@ hit_rate() {	# BEFORE AFTER
 		m = y[2] - x[2] + y[4] - x[4]; printf "%.1f", (h + m > 0) ? 100 * h / (h + m) : 0 }'
 }
 
-# The warm-up of one system: one fio run, "SECONDS IOPS HIT%" for each
-# interval.  The clock starts at the first request (fio takes seconds to
-# start in the guest).  Each sample is a time and the raw status line;
-# the intervals are worked out afterwards from the times measured, so a
-# slow sample (a process start is slow in the guest) shifts the next one
-# instead of skewing the rates.
+# The warm-up of one system: one fio run, its cache's counters sampled
+# every 0.1 s from its first request on (fio takes seconds to start in
+# the guest) by cache-counters.py, one process for the run: a status
+# process a sample would cost the guest 0.1 s (ours) to 0.25 s (dmsetup)
+# of CPU each time.  Prints "SECONDS IOPS HIT%" for each interval; leaves
+# "END_S HIT%" for each 0.2-s window in $work/fine.  The rates come from
+# the times measured, so a late sample shifts the next instead of skewing.
 timeline() {	# DEV RW
-	local i c0 t0 now next fp samples=$work/samples
-	c0=$(counters "$1")
+	local sp fp target ready=$work/ready samples=$work/samples
+	if [ "$1" = /dev/mapper/ubt-cache ]; then target=dm:ubt-cache; else target=ours:${1#/dev/ublkb}; fi
+	rm -f "$ready"
+	"$here/cache-counters.py" 0.1 $((interval * intervals * 10)) "$target" "$ready" \
+		> "$samples" 2>"$work/sampler.err" &
+	sp=$!
+	while [ ! -e "$ready" ]; do
+		kill -0 "$sp" 2>/dev/null || die "sampling $1: $(tail -n1 "$work/sampler.err")"
+		sleep 0.05
+	done
 	timeout -k 10 $((interval * intervals + 120)) fio --name=cb --filename="$1" --direct=1 \
 		--ioengine=io_uring --rw="$2" --rwmixread=70 --bs=4k --iodepth=$depth \
 		--random_distribution=$dist --runtime=$((interval * intervals + 10)) --time_based \
 		--randseed=1 --minimal >/dev/null 2>"$work/fio.err" &
 	fp=$!
-	while [ "$(counters "$1")" = "$c0" ]; do
-		kill -0 "$fp" 2>/dev/null || die "fio on $1 ended early: $(tail -n1 "$work/fio.err")"
-		sleep 0.1
-	done
-	: > "$samples"
-	t0=${EPOCHREALTIME/[.,]/}	# microseconds
-	echo "$t0 $c0" >> "$samples"
-	for i in $(seq "$intervals"); do
-		next=$((t0 + i * interval * 1000000))
-		now=${EPOCHREALTIME/[.,]/}
-		[ "$now" -ge "$next" ] || sleep "$(( (next - now) / 1000000 )).$(printf %06d $(( (next - now) % 1000000 )))"
-		now=${EPOCHREALTIME/[.,]/}
-		echo "$now $(raw_status "$1" | raw_counters "$1")" >> "$samples"
-	done
+	wait "$sp" || { kill "$fp" 2>/dev/null; die "sampling $1: $(tail -n1 "$work/sampler.err")"; }
 	wait "$fp" || die "fio on $1 failed: $(tail -n1 "$work/fio.err")"
+	awk -v k=2 'NR % k == 1' "$samples" | rates | awk '{ printf "%.1f %s\n", $1, $3 }' > "$work/fine"
+	awk -v k=$((interval * 10)) 'NR % k == 1' "$samples" | rates | awk '{ printf "%.0f %s %s\n", $1, $2, $3 }'
+}
+# From samples "MICROSECONDS RH RM WH WM" (the first at the first request),
+# "SECONDS_SINCE_THE_FIRST IOPS HIT%" for each but the first (every
+# request is one hit or one miss).
+rates() {
 	awk 'NR == 1 { t0 = $1 } NR > 1 { n = $2 - a + $3 - b + $4 - c + $5 - d
 		h = $2 - a + $4 - c; dt = ($1 - t) / 1e6
-		printf "%.0f %.0f %.1f\n", ($1 - t0) / 1e6, (dt > 0) ? n / dt : 0, (n > 0) ? 100 * h / n : 0 }
-		{ t = $1; a = $2; b = $3; c = $4; d = $5 }' "$samples"
+		printf "%.6f %.0f %.1f\n", ($1 - t0) / 1e6, (dt > 0) ? n / dt : 0, (n > 0) ? 100 * h / n : 0 }
+		{ t = $1; a = $2; b = $3; c = $4; d = $5 }'
 }
 
 # Warm, the hot set alone against the ceiling CEIL: "IOPS HIT% CEIL_IOPS"
@@ -245,9 +252,20 @@ steady() {
 	[ "$n" -ge 3 ] || n=3
 	tail -n"$n" | awk -v c="$1" '{ print $c }' | median
 }
-# Seconds until an interval's hit rate first reached 90% of the steady one.
-warmup() {
-	awk -v s="$1" '$3 >= 0.9 * s { print $1; found = 1; exit } END { if (!found) print "-" }'
+# Seconds until an interval's hit rate (column COL, default 3) first reached
+# 90% of the steady one.
+warmup() {	# STEADY [COL]
+	awk -v s="$1" -v c="${2:-3}" '$c >= 0.9 * s { print $1; found = 1; exit }
+		END { if (!found) print "-" }'
+}
+# "WARM-UP_S STEADY%" of a timeline's 0.2-s windows ("END_S HIT%" on
+# stdin): the steady hit rate is the median of the last quarter's windows,
+# the warm-up the end of the first window that reached 90% of it.
+fine_warmup() {
+	local w s
+	w=$(cat)
+	s=$(tail -n $(($(wc -l <<<"$w") / 4)) <<<"$w" | awk '{ print $2 }' | median)
+	echo "$(warmup "$s" 2 <<<"$w") $(printf %.1f "$s")"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 # "MEDIANx (MIN-MAX)" of the ratios on stdin.
@@ -262,23 +280,26 @@ ratios() {
 # One repeat of one workload on both systems, each step in the order
 # given: the warm-up timeline on a fresh cache (the other cache, if made,
 # idle and clean), the side-by-side rounds, the hot-set rounds.  Leaves
-# $work/SYS.REP.tl ("SECONDS IOPS HIT%"), SYS.REP.side ("IOPS HIT%") and
-# SYS.REP.hot.
+# $work/SYS.REP.tl ("SECONDS IOPS HIT%"), SYS.REP.fast ("WARM-UP_S
+# STEADY%" from the latencies), SYS.REP.side ("IOPS HIT%") and SYS.REP.hot.
+declare -A cache_dev ceiling	# by system: its cache, made in run_repeat; its cache device alone
 run_repeat() {	# RW TITLE REP FIRST SECOND
-	local rw=$1 title=$2 r=$3 sys i c0 iops ours_dev dm_dev
+	local rw=$1 title=$2 r=$3 sys i c0 iops ow os dw ds
 	: > "$work/ours.$r.side"
 	: > "$work/dm.$r.side"
 	for sys in "$4" "$5"; do
 		files "$sys"
 		echo "... $title, repeat $r: $sys ($intervals x ${interval}s)" >&2
-		if [ "$sys" = ours ]; then make_ours; ours_dev=$dev; else make_dm; dm_dev=$dev; fi
+		"make_$sys"
+		cache_dev[$sys]=$dev
 		timeline "$dev" "$rw" > "$work/$sys.$r.tl"
+		fine_warmup < "$work/fine" > "$work/$sys.$r.fine"
 		wait_clean "$dev"
 	done
 	echo "... $title, repeat $r: side by side, then the hot set" >&2
 	for i in 1 2 3; do
 		for sys in "$4" "$5"; do
-			if [ "$sys" = ours ]; then dev=$ours_dev; else dev=$dm_dev; fi
+			dev=${cache_dev[$sys]}
 			c0=$(counters "$dev")
 			iops=$(fio_interval "$dev" "$rw" "$((intervals + i))" steady)
 			echo "$iops $(hit_rate "$c0" "$(counters "$dev")")" >> "$work/$sys.$r.side"
@@ -286,11 +307,7 @@ run_repeat() {	# RW TITLE REP FIRST SECOND
 		done
 	done
 	for sys in "$4" "$5"; do
-		if [ "$sys" = ours ]; then
-			hot_rounds "$ours_dev" "$rw" "$ceil_ours" > "$work/ours.$r.hot"
-		else
-			hot_rounds "$dm_dev" "$rw" "$ceil_loop" > "$work/dm.$r.hot"
-		fi
+		hot_rounds "${cache_dev[$sys]}" "$rw" "${ceiling[$sys]}" > "$work/$sys.$r.hot"
 	done
 	teardown
 	echo
@@ -300,6 +317,11 @@ run_repeat() {	# RW TITLE REP FIRST SECOND
 	echo "|---|---|---|---|---|"
 	paste -d' ' "$work/ours.$r.tl" "$work/dm.$r.tl" |
 		awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6 }'
+	echo
+	read -r ow os < "$work/ours.$r.fine"
+	read -r dw ds < "$work/dm.$r.fine"
+	echo "In 0.2-s windows: ours warm after $ow s (steady hit rate $os%), dm-cache after"
+	echo "$dw s ($ds%)."
 	echo
 	echo "Warm, side by side: ${hot_s}-s runs of the same workload on each in turn:"
 	echo
@@ -319,6 +341,7 @@ run_repeat() {	# RW TITLE REP FIRST SECOND
 # Every repeat of a workload, then its summary rows.
 run_workload() {	# RW TITLE
 	local rw=$1 title=$2 r sys col hit
+	local -A f
 	for r in $(seq "$repeats"); do
 		if [ $((r % 2)) = 1 ]; then run_repeat "$rw" "$title" "$r" ours dm
 		else run_repeat "$rw" "$title" "$r" dm ours; fi
@@ -335,6 +358,14 @@ run_workload() {	# RW TITLE
 		eval "md$col=\$(awk -v c=$col '{ print \$c }' \"\$work/dm.steady\" | grep -v '^-\$' | median)"
 	done
 	summary+=("| 4k $title | $mo1 | $mo2 | $mo3 s ($(awk '{ print $3 }' "$work/ours.steady" | paste -sd/)) | $md1 | $md2 | $md3 s ($(awk '{ print $3 }' "$work/dm.steady" | paste -sd/)) | $(paste -d' ' "$work/ours.steady" "$work/dm.steady" | while read -r a _ _ b _ _; do ratio "$a" "$b"; echo; done | ratios) |")
+	# In 0.2-s windows: the median warm-up and steady hit rate, each repeat's warm-up.
+	for sys in ours dm; do
+		cat "$work"/$sys.*.fine > "$work/$sys.fine"
+		f[$sys]="$(awk '{ print $1 }' "$work/$sys.fine" | grep -v '^-$' | median) s"
+		f[$sys]+=" ($(awk '{ print $1 }' "$work/$sys.fine" | paste -sd/))"
+		f[$sys]+=" | $(awk '{ print $2 }' "$work/$sys.fine" | median)"
+	done
+	fine+=("| 4k $title | ${f[ours]} | ${f[dm]} |")
 	# Side by side: medians over every round of every repeat; ratios per round.
 	cat "$work"/ours.*.side > "$work/ours.side"
 	cat "$work"/dm.*.side > "$work/dm.side"
@@ -345,7 +376,7 @@ run_workload() {	# RW TITLE
 	hot+=("| $rw | $(awk '{ print $1 }' "$work/ours.hot" | median) ($(awk '{ print $2 }' "$work/ours.hot" | median)) | $(awk '{ print $3 }' "$work/ours.hot" | median) | $(while read -r a _ c; do ratio "$a" "$c"; echo; done < "$work/ours.hot" | ratios) | $(awk '{ print $1 }' "$work/dm.hot" | median) ($(awk '{ print $2 }' "$work/dm.hot" | median)) | $(awk '{ print $3 }' "$work/dm.hot" | median) | $(while read -r a _ c; do ratio "$a" "$c"; echo; done < "$work/dm.hot" | ratios) |")
 }
 
-summary=() side=() hot=()
+summary=() fine=() side=() hot=()
 dd if=/dev/urandom of="$work/slow.ours.img" bs=1M count=$origin_mb status=none
 cp "$work/slow.ours.img" "$work/slow.dm.img"
 make_ceilings
@@ -362,6 +393,13 @@ echo
 echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-cache hit % | dm-cache warm-up | ours / dm |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${summary[@]}"
+echo
+echo "Warm-up from the same runs in 0.2-s windows: warm from the first window whose"
+echo "hit rate is 90% of the steady one (the median of the last quarter's windows):"
+echo
+echo "| workload | ours warm-up (per repeat) | ours steady hit % | dm-cache warm-up (per repeat) | dm-cache steady hit % |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${fine[@]}"
 echo
 echo "Steady, side by side: both caches warm, ${hot_s}-s runs of the workload on each in"
 echo "turn, each cache written clean before its run (3 rounds a repeat; medians; a ratio"

@@ -69,9 +69,10 @@ stop_watch() {
 }
 trap 'stop_watch; rm -f "$flag"' EXIT
 
-# The guest reads the script as it runs: run a copy, so that editing the
-# original cannot change a measurement half-way.
-cp "scripts/bench/$script" "$bdir/$script"
+# The guest reads the script as it runs: run a copy (and of the cache
+# benchmark's sampler), so that editing the original cannot change a
+# measurement half-way.
+cp "scripts/bench/$script" scripts/bench/cache-counters.py "$bdir/"
 
 rc=0
 for k in $kernels; do
