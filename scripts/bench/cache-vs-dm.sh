@@ -10,7 +10,8 @@
 # x INTERVAL_S seconds on a fresh cache; the cache's own counters, sampled
 # every 0.1 s from the first request on (cache-counters.py, beside this
 # script), give each interval's IOPS (every request is one hit or one
-# miss) and hit rate: the warm-up, also in 0.2-s windows.
+# miss) and hit rate: the warm-up, also in windows of 0.2 s (and at least
+# 200 requests).
 # Both caches then stay, warm, for the steady state side by side: 3 rounds
 # of 5-s runs of the same workload on each in turn, each cache written
 # clean before its run, so the two runs of a round are close in time (the
@@ -194,8 +195,10 @@ hit_rate() {	# BEFORE AFTER
 # the guest) by cache-counters.py, one process for the run: a status
 # process a sample would cost the guest 0.1 s (ours) to 0.25 s (dmsetup)
 # of CPU each time.  Prints "SECONDS IOPS HIT%" for each interval; leaves
-# "END_S HIT%" for each 0.2-s window in $work/fine.  The rates come from
-# the times measured, so a late sample shifts the next instead of skewing.
+# "END_S HIT%" for each window of at least 0.2 s and 200 requests (a
+# stall's few requests say nothing of a hit rate) in $work/fine.  The rates
+# come from the times measured, so a late sample shifts the next instead
+# of skewing.
 timeline() {	# DEV RW
 	local sp fp target ready=$work/ready samples=$work/samples
 	if [ "$1" = /dev/mapper/ubt-cache ]; then target=dm:ubt-cache; else target=ours:${1#/dev/ublkb}; fi
@@ -214,7 +217,9 @@ timeline() {	# DEV RW
 	fp=$!
 	wait "$sp" || { kill "$fp" 2>/dev/null; die "sampling $1: $(tail -n1 "$work/sampler.err")"; }
 	wait "$fp" || die "fio on $1 failed: $(tail -n1 "$work/fio.err")"
-	awk -v k=2 'NR % k == 1' "$samples" | rates | awk '{ printf "%.1f %s\n", $1, $3 }' > "$work/fine"
+	awk 'NR == 1 || ($1 - t >= 200000 && $2 - a + $3 - b + $4 - c + $5 - d >= 200) {
+		print; t = $1; a = $2; b = $3; c = $4; d = $5 }' "$samples" |
+		rates | awk '{ printf "%.1f %s\n", $1, $3 }' > "$work/fine"
 	awk -v k=$((interval * 10)) 'NR % k == 1' "$samples" | rates | awk '{ printf "%.0f %s %s\n", $1, $2, $3 }'
 }
 # From samples "MICROSECONDS RH RM WH WM" (the first at the first request),
@@ -258,8 +263,7 @@ warmup() {	# STEADY [COL]
 	awk -v s="$1" -v c="${2:-3}" '$c >= 0.9 * s { print $1; found = 1; exit }
 		END { if (!found) print "-" }'
 }
-# "WARM-UP_S STEADY%" of a timeline's 0.2-s windows ("END_S HIT%" on
-# stdin): the steady hit rate is the median of the last quarter's windows,
+# "WARM-UP_S STEADY%" of a timeline's windows ("END_S HIT%" on stdin): the steady hit rate is the median of the last quarter's windows,
 # the warm-up the end of the first window that reached 90% of it.
 fine_warmup() {
 	local w s
@@ -320,8 +324,8 @@ run_repeat() {	# RW TITLE REP FIRST SECOND
 	echo
 	read -r ow os < "$work/ours.$r.fine"
 	read -r dw ds < "$work/dm.$r.fine"
-	echo "In 0.2-s windows: ours warm after $ow s (steady hit rate $os%), dm-cache after"
-	echo "$dw s ($ds%)."
+	echo "In windows of at least 0.2 s and 200 requests: ours warm after $ow s (steady hit"
+	echo "rate $os%), dm-cache after $dw s ($ds%)."
 	echo
 	echo "Warm, side by side: ${hot_s}-s runs of the same workload on each in turn:"
 	echo
@@ -358,7 +362,7 @@ run_workload() {	# RW TITLE
 		eval "md$col=\$(awk -v c=$col '{ print \$c }' \"\$work/dm.steady\" | grep -v '^-\$' | median)"
 	done
 	summary+=("| 4k $title | $mo1 | $mo2 | $mo3 s ($(awk '{ print $3 }' "$work/ours.steady" | paste -sd/)) | $md1 | $md2 | $md3 s ($(awk '{ print $3 }' "$work/dm.steady" | paste -sd/)) | $(paste -d' ' "$work/ours.steady" "$work/dm.steady" | while read -r a _ _ b _ _; do ratio "$a" "$b"; echo; done | ratios) |")
-	# In 0.2-s windows: the median warm-up and steady hit rate, each repeat's warm-up.
+	# In the fine windows: the median warm-up and steady hit rate, each repeat's warm-up.
 	for sys in ours dm; do
 		cat "$work"/$sys.*.fine > "$work/$sys.fine"
 		f[$sys]="$(awk '{ print $1 }' "$work/$sys.fine" | grep -v '^-$' | median) s"
@@ -394,8 +398,9 @@ echo "| workload | ours IOPS | ours hit % | ours warm-up | dm-cache IOPS | dm-ca
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${summary[@]}"
 echo
-echo "Warm-up from the same runs in 0.2-s windows: warm from the first window whose"
-echo "hit rate is 90% of the steady one (the median of the last quarter's windows):"
+echo "Warm-up from the same runs in windows of at least 0.2 s and 200 requests: warm from"
+echo "the end of the first window whose hit rate is 90% of the steady one (the median of"
+echo "the last quarter's windows):"
 echo
 echo "| workload | ours warm-up (per repeat) | ours steady hit % | dm-cache warm-up (per repeat) | dm-cache steady hit % |"
 echo "|---|---|---|---|---|"
