@@ -7,6 +7,9 @@
 # After the whole suite in the default copy mode, the data tests run again
 # with each other copy mode the kernel offers forced on every create (their
 # own result line each, e.g. vm_e2e_7.3_copy).
+# One group, closed on the last line: bash reads all of it before running
+# any, so editing this file while a guest runs it cannot break that run.
+{
 KVER=$(uname -r | cut -d. -f1,2)
 T_SUITE=vm_e2e_$KVER
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -687,3 +690,4 @@ B=$(wrapped aio --engine aio) MODE=copy T_SUITE=vm_e2e_${KVER}_aio LIGHT=1 \
 cd /
 rm -rf "$work"
 exit $rc
+}
