@@ -125,18 +125,18 @@ static bool is_write(const struct ubt_io *io)
 /*
  * A child I/O of io for the piece, to node n at sector `sector`, with the
  * piece's slice of the data (each child its own copy: a short transfer
- * advances a child's iovecs in place).  A request that is one piece lends
- * its own iovecs to its first child, as a remap does (nothing reads them
- * after it); a second child (writethrough) copies them before any
- * completion can have moved them.
+ * advances a child's iovecs in place), counted in the piece, not yet sent.
+ * A request that is one piece lends its own iovecs to its first child, as
+ * a remap does (nothing reads them after it); a second child (writethrough)
+ * copies them, before either is sent.
  */
-static int send_piece(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
+static struct ubt_io *piece_child(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
 {
 	struct cache_io *cio = io->priv;
 	struct ubt_io *ch = ubt_io_child(io, n);
 
 	if (!ch)
-		return -ENOMEM;
+		return NULL;
 	ch->sector = sector;
 	ch->nr_sectors = cio->piece;
 	ch->iov = NULL;
@@ -153,6 +153,15 @@ static int send_piece(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
 			memcpy(ch->iov, cio->iov, cio->iovcnt * sizeof(*ch->iov));
 	}
 	cio->children++;
+	return ch;
+}
+
+static int send_piece(struct ubt_io *io, struct ubt_target *n, uint64_t sector)
+{
+	struct ubt_io *ch = piece_child(io, n, sector);
+
+	if (!ch)
+		return -ENOMEM;
 	ubt_io_submit(ch);
 	return 0;
 }
@@ -186,7 +195,7 @@ static int route_hit(struct cache *c, struct ubt_io *io, uint32_t cb, uint64_t o
 {
 	struct cache_io *cio = io->priv;
 	uint64_t csector = (uint64_t)cb * c->block_sectors + off;
-	int ret;
+	struct ubt_io *to_cache, *to_origin;
 
 	if (io->op == UBT_OP_READ) {
 		__atomic_fetch_add(&c->stats.read_hits, 1, __ATOMIC_RELAXED);
@@ -201,9 +210,20 @@ static int route_hit(struct cache *c, struct ubt_io *io, uint32_t cb, uint64_t o
 			make_dirty(c, cb);
 		return send_piece(io, c->cdev, csector);
 	}
-	/* Writethrough (and passthrough): both copies, the block stays clean. */
-	ret = send_piece(io, c->cdev, csector);
-	return ret ? ret : send_piece(io, c->origin, cio->sector);
+	/*
+	 * Writethrough (and passthrough): both copies, the block stays clean.
+	 * Both are counted before either is sent: a node may end a request in
+	 * its own map (a failure), and the piece must end once, after both.
+	 */
+	to_cache = piece_child(io, c->cdev, csector);
+	if (!to_cache)
+		return -ENOMEM;
+	to_origin = piece_child(io, c->origin, cio->sector);
+	ubt_io_submit(to_cache);
+	if (!to_origin)
+		return -ENOMEM;
+	ubt_io_submit(to_origin);
+	return 0;
 }
 
 /*

@@ -592,6 +592,58 @@ static void test_blocks_in_use_stay_under_cold_misses(void)
 	remove_files(&f);
 }
 
+/*
+ * A writethrough write hit sends the piece to the cache and the origin.
+ * With the cache node failing requests in its own map (flakey held down),
+ * the first child ends before the second is sent: the piece must still
+ * end once, giving back its one use of the block.  Afterwards, cold
+ * misses push the untouched blocks out, block 0 with them: a block whose
+ * use was given back twice would stay held forever (a read of it a hit).
+ */
+static void test_writethrough_hit_failing_on_the_cache_ends_once(void)
+{
+	enum { ROUNDS = 60, COLD = 8 };
+	static struct func_step steps[64];
+	struct ubt_tree *tree;
+	struct cstatus before, after;
+	struct files f;
+	uint8_t *model;
+	char spec[2048];
+	unsigned int r, n;
+
+	f = make_files("wtfail", &model);
+	snprintf(spec, sizeof(spec), "cache(origin=%s, cache=flakey(%s, up=3600, down=1, name=fc), "
+		 "meta=%s, block=32K, mode=writethrough, name=c)", f.origin, f.cache, f.meta);
+	tree = func_build(spec, 512, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (r = 0; r < 2; r++) {
+		n = block_reads(steps, 0, 32, 1);
+		CU_ASSERT_EQUAL(func_run_steps(tree, steps, n, NULL), 0);
+		settle(tree);
+	}
+	CU_ASSERT_EQUAL_FATAL(cache_status(tree).used, 32);
+	CU_ASSERT_EQUAL(func_message(tree, "fc", "down", err, sizeof(err)), 0);
+	steps[0] = (struct func_step){ .op = UBT_OP_WRITE, .off = 0, .len = 4096, .fill = 0x5a };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 1, fill_byte), -EIO);
+	CU_ASSERT_EQUAL(func_message(tree, "fc", "up", err, sizeof(err)), 0);
+	for (r = 0; r < ROUNDS; r++) {
+		n = block_reads(steps, 256 + (r % 32) * COLD, COLD, 2);
+		CU_ASSERT_EQUAL(func_run_steps(tree, steps, n, NULL), 0);
+	}
+	settle(tree);
+	before = cache_status(tree);
+	CU_ASSERT(before.demotions >= 32);
+	n = block_reads(steps, 0, 1, 1);
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, n, NULL), 0);
+	after = cache_status(tree);
+	CU_ASSERT_EQUAL(after.rm - before.rm, 1);
+	if (before.demotions < 32 || after.rm - before.rm != 1)
+		fprintf(stderr, "\n  %s\n", func_status(tree, "c"));
+	ubt_tree_free(tree);
+	free(model);
+	remove_files(&f);
+}
+
 /* ---- Warm-up ----------------------------------------------------------- */
 
 /*
@@ -715,6 +767,7 @@ static void test_successor_refuses_a_running_cache(void)
 }
 
 UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passthrough),
+	UT(test_writethrough_hit_failing_on_the_cache_ends_once),
 	UT(test_restart_keeps_mappings), UT(test_crash_all_unflushed_lost),
 	UT(test_crash_random_subsets), UT(test_crash_torn_writes),
 	UT(test_whole_block_writes_promote_like_dm),
