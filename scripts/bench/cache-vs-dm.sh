@@ -263,8 +263,9 @@ warmup() {	# STEADY [COL]
 	awk -v s="$1" -v c="${2:-3}" '$c >= 0.9 * s { print $1; found = 1; exit }
 		END { if (!found) print "-" }'
 }
-# "WARM-UP_S STEADY%" of a timeline's windows ("END_S HIT%" on stdin): the steady hit rate is the median of the last quarter's windows,
-# the warm-up the end of the first window that reached 90% of it.
+# "WARM-UP_S STEADY%" of a timeline's windows ("END_S HIT%" on stdin): the
+# steady hit rate is the median of the last quarter's windows, the warm-up
+# the end of the first window that reached 90% of it.
 fine_warmup() {
 	local w s
 	w=$(cat)
@@ -284,8 +285,8 @@ ratios() {
 # One repeat of one workload on both systems, each step in the order
 # given: the warm-up timeline on a fresh cache (the other cache, if made,
 # idle and clean), the side-by-side rounds, the hot-set rounds.  Leaves
-# $work/SYS.REP.tl ("SECONDS IOPS HIT%"), SYS.REP.fast ("WARM-UP_S
-# STEADY%" from the latencies), SYS.REP.side ("IOPS HIT%") and SYS.REP.hot.
+# $work/SYS.REP.tl ("SECONDS IOPS HIT%"), SYS.REP.fine ("WARM-UP_S
+# STEADY%" from the fine windows), SYS.REP.side ("IOPS HIT%") and SYS.REP.hot.
 declare -A cache_dev ceiling	# by system: its cache, made in run_repeat; its cache device alone
 run_repeat() {	# RW TITLE REP FIRST SECOND
 	local rw=$1 title=$2 r=$3 sys i c0 iops ow os dw ds

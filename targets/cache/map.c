@@ -140,17 +140,16 @@ static struct ubt_io *piece_child(struct ubt_io *io, struct ubt_target *n, uint6
 	ch->sector = sector;
 	ch->nr_sectors = cio->piece;
 	ch->iov = NULL;
-	ch->iovcnt = io->iovcnt ? cio->iovcnt : 0;
-	if (io->iovcnt && cio->whole) {
-		ch->iov = io->iov;
+	ch->iovcnt = cio->iovcnt;	/* 0 for a request without data */
+	if (io->iovcnt) {
+		/* The slice: the request's own iovecs when it is one piece. */
+		struct iovec *slice = cio->whole ? io->iov : cio->iov;
+
+		ch->iov = slice;
 		if (cio->children) {
-			ch->iov = cio->iov;
-			memcpy(ch->iov, io->iov, cio->iovcnt * sizeof(*ch->iov));
+			ch->iov = cio->iov + (cio->whole ? 0 : io->t->max_iov_in);
+			memcpy(ch->iov, slice, cio->iovcnt * sizeof(*ch->iov));
 		}
-	} else if (io->iovcnt) {
-		ch->iov = cio->iov + (cio->children ? io->t->max_iov_in : 0);
-		if (cio->children)
-			memcpy(ch->iov, cio->iov, cio->iovcnt * sizeof(*ch->iov));
 	}
 	cio->children++;
 	return ch;
