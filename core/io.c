@@ -322,6 +322,8 @@ static void prep_uring_rw(struct ubt_io *io, struct ubt_leaf_io *l)
 	}
 	if (!read && (io->flags & UBT_IO_FUA))
 		sqe->rw_flags = RWF_DSYNC;
+	if (l->engine == UBT_ENGINE_URING_WQ)
+		sqe->flags |= IOSQE_ASYNC;
 	leaf_queued(io, sqe, l->fd_index);
 }
 
@@ -353,6 +355,11 @@ static int leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset, enum u
 int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset)
 {
 	return leaf_rw(io, fd_index, byte_offset, UBT_ENGINE_URING);
+}
+
+int ubt_leaf_rw_wq(struct ubt_io *io, int fd_index, uint64_t byte_offset)
+{
+	return leaf_rw(io, fd_index, byte_offset, UBT_ENGINE_URING_WQ);
 }
 
 int ubt_leaf_rw_aio(struct ubt_io *io, int fd_index, uint64_t byte_offset)

@@ -42,6 +42,7 @@ struct file_ctx {
 	bool is_bdev;
 	bool can_punch;
 	bool no_direct_notice;	/* O_DIRECT was refused: tell the user */
+	bool in_memory;		/* tmpfs or ramfs: io_uring serves it from its workers only */
 	enum ubt_engine engine;
 	uint32_t dio_align;	/* bytes: file offsets and lengths of O_DIRECT I/O */
 	uint32_t dio_mem_align;	/* bytes: memory of O_DIRECT I/O */
@@ -66,6 +67,25 @@ static bool fs_can_punch(int fd)
 		if ((unsigned long)sfs.f_type == magic[i])
 			return true;
 	return false;
+}
+
+/*
+ * File systems in memory (tmpfs, ramfs): io_uring cannot read or write
+ * them without blocking, so it hands every such request to a worker
+ * thread.  Handed over after a failed try, requests wait for the worker
+ * that runs, one at a time; handed over at once (ubt_leaf_rw_wq), each
+ * may have a worker of its own, and a 4K read does not wait behind a
+ * cache's 64K copies (the first seconds of a cache on tmpfs: hundreds of
+ * requests a second instead of thousands, one CPU idle).
+ */
+static bool fs_in_memory(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs))
+		return false;
+	return (unsigned long)sfs.f_type == 0x01021994 ||	/* tmpfs */
+	       (unsigned long)sfs.f_type == 0x858458F6;		/* ramfs */
 }
 
 /*
@@ -284,6 +304,7 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	f->start = offset >> UBT_SECTOR_SHIFT;
 	t->len = size >> UBT_SECTOR_SHIFT;
 	f->can_punch = f->is_bdev || fs_can_punch(f->fd);
+	f->in_memory = !f->is_bdev && fs_in_memory(f->fd);
 	if (f->direct)
 		dio_alignment(f);
 	else
@@ -334,6 +355,8 @@ static int file_map(struct ubt_target *t, struct ubt_io *io)
 	case UBT_OP_WRITE:
 		if (f->engine == UBT_ENGINE_AIO)
 			return ubt_leaf_rw_aio(io, f->fd_index, pos);
+		if (f->in_memory)
+			return ubt_leaf_rw_wq(io, f->fd_index, pos);
 		return ubt_leaf_rw(io, f->fd_index, pos);
 	case UBT_OP_FLUSH:
 		return ubt_leaf_fsync(io, f->fd_index, true);

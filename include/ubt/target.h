@@ -62,6 +62,7 @@ struct ubt_io {
 enum ubt_engine {
 	UBT_ENGINE_URING,		/* SQEs on the queue's io_uring */
 	UBT_ENGINE_AIO,			/* Linux AIO (io_submit), completions through the ring */
+	UBT_ENGINE_URING_WQ,		/* io_uring, handed to its workers at once (a leaf's choice) */
 };
 
 /*
@@ -364,6 +365,15 @@ void ubt_io_complete(struct ubt_io *io, int res);
  */
 int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset);
 int ubt_leaf_rw_aio(struct ubt_io *io, int fd_index, uint64_t byte_offset);
+/*
+ * For a file io_uring can only serve from its worker threads (one whose
+ * file system has no non-blocking reads and writes, as tmpfs): the SQE
+ * goes to the workers at once (IOSQE_ASYNC), marked so that the ring
+ * starts another worker for it rather than queueing it behind the one
+ * that runs (work handed over after a failed non-blocking try waits for
+ * a free worker, and a memory copy never leaves one free).
+ */
+int ubt_leaf_rw_wq(struct ubt_io *io, int fd_index, uint64_t byte_offset);
 int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync);
 int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_offset,
 		       uint64_t bytes);

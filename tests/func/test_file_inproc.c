@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "../unit/ut.h"
@@ -52,10 +53,9 @@ static void report(const struct workload *w)
 		fprintf(stderr, "\n  %u errors, first: %s\n", w->errors, w->first_error);
 }
 
-/* Random reads, writes, flushes, FUA, discards and zeroes on file(PATH ...) built from fmt. */
-static void run_mix_spec(const char *name, const char *fmt, uint32_t lbs, unsigned int pct_discard)
+/* Random reads, writes, flushes, FUA, discards and zeroes on file(path ...) built from fmt. */
+static void run_mix_path(char *path, const char *fmt, uint32_t lbs, unsigned int pct_discard)
 {
-	char *path = func_make_file(name, DEV_BYTES);
 	struct ubt_tree *tree = build(fmt, path, lbs);
 	struct workload w = {
 		.bytes = DEV_BYTES, .nr_ops = 3000, .pct_read = 40,
@@ -81,6 +81,11 @@ static void run_mix_spec(const char *name, const char *fmt, uint32_t lbs, unsign
 	free(path);
 }
 
+static void run_mix_spec(const char *name, const char *fmt, uint32_t lbs, unsigned int pct_discard)
+{
+	run_mix_path(func_make_file(name, DEV_BYTES), fmt, lbs, pct_discard);
+}
+
 static void run_mix(const char *name, uint32_t lbs, unsigned int pct_discard, bool buffered)
 {
 	run_mix_spec(name, buffered ? "file('%s', buffered)" : "file('%s')", lbs, pct_discard);
@@ -104,6 +109,29 @@ static void test_4k_logical_blocks(void)
 static void test_buffered_mode(void)
 {
 	run_mix("buffered.img", 512, 10, true);
+}
+
+/*
+ * A file on tmpfs: io_uring serves it from its worker threads only, and
+ * the leaf hands its reads and writes over at once (ubt_leaf_rw_wq), many
+ * in flight on several workers.  The data must come out the same.
+ */
+static void test_file_in_memory_matches_model(void)
+{
+	char *path;
+	struct statfs sfs;
+	int fd;
+
+	if (statfs("/dev/shm", &sfs) || (unsigned long)sfs.f_type != 0x01021994) {
+		fprintf(stderr, "\n  not run: /dev/shm is not a tmpfs here\n");
+		return;
+	}
+	if (asprintf(&path, "/dev/shm/ubt-file-inproc.%d", (int)getpid()) < 0)
+		exit(1);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_FATAL(fd >= 0 && !ftruncate(fd, (off_t)DEV_BYTES));
+	close(fd);
+	run_mix_path(path, "file('%s')", 512, 10);
 }
 
 static void run_two_queues(const char *name, const char *fmt, uint64_t seed);
@@ -273,7 +301,8 @@ static void test_successor_shares_the_files(void)
 }
 
 UT_MAIN("file_inproc", UT(test_random_io_matches_model), UT(test_discard_and_zeroes_read_back_zero),
-	UT(test_4k_logical_blocks), UT(test_buffered_mode), UT(test_offset_and_size_map_into_the_file),
+	UT(test_4k_logical_blocks), UT(test_buffered_mode), UT(test_file_in_memory_matches_model),
+	UT(test_offset_and_size_map_into_the_file),
 	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel),
 	UT(test_aio_engine_matches_model), UT(test_aio_engine_two_queues), UT(test_engine_choice),
 	UT(test_successor_shares_the_files))
