@@ -9,10 +9,12 @@
  * an aio leaf needs the data in the server's memory, so its device is
  * never zero copy.
  * I/O is O_DIRECT unless `buffered` is given or the file system refuses
- * O_DIRECT (tmpfs, for one), in which case the page cache is used and a
- * notice says so.  Flush is fdatasync; FUA writes use RWF_DSYNC; discard
- * punches a hole; write-zeroes punches a hole in a file (it reads back as
- * zeroes) and zeroes the range of a block device.
+ * O_DIRECT (tmpfs on older kernels, for one), in which case the page
+ * cache is used and a notice says so.  Reads and writes of a file on
+ * tmpfs or ramfs go to io_uring's worker threads at once (fs_in_memory()).
+ * Flush is fdatasync; FUA writes use RWF_DSYNC; discard punches a hole;
+ * write-zeroes punches a hole in a file (it reads back as zeroes) and
+ * zeroes the range of a block device.
  */
 #include <errno.h>
 #include <fcntl.h>
