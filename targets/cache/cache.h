@@ -142,6 +142,7 @@ struct cache_policy {
 	uint32_t recent_mask;		/* bits - 1 */
 	struct cache_promotion promote[CACHE_PROMOTE_QUEUE];
 	unsigned int nr_promote;
+	unsigned int nr_deferred;	/* of them, put back to wait for a write (atomic reads) */
 	struct cache_fill fill[CACHE_FILLS];	/* taken after promote[] */
 	unsigned int nr_fill;
 	bool want_demotion;		/* a promotion waits for a free block */
@@ -332,6 +333,8 @@ void cache_policy_requeue(struct cache *c, uint32_t cblock, bool dirty, unsigned
 void cache_policy_set_dirty(struct cache *c, uint32_t cblock, bool dirty);
 /* A promotion that did not happen gives its block back. */
 void cache_policy_free(struct cache *c, uint32_t cblock);
+/* A promotion whose block a write was changing: queued again, or given back if no room. */
+void cache_policy_defer_promotion(struct cache *c, const struct cache_promotion *p);
 /* Under policy lock: the next queued promotion (false if none). */
 bool cache_policy_next_promotion(struct cache *c, struct cache_promotion *p);
 /* Under policy lock: a clean block to demote, or a dirty one to write back. */

@@ -366,6 +366,9 @@ static void piece_end(struct cache *c, struct ubt_io *io, int res)
 	cache_stripe_lock(s);
 	miss_write_put(s, cio->oblock);
 	cache_stripe_unlock(s);
+	/* A promotion of the block may have waited for this write (migrate.c). */
+	if (__atomic_load_n(&c->pol.nr_deferred, __ATOMIC_RELAXED))
+		cache_work(c);
 }
 
 static int fua_done(struct ubt_io *io)

@@ -254,13 +254,18 @@ static bool hold_block(struct cache *c, struct cache_mig *m, bool unhash)
 	return ok;
 }
 
+/* Not when the block is cached meanwhile; later (-EAGAIN) while a miss write changes it. */
 static bool start_promotion(struct cache *c, struct cache_mig *m, struct ubt_queue *q)
 {
 	struct cache_stripe *s = cache_stripe(c, m->oblock);
 	bool ok;
 
 	cache_stripe_lock(s);
-	ok = cache_lookup(c, m->oblock) == CACHE_NONE && !cache_miss_writes(s, m->oblock);
+	ok = cache_lookup(c, m->oblock) == CACHE_NONE;
+	if (ok && cache_miss_writes(s, m->oblock)) {
+		m->result = -EAGAIN;
+		ok = false;
+	}
 	if (ok) {
 		c->blocks[m->cblock].mig = slot_id(c, m);
 		cache_hash_insert(c, m->oblock, m->cblock);
@@ -339,7 +344,11 @@ static void unclaim(struct cache *c, struct cache_mig *m)
 {
 	switch (m->kind) {
 	case MIG_PROMOTE:
-		cache_policy_free(c, m->cblock);
+		if (m->result == -EAGAIN)
+			cache_policy_defer_promotion(c, &(struct cache_promotion){ m->oblock, m->cblock,
+										 m->level });
+		else
+			cache_policy_free(c, m->cblock);
 		break;
 	case MIG_DEMOTE:
 	case MIG_WRITEBACK:

@@ -327,6 +327,8 @@ bool cache_policy_next_promotion(struct cache *c, struct cache_promotion *out)
 	if (p->nr_promote) {
 		/* Newest first: the hottest miss is the latest one (dm's tracker is LIFO too). */
 		*out = p->promote[--p->nr_promote];
+		if (p->nr_promote < p->nr_deferred)	/* it was one put back */
+			__atomic_store_n(&p->nr_deferred, p->nr_promote, __ATOMIC_RELAXED);
 		return true;
 	}
 	while (p->nr_fill) {
@@ -349,6 +351,31 @@ bool cache_policy_next_promotion(struct cache *c, struct cache_promotion *out)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * A write miss to the block was in flight when its promotion would have
+ * started (the copy could read the origin before the write reached it):
+ * back at the bottom of the queue, behind the newer misses, to start once
+ * a miss write has ended (piece_end() asks for work while any wait).  A
+ * write miss that itself earned its block's promotion (randrw warming up)
+ * used to lose it here.
+ */
+void cache_policy_defer_promotion(struct cache *c, const struct cache_promotion *pr)
+{
+	struct cache_policy *p = &c->pol;
+
+	pthread_mutex_lock(&c->policy_lock);
+	if (p->cleaner || p->nr_promote == CACHE_PROMOTE_QUEUE) {
+		pthread_mutex_unlock(&c->policy_lock);
+		cache_policy_free(c, pr->cblock);
+		return;
+	}
+	memmove(&p->promote[1], &p->promote[0], p->nr_promote * sizeof(p->promote[0]));
+	p->promote[0] = *pr;
+	p->nr_promote++;
+	__atomic_store_n(&p->nr_deferred, p->nr_deferred + 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&c->policy_lock);
 }
 
 uint32_t cache_policy_demotion(struct cache *c)
@@ -393,6 +420,7 @@ void cache_policy_set_cleaner(struct cache *c)
 	pthread_mutex_lock(&c->policy_lock);
 	p->cleaner = true;
 	/* Promotions asked for and not started give their blocks back. */
+	p->nr_deferred = 0;
 	while (p->nr_promote) {
 		uint32_t cb = p->promote[--p->nr_promote].cblock;
 

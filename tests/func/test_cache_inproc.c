@@ -647,6 +647,43 @@ static void test_writethrough_hit_failing_on_the_cache_ends_once(void)
 /* ---- Warm-up ----------------------------------------------------------- */
 
 /*
+ * A write miss that earns its block's promotion (the second miss) is in
+ * flight when the promotion would start, so the copy must wait for it,
+ * not be dropped: once settled, the block is cached and a read of it is a
+ * hit that returns the write.  (A cache of 8 blocks: too small for a
+ * hotspot to be brought in whole, which would hide the drop.)
+ */
+static void test_write_miss_promotion_waits_for_the_write(void)
+{
+	static struct func_step steps[2];
+	static uint8_t got[32768];
+	uint8_t *model;
+	struct ubt_tree *tree;
+	struct cstatus st;
+	struct files f;
+
+	f = make_files("wmp", &model);
+	CU_ASSERT_EQUAL_FATAL(truncate(f.cache, 8 * 32768), 0);
+	tree = build(&f, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	steps[0] = (struct func_step){ .op = UBT_OP_WRITE, .off = 0, .len = 4096, .fill = 0xa1 };
+	steps[1] = (struct func_step){ .op = UBT_OP_WRITE, .off = 0, .len = 4096, .fill = 0xa2 };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 2, fill_byte), 0);
+	memset(model, 0xa2, 4096);
+	settle(tree);
+	steps[0] = (struct func_step){ .op = UBT_OP_READ, .off = 0, .len = 32768, .read_into = got };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 1, NULL), 0);
+	st = cache_status(tree);
+	CU_ASSERT_EQUAL(st.wm, 2);
+	CU_ASSERT_EQUAL(st.promotions, 1);
+	CU_ASSERT_EQUAL(st.rh, 1);
+	if (st.promotions != 1 || st.rh != 1)
+		fprintf(stderr, "\n  %s\n", func_status(tree, "c"));
+	CU_ASSERT(!memcmp(got, model, sizeof(got)));
+	origin_holds_model(tree, model, &f);
+}
+
+/*
  * A cold cache misses everywhere, so the policy's hotspot entries are
  * recycled faster than a hotspot misses twice: a miss, then misses in
  * 1100 other hotspots (more than the 1024 entries), then the same block
@@ -772,5 +809,6 @@ UT_MAIN("cache_inproc", UT(test_writeback), UT(test_writethrough), UT(test_passt
 	UT(test_crash_random_subsets), UT(test_crash_torn_writes),
 	UT(test_whole_block_writes_promote_like_dm),
 	UT(test_blocks_in_use_stay_under_cold_misses),
+	UT(test_write_miss_promotion_waits_for_the_write),
 	UT(test_second_miss_promotes_after_many_others), UT(test_bad_arguments),
 	UT(test_successor_refuses_a_running_cache))
