@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,23 +51,28 @@ struct file_ctx {
 	uint32_t dio_mem_align;	/* bytes: memory of O_DIRECT I/O */
 };
 
+/* The file system's magic number (statfs f_type), 0 if it cannot be had. */
+static unsigned long fs_type(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) ? 0 : (unsigned long)sfs.f_type;
+}
+
 /* File systems known to punch holes that read back as zeroes. */
-static bool fs_can_punch(int fd)
+static bool fs_can_punch(unsigned long type)
 {
 	static const unsigned long magic[] = {
 		0xEF53,		/* ext2/3/4 */
 		0x58465342,	/* xfs */
 		0x9123683E,	/* btrfs */
-		0x01021994,	/* tmpfs */
+		TMPFS_MAGIC,
 		0xF2F52010,	/* f2fs */
 	};
-	struct statfs sfs;
 	size_t i;
 
-	if (fstatfs(fd, &sfs))
-		return false;
 	for (i = 0; i < UBT_ARRAY_SIZE(magic); i++)
-		if ((unsigned long)sfs.f_type == magic[i])
+		if (type == magic[i])
 			return true;
 	return false;
 }
@@ -80,14 +86,9 @@ static bool fs_can_punch(int fd)
  * cache's 64K copies (the first seconds of a cache on tmpfs: hundreds of
  * requests a second instead of thousands, one CPU idle).
  */
-static bool fs_in_memory(int fd)
+static bool fs_in_memory(unsigned long type)
 {
-	struct statfs sfs;
-
-	if (fstatfs(fd, &sfs))
-		return false;
-	return (unsigned long)sfs.f_type == 0x01021994 ||	/* tmpfs */
-	       (unsigned long)sfs.f_type == 0x858458F6;		/* ramfs */
+	return type == TMPFS_MAGIC || type == RAMFS_MAGIC;
 }
 
 /*
@@ -305,8 +306,14 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 	}
 	f->start = offset >> UBT_SECTOR_SHIFT;
 	t->len = size >> UBT_SECTOR_SHIFT;
-	f->can_punch = f->is_bdev || fs_can_punch(f->fd);
-	f->in_memory = !f->is_bdev && fs_in_memory(f->fd);
+	if (f->is_bdev) {
+		f->can_punch = true;
+	} else {
+		unsigned long type = fs_type(f->fd);
+
+		f->can_punch = fs_can_punch(type);
+		f->in_memory = fs_in_memory(type);
+	}
 	if (f->direct)
 		dio_alignment(f);
 	else

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,7 @@ static void test_file_in_memory_matches_model(void)
 	struct statfs sfs;
 	int fd;
 
-	if (statfs("/dev/shm", &sfs) || (unsigned long)sfs.f_type != 0x01021994) {
+	if (statfs("/dev/shm", &sfs) || (unsigned long)sfs.f_type != TMPFS_MAGIC) {
 		fprintf(stderr, "\n  not run: /dev/shm is not a tmpfs here\n");
 		return;
 	}
