@@ -28,8 +28,15 @@ Q := @
 quiet = @printf '  %-8s %s\n'
 endif
 
-# The configuration: .config when present, the default otherwise.
-CONFIG := $(if $(wildcard .config),.config,configs/defconfig)
+# The configuration: .config when present, the default otherwise, with
+# every symbol it does not set at its Kconfig default (a target folder added
+# since the config was written builds as its Kconfig says).
+CONFIG_IN := $(if $(wildcard .config),.config,configs/defconfig)
+KCONFIGS := Kconfig $(wildcard targets/*/Kconfig)
+CONFIG := $(O)/include/config/auto.conf
+$(CONFIG): $(CONFIG_IN) $(KCONFIGS) scripts/kconfig/resolve.sh
+	$(Q)mkdir -p $(dir $@)
+	$(Q)scripts/kconfig/resolve.sh $< $@
 include $(CONFIG)
 
 CC ?= cc
@@ -38,7 +45,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -D_GNU_SOURCE -pthread -fPIC \
 	-Iinclude -I$(O)/include -MMD -MP
 LDFLAGS += -pthread
-LDLIBS := -luring -ldl
+LDLIBS := -luring -laio -ldl
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
@@ -52,12 +59,17 @@ targets-y :=
 targets-m :=
 tools-y :=
 include core/Makefile.mk
-include targets/Makefile.mk
 include tools/Makefile.mk
+# A target is a folder: targets/NAME/Makefile.mk adds NAME to targets-y or
+# targets-m and lists its objects (NAME-objs) and, if any, the libraries it
+# needs (NAME-libs).  Nothing else names it.
+include $(sort $(wildcard targets/*/Makefile.mk))
+TARGETS := $(targets-y) $(targets-m)
 
 CORE_OBJS := $(addprefix $(O)/,$(core-y))
-TARGET_OBJS := $(addprefix $(O)/,$(targets-y))
-MODULES := $(patsubst targets/%.o,$(O)/modules/ubt-%.so,$(targets-m))
+TARGET_OBJS := $(foreach t,$(targets-y),$(O)/targets/$(t)/built-in.o)
+MODULES := $(foreach t,$(targets-m),$(O)/modules/ubt-$(t).so)
+LDLIBS += $(sort $(foreach t,$(targets-y),$($(t)-libs)))
 TOOL_OBJS := $(addprefix $(O)/,$(tools-y))
 BIN := $(O)/ublk-target
 
@@ -83,10 +95,18 @@ $(BIN): $(TOOL_OBJS) $(CORE_OBJS) $(TARGET_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
-$(O)/modules/ubt-%.so: $(O)/targets/%.o
-	$(Q)mkdir -p $(dir $@)
-	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $<
+# A target's objects linked into one (ld -r), which is linked in or loaded
+# as a module like any other.
+define target_rules
+$(O)/targets/$(1)/built-in.o: $(addprefix $(O)/targets/$(1)/,$($(1)-objs)) targets/$(1)/Makefile.mk
+	$$(quiet) LD $$@
+	$$(Q)$$(LD) -r -o $$@ $$(filter %.o,$$^)
+$(O)/modules/ubt-$(1).so: $(O)/targets/$(1)/built-in.o
+	$$(Q)mkdir -p $$(dir $$@)
+	$$(quiet) LD $$@
+	$$(Q)$$(CC) $$(LDFLAGS) -shared -o $$@ $$< $$($(1)-libs)
+endef
+$(foreach t,$(TARGETS),$(eval $(call target_rules,$(t))))
 
 # Unit tests reach statics by including the .c; the archive supplies the rest.
 $(O)/libubt-core.a: $(CORE_OBJS)

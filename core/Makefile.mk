@@ -1,22 +1,10 @@
-# The engine, the control path, the parsers and the registry.
-core-y += core/size.o
-core-y += core/crc32c.o
-core-y += core/spec.o
-core-y += core/table.o
-core-y += core/table_mirror.o
-core-y += core/table_cache.o
-core-y += core/tree.o
-core-y += core/iov.o
-core-y += core/split.o
-core-y += core/children.o
-core-y += core/io.o
-core-y += core/aio.o
-core-y += core/queue.o
-core-y += core/poke.o
-core-y += core/ublk_ctrl.o
-core-y += core/frontend_ublk.o
-core-y += core/frontend_inproc.o
-core-y += core/copy_mode.o
-core-y += core/device.o
-core-y += core/device_recover.o
-core-y += core/device_reload.o
+# The core, in rooms that depend one way (core/config/config.h says what
+# lives where): lib <- config <- engine <- device.
+core-y += core/lib/size.o core/lib/str.o core/lib/devsize.o core/lib/crc32c.o core/lib/iov.o
+core-y += core/config/spec.o core/config/registry.o core/config/args.o core/config/build.o
+core-y += core/config/claims.o core/config/replace.o core/config/report.o
+core-y += core/config/shorthand.o core/config/table.o
+core-y += core/engine/io.o core/engine/split.o core/engine/aio.o core/engine/queue.o
+core-y += core/engine/poke.o core/engine/node_io.o core/engine/frontend_inproc.o
+core-y += core/device/ublk_ctrl.o core/device/frontend_ublk.o core/device/copy_mode.o
+core-y += core/device/device.o core/device/device_recover.o core/device/device_reload.o

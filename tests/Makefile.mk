@@ -1,20 +1,34 @@
-# Test binaries.  Unit tests: one per source file, CUnit, no kernel ublk.
-# Functional tests: the in-process frontend over real files and io_uring.
-unit-tests := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(wildcard tests/unit/test_*.c))
-func-tests := $(patsubst tests/func/%.c,$(O)/tests/func/%,$(wildcard tests/func/test_*.c))
+# Test binaries, the core's (tests/) and each built target's own
+# (targets/NAME/tests/), found by their place:
+#   */tests/unit/test_*.c   CUnit, no kernel ublk; a test may include the .c
+#                           it tests and links the core archive for the rest
+#   */tests/func/test_*.c   the in-process frontend over real files and
+#                           io_uring, with the core and every built-in target
+#   */tests/bench/*.c       benchmarks that need no guest
+# The shell tiers (tests/func/*.sh, */tests/vm/*.sh) are run by tests/run-all.
+test-dirs := tests $(foreach t,$(TARGETS),targets/$(t)/tests)
+unit-tests := $(patsubst %.c,$(O)/%,$(wildcard $(addsuffix /unit/test_*.c,$(test-dirs))))
+func-tests := $(patsubst %.c,$(O)/%,$(wildcard $(addsuffix /func/test_*.c,$(test-dirs))))
+bench-progs := $(patsubst %.c,$(O)/%,$(wildcard $(addsuffix /bench/*.c,$(test-dirs))))
+# A target built as a module is linked into its own tests.
+module-objs := $(foreach t,$(targets-m),$(O)/targets/$(t)/built-in.o)
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libubt-core.a
+# Tests include ut.h and func_util.h by name, and may reach core-private
+# headers (core/config/config.h) to check what a tree holds.
+$(addsuffix .o,$(unit-tests) $(func-tests) $(bench-progs)) $(O)/tests/func/func_util.o: \
+	CFLAGS += -I. -Itests/unit -Itests/func
+
+$(unit-tests): %: %.o $(O)/libubt-core.a
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(O)/libubt-core.a $(LDLIBS) -lcunit
 
-$(O)/tests/func/%: $(O)/tests/func/%.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS)
+$(func-tests): %: %.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS) $(module-objs)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS) -lcunit
 
-# Benchmarks that need no guest (tests/bench/), built with the tests.
-$(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS)
+$(bench-progs): %: %.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS) $(module-objs)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 # A target that exists only as a module, for the module-loading test.
 $(O)/tests/modules/ubt-testnull.so: $(O)/tests/func/testnull_target.o
@@ -22,7 +36,7 @@ $(O)/tests/modules/ubt-testnull.so: $(O)/tests/func/testnull_target.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $<
 
-tests: $(unit-tests) $(func-tests) $(O)/tests/bench/cache_load $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so
+tests: $(unit-tests) $(func-tests) $(bench-progs) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so
 .PHONY: tests
 
 # Every tier this machine can run; the last line is "N passed, N failed".

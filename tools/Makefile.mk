@@ -15,5 +15,4 @@ tools-y += tools/ublk-target/cmd_recover.o
 tools-y += tools/ublk-target/cmd_restart.o
 tools-y += tools/ublk-target/holders.o
 tools-y += tools/ublk-target/cmd_reload.o
-tools-y += tools/ublk-target/spec_paths.o
 tools-y += tools/ublk-target/service_notify.o

@@ -125,9 +125,12 @@ struct ubt_control {
  * Besides handle()'s commands, the control socket takes these, answered
  * by the device (see dmsetup suspend / load / resume):
  *   suspend            finish the requests in flight and hold new ones
- *   reload SHRINK SPEC build SPEC into a stack for this device beside the
+ *   reload SHRINK DIR SPEC
+ *                      build SPEC into a stack for this device beside the
  *                      running one (which keeps serving); SHRINK is
- *                      "shrink-ok" or "no-shrink" (a smaller stack refused)
+ *                      "shrink-ok" or "no-shrink" (a smaller stack refused);
+ *                      DIR the folder its relative paths are in, as a
+ *                      field ("<length> <bytes>", ubt_take_field)
  *   resume             switch to the reloaded stack if there is one (the
  *                      kernel's size follows it, UPDATE_SIZE), and let the
  *                      held requests go

@@ -31,6 +31,9 @@ struct ubt_inproc_ops {
 		     const struct ubt_request *req, int res);
 };
 
+/* The data buffer of tag on q (what next() fills for a write, done() reads). */
+void *ubt_queue_buf(struct ubt_queue *q, unsigned int tag);
+
 /*
  * Run one queue of depth tags on the calling thread until next() returns
  * false and every request finished.  Returns 0 or a negative errno.

@@ -1,82 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The target interface: what a target module implements and what the core
+ * The target SDK: what a target module implements and what the core
  * offers it.  Modelled on device-mapper's struct target_type.
  *
- * A device is a tree of struct ubt_target nodes.  A request enters the root
- * as a struct ubt_io and each node either remaps it, splits it into child
- * I/Os for its children, completes it, or (a leaf) queues backing I/O on
- * the queue's ring through the ubt_leaf_* helpers.  Every ubt_io, and every
- * node's per-I/O private area, comes from the tag's preallocated slab: the
- * hot path never allocates.
+ * A target type owns its whole surface: its spec syntax (the constructor
+ * reads its arguments through ubt_args_*), its device-mapper name and
+ * table line in both directions, its status line, its messages and their
+ * grammar, which of its arguments are paths (read with ubt_args_path),
+ * its claims on backing files (ubt_target_claim), and its command-line
+ * shorthand.  Core and the CLI reach a type only through the registry:
+ * they name none.
  *
- * Units: sectors are 512 bytes whatever the logical block size; results are
- * a byte count (or 0) on success and a negative errno on failure.
+ * A type is built into ublk-target or as a module ubt-NAME.so loaded by
+ * name; one written outside this tree builds against the installed
+ * headers (pkg-config ublk-target) and is loaded the same way.  The data
+ * path is in ubt/io.h, the device-mapper table helpers in ubt/table.h.
  */
 #ifndef UBT_TARGET_H
 #define UBT_TARGET_H
 
-#include <linux/aio_abi.h>
-#include <linux/time_types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
-#define UBT_SECTOR_SHIFT	9
-#define UBT_SECTOR_SIZE		(1U << UBT_SECTOR_SHIFT)
-
-struct ubt_queue;
-struct ubt_tree;
-struct ubt_spec_node;
-
-/* Operations: the same numbers as the ublk descriptor's. */
-enum ubt_op {
-	UBT_OP_READ = 0,
-	UBT_OP_WRITE = 1,
-	UBT_OP_FLUSH = 2,
-	UBT_OP_DISCARD = 3,
-	UBT_OP_WRITE_ZEROES = 5,
-};
-
-#define UBT_IO_FUA	(1U << 0)	/* write through to stable storage */
-#define UBT_IO_NOUNMAP	(1U << 1)	/* write-zeroes must keep the blocks allocated */
-
-struct ubt_io {
-	struct ubt_target *t;		/* the node serving this I/O */
-	struct ubt_io *parent;		/* NULL for the request itself */
-	struct ubt_queue *q;
-	uint8_t op;
-	uint8_t flags;
-	uint16_t tag;
-	int32_t pending;		/* children and SQEs in flight, plus a dispatch bias */
-	int32_t result;			/* first error seen, else 0 */
-	uint64_t sector;		/* relative to t's start */
-	uint32_t nr_sectors;
-	uint32_t iovcnt;
-	struct iovec *iov;		/* data of READ/WRITE; owned by this I/O while in flight */
-	void *priv;			/* t->per_io_size bytes, not cleared: the node sets it up */
-};
-
-/* How a leaf moves data to and from its backing file. */
-enum ubt_engine {
-	UBT_ENGINE_URING,		/* SQEs on the queue's io_uring */
-	UBT_ENGINE_AIO,			/* Linux AIO (io_submit), completions through the ring */
-	UBT_ENGINE_URING_WQ,		/* io_uring, handed to its workers at once (a leaf's choice) */
-};
+#include "ubt/io.h"
 
 /*
- * What the ubt_leaf_* helpers keep per I/O.  A leaf that uses them puts
- * this at the start of its private area (io->priv) and declares
- * per_io_size >= sizeof(struct ubt_leaf_io).
+ * The layout of the structures below.  A type records the ABI it was
+ * built for (UBT_TARGET_REGISTER does it) and the registry refuses a
+ * module built for another.
  */
-struct ubt_leaf_io {
-	uint64_t pos;			/* byte offset in the backing file */
-	uint32_t done;			/* bytes already transferred */
-	int32_t fd_index;		/* fixed-file index */
-	enum ubt_engine engine;
-	struct iocb iocb;		/* Linux AIO: the request in flight */
-};
+#define UBT_TARGET_ABI		2
+
+struct ubt_tree;
+struct ubt_args;
+struct ubt_table_line;
+struct ubt_table_out;
+struct ubt_shorthand;
 
 /* Limits a device exposes; each node may restrict what its children allow. */
 struct ubt_limits {
@@ -100,13 +60,6 @@ struct ubt_limits {
 	bool fua;
 };
 
-enum ubt_status_kind {
-	UBT_STATUS_INFO,		/* like dmsetup status */
-	UBT_STATUS_TABLE,		/* like dmsetup table */
-};
-
-struct ubt_args;
-
 /*
  * The type's map or end_io reads or writes the bytes of an I/O itself
  * (fills a read, checksums, copies between children).  A device with such
@@ -115,22 +68,46 @@ struct ubt_args;
  * copy), where iov_base is an offset that must not be dereferenced.
  */
 #define UBT_TARGET_NEEDS_DATA	(1U << 0)
+/*
+ * A bare word where the spec expects a node means a node of this type with
+ * the word as its first argument: `a.img` is file(a.img).  One type has it.
+ */
+#define UBT_TARGET_BARE_LEAF	(1U << 1)
+/*
+ * The node's children lie end to end in it, in order: `status` places
+ * each one after the one before, a device-mapper table of several lines is
+ * a node of this type with one child per line, and such a node prints as
+ * one line per child.  One type has it.
+ */
+#define UBT_TARGET_END_TO_END	(1U << 2)
 
 struct ubt_target_type {
+	unsigned int abi;		/* UBT_TARGET_ABI: set by UBT_TARGET_REGISTER */
 	const char *name;
 	unsigned int version[3];
 	unsigned int flags;		/* UBT_TARGET_* */
-	const char *usage;		/* one line: "file(PATH, offset=, size=, readonly)" */
+	/* The spec form on one line: "file(PATH, offset=SIZE, size=SIZE, readonly)". */
+	const char *usage;
+	/*
+	 * What `status` prints for the node after its type, one or more
+	 * lines of text for `status --help` (optional).
+	 */
+	const char *status_usage;
+	/*
+	 * The messages the node takes, one per line, "WORDS  what it does",
+	 * for `message --help` and `features` (optional; with .message).
+	 */
+	const char *message_usage;
 	size_t per_io_size;		/* private bytes per I/O, preallocated per tag */
 	unsigned int max_fanout;	/* child I/Os one I/O can need (0: a leaf) */
+
+	/* ---- Construction and the data path ---- */
 	int (*ctr)(struct ubt_target *t, struct ubt_args *args);
 	void (*dtr)(struct ubt_target *t);
 	int (*map)(struct ubt_target *t, struct ubt_io *io);
 	/* A child I/O of io finished with res; may rewrite res (optional). */
 	int (*end_io)(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res);
 	void (*io_hints)(struct ubt_target *t, struct ubt_limits *lim);
-	int (*status)(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len);
-	int (*message)(struct ubt_target *t, int argc, char **argv, char *out, size_t len);
 	/*
 	 * Size the node's per-I/O state once its input is known: t->max_iov_in
 	 * is the most iovecs an incoming I/O carries; set t->per_io_size,
@@ -139,29 +116,67 @@ struct ubt_target_type {
 	 * max_fanout, and child I/Os as wide as the input.
 	 */
 	void (*io_budget)(struct ubt_target *t);
+	/*
+	 * Per-queue resources of the node (optional): called on every queue,
+	 * the short-lived ones of ubt_node_io_open() included, before it runs
+	 * an I/O, and queue_exit when it ends.  Start no background work here:
+	 * that is poke's.
+	 */
 	int (*queue_init)(struct ubt_target *t, struct ubt_queue *q);
-	/* On queue 0's thread, after ubt_tree_poke() (optional). */
+	void (*queue_exit)(struct ubt_target *t, struct ubt_queue *q);
+	/*
+	 * Start or carry on background work (optional), on a queue that serves
+	 * the device: on each such queue once it has started, and on queue 0
+	 * after ubt_target_poke() (a message whose change needs I/O).
+	 */
 	void (*poke)(struct ubt_target *t, struct ubt_queue *q);
+
+	/* ---- What users see ---- */
+	/* The node's status line, like dmsetup status (optional). */
+	int (*status)(struct ubt_target *t, char *buf, size_t len);
+	/*
+	 * A message (optional), like dmsetup message: argv are the words after
+	 * the node; a reply goes to out.  0, or a negative errno with one line
+	 * in out saying why it was refused.
+	 */
+	int (*message)(struct ubt_target *t, int argc, char **argv, char *out, size_t len);
 	/*
 	 * Background work that has an end (a mirror's resync): how much of it
 	 * is done, in units of what (optional; `status --wait` draws it).
 	 */
 	void (*progress)(struct ubt_target *t, uint64_t *done, uint64_t *total,
 			 const char **what);
-	void (*queue_exit)(struct ubt_target *t, struct ubt_queue *q);
+	/* The `create TARGET --OPTION...` shorthand (optional; ubt/shorthand.h). */
+	const struct ubt_shorthand *shorthand;
+
+	/* ---- Device-mapper tables (ubt/table.h; all optional) ---- */
+	/* The dm target types whose table lines table_parse takes: NULL-ended. */
+	const char *const *dm_names;
+	/* One table line of one of dm_names, as this type's spec node. */
+	int (*table_parse)(struct ubt_table_line *l);
+	/* The node as one table line: "<dm type> <args>", without start and length. */
+	int (*table_print)(const struct ubt_target *t, struct ubt_table_out *o);
 	/*
-	 * Where the node's bytes lie when they lie plainly in one file (a file,
-	 * a window of one): its descriptor and the byte offset of sector 0
-	 * (optional).  For a constructor that must read or write a child before
-	 * any queue runs (a cache's metadata); see ubt_target_direct().
+	 * The dm device the node's bytes are, when they are a plain run of one
+	 * file or block device (a file, a window of one): its path and the
+	 * sector where the node starts in it.  What a table line names for a
+	 * child: `<dev> <offset>`.
 	 */
-	int (*direct)(const struct ubt_target *t, int *fd, uint64_t *offset);
+	int (*dm_device)(const struct ubt_target *t, const char **path, uint64_t *sector);
+	/*
+	 * A dm `<dev> <offset>` pair as a spec node of len sectors, written to
+	 * the line's spec: what every type's table_parse gets from
+	 * ubt_table_put_dev().  One type has it.
+	 */
+	int (*dm_window)(struct ubt_table_line *l, const char *path, uint64_t sector,
+			 uint64_t len);
+
 	struct ubt_target_type *next;	/* registry link, owned by the core */
 };
 
 struct ubt_target {
 	const struct ubt_target_type *type;
-	struct ubt_tree *tree;
+	struct ubt_tree *tree;		/* opaque: use the ubt_target_* accessors */
 	struct ubt_target *parent;
 	struct ubt_target **children;
 	unsigned int nr_children;
@@ -175,14 +190,6 @@ struct ubt_target {
 	unsigned int max_fanout;
 	unsigned int max_iov_in;
 	unsigned int child_max_iov;
-	/* A leaf's backing file, so parents can refuse the same file twice. */
-	uint64_t backing_dev;
-	uint64_t backing_ino;
-	/*
-	 * ... and the descriptor whose open file description holds the claim
-	 * (flock) on it, which a stack built to succeed this one shares.
-	 */
-	int claim_fd;
 	/*
 	 * Background I/Os (ubt_bg_io) this node may have in flight at once
 	 * on one queue; each queue sets aside that many tags for it.
@@ -203,75 +210,21 @@ struct ubt_target {
 	bool keeps_state;
 };
 
-/* ---- iovec slicing ----------------------------------------------------- */
+/* ---- The device a node is built for ------------------------------------ */
 
+/* The device's logical block size in bytes (create --lbs). */
+uint32_t ubt_target_block_size(const struct ubt_target *t);
+/* The largest request the device may send, in bytes: what splits are budgeted for. */
+uint32_t ubt_target_max_io_bytes(const struct ubt_target *t);
+/* The engine a leaf uses where its spec names none (create --engine). */
+enum ubt_engine ubt_target_engine(const struct ubt_target *t);
 /*
- * A cursor over an I/O's data.  Nodes that split an I/O walk it in order
- * and hand each piece to a child's iovec array.
+ * Have a queue thread call every node's poke op soon: for a message
+ * handler (any thread) whose change needs I/O.  0 (also when no queue
+ * runs: the next to start pokes), or a negative errno when the poke could
+ * not be sent.
  */
-struct ubt_iov_iter {
-	const struct iovec *iov;
-	unsigned int cnt;
-	unsigned int idx;
-	size_t off;			/* into iov[idx] */
-};
-
-void ubt_iov_iter_init(struct ubt_iov_iter *it, const struct iovec *iov, unsigned int cnt);
-/*
- * Move the next len bytes of it into dst[*dst_cnt...], merging with the
- * last entry when contiguous.  Returns 0, or -E2BIG when dst_max is too
- * small or the data runs out.
- */
-int ubt_iov_iter_take(struct ubt_iov_iter *it, struct iovec *dst, unsigned int *dst_cnt,
-		      unsigned int dst_max, size_t len);
-/* Skip len bytes. */
-void ubt_iov_iter_skip(struct ubt_iov_iter *it, size_t len);
-
-/*
- * Copy len bytes at byte `off` of an I/O's data to (to_iov) or from buf.
- * Only for a node that needs its data in the server's memory (needs_data):
- * elsewhere the addresses may be offsets into the kernel's pages.
- */
-void ubt_iov_copy(const struct iovec *iov, unsigned int cnt, size_t off, unsigned char *buf,
-		  size_t len, bool to_iov);
-
-/* ---- Splitting an I/O over children ------------------------------------- */
-
-/*
- * A node that spreads one I/O over several children (concat, stripe)
- * collects, per child, one contiguous run of child sectors and the pieces
- * of the parent's data that belong there, then sends one child I/O per
- * child touched.  All of it lives in the parent's per-I/O area, sized by
- * ubt_split_priv_size().
- */
-struct ubt_split_child {
-	uint64_t sector;
-	uint32_t nr_sectors;
-	unsigned int iovcnt;
-	struct iovec *iov;
-};
-
-struct ubt_split {
-	struct ubt_io *io;
-	struct ubt_iov_iter it;
-	unsigned int nr_children;
-	unsigned int iov_max;		/* per child */
-	bool data;			/* READ or WRITE: pieces carry data */
-	struct ubt_split_child *c;
-};
-
-size_t ubt_split_priv_size(unsigned int nr_children, unsigned int iov_max);
-void ubt_split_init(struct ubt_split *s, struct ubt_io *io, unsigned int nr_children,
-		    unsigned int iov_max);
-/*
- * The next nr_sectors of io (in order) go to child i at child sector
- * `sector`, which must continue child i's run.  Returns 0 or -EIO.
- */
-int ubt_split_add(struct ubt_split *s, unsigned int i, uint64_t sector, uint32_t nr_sectors);
-/* Like ubt_split_add for ranges that carry no data (discard, write-zeroes). */
-int ubt_split_add_range(struct ubt_split *s, unsigned int i, uint64_t sector, uint32_t nr_sectors);
-/* One child I/O per child with a run; with all = true, every child (flush). */
-int ubt_split_submit(struct ubt_split *s, struct ubt_target *t, bool all);
+int ubt_target_poke(struct ubt_target *t);
 
 /* ---- Constructor helpers ---------------------------------------------- */
 
@@ -290,11 +243,18 @@ bool ubt_args_has(struct ubt_args *a, const char *key);
 bool ubt_args_taken(struct ubt_args *a, unsigned int i);
 /* Positional i as a word (NULL when it is a node). */
 const char *ubt_args_word(struct ubt_args *a, unsigned int i);
-/* Build positional i (a node, or a bare path meaning file(path)) as a child. */
+/*
+ * Positional i as a path (NULL when it is a node or absent), made absolute
+ * against the directory the spec was given in: the tree's spec then shows
+ * it absolute (run records, `list`), and a daemon elsewhere builds it
+ * again.  How a type says which of its arguments are paths.
+ */
+const char *ubt_args_path(struct ubt_target *t, struct ubt_args *a, unsigned int i);
+/* Build positional i (a node, or a bare word: a bare-leaf node) as a child. */
 int ubt_args_child(struct ubt_target *t, struct ubt_args *a, unsigned int i);
-/* Build key=NODE (or key=path) as a child; -ENOENT when absent. */
+/* Build key=NODE (or key=WORD, a bare-leaf node) as a child; -ENOENT when absent. */
 int ubt_args_key_child(struct ubt_target *t, struct ubt_args *a, const char *key);
-/* key=VALUE as a string; NULL when absent. */
+/* key=VALUE as a string; NULL when absent or a node. */
 const char *ubt_args_str(struct ubt_args *a, const char *key);
 /* key=SIZE with an optional K/M/G/T suffix; 0 present, -ENOENT absent, -EINVAL bad. */
 int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out);
@@ -302,6 +262,12 @@ int ubt_args_size(struct ubt_target *t, struct ubt_args *a, const char *key, uin
 int ubt_args_uint(struct ubt_target *t, struct ubt_args *a, const char *key, uint64_t *out);
 /* A bare positional word used as a flag ("readonly"). */
 bool ubt_args_flag(struct ubt_args *a, const char *word);
+/*
+ * The whole constructor of a childless node that is only a size (null,
+ * zero, error): size=SIZE, required, a multiple of 512; example shows
+ * the form in the error messages.
+ */
+int ubt_args_only_size(struct ubt_target *t, struct ubt_args *a, const char *example);
 
 /*
  * Build every positional argument not taken already (flag words read
@@ -311,21 +277,20 @@ bool ubt_args_flag(struct ubt_args *a, const char *word);
 int ubt_build_children(struct ubt_target *t, struct ubt_args *args, const char *example,
 		       bool unique_files);
 
-/*
- * The file and byte offset holding node t's sector 0, when t's bytes lie
- * plainly in one file; -EOPNOTSUPP otherwise.  The descriptor may be
- * O_DIRECT: I/O on it is block-aligned.
- */
-int ubt_target_direct(const struct ubt_target *t, int *fd, uint64_t *offset);
+/* ---- Backing files ----------------------------------------------------- */
 
 /*
- * Make what node t's subtree holds durable, outside any queue (a node's
- * last words at teardown): fdatasync every file its bytes lie in.  A node
- * without a direct op is synced through its children; one holding no file
- * (null, zero) has nothing to sync.  0 or a negative errno (a crashed
- * volatile node answers -EIO).
+ * Claim the file or block device behind fd (path names it in messages)
+ * for the device, so that no second device, nor a `bench`, writes it
+ * behind this one's back: exclusively, or shared when the leaf only reads
+ * it.  Windows of one file within one stack share one claim; a stack built
+ * to take a running one's place (reload) shares the running one's.  The
+ * claim lasts as long as the tree.  0, or a negative errno with the
+ * node's error set ("PATH is in use by another ublk-target device").
  */
-int ubt_target_sync(const struct ubt_target *t);
+int ubt_target_claim(struct ubt_target *t, int fd, const char *path, bool shared);
+/* The path of a backing file used under both a and b, or NULL. */
+const char *ubt_target_shared_file(const struct ubt_target *a, const struct ubt_target *b);
 
 /*
  * Register a backing fd with the device; returns its fixed-file index.  A
@@ -341,113 +306,48 @@ int ubt_target_add_fd(struct ubt_target *t, int fd);
  */
 void ubt_target_use_aio(struct ubt_target *t);
 
-/* ---- Data path -------------------------------------------------------- */
+/* ---- I/O on a node outside the queues ----------------------------------- */
 
 /*
- * Child I/Os.  ubt_io_child() takes one from the tag's slab (NULL only if
- * the node exceeded its declared max_fanout); ubt_io_submit() hands it to
- * its node's map.  The parent completes when every child has.
+ * Read or write a node before any queue runs (a constructor loading
+ * metadata from a child) or after they all stopped (a destructor's last
+ * words): the node's own map and end_io, on a small ring of the calling
+ * thread's, with no request of the device's in it.  Any node serves, a
+ * stack of them too; background work a node starts meanwhile runs on that
+ * ring until the call returns (a node's poke is never called there).
+ *
+ * ubt_node_io_open() sets up for node t; each ubt_node_io() is one
+ * request, waited for: op READ or WRITE (buf, len bytes at byte offset
+ * off; both block aligned), or FLUSH (buf NULL, len 0); flags UBT_IO_FUA.
+ * Returns 0 or the request's negative errno.
  */
-struct ubt_io *ubt_io_child(struct ubt_io *parent, struct ubt_target *child);
-void ubt_io_submit(struct ubt_io *io);
-/*
- * The whole of io, with its data, to child at child sector `sector`: one
- * child I/O sharing io's iovecs (linear, or a split that touches one child).
- */
-int ubt_io_remap(struct ubt_io *io, struct ubt_target *child, uint64_t sector);
-/* Finish io now (a node that serves the I/O itself, e.g. null). */
-void ubt_io_complete(struct ubt_io *io, int res);
+struct ubt_node_io;
+int ubt_node_io_open(struct ubt_target *t, struct ubt_node_io **out);
+int ubt_node_io(struct ubt_node_io *n, enum ubt_op op, unsigned int flags, uint64_t off,
+		void *buf, size_t len);
+void ubt_node_io_close(struct ubt_node_io *n);
+/* Make what node t holds durable (a FLUSH through it): 0 or a negative errno. */
+int ubt_target_sync(struct ubt_target *t);
+
+/* ---- Replacing a child while the device runs --------------------------- */
 
 /*
- * Leaf helpers: queue backing I/O for io, on the queue's ring, or through
- * Linux AIO (ubt_leaf_rw_aio, after ubt_target_use_aio() in the
- * constructor).  Their state is the struct ubt_leaf_io at io->priv.
+ * Build spec_text into a node that can take the place of t's child i in
+ * the running tree (a mirror's hot replace): at least min_len sectors
+ * long, no file that the tree outside that child uses, I/O that fits the
+ * per-tag slots sized for the child, and what the device promised the
+ * kernel (block size, alignment, discard, flush).  The node takes the
+ * next index; nothing of it runs until ubt_target_swap_child() puts it in.
+ * On failure err says why and nothing stays open.
  */
-int ubt_leaf_rw(struct ubt_io *io, int fd_index, uint64_t byte_offset);
-int ubt_leaf_rw_aio(struct ubt_io *io, int fd_index, uint64_t byte_offset);
+int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spec_text,
+			   uint64_t min_len, struct ubt_target **out, char *err, size_t errlen);
 /*
- * For a file io_uring can only serve from its worker threads (one whose
- * file system has no non-blocking reads and writes, as tmpfs): the SQE
- * goes to the workers at once (IOSQE_ASYNC), marked so that the ring
- * starts another worker for it rather than queueing it behind the one
- * that runs (work handed over after a failed non-blocking try waits for
- * a free worker, and a memory copy never leaves one free).
+ * Put n (from ubt_target_build_child) in place of child i; the old node
+ * stays open, unused, until the tree goes, since I/O may still be in
+ * flight on it.  The caller keeps queues from choosing the child meanwhile.
  */
-int ubt_leaf_rw_wq(struct ubt_io *io, int fd_index, uint64_t byte_offset);
-int ubt_leaf_fsync(struct ubt_io *io, int fd_index, bool datasync);
-int ubt_leaf_fallocate(struct ubt_io *io, int fd_index, int mode, uint64_t byte_offset,
-		       uint64_t bytes);
-
-/*
- * Hold io on the queue's ring for a while without a thread: a TIMEOUT SQE
- * whose completion calls fn(io) on the queue thread ns nanoseconds later,
- * as if fn were io's map (a negative return fails io).  The timer lives in
- * the node's per-I/O area.  A timer cancelled by the ring's teardown fails
- * io with -EIO instead.
- */
-struct ubt_io_timer {
-	struct __kernel_timespec ts;
-	struct ubt_io *io;
-	int (*fn)(struct ubt_io *io);
-	bool idle;
-	/* An idle timer is on its queue's list (ubt_queue_cancel_idle). */
-	struct ubt_io_timer *idle_prev, *idle_next;
-};
-
-void ubt_io_after(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
-		  int (*fn)(struct ubt_io *io));
-/*
- * The same for a background I/O that only waits for time to pass (a
- * node's periodic tick): it keeps no queue from finishing.  A queue that
- * ends while it waits drops it (fn never runs; the node's queue_exit op
- * sees the queue go).
- */
-void ubt_io_after_idle(struct ubt_io *io, struct ubt_io_timer *tm, uint64_t ns,
-		       int (*fn)(struct ubt_io *io));
-
-/*
- * Park io until someone calls ubt_io_wake(w), from this queue's thread or
- * another's: then fn(io) runs on io's own queue thread, as if it were io's
- * map.  w lives in the node's per-I/O area; the waker keeps it on a list
- * of its own (w->next) in the meantime.
- */
-struct ubt_io_wait {
-	struct ubt_io *io;
-	int (*fn)(struct ubt_io *io);
-	struct ubt_io_wait *next;
-};
-
-void ubt_io_wait(struct ubt_io *io, struct ubt_io_wait *w, int (*fn)(struct ubt_io *io));
-/*
- * Run a parked I/O.  From its own queue (from == w->io->q) fn runs now;
- * from another, a message on from's ring (MSG_RING) wakes w's queue, which
- * runs it.  Call it with no lock held: fn may start I/O.
- */
-void ubt_io_wake(struct ubt_queue *from, struct ubt_io_wait *w);
-/* ubt_io_wake() every waiter of a list linked through w->next. */
-void ubt_io_wake_all(struct ubt_queue *from, struct ubt_io_wait *list);
-
-/*
- * Background I/O: work a node starts on its own, not for a request (a
- * mirror's resync copies).  ubt_bg_io() takes one of the queue's
- * background tags (the node asked for them in t->bg_tags) and returns an
- * I/O of node t, as if a request had reached t: t's end_io sees its
- * children and its per-I/O area is t's.  The caller sets op, sector,
- * nr_sectors and iov (the node's own memory, never a request's), then
- * ubt_bg_submit() runs fn as the I/O's map; done(io, res) runs when it has
- * completed, after which the tag is free again.  NULL when every
- * background tag of the queue is busy.
- */
-struct ubt_io *ubt_bg_io(struct ubt_queue *q, struct ubt_target *t,
-			 void (*done)(struct ubt_io *io, int res));
-void ubt_bg_submit(struct ubt_io *io, int (*fn)(struct ubt_io *io));
-/* io is a background I/O that io->t itself started (not a child of another node's). */
-bool ubt_io_is_bg(const struct ubt_io *io);
-
-static inline uint64_t ubt_io_bytes(const struct ubt_io *io)
-{
-	return (uint64_t)io->nr_sectors << UBT_SECTOR_SHIFT;
-}
+void ubt_target_swap_child(struct ubt_target *t, unsigned int i, struct ubt_target *n);
 
 /* ---- Registry --------------------------------------------------------- */
 
@@ -457,6 +357,7 @@ void ubt_register_target(struct ubt_target_type *type);
 #define UBT_TARGET_REGISTER(type)					\
 	static void __attribute__((constructor)) ubt_register_##type(void) \
 	{								\
+		(type).abi = UBT_TARGET_ABI;				\
 		ubt_register_target(&(type));				\
 	}
 

@@ -3,9 +3,11 @@
 #ifndef UBT_UTIL_H
 #define UBT_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define UBT_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define UBT_MIN(a, b)		((a) < (b) ? (a) : (b))
@@ -24,6 +26,57 @@ int ubt_parse_size(const char *s, uint64_t *out);
 int ubt_parse_uint(const char *s, uint64_t *out);
 /* Format bytes as the largest exact unit: 1073741824 -> "1G", 1000 -> "1000". */
 void ubt_format_size(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Text built piece by piece into a fixed buffer: past its end only pos
+ * grows, so a caller checks once, at the end, that it fitted (pos < len).
+ */
+struct ubt_str {
+	char *buf;
+	size_t len, pos;
+};
+
+#define UBT_STR(b, l)		((struct ubt_str){ .buf = (b), .len = (l) })
+
+void ubt_str_printf(struct ubt_str *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ubt_str_vprintf(struct ubt_str *s, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Whether everything written fitted (with its terminating NUL). */
+static inline bool ubt_str_fits(const struct ubt_str *s)
+{
+	return s->pos < s->len;
+}
+/* A character a spec word may hold unquoted (ubt/spec.h's grammar). */
+static inline bool ubt_spec_word_char(char c)
+{
+	return c && !strchr("(),= \t\n'\"", c);
+}
+/*
+ * A word of the spec grammar (ubt/spec.h) as it must be written: as it
+ * is when it is a plain word, else quoted ('...', or "..." when it holds
+ * a '). -EINVAL, writing nothing, for a word that holds both quotes.
+ */
+int ubt_str_put_word(struct ubt_str *s, const char *word);
+/* Whether a word can be written in a spec at all (not both kinds of quote). */
+bool ubt_spec_word_ok(const char *word);
+
+/*
+ * A field of a one-line request that may hold any byte but a newline (a
+ * folder's path): "<length> <bytes> ".  ubt_take_field() copies it to out
+ * and returns what follows it, or NULL when s does not start with one or
+ * out is too small.
+ */
+void ubt_str_put_field(struct ubt_str *s, const char *field);
+const char *ubt_take_field(const char *s, char *out, size_t outlen);
+
+/*
+ * The size in bytes of what fd is open on: a regular file's length, a
+ * block device's capacity.  0, or -ENOTBLK for anything else, or -errno.
+ */
+int ubt_fd_bytes(int fd, uint64_t *bytes);
+/* The same for a path (opened read-only for the moment). */
+int ubt_path_bytes(const char *path, uint64_t *bytes);
 
 static inline bool ubt_is_power_of_2(uint64_t x)
 {

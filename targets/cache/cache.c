@@ -21,28 +21,34 @@
  *   metadata2   dm's second metadata format, as a table may ask: accepted
  *               and shown; our one format already keeps what it adds
  *
- * The node is as long as the origin.  meta= must be a file or a window of
- * one (linear): the constructor reads it, and formats it when it was never
- * written.  Its size: 8 KiB plus 16 bytes per cache block, in 4 KiB blocks
+ * The node is as long as the origin.  meta= may be any node (a file, a
+ * window of one, a mirror of two): the constructor reads it by I/O on the
+ * node outside the queues, and formats it when it was never written.  Its
+ * size: 8 KiB plus 16 bytes per cache block, in 4 KiB blocks
  * (`cache_meta_bytes`); it is refused when smaller.
  *
  * Status, in dm-cache's field order: <metadata block size> <used>/<total
  * metadata blocks> <block size> <used>/<total cache blocks> <read hits>
  * <read misses> <write hits> <write misses> <demotions> <promotions>
  * <dirty> <#features> <features> 2 migration_threshold <sectors> <policy>
- * 0 rw -, or "Fail" once a metadata commit failed.  Its table text is dm's
- * line after the three devices (core/table_cache.c prints the devices).
+ * 0 rw -, or "Fail" once a metadata commit failed.
+ *
+ *   dm table: cache <metadata dev> <cache dev> <origin dev> <block sectors>
+ *             <#features> [writeback|writethrough|passthrough|metadata2|
+ *             no_discard_passdown]... <policy> <#policy args> [<key> <value>]...
+ *
  * Messages: `migration_threshold SECTORS`, `cleaner` (switch the policy to
  * the cleaner), `clear_stats`.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
-#include "ubt/queue.h"
-#include "ubt/tree.h"
+#include "ubt/table.h"
 #include "ubt/util.h"
 #include "cache.h"
 
@@ -51,81 +57,51 @@
 #define CACHE_EXAMPLE		"cache(origin=slow.img, cache=linear(fast.img, offset=16M), " \
 				"meta=linear(fast.img, size=16M))"
 
-/* ---- Metadata I/O before any queue runs -------------------------------- */
+/* ---- Metadata I/O before any queue runs, and after ---------------------- */
 
-struct direct {
-	int fd;
-	uint64_t base;
-	uint8_t *bounce;		/* 4096-aligned: the fd may be O_DIRECT */
-};
-
-static int direct_read(void *ctx, uint64_t off, void *buf, size_t len)
+static int meta_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	struct direct *d = ctx;
-	ssize_t n = pread(d->fd, d->bounce, len, (off_t)(d->base + off));
-
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != len)
-		return -EIO;
-	memcpy(buf, d->bounce, len);
-	return 0;
-}
-
-static int direct_write(struct direct *d, uint64_t off, const uint8_t *buf)
-{
-	ssize_t n;
-
-	memcpy(d->bounce, buf, CACHE_META_BLOCK);
-	n = pwrite(d->fd, d->bounce, CACHE_META_BLOCK, (off_t)(d->base + off));
-	if (n < 0)
-		return -errno;
-	return n == CACHE_META_BLOCK ? 0 : -EIO;
+	return ubt_node_io(ctx, UBT_OP_READ, 0, off, buf, len);
 }
 
 /*
- * A whole commit with no queue running (commit.c's steps, by pread and
- * pwrite): the changed mapping blocks, a sync, the superblock with flags,
- * a sync.  Used to format a node never written, to clear the clean flag
- * when a cache starts, and to set it when it stops.
+ * A whole commit with no queue running (commit.c's steps, by I/O on the
+ * metadata node outside the queues): the changed mapping blocks, a flush,
+ * the superblock with flags, a flush.  Used to format a node never
+ * written, to clear the clean flag when a cache starts, and to set it when
+ * it stops.
  */
-static int direct_commit(struct cache *c, struct direct *d, uint32_t flags)
+static int direct_commit(struct cache *c, uint32_t flags)
 {
 	struct cache_meta_stats st;
 	struct cache_meta_commit mc;
-	uint8_t *blk = d->bounce + CACHE_META_BLOCK;
+	uint8_t blk[CACHE_META_BLOCK];
+	struct ubt_node_io *n;
 	const char *policy;
 	uint64_t off;
-	int ret = 0;
+	int ret;
 
+	ret = ubt_node_io_open(c->mdev, &n);
+	if (ret)
+		return ret;
 	cache_sb_contents(c, &st, &policy);
 	cache_meta_commit_begin(&c->meta, &mc);
 	while (!ret && cache_meta_next_block(&c->meta, &mc, &off, blk))
-		ret = direct_write(d, off, blk);
-	if (!ret && fdatasync(d->fd))
-		ret = -errno;
+		ret = ubt_node_io(n, UBT_OP_WRITE, 0, off, blk, CACHE_META_BLOCK);
+	if (!ret)
+		ret = ubt_node_io(n, UBT_OP_FLUSH, 0, 0, NULL, 0);
 	if (!ret) {
 		off = cache_meta_encode_sb(&c->meta, &mc, flags, &st, policy, blk);
-		ret = direct_write(d, off, blk);
+		ret = ubt_node_io(n, UBT_OP_WRITE, 0, off, blk, CACHE_META_BLOCK);
 	}
-	if (!ret && fdatasync(d->fd))
-		ret = -errno;
+	if (!ret)
+		ret = ubt_node_io(n, UBT_OP_FLUSH, 0, 0, NULL, 0);
+	ubt_node_io_close(n);
 	if (ret)
 		cache_meta_commit_failed(&c->meta, &mc);
 	else
 		cache_meta_committed(&c->meta, &mc);
 	return ret;
-}
-
-static int direct_open(struct cache *c, struct direct *d)
-{
-	int ret = ubt_target_direct(c->mdev, &d->fd, &d->base);
-
-	if (ret)
-		return ret;
-	if (posix_memalign((void **)&d->bounce, 4096, 2 * CACHE_META_BLOCK))
-		return -ENOMEM;
-	return 0;
 }
 
 /*
@@ -141,7 +117,6 @@ static int direct_open(struct cache *c, struct direct *d)
  */
 static void clean_shutdown(struct cache *c)
 {
-	struct direct d = { 0 };
 	int ret;
 
 	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE) || c->commit.running)
@@ -155,10 +130,7 @@ static void clean_shutdown(struct cache *c)
 	if (!ret)
 		ret = ubt_target_sync(c->cdev);
 	if (!ret)
-		ret = direct_open(c, &d);
-	if (!ret)
-		ret = direct_commit(c, &d, CACHE_META_SB_FLAG_CLEAN);
-	free(d.bounce);
+		ret = direct_commit(c, CACHE_META_SB_FLAG_CLEAN);
 	if (ret)
 		fprintf(stderr, "cache: the metadata was not marked clean (%s): the next start "
 			"takes every mapped block as dirty\n", strerror(-ret));
@@ -166,23 +138,19 @@ static void clean_shutdown(struct cache *c)
 
 static int load_metadata(struct cache *c)
 {
-	struct direct d = { 0 };
+	struct ubt_node_io *n;
 	char err[256];
 	uint32_t i;
 	uint64_t dirty = 0;
 	int ret;
 
-	ret = direct_open(c, &d);
-	if (ret == -ENOMEM)
-		return ubt_target_error(c->t, ENOMEM, "out of memory");
+	ret = ubt_node_io_open(c->mdev, &n);
 	if (ret)
-		return ubt_target_error(c->t, EINVAL, "meta= must be a file or a window of one "
-					"(linear), e.g. %s", CACHE_EXAMPLE);
-	ret = cache_meta_load(&c->meta, direct_read, &d, err, sizeof(err));
-	if (ret) {
-		free(d.bounce);
+		return ubt_target_error(c->t, -ret, "meta=: %s", strerror(-ret));
+	ret = cache_meta_load(&c->meta, meta_read, n, err, sizeof(err));
+	ubt_node_io_close(n);
+	if (ret)
 		return ubt_target_error(c->t, -ret, "%s", err);
-	}
 	for (i = 0; i < c->nr_cblocks; i++) {
 		if (!cache_meta_valid(&c->meta, i))
 			continue;
@@ -196,21 +164,18 @@ static int load_metadata(struct cache *c)
 	c->stats.read_misses = c->meta.stats.read_misses;
 	c->stats.write_hits = c->meta.stats.write_hits;
 	c->stats.write_misses = c->meta.stats.write_misses;
-	if (c->mode == CACHE_PASSTHROUGH && dirty) {
-		free(d.bounce);
+	if (c->mode == CACHE_PASSTHROUGH && dirty)
 		return ubt_target_error(c->t, EBUSY, "cannot enter passthrough mode unless all "
 					"blocks are clean (%llu dirty%s)", (unsigned long long)dirty,
 					c->meta.clean_when_opened ? "" :
 					", as every block is after an unclean stop");
-	}
 	/*
 	 * In use from here: a node never written is formatted, and a clean
 	 * flag is cleared on disk before any write can make the dirty bits
 	 * it vouches for wrong (dm clears it at open).
 	 */
 	if (!c->meta.seq || c->meta.clean_when_opened)
-		ret = direct_commit(c, &d, 0);
-	free(d.bounce);
+		ret = direct_commit(c, 0);
 	if (ret)
 		return ubt_target_error(c->t, -ret, "writing the metadata: %s", strerror(-ret));
 	if (c->nr_resident)
@@ -413,7 +378,7 @@ static void cache_io_budget(struct ubt_target *t)
 {
 	struct cache *c = t->private;
 	/* Pieces one request can have: whole blocks, and a partial one at each end. */
-	uint64_t pieces = t->tree->opts.max_io_bytes / ((uint64_t)c->block_sectors << 9) + 2;
+	uint64_t pieces = ubt_target_max_io_bytes(t) / ((uint64_t)c->block_sectors << 9) + 2;
 
 	/*
 	 * Children are taken from the request's slots one after the other
@@ -442,23 +407,16 @@ static void cache_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 
 /* ---- Status and messages ----------------------------------------------- */
 
-static int cache_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+static const char *const mode_name[] = { "writeback", "writethrough", "passthrough" };
+
+static int cache_status(struct ubt_target *t, char *buf, size_t len)
 {
-	static const char *const mode[] = { "writeback", "writethrough", "passthrough" };
+	static const char *const *mode = mode_name;
 	struct cache *c = t->private;
 	const char *policy = __atomic_load_n(&c->pol.cleaner, __ATOMIC_RELAXED) ? "cleaner" : "smq";
 	uint32_t threshold = __atomic_load_n(&c->migration_threshold, __ATOMIC_RELAXED);
 	unsigned int nfeat = 1 + !c->discard_passdown + c->metadata2;
-	char pargs[48] = "0";
 
-	if (k == UBT_STATUS_TABLE) {
-		/* dm's line after the three devices. */
-		if (threshold != CACHE_DEFAULT_THRESHOLD)
-			snprintf(pargs, sizeof(pargs), "2 migration_threshold %u", threshold);
-		return snprintf(buf, len, "%u %u %s%s%s %s %s", c->block_sectors, nfeat,
-				c->metadata2 ? "metadata2 " : "", mode[c->mode],
-				c->discard_passdown ? "" : " no_discard_passdown", policy, pargs);
-	}
 	if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE))
 		return snprintf(buf, len, "Fail");
 	return snprintf(buf, len,
@@ -493,12 +451,12 @@ static int cache_message(struct ubt_target *t, int argc, char **argv, char *out,
 			return -EINVAL;
 		}
 		__atomic_store_n(&c->migration_threshold, (uint32_t)v, __ATOMIC_RELAXED);
-		ubt_tree_poke(t->tree);
+		ubt_target_poke(t);
 		return 0;
 	}
 	if (argc == 1 && !strcmp(argv[0], "cleaner")) {
 		cache_policy_set_cleaner(c);
-		ubt_tree_poke(t->tree);
+		ubt_target_poke(t);
 		return 0;
 	}
 	if (argc == 1 && !strcmp(argv[0], "clear_stats")) {
@@ -514,20 +472,14 @@ static int cache_message(struct ubt_target *t, int argc, char **argv, char *out,
 	return -EINVAL;
 }
 
-/* A queue starting, or a message: background work goes on. */
+/* A queue starting to serve, or a message: background work goes on. */
 static void cache_poke(struct ubt_target *t, struct ubt_queue *q)
-{
-	cache_kick(t->private, q);
-}
-
-static int cache_queue_init(struct ubt_target *t, struct ubt_queue *q)
 {
 	struct cache *c = t->private;
 
 	/* Serving: this process owns the metadata now, and marks it clean at the end. */
 	__atomic_store_n(&c->started, true, __ATOMIC_RELAXED);
-	cache_poke(t, q);
-	return 0;
+	cache_kick(c, q);
 }
 
 static void cache_queue_exit(struct ubt_target *t, struct ubt_queue *q)
@@ -548,6 +500,191 @@ static void cache_progress(struct ubt_target *t, uint64_t *done, uint64_t *total
 	*what = "cache blocks clean";
 }
 
+/* One of the three devices: a path that opens, or dm's "Error opening <what> device". */
+static int open_device(struct ubt_table_line *l, const char *dev, const char *what, char *path,
+		       size_t plen, uint64_t *bytes)
+{
+	struct ubt_table_line quiet = *l;
+	char ignored[256];
+
+	quiet.err = ignored;
+	quiet.errlen = sizeof(ignored);
+	if (ubt_table_device(&quiet, dev, path, plen) || ubt_path_bytes(path, bytes))
+		return ubt_table_fail(l, "cache: Error opening %s device", what);
+	return 0;
+}
+
+/* dm_read_arg_group: a count of 0..max words, no more than are left. */
+static bool arg_group(char **argv, unsigned int argc, unsigned int *at, unsigned int max,
+		      unsigned int *n)
+{
+	uint64_t v;
+
+	if (*at >= argc || ubt_parse_uint(argv[*at], &v) || v > max || v > argc - *at - 1)
+		return false;
+	(*at)++;
+	*n = (unsigned int)v;
+	return true;
+}
+
+static bool numeric(const char *s)
+{
+	uint64_t v;
+
+	return !ubt_parse_uint(s, &v);
+}
+
+/* The policy's <key> <value> pairs; migration_threshold goes into the spec. */
+static bool policy_args(struct ubt_table_line *l, const char *policy, char **kv, unsigned int n)
+{
+	static const char *const mq_keys[] = {
+		"random_threshold", "sequential_threshold", "discard_promote_adjustment",
+		"read_promote_adjustment", "write_promote_adjustment",
+	};
+	uint64_t threshold = CACHE_DEFAULT_THRESHOLD;
+	unsigned int i, k;
+	bool known;
+
+	if (n % 2)
+		return false;
+	for (i = 0; i < n; i += 2) {
+		if (!strcasecmp(kv[i], "migration_threshold")) {
+			if (ubt_parse_uint(kv[i + 1], &threshold) ||
+			    threshold > (UINT64_MAX >> UBT_SECTOR_SHIFT))
+				return false;
+			continue;
+		}
+		known = false;
+		for (k = 0; k < UBT_ARRAY_SIZE(mq_keys); k++)
+			known |= !strcasecmp(kv[i], mq_keys[k]);
+		if (!known || strcmp(policy, "mq") || !numeric(kv[i + 1]))
+			return false;
+	}
+	if (threshold != CACHE_DEFAULT_THRESHOLD)
+		ubt_table_put(l, ", migration_threshold=%llu",
+			  (unsigned long long)(threshold << UBT_SECTOR_SHIFT));
+	return true;
+}
+
+/*
+ * Checks what dm-cache-target.c's constructor checks, in its order, with
+ * its messages: the three devices must open, the block size is
+ * 64..2097152 sectors in steps of 64 and no larger than the cache device,
+ * feature words are matched without case, one io mode at most, the policy
+ * is smq, mq, cleaner or default (mq and default are smq, as in the kernel
+ * since 4.12), and its arguments are <key> <value> pairs:
+ * migration_threshold for every policy, mq's five tunables (accepted and
+ * ignored, as the kernel does), nothing else.  Words after the policy
+ * arguments are ignored, as dm ignores them.  dm takes the cache's length
+ * from the line, not from the origin: the origin becomes a window of it.
+ */
+static int cache_table_parse(struct ubt_table_line *l)
+{
+	static const char *const what[] = { "metadata", "cache", "origin" };
+	char **argv = l->argv;
+	unsigned int argc = l->argc;
+	static const char *const modes[] = { "writeback", "writethrough", "passthrough" };
+	char path[3][PATH_MAX];
+	uint64_t bytes[3], bs;
+	unsigned int i, k, at, nfeat, npol, nmodes = 0, mode = 0;
+	bool metadata2 = false, passdown = true;
+	const char *policy;
+
+	for (i = 0; i < 3; i++) {
+		if (i >= argc)
+			return ubt_table_fail(l, "cache: Insufficient args");
+		if (open_device(l, argv[i], what[i], path[i], sizeof(path[i]), &bytes[i]))
+			return -EINVAL;
+	}
+	if (l->len > bytes[2] >> UBT_SECTOR_SHIFT)
+		return ubt_table_fail(l, "cache: Device size larger than cached device");
+	if (argc < 4)
+		return ubt_table_fail(l, "cache: Insufficient args");
+	if (ubt_parse_uint(argv[3], &bs) || bs < 64 || bs > 2097152 || bs % 64)
+		return ubt_table_fail(l, "cache: Invalid data block size");
+	if (bs > bytes[1] >> UBT_SECTOR_SHIFT)
+		return ubt_table_fail(l, "cache: Data block size is larger than the cache device");
+	at = 4;
+	if (!arg_group(argv, argc, &at, 3, &nfeat))
+		return ubt_table_fail(l, "cache: Invalid number of cache feature arguments");
+	for (i = 0; i < nfeat; i++, at++) {
+		for (k = 0; k < 3 && strcasecmp(argv[at], modes[k]); k++)
+			;
+		if (k < 3) {
+			mode = k;
+			nmodes++;
+		} else if (!strcasecmp(argv[at], "metadata2")) {
+			metadata2 = true;
+		} else if (!strcasecmp(argv[at], "no_discard_passdown")) {
+			passdown = false;
+		} else {
+			return ubt_table_fail(l, "cache: Unrecognised cache feature requested");
+		}
+	}
+	if (nmodes > 1)
+		return ubt_table_fail(l, "cache: Duplicate cache io_mode features requested");
+	if (at >= argc)
+		return ubt_table_fail(l, "cache: Insufficient args");
+	policy = argv[at++];
+	if (!arg_group(argv, argc, &at, 1024, &npol))
+		return ubt_table_fail(l, "cache: Invalid number of policy arguments");
+	if (strcmp(policy, "smq") && strcmp(policy, "mq") && strcmp(policy, "cleaner") &&
+	    strcmp(policy, "default"))
+		return ubt_table_fail(l, "cache: Error creating cache's policy");
+
+	/* meta= and cache= are whole devices; dm takes the origin's length from the line. */
+	ubt_table_put(l, "cache(meta=");
+	if (ubt_table_put_whole_dev(l, path[0], "cache: Error opening metadata device"))
+		return -EINVAL;
+	ubt_table_put(l, ", cache=");
+	if (ubt_table_put_whole_dev(l, path[1], "cache: Error opening cache device"))
+		return -EINVAL;
+	ubt_table_put(l, ", origin=");
+	if (ubt_table_put_dev(l, path[2], "0", l->len, "cache: Error opening origin device"))
+		return -EINVAL;
+	ubt_table_put(l, ", block=%llu, mode=%s, policy=%s%s%s", (unsigned long long)(bs << 9),
+		      modes[mode], strcmp(policy, "cleaner") ? "smq" : "cleaner",
+		      passdown ? "" : ", no_discard_passdown", metadata2 ? ", metadata2" : "");
+	if (!policy_args(l, policy, argv + at, npol))
+		return ubt_table_fail(l, "cache: Error setting cache policy's config values");
+	ubt_table_put(l, ")");
+	return 0;
+}
+
+/*
+ * dm's line: cache <metadata dev> <cache dev> <origin dev> <block sectors>
+ * <#features> <features> <policy> <#policy args> <policy args>.  dm's
+ * metadata and cache devices are whole devices; the origin may be longer
+ * than the cache.
+ */
+static int cache_table_print(const struct ubt_target *t, struct ubt_table_out *o)
+{
+	struct cache *c = t->private;
+	const char *policy = __atomic_load_n(&c->pol.cleaner, __ATOMIC_RELAXED) ? "cleaner" : "smq";
+	uint32_t threshold = __atomic_load_n(&c->migration_threshold, __ATOMIC_RELAXED);
+	unsigned int nfeat = 1 + !c->discard_passdown + c->metadata2;
+	const char *path;
+	uint64_t sector;
+
+	ubt_table_printf(o, "cache");
+	if (ubt_table_print_whole_dev(o, c->mdev, "metadata") ||
+	    ubt_table_print_whole_dev(o, c->cdev, "cache device"))
+		return -EINVAL;
+	if (ubt_table_dm_device(c->origin, &path, &sector) || sector)
+		return ubt_table_print_fail(o, "cache: its origin cannot be written as a dm device "
+					    "(a file or device from its start)");
+	ubt_table_printf(o, " %s %u %u %s%s%s %s", path, c->block_sectors, nfeat,
+			 c->metadata2 ? "metadata2 " : "", mode_name[c->mode],
+			 c->discard_passdown ? "" : " no_discard_passdown", policy);
+	if (threshold != CACHE_DEFAULT_THRESHOLD)
+		ubt_table_printf(o, " 2 migration_threshold %u", threshold);
+	else
+		ubt_table_printf(o, " 0");
+	return 0;
+}
+
+static const char *const cache_dm_names[] = { "cache", NULL };
+
 static struct ubt_target_type cache_target = {
 	.name = "cache",
 	.version = { 1, 0, 0 },
@@ -561,10 +698,22 @@ static struct ubt_target_type cache_target = {
 	.io_budget = cache_io_budget,
 	.io_hints = cache_io_hints,
 	.status = cache_status,
+	.status_usage =
+		"dm-cache's fields in its order: <metadata block size> <used>/<total\n"
+		"metadata blocks> <block size> <used>/<total cache blocks> <read hits>\n"
+		"<read misses> <write hits> <write misses> <demotions> <promotions> <dirty>\n"
+		"<#features> <features> 2 migration_threshold <sectors> <policy> 0 rw -,\n"
+		"or Fail once a metadata commit failed",
 	.message = cache_message,
+	.message_usage =
+		"migration_threshold SECTORS  copying in flight at once\n"
+		"cleaner                      write every dirty block back, promote nothing\n"
+		"clear_stats                  zero the hit, miss and migration counters\n",
 	.poke = cache_poke,
-	.queue_init = cache_queue_init,
 	.queue_exit = cache_queue_exit,
 	.progress = cache_progress,
+	.dm_names = cache_dm_names,
+	.table_parse = cache_table_parse,
+	.table_print = cache_table_print,
 };
 UBT_TARGET_REGISTER(cache_target)

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubt/queue.h"
 #include "ubt/util.h"
 #include "cache.h"
 

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ubt/queue.h"
 #include "ubt/util.h"
 #include "cache.h"
 

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "ubt/queue.h"
 #include "ubt/util.h"
 #include "cache.h"
 
@@ -366,7 +365,7 @@ void cache_kick(struct cache *c, struct ubt_queue *q)
 	unsigned int tries;
 	bool started;
 
-	if (q->stopping)
+	if (ubt_queue_stopping(q))
 		return;
 	/* A few tries: work whose block is in use goes back and waits for the next kick. */
 	for (tries = 0; tries < CACHE_MIGRATIONS && claim(c, &m); tries++) {
@@ -460,7 +459,7 @@ static void tick_done(struct ubt_io *io, int res)
 	c->ticking = false;
 	c->tick_q = NULL;
 	pthread_mutex_unlock(&c->mig_lock);
-	if (q->stopping || res < 0)
+	if (ubt_queue_stopping(q) || res < 0)
 		return;
 	__atomic_store_n(&c->idle, ios == c->ios_at_tick, __ATOMIC_RELAXED);
 	c->ios_at_tick = ios;
@@ -474,7 +473,7 @@ void cache_tick_arm(struct cache *c, struct ubt_queue *q)
 {
 	struct ubt_io *io;
 
-	if (q->stopping || __atomic_load_n(&c->ticking, __ATOMIC_RELAXED) || !background_left(c))
+	if (ubt_queue_stopping(q) || __atomic_load_n(&c->ticking, __ATOMIC_RELAXED) || !background_left(c))
 		return;
 	pthread_mutex_lock(&c->mig_lock);
 	if (c->ticking) {

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ubt/queue.h"
 #include "ubt/util.h"
 #include "mirror.h"
 

@@ -3,9 +3,9 @@
  * Reading and writing the mirror's disk log (the I/O half of dm-log.c's
  * disk log; log.c has the format).
  *
- * At construction the log file is read, dm's activation rules applied
- * (log.c) and the result written back, synchronously: nothing serves I/O
- * yet.  From then on the image lives in memory and is written whole, as a
+ * At construction the log node is read, dm's activation rules applied
+ * (log.c) and the result written back, by I/O on the node outside the
+ * queues (nothing serves I/O yet).  From then on the image lives in memory and is written whole, as a
  * background write of the mirror to the log's child node, with FUA:
  *
  *   - a write that marks a region dirty waits for the log write carrying
@@ -23,36 +23,31 @@
  * (dm without handle_errors), or fail with keep_log (dm's keep_log).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ubt/queue.h"
 #include "mirror.h"
 
-int mirror_log_load(struct mirror *m, const char *path)
+int mirror_log_load(struct mirror *m)
 {
 	struct ubt_target *t = m->t;
-	ssize_t n;
-	int fd = open(path, O_RDWR);
+	struct ubt_node_io *n;
+	int ret;
 
-	if (fd < 0)
-		return ubt_target_error(t, errno, "log %s: %s", path, strerror(errno));
-	n = pread(fd, m->log.image, m->log.io_bytes, 0);
-	if (n < 0) {
-		close(fd);
-		return ubt_target_error(t, EIO, "log %s: cannot read: %s", path, strerror(errno));
+	ret = ubt_node_io_open(m->log_node, &n);
+	if (ret)
+		return ubt_target_error(t, -ret, "log: %s", strerror(-ret));
+	/* A log never written reads as zeroes or garbage: no magic, a new log. */
+	ret = ubt_node_io(n, UBT_OP_READ, 0, 0, m->log.image, m->log.io_bytes);
+	if (ret) {
+		ubt_node_io_close(n);
+		return ubt_target_error(t, -ret, "log: cannot read it: %s", strerror(-ret));
 	}
-	/* A short or empty file is a log that was never written: no magic. */
-	memset(m->log.image + n, 0, m->log.io_bytes - (size_t)n);
 	m->dirty_at_start = mirror_log_resume(&m->log, m->sync_mode);
-	if (pwrite(fd, m->log.image, m->log.io_bytes, 0) != (ssize_t)m->log.io_bytes ||
-	    fdatasync(fd)) {
-		close(fd);
-		return ubt_target_error(t, EIO, "log %s: cannot write: %s", path, strerror(errno));
-	}
-	close(fd);
+	ret = ubt_node_io(n, UBT_OP_WRITE, UBT_IO_FUA, 0, m->log.image, m->log.io_bytes);
+	ubt_node_io_close(n);
+	if (ret)
+		return ubt_target_error(t, -ret, "log: cannot write it: %s", strerror(-ret));
 	return 0;
 }
 

@@ -5,7 +5,7 @@
  * leg, reads from one, out-of-sync regions copied from the default leg in
  * the background, failed legs marked and worked around.
  *
- *   mirror(LEG, LEG, ..., region=SIZE, log=core|PATH, sync|nosync,
+ *   mirror(LEG, LEG, ..., region=SIZE, log=core|NODE, sync|nosync,
  *          handle_errors, keep_log, read=default|roundrobin|leastpending,
  *          resync_rate=SIZE)
  *
@@ -13,10 +13,11 @@
  *                 least the block size (default 2M, lvm's)
  *   log=core      the log is in memory: every start copies every region
  *                 again, unless nosync
- *   log=PATH      a disk log in dm-mirror's format, in a file or block
- *                 device of its own: a start copies only the regions it
- *                 records as out of sync; the kernel's dm-mirror reads it
- *                 too
+ *   log=NODE      a disk log in dm-mirror's format, in a node of its own (a
+ *                 PATH is a file; any node serves, a mirror of two files
+ *                 too): a start copies only the regions it records as out
+ *                 of sync; the kernel's dm-mirror reads it too when it is
+ *                 a whole file or device
  *   keep_log      (with handle_errors) writes fail once the log has failed
  *   sync          copy every region at start; nosync: declare them in sync
  *   handle_errors when the default leg fails, another takes its place
@@ -45,8 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ubt/queue.h"
-#include "ubt/tree.h"
+#include "ubt/table.h"
 #include "ubt/util.h"
 #include "mirror.h"
 
@@ -103,7 +103,7 @@ static int parse_read_policy(struct ubt_target *t, struct ubt_args *args,
 static int parse_options(struct ubt_target *t, struct ubt_args *args, struct mirror *m,
 			 uint64_t *region_bytes)
 {
-	uint32_t lbs = t->tree->opts.logical_block_size;
+	uint32_t lbs = ubt_target_block_size(t);
 	bool sync = ubt_args_flag(args, "sync"), nosync = ubt_args_flag(args, "nosync");
 	int ret;
 
@@ -129,39 +129,33 @@ static int parse_options(struct ubt_target *t, struct ubt_args *args, struct mir
 }
 
 /*
- * log=core, or log=PATH: a disk log in dm's format in a file or block
- * device of its own, the child after the legs.
+ * log=core, or log=NODE (a PATH: a file): a disk log in dm's format in a
+ * node of its own, the child after the legs.
  */
-static int build_log(struct ubt_target *t, struct ubt_args *args, struct mirror *m,
-		     const char **path)
+static int build_log(struct ubt_target *t, struct ubt_args *args, struct mirror *m)
 {
-	const char *log = ubt_args_str(args, "log");
-	const struct ubt_target *l;
+	const char *log = ubt_args_str(args, "log"), *path;
 	unsigned int i;
 	int ret;
 
 	if (!ubt_args_has(args, "log") || (log && !strcmp(log, "core")))
 		return 0;
-	if (!log)
-		return ubt_target_error(t, EINVAL, "log= takes core or the PATH of a file or block "
-					"device, not a node");
 	ret = ubt_args_key_child(t, args, "log");
 	if (ret)
 		return ret;
-	l = t->children[t->nr_children - 1];
-	for (i = 0; i < m->nr_legs; i++)
-		if (l->backing_ino && l->backing_dev == m->legs[i].t->backing_dev &&
-		    l->backing_ino == m->legs[i].t->backing_ino)
-			return ubt_target_error(t, EINVAL, "log=%s is leg %u's file too", log, i);
 	m->log_node = t->children[t->nr_children - 1];
-	*path = log;
+	for (i = 0; i < m->nr_legs; i++) {
+		path = ubt_target_shared_file(m->log_node, m->legs[i].t);
+		if (path)
+			return ubt_target_error(t, EINVAL, "the log's file %s is leg %u's too", path, i);
+	}
 	return 0;
 }
 
 static int alloc_state(struct ubt_target *t, struct mirror *m)
 {
 	uint32_t block = m->log_node ? m->log_node->limits.logical_block_size :
-				       t->tree->opts.logical_block_size;
+				       ubt_target_block_size(t);
 	size_t io_bytes = mirror_log_io_bytes(m->nr_regions, block);
 	unsigned int i;
 
@@ -212,7 +206,6 @@ static void mirror_dtr(struct ubt_target *t)
 static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirror *m)
 {
 	uint64_t region_bytes, smallest = UINT64_MAX;
-	const char *log_path = NULL;
 	unsigned int i;
 	int ret;
 
@@ -230,11 +223,11 @@ static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirr
 		m->legs[i].t = t->children[i];
 		smallest = UBT_MIN(smallest, t->children[i]->len);
 	}
-	ret = build_log(t, args, m, &log_path);
+	ret = build_log(t, args, m);
 	if (ret)
 		return ret;
 	/* The smallest leg sets the size, in whole blocks. */
-	t->len = smallest - smallest % (t->tree->opts.logical_block_size >> UBT_SECTOR_SHIFT);
+	t->len = smallest - smallest % (ubt_target_block_size(t) >> UBT_SECTOR_SHIFT);
 	if ((region_bytes >> UBT_SECTOR_SHIFT) > t->len)
 		return ubt_target_error(t, EINVAL, "region=%llu is larger than the mirror (%llu "
 					"bytes)", (unsigned long long)region_bytes,
@@ -246,13 +239,13 @@ static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirr
 	if (ret)
 		return ret;
 	if (m->log_node) {
-		ret = mirror_log_load(m, log_path);
+		ret = mirror_log_load(m);
 		if (ret)
 			return ret;
 		/* What a restart after a crash costs: say it. */
 		if (m->sync_mode == MIRROR_SYNC_DEFAULT)
-			fprintf(stderr, "mirror: the log %s records %llu of %llu regions out of "
-				"sync%s\n", log_path, (unsigned long long)m->dirty_at_start,
+			fprintf(stderr, "mirror: the log (node %u) records %llu of %llu regions out "
+				"of sync%s\n", m->log_node->id, (unsigned long long)m->dirty_at_start,
 				(unsigned long long)m->nr_regions,
 				m->dirty_at_start ? ": copying them from the default leg" : "");
 	} else {
@@ -305,12 +298,6 @@ static void mirror_poke(struct ubt_target *t, struct ubt_queue *q)
 	mirror_kick(m, q);
 }
 
-static int mirror_queue_init(struct ubt_target *t, struct ubt_queue *q)
-{
-	mirror_poke(t, q);
-	return 0;
-}
-
 /* The resync while regions are out of sync, else a scrub under way. */
 static void mirror_progress(struct ubt_target *t, uint64_t *done, uint64_t *total,
 			    const char **what)
@@ -355,35 +342,16 @@ static char health(const struct mirror_leg *l)
 		n += (size_t)k_;					\
 	} while (0)
 
-/*
- * TABLE: dm's arguments without the legs' devices ("core <#args> <region>
- * [sync|nosync] <#legs> [<#features> handle_errors [keep_log]]", or
- * "disk <#args> <log child index> <region> ..."); the table printer puts
- * each leg's "<dev> <offset>" after <#legs> and the log's path for its
- * index.
- */
-static int mirror_status(struct ubt_target *t, enum ubt_status_kind k, char *buf, size_t len)
+/* dm's: <#legs> <leg>... <in-sync>/<regions> 1 <health per leg> <log>, then a scrub's. */
+static int mirror_status(struct ubt_target *t, char *buf, size_t len)
 {
 	struct mirror *m = t->private;
 	size_t n = 0;
 	unsigned int i;
 
-	if (k == UBT_STATUS_TABLE) {
-		const char *mode = m->sync_mode == MIRROR_SYNC_FORCE ? " sync" :
-				   m->sync_mode == MIRROR_SYNC_NONE ? " nosync" : "";
-
-		if (m->log_node)
-			EMIT("disk %u %u", *mode ? 3 : 2, t->nr_children - 1);
-		else
-			EMIT("core %u", *mode ? 2 : 1);
-		EMIT(" %llu%s %u", (unsigned long long)m->region_sectors, mode, m->nr_legs);
-		if (m->handle_errors)
-			EMIT(m->keep_log ? " 2 handle_errors keep_log" : " 1 handle_errors");
-		return (int)n;
-	}
 	EMIT("%u", m->nr_legs);
 	for (i = 0; i < m->nr_legs; i++)
-		EMIT(" %s:%u", m->legs[i].t->type->name, m->legs[i].t->id);
+		EMIT(" %s:%u", mirror_leg_node(m, i)->type->name, mirror_leg_node(m, i)->id);
 	EMIT(" %llu/%llu 1 ", (unsigned long long)mirror_log_count(m->log.sync, m->nr_regions),
 	     (unsigned long long)m->nr_regions);
 	for (i = 0; i < m->nr_legs; i++)
@@ -403,6 +371,34 @@ static int mirror_status(struct ubt_target *t, enum ubt_status_kind k, char *buf
 	return (int)n;
 }
 #undef EMIT
+
+/*
+ * dm's line: mirror <log type> <#log args> [<log dev>] <region> [sync|nosync]
+ * <#legs> (<dev> <offset>)... [<#features> handle_errors [keep_log]]; a
+ * disk log's device is a whole file or device, as dm's is.
+ */
+static int mirror_table_print(const struct ubt_target *t, struct ubt_table_out *o)
+{
+	struct mirror *m = t->private;
+	const char *mode = m->sync_mode == MIRROR_SYNC_FORCE ? " sync" :
+			   m->sync_mode == MIRROR_SYNC_NONE ? " nosync" : "";
+	unsigned int i;
+
+	if (m->log_node) {
+		ubt_table_printf(o, "mirror disk %u", *mode ? 3 : 2);
+		if (ubt_table_print_whole_dev(o, m->log_node, "log"))
+			return -EINVAL;
+	} else {
+		ubt_table_printf(o, "mirror core %u", *mode ? 2 : 1);
+	}
+	ubt_table_printf(o, " %llu%s %u", (unsigned long long)m->region_sectors, mode, m->nr_legs);
+	for (i = 0; i < m->nr_legs; i++)
+		if (ubt_table_print_dev(o, mirror_leg_node(m, i)))
+			return -EINVAL;
+	if (m->handle_errors)
+		ubt_table_printf(o, m->keep_log ? " 2 handle_errors keep_log" : " 1 handle_errors");
+	return 0;
+}
 
 /* LEG: a position (0 first) or a leg node's label. */
 static int find_leg(const struct mirror *m, const char *s)
@@ -442,7 +438,7 @@ static int replace_with_node(struct ubt_target *t, unsigned int leg, int argc, c
 {
 	struct mirror *m = t->private;
 	struct ubt_target *old = m->legs[leg].t, *n;
-	char spec[1024], err[256];
+	char spec[1024], err[512];
 	size_t pos = 0;
 	int i, other = other_working_leg(m, leg);
 
@@ -459,13 +455,9 @@ static int replace_with_node(struct ubt_target *t, unsigned int leg, int argc, c
 			 "regions still out of sync; wait for the resync (status --wait)", leg);
 		return -EBUSY;
 	}
-	if (ubt_tree_build_replacement(t->tree, old, spec, t->len, &n, err, sizeof(err))) {
+	if (ubt_target_build_child(t, leg, spec, t->len, &n, err, sizeof(err))) {
 		snprintf(out, len, "mirror: replace %u: %s", leg, err);
 		return -EINVAL;
-	}
-	if (ubt_tree_retire(t->tree, old)) {
-		snprintf(out, len, "mirror: out of memory");
-		return -ENOMEM;	/* n stays unused until the tree goes: no harm */
 	}
 	/* No read chooses the leg from here on; the default moves off it. */
 	mirror_fail_leg(m, leg, MIRROR_ERR_WRITE);
@@ -473,8 +465,7 @@ static int replace_with_node(struct ubt_target *t, unsigned int leg, int argc, c
 		__atomic_store_n(&m->default_leg, (unsigned int)other, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&m->lock);
 	m->legs_gen++;
-	n->parent = t;
-	t->children[leg] = n;
+	ubt_target_swap_child(t, leg, n);
 	__atomic_store_n(&m->legs[leg].t, n, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&m->lock);
 	fprintf(stderr, "mirror: leg %u is now %s:%u (was %s:%u); every region is copied to it\n",
@@ -489,7 +480,7 @@ static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out
 
 	if (argc == 1 && (!strcmp(argv[0], "check") || !strcmp(argv[0], "repair"))) {
 		mirror_start_scrub(m, !strcmp(argv[0], "repair"));
-		if (ubt_tree_poke(t->tree))
+		if (ubt_target_poke(t))
 			snprintf(out, len, "mirror: no queue thread could be woken: the scrub starts "
 				 "when the device next starts");
 		return 0;
@@ -525,26 +516,144 @@ static int mirror_message(struct ubt_target *t, int argc, char **argv, char *out
 	__atomic_store_n(&m->legs[leg].error_type, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&m->legs[leg].error_count, 0, __ATOMIC_RELEASE);
 	mirror_start_pass(m);
-	if (ubt_tree_poke(t->tree))
+	if (ubt_target_poke(t))
 		snprintf(out, len, "mirror: no queue thread could be woken: the copy starts when "
 			 "the device next starts");
 	return 0;
 }
 
+/*
+ * mirror <log type> <#log args> <log args> <#mirrors> (<dev> <offset>)...
+ *        [<#features> handle_errors [keep_log]]
+ * log args: core <region> [sync|nosync]; disk <log dev> <region> [sync|nosync].
+ * dm-raid1.c's and dm-log.c's checks, in their order, with their words.
+ */
+static int mirror_log_args(struct ubt_table_line *l, uint64_t nlog)
+{
+	static const char bad_log[] = "mirror: Error creating mirror dirty log";
+	char **argv = l->argv;
+	bool disk = !strcmp(argv[0], "disk");
+	uint64_t region;
+	unsigned int a = 2 + (disk ? 1 : 0);
+
+	if (strcmp(argv[0], "core") && !disk)
+		return ubt_table_fail(l, "%s: unknown log type '%s' (core or disk)", bad_log, argv[0]);
+	if (nlog < (disk ? 2 : 1) || nlog > (disk ? 3 : 2))
+		return ubt_table_fail(l, "%s: wrong number of arguments to %sdirty region log",
+				      bad_log, disk ? "disk " : "");
+	if (ubt_parse_uint(argv[a], &region) || region > UINT32_MAX || region < 2 ||
+	    region > l->len || !ubt_is_power_of_2(region))
+		return ubt_table_fail(l, "%s: invalid region size %s", bad_log, argv[a]);
+	if (nlog == (disk ? 3u : 2u) && strcmp(argv[a + 1], "sync") && strcmp(argv[a + 1], "nosync"))
+		return ubt_table_fail(l, "%s: unrecognised sync argument to dirty region log: %s",
+				      bad_log, argv[a + 1]);
+	ubt_table_put(l, ", region=%llu", (unsigned long long)(region << UBT_SECTOR_SHIFT));
+	if (disk) {
+		ubt_table_put(l, ", log=");
+		if (ubt_table_put_whole_dev(l, argv[2], "device path with both ' and \""))
+			return -EINVAL;
+	}
+	if (nlog == (disk ? 3u : 2u))
+		ubt_table_put(l, ", %s", argv[a + 1]);
+	return 0;
+}
+
+static int mirror_table_parse(struct ubt_table_line *l)
+{
+	char **argv = l->argv, logbuf[4200];
+	struct ubt_str logs = UBT_STR(logbuf, sizeof(logbuf));
+	struct ubt_table_line log = *l;
+	unsigned int argc = l->argc, used;
+	uint64_t nlog, nm, nf = 0, i;
+	bool handle = false, keep = false;
+
+	if (argc < 2)
+		return ubt_table_fail(l, "mirror: Insufficient mirror log arguments");
+	if (ubt_parse_uint(argv[1], &nlog) || nlog > UINT32_MAX)
+		return ubt_table_fail(l, "mirror: Invalid mirror log argument count");
+	if (argc < 2 + nlog)
+		return ubt_table_fail(l, "mirror: Insufficient mirror log arguments");
+	/* dm makes the log first; its words go after the legs in the spec. */
+	log.spec = &logs;
+	if (mirror_log_args(&log, nlog))
+		return -EINVAL;
+	if (!ubt_str_fits(&logs))
+		return ubt_table_fail(l, "mirror: too long to write as a spec");
+	used = 2 + (unsigned int)nlog;
+	if (used >= argc || ubt_parse_uint(argv[used], &nm) || nm < 2 || nm > 9)
+		return ubt_table_fail(l, "mirror: Invalid number of mirrors");
+	used++;
+	if (argc - used < nm * 2)
+		return ubt_table_fail(l, "mirror: Too few mirror arguments");
+	/* The legs come first in the spec, the log's arguments after them. */
+	ubt_table_put(l, "mirror(");
+	for (i = 0; i < nm; i++, used += 2) {
+		if (i)
+			ubt_table_put(l, ", ");
+		if (ubt_table_put_dev(l, argv[used], argv[used + 1], l->len, "mirror: Invalid offset"))
+			return -EINVAL;
+	}
+	if (used < argc) {
+		if (ubt_parse_uint(argv[used], &nf) || nf > UINT32_MAX)
+			return ubt_table_fail(l, "mirror: Invalid number of features");
+		used++;
+		if (nf > argc - used)
+			return ubt_table_fail(l, "mirror: Not enough arguments to support feature count");
+		for (i = 0; i < nf; i++, used++) {
+			if (!strcmp(argv[used], "handle_errors"))
+				handle = true;
+			else if (!strcmp(argv[used], "keep_log"))
+				keep = true;
+			else
+				return ubt_table_fail(l, "mirror: Unrecognised feature requested");
+		}
+		if (keep && !handle)
+			return ubt_table_fail(l, "mirror: keep_log feature requires the handle_errors "
+					      "feature");
+	}
+	if (used < argc)
+		return ubt_table_fail(l, "mirror: Too many mirror arguments");
+	ubt_table_put(l, "%s%s%s)", logbuf, handle ? ", handle_errors" : "",
+		      keep ? ", keep_log" : "");
+	return 0;
+}
+
+static const char *const mirror_dm_names[] = { "mirror", NULL };
+
+
+
+
 static struct ubt_target_type mirror_target = {
 	.name = "mirror",
 	.version = { 1, 0, 0 },
-	.usage = "mirror(LEG, LEG, ..., region=SIZE, log=core|PATH, sync|nosync, handle_errors, "
+	.usage = "mirror(LEG, LEG, ..., region=SIZE, log=core|NODE, sync|nosync, handle_errors, "
 		 "keep_log, read=default|roundrobin|leastpending, resync_rate=SIZE)",
 	.ctr = mirror_ctr,
 	.dtr = mirror_dtr,
 	.map = mirror_map,
 	.end_io = mirror_end_io,
 	.status = mirror_status,
+	.status_usage =
+		"<#legs> <legs> <in-sync>/<regions> 1 <health per leg> <log>, as dm-mirror's:\n"
+		"health A alive, or the leg's worst error: F flush, D write, S copy, R read;\n"
+		"log '1 core' or '3 disk <log> A|D'; then, once a scrub was asked for,\n"
+		"'check|repair <regions done>/<regions> <sectors that differed>'",
 	.message = mirror_message,
+	.message_usage =
+		"fail LEG               mark a leg failed: reads avoid it\n"
+		"replace LEG            take a failed leg back (fixed or swapped):\n"
+		"                       every region is copied to it\n"
+		"replace LEG PATH|SPEC  put a new file (or node) in the leg's place\n"
+		"                       while I/O runs, then copy every region to it\n"
+		"check | repair         compare the legs region by region, count\n"
+		"                       the sectors that differ (repair: rewrite\n"
+		"                       them from the default leg)\n"
+		"                       LEG is a leg's position (0 first) or its label\n",
 	.io_budget = mirror_io_budget,
-	.queue_init = mirror_queue_init,
 	.poke = mirror_poke,
 	.progress = mirror_progress,
+	.dm_names = mirror_dm_names,
+	.table_parse = mirror_table_parse,
+	.table_print = mirror_table_print,
 };
 UBT_TARGET_REGISTER(mirror_target)

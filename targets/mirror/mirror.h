@@ -227,7 +227,7 @@ struct ubt_io *mirror_bg_io(struct mirror *m, struct ubt_queue *q, struct mirror
 			    uint8_t op, void (*done)(struct ubt_io *io, int res));
 
 /* log_io.c */
-int mirror_log_load(struct mirror *m, const char *path);
+int mirror_log_load(struct mirror *m);
 void mirror_log_write(struct mirror *m, struct ubt_queue *q);
 int mirror_log_end_io(struct mirror *m, struct ubt_io *child, int res);
 

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "ubt/queue.h"
 #include "ubt/util.h"
 #include "mirror.h"
 
@@ -129,7 +128,7 @@ static void read_done(struct ubt_io *io, int res)
 	struct ubt_queue *q = io->q;
 	struct ubt_io *w;
 
-	if (job->kind == MIRROR_JOB_SCRUB && !job->source_failed && !q->stopping) {
+	if (job->kind == MIRROR_JOB_SCRUB && !job->source_failed && !ubt_queue_stopping(q)) {
 		compare_legs(job);
 		if (!job->m->scrub_fix || !step_writes(job)) {
 			job->done += job->chunk;
@@ -137,7 +136,7 @@ static void read_done(struct ubt_io *io, int res)
 			return;
 		}
 	}
-	if (res < 0 || job->source_failed || q->stopping || !step_writes(job)) {
+	if (res < 0 || job->source_failed || ubt_queue_stopping(q) || !step_writes(job)) {
 		job->source_failed |= res < 0;
 		mirror_job_finish(job, q);
 		return;
@@ -211,7 +210,7 @@ static void job_step(struct mirror_job *job, struct ubt_queue *q)
 	uint64_t left = mirror_region_len(m, job->region) - job->done;
 	struct ubt_io *io;
 
-	if (!left || q->stopping || !(job->targets & ~job->failed)) {
+	if (!left || ubt_queue_stopping(q) || !(job->targets & ~job->failed)) {
 		mirror_job_finish(job, q);
 		return;
 	}

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 
-#include "ubt/queue.h"
 #include "ubt/util.h"
 #include "mirror.h"
 
@@ -296,7 +295,7 @@ void mirror_kick(struct mirror *m, struct ubt_queue *q)
 	struct mirror_job *start[MIRROR_JOBS];
 	unsigned int n = 0, i;
 
-	if (q->stopping)
+	if (ubt_queue_stopping(q))
 		return;
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < MIRROR_JOBS; i++) {

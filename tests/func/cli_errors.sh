@@ -71,8 +71,11 @@ test_not_a_file_or_block_device() {
 }
 
 test_unknown_target() {
-	t_expect_fail "unknown target 'mirror'" $B create mirror --file a
+	t_expect_fail "unknown target 'bogus' (shorthands: " $B create bogus --file a
+	t_expect_fail "mirror has no shorthand: give the stack with --spec" $B create mirror --file a
 	t_expect_fail "unknown target 'bogus'" $B create --spec "bogus(size=1G)"
+	t_expect_fail "unknown target type 'raid1' (tables take " $B create --table - \
+		<<<"0 8 raid1 1 0 2 a 0 b 0"
 	left_nothing
 }
 

@@ -4,15 +4,20 @@
  * model can be updated at completion and every read compared exactly.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "func_util.h"
-#include "ubt/queue.h"
+#include "core/engine/engine.h"
+#include "ubt/registry.h"
+#include "ubt/shorthand.h"
+#include "ubt/table.h"
 
 static char scratch[4096];
 
@@ -110,18 +115,13 @@ uint8_t *func_file_content(const char *path, uint64_t size)
 int func_message(struct ubt_tree *tree, const char *ref, const char *words, char *err,
 		 size_t errlen)
 {
-	struct ubt_target *t = ubt_tree_find(tree, ref);
 	char line[256], *argv[16], *save = NULL, *tok, out[512] = "";
 	int argc = 0, ret;
 
-	if (!t || !t->type->message) {
-		snprintf(err, errlen, "no node %s that takes messages", ref);
-		return -ENOENT;
-	}
 	snprintf(line, sizeof(line), "%s", words);
 	for (tok = strtok_r(line, " ", &save); tok && argc < 16; tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
-	ret = t->type->message(t, argc, argv, out, sizeof(out));
+	ret = ubt_tree_message(tree, ref, NULL, argc, argv, out, sizeof(out));
 	snprintf(err, errlen, "%s", out);	/* the refusal, or what the node said */
 	return ret;
 }
@@ -180,7 +180,9 @@ const char *func_status(struct ubt_tree *tree, const char *ref)
 	static char buf[256];
 	struct ubt_target *t = ubt_tree_find(tree, ref);
 
-	t->type->status(t, UBT_STATUS_INFO, buf, sizeof(buf));
+	buf[0] = '\0';
+	if (t->type->status)
+		t->type->status(t, buf, sizeof(buf));
 	return buf;
 }
 
@@ -410,4 +412,99 @@ int model_read_device(struct ubt_tree *tree, uint8_t *model, uint64_t bytes)
 	int ret = ubt_inproc_run(tree, 0, 8, &rd_ops, &rd);
 
 	return ret ? ret : rd.error;
+}
+
+/*
+ * Modules only from where a test says ($UBT_MODULE_DIR): a module installed
+ * on the machine must not stand in for the target under test.
+ */
+static void __attribute__((constructor)) func_module_dir(void)
+{
+	const char *dir = getenv("UBT_MODULE_DIR");
+
+	ubt_set_module_dir(dir ? dir : "");
+}
+
+int func_table_spec(char *spec, size_t len, char *err, size_t errlen, const char *fmt, ...)
+{
+	char table[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(table, sizeof(table), fmt, ap);
+	va_end(ap);
+	err[0] = '\0';
+	return ubt_table_to_spec(table, spec, len, err, errlen);
+}
+
+int func_table_roundtrip(const char *table, char *err, size_t errlen)
+{
+	char spec[8192], out[8192], why[512];
+	struct ubt_tree *tree;
+	int ret;
+
+	if (ubt_table_to_spec(table, spec, sizeof(spec), why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", table, why);
+		return -1;
+	}
+	tree = func_build(spec, 512, why, sizeof(why));
+	if (!tree) {
+		snprintf(err, errlen, "%s: %s", spec, why);
+		return -1;
+	}
+	ret = ubt_tree_to_table(tree, out, sizeof(out), why, sizeof(why));
+	ubt_tree_free(tree);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", spec, why);
+		return -1;
+	}
+	if (strcmp(out, table)) {
+		snprintf(err, errlen, "in: %s out: %s", table, out);
+		return -1;
+	}
+	return 0;
+}
+
+int func_shorthand(const char *target, const char *const *words, char *spec, size_t len,
+		   char *err, size_t errlen)
+{
+	struct ubt_shorthand_given given[64];
+	struct ubt_shorthand_args a = { .type = ubt_find_target(target), .given = given,
+					.err = err, .errlen = errlen };
+	const struct ubt_shorthand_opt *o;
+
+	if (!a.type || !a.type->shorthand) {
+		snprintf(err, errlen, "no shorthand for %s", target);
+		return -EINVAL;
+	}
+	for (; *words; words++) {
+		for (o = a.type->shorthand->opts; o->name && strcmp(o->name, *words + 2); o++)
+			;
+		given[a.nr_given].name = *words + 2;
+		/* An option the type does not take: its value is the next word, if any. */
+		given[a.nr_given].value = (o->name ? o->value != NULL :
+					   words[1] && strncmp(words[1], "--", 2)) ? *++words : NULL;
+		a.nr_given++;
+	}
+	return ubt_shorthand_spec(&a, spec, len);
+}
+
+struct ubt_tree *func_build_fmt(const char *fmt, const char *path, char *err, size_t errlen)
+{
+	struct ubt_tree *tree;
+	char spec[4096];
+
+	snprintf(spec, sizeof(spec), fmt, path);
+	tree = func_build(spec, 512, err, errlen);
+	if (!tree)
+		fprintf(stderr, "\n  %s: %s\n", spec, err);
+	return tree;
+}
+
+double func_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

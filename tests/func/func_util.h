@@ -10,13 +10,19 @@
 #include <stdint.h>
 
 #include "ubt/inproc.h"
+#include "ubt/table.h"
 #include "ubt/tree.h"
+#include "ubt/util.h"
 
 /* A scratch folder on a real file system (not tmpfs): $UBT_TEST_DIR or /var/tmp. */
 const char *func_scratch_dir(void);
 /* Create a file of size bytes (sparse) in the scratch folder; returns its path. */
 char *func_make_file(const char *name, uint64_t size);
 struct ubt_tree *func_build(const char *spec, uint32_t lbs, char *err, size_t errlen);
+/* func_build(printf(fmt, path)), saying on stderr why it failed. */
+struct ubt_tree *func_build_fmt(const char *fmt, const char *path, char *err, size_t errlen);
+/* CLOCK_MONOTONIC in seconds. */
+double func_now_s(void);
 
 struct workload {
 	uint8_t *model;			/* what the device must read back */
@@ -82,7 +88,22 @@ typedef void (*func_fill_fn)(uint8_t *buf, const struct func_step *s);
 int func_run_steps(struct ubt_tree *tree, struct func_step *steps, unsigned int n,
 		   func_fill_fn fill);
 
-/* Node ref's status line (INFO), in a buffer the next call reuses. */
+/* Node ref's status line, in a buffer the next call reuses. */
 const char *func_status(struct ubt_tree *tree, const char *ref);
+
+/* A table (printf-style text) as a spec: 0, or -EINVAL with err set. */
+int func_table_spec(char *spec, size_t len, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/*
+ * table -> spec -> tree -> table: 0 when the table comes back as it was,
+ * else -1 with what happened in err.
+ */
+int func_table_roundtrip(const char *table, char *err, size_t errlen);
+/*
+ * The spec `create TARGET WORDS...` means (words: "--file", "a", ...,
+ * NULL): 0, or -EINVAL with the refusal in err.
+ */
+int func_shorthand(const char *target, const char *const *words, char *spec, size_t len,
+		   char *err, size_t errlen);
 
 #endif

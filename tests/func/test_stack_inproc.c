@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../unit/ut.h"
+#include "ut.h"
+#include "core/config/config.h"
 #include "func_util.h"
 
 static char err[512];
@@ -232,5 +233,25 @@ static void test_stack_errors(void)
 	free(a);
 }
 
+/* Labels: found by name or index; a number or a repeated label is refused. */
+static void test_labels(void)
+{
+	struct ubt_tree *tree = func_build("concat(null(size=1M, name=a), zero(size=1M, name=b.2))", 512, err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(ubt_tree_find(tree, "a")->id, 1);
+	CU_ASSERT_EQUAL(ubt_tree_find(tree, "b.2")->id, 2);
+	CU_ASSERT_STRING_EQUAL(ubt_tree_find(tree, "2")->label, "b.2");
+	CU_ASSERT_PTR_NULL(ubt_tree_find(tree, "3"));
+	CU_ASSERT_PTR_NULL(ubt_tree_find(tree, "c"));
+	ubt_tree_free(tree);
+	CU_ASSERT_PTR_NULL(func_build("concat(null(size=1M, name=a), null(size=1M, name=a))", 512, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "name=a is given to two nodes");
+	CU_ASSERT_PTR_NULL(func_build("null(size=1M, name=12)", 512, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a label cannot be a number"));
+	CU_ASSERT_PTR_NULL(func_build("null(size=1M, name='a b')", 512, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a label is letters, digits"));
+}
+
 UT_MAIN("stack_inproc", UT(test_stripe_of_three_odd_chunk), UT(test_stripe_of_three_on_aio), UT(test_three_level_stack),
-	UT(test_stack_two_queues), UT(test_stack_errors))
+	UT(test_stack_two_queues), UT(test_stack_errors), UT(test_labels))

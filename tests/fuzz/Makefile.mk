@@ -2,14 +2,16 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -I$(O)/include
-fuzz-src-spec := tests/fuzz/fuzz_spec.c core/spec.c
-fuzz-src-table := tests/fuzz/fuzz_table.c core/table.c core/table_mirror.c core/table_cache.c \
-	core/spec.c core/size.c
+fuzz-src-spec := tests/fuzz/fuzz_spec.c core/config/spec.c core/lib/str.c
+# A table line is its target's to parse: the whole core and every built-in target.
+fuzz-src-table := tests/fuzz/fuzz_table.c $(patsubst $(O)/%.o,%.c,$(CORE_OBJS)) \
+	$(foreach t,$(targets-y),$(addprefix targets/$(t)/,$($(t)-objs:.o=.c)))
 
-$(O)/fuzz/fuzz_%: $(AUTOCONF) tests/fuzz/fuzz_%.c
+.SECONDEXPANSION:
+$(O)/fuzz/fuzz_%: $(AUTOCONF) $$(fuzz-src-$$*)
 	$(Q)mkdir -p $(dir $@)
 	$(quiet) FUZZCC $@
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(fuzz-src-$*)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(fuzz-src-$*) $(if $(filter table,$*),$(LDLIBS))
 
 fuzz: $(O)/fuzz/fuzz_spec $(O)/fuzz/fuzz_table
 	$(Q)for t in spec table; do \

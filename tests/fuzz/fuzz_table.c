@@ -1,16 +1,28 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for the device-mapper table parser: no crash, no leak,
- * and every table it accepts becomes a spec that the spec parser accepts.
+ * libFuzzer target for the device-mapper table parser, the frame and every
+ * built-in target's line: no crash, no leak, and every table it accepts
+ * becomes a spec that the spec parser accepts.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ubt/registry.h"
 #include "ubt/spec.h"
 #include "ubt/table.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The built-in targets only: no module from the machine. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	ubt_set_module_dir("");
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../../core/device.c"
+#include "core/device/device.c"
 #include "ut.h"
 
 static struct ubt_target root = { .len = (1ULL << 30) >> 9 };

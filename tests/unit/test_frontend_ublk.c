@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../core/frontend_ublk.c"
+#include "core/device/frontend_ublk.c"
+#include "ubt/inproc.h"
 #include "ut.h"
 
 static struct ubt_io seen;
@@ -340,6 +341,7 @@ int main(void)
 		UT(test_user_copy),
 	};
 
+	capture.abi = UBT_TARGET_ABI;
 	ubt_register_target(&capture);
 	return ut_run("frontend_ublk", cases, sizeof(cases) / sizeof(cases[0]));
 }

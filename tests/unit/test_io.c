@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../core/io.c"
+#include "core/engine/io.c"
 #include "ut.h"
 
 #define NSLOTS 16

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../core/queue.c"
-#include "../../targets/null.c"
+#include "core/engine/queue.c"
+#include "targets/null/null.c"
 #include "ut.h"
 
 static int completed_tag = -1, completed_res;
@@ -40,13 +40,13 @@ static struct ubt_tree *null_tree(void)
 
 static void test_ring_entries(void)
 {
-	struct ubt_tree tree = { .slots_per_tag = 1 };
+	struct ubt_queue q = { .slots_per_tag = 1 };
 
-	CU_ASSERT_EQUAL(ring_entries(&tree, 1), 8);
-	CU_ASSERT_EQUAL(ring_entries(&tree, 128), 256);
-	tree.slots_per_tag = 7;
-	CU_ASSERT_EQUAL(ring_entries(&tree, 128), 1024);
-	CU_ASSERT_EQUAL(ring_entries(&tree, 4096), RING_MAX_ENTRIES);
+	CU_ASSERT_EQUAL(ring_entries(&q, 1), 8);
+	CU_ASSERT_EQUAL(ring_entries(&q, 128), 256);
+	q.slots_per_tag = 7;
+	CU_ASSERT_EQUAL(ring_entries(&q, 128), 1024);
+	CU_ASSERT_EQUAL(ring_entries(&q, 4096), RING_MAX_ENTRIES);
 }
 
 static void test_slab_per_tag(void)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../core/size.c"
+#include "core/lib/size.c"
 #include "ut.h"
 
 static void test_plain_numbers(void)

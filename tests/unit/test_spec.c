@@ -2,7 +2,7 @@
 /* Unit tests for core/spec.c: the spec expression parser and printer. */
 #include <string.h>
 
-#include "../../core/spec.c"
+#include "core/config/spec.c"
 #include "ut.h"
 
 static char err[256];

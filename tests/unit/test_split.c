@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/iov.c"
-#include "../../core/split.c"
-#include "../../targets/null.c"
-#include "../../targets/stripe.c"
-#include "ubt/queue.h"
+#include "core/lib/iov.c"
+#include "core/engine/split.c"
+#include "targets/null/null.c"
+#include "targets/stripe/stripe.c"
+#include "core/engine/engine.h"
 #include "ut.h"
 #include "ut_frontend.h"
 

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../core/tree.c"
+#include "core/config/build.c"
 #include "ut.h"
 
 static int dtr_calls;
@@ -152,7 +152,7 @@ static void test_argument_errors(void)
 	expect_error("mock_fan(mock_leaf(), nope())", "unknown target 'nope'");
 	expect_error("mock_fan(", "spec: ");
 	/* A bare word is file(word): not registered in this test. */
-	expect_error("a.img", "unknown target 'file'");
+	expect_error("a.img", "'a.img': no target takes a bare word");
 }
 
 static void test_failed_child_destroys_siblings(void)
@@ -195,6 +195,7 @@ int main(void)
 		UT(test_size_must_fit_block_size), UT(test_add_fd_indexes),
 	};
 
+	mock_leaf.abi = mock_fan.abi = UBT_TARGET_ABI;
 	ubt_register_target(&mock_leaf);
 	ubt_register_target(&mock_fan);
 	ubt_set_module_dir("");

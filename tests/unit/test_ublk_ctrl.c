@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../../core/ublk_ctrl.c"
+#include "core/device/ublk_ctrl.c"
 #include "ut.h"
 
 static void test_abi_sizes(void)

@@ -6,7 +6,7 @@
 #ifndef UBT_UT_FRONTEND_H
 #define UBT_UT_FRONTEND_H
 
-#include "ubt/queue.h"
+#include "core/engine/engine.h"
 
 static int last_res;
 

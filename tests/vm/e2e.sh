@@ -595,45 +595,13 @@ test_bad_inputs_in_guest() {
 
 # volatile: what was flushed (fsync) survives `crash`, what came after does
 # not, and the crashed device fails I/O.
-test_volatile_crash() {
-	trap cleanup EXIT
-	local dev id out
-	head -c 16M /dev/urandom > "$work/v.img"
-	dev=$($B create --spec "volatile($work/v.img, name=v)") || t_fail "create"
-	id=${dev#/dev/ublkb}
-	[ "$(cat /sys/block/${dev#/dev/}/queue/write_cache)" = "write back" ] ||
-		t_fail "no write cache shown: $(cat /sys/block/${dev#/dev/}/queue/write_cache)"
-	head -c 1M /dev/urandom > "$work/va"
-	dd if="$work/va" of="$dev" bs=64k seek=16 conv=fsync status=none || t_fail "write A"
-	cp "$work/v.img" "$work/v.flushed"
-	dd if=/dev/zero of="$dev" bs=64k seek=8 count=32 oflag=direct status=none || t_fail "write B"
-	cmp -s "$work/v.img" "$work/v.flushed" && t_fail "write B did not reach the file"
-	out=$($B message -n "$id" v crash) || t_fail "crash: $out"
-	[[ $out =~ ^"volatile: 0 of "[1-9][0-9]*" unsafe writes survive the crash"$ ]] ||
-		t_fail "crash said: $out"
-	for _ in $(seq 50); do
-		$B status -n "$id" | grep -q " crashed$" && break
-		sleep 0.1
-	done
-	$B status -n "$id" | grep -q "volatile 0 0 [0-9]* crashed$" ||
-		t_fail "status: $($B status -n "$id")"
-	dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
-		t_fail "a crashed device served a read"
-	$B delete -n "$id" || t_fail "delete"
-	cmp "$work/v.img" "$work/v.flushed" || t_fail "the file is not what the flush left"
-	left_nothing
-}
 
 tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4096
 	test_discard_and_write_zeroes test_list_shows_devices test_delete_while_fio_runs
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
 	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
 	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest
-	test_fault_targets_match_device_mapper test_message test_mirror_matches_device_mapper
-	test_mirror_restart_after_kill test_mirror_fio_through_leg_failure
-	test_mirror_hot_replace_under_fio test_volatile_crash test_cache_fio_verify_each_mode
-	test_cache_kill9_keeps_flushed_data test_cache_matches_device_mapper
-	test_recover_under_fio test_restart_under_fio test_recover_watch_under_fio
+	test_fault_targets_match_device_mapper test_message test_recover_under_fio test_restart_under_fio test_recover_watch_under_fio
 	test_systemd_unit_commands test_ext4_survives_kill9_and_recover
 	test_recover_restart_refusals test_delete_refuses_a_mounted_device
 	test_reload_grows_concat_under_ext4 test_suspend_holds_io_and_resume_releases
@@ -654,9 +622,14 @@ run_suite() {
 	T_FAILED=0
 }
 
-. "$top/tests/vm/e2e-mirror.sh"
-. "$top/tests/vm/e2e-cache.sh"
 . "$top/tests/vm/e2e-lifecycle.sh"
+# Each built target's own end-to-end tests (they add themselves to $tests).
+for f in "$top"/targets/*/tests/vm/*.sh; do
+	t=${f#"$top"/targets/}
+	t=${t%%/*}
+	grep -qx "CONFIG_TARGET_$(echo "$t" | tr a-z A-Z)=[ym]" "$O/include/config/auto.conf" &&
+		. "$f"
+done
 
 real_b=$B
 # The mode auto picks here: what every default create gets.

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define UBT_VERSION "0.1.0"
 
@@ -27,6 +28,12 @@ int cli_parse_device_args(const char *cmd, int argc, char **argv, const char *he
 			  bool *all, bool *force);
 /* Print s as a JSON string, quoted and escaped. */
 void cli_json_string(const char *s);
+/*
+ * For --help: every target's text at byte offset `field` of its type (a
+ * const char *: message_usage, status_usage), led by the target's name,
+ * its lines indented under it.  Targets without one are left out.
+ */
+void cli_print_targets_text(FILE *f, size_t field);
 /* Root is needed for every command that talks to the kernel. */
 int cli_need_root(const char *cmd);
 

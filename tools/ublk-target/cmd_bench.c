@@ -18,7 +18,6 @@
 #include "cli.h"
 #include "generated/autoconf.h"
 #include "ubt/inproc.h"
-#include "ubt/queue.h"
 #include "ubt/tree.h"
 #include "ubt/ublk_abi.h"
 #include "ubt/util.h"

@@ -19,7 +19,6 @@
 #include "daemon.h"
 #include "generated/autoconf.h"
 #include "rundir.h"
-#include "spec_paths.h"
 #include "ubt/device.h"
 #include "ubt/table.h"
 #include "ubt/tree.h"
@@ -55,27 +54,19 @@ int cmd_create(int argc, char **argv)
 	struct daemon_job job = { 0 };
 	struct create_opts o;
 	struct ubt_tree *tree;
-	static char abs[sizeof(o.spec)];
 	char err[512];
 
 	if (create_opts_parse(argc, argv, ncpu > 0 ? (unsigned int)ncpu : 1, &o, err,
 			      sizeof(err)))
 		return cli_usage_error("%s", err);
 	if (o.help) {
-		fputs(create_usage, stdout);
+		create_usage(stdout);
 		return 0;
 	}
 	if (cli_need_root("create"))
 		return 1;
 	if (o.table && cli_table_spec(o.table, o.spec, sizeof(o.spec)))
 		return 1;
-	/*
-	 * The run record keeps the spec for a recovery, which may run
-	 * elsewhere.  A spec that does not parse is left for the build to
-	 * report.
-	 */
-	if (!spec_absolute_paths(o.spec, abs, sizeof(abs), err, sizeof(err)))
-		memcpy(o.spec, abs, sizeof(o.spec));
 	topts.logical_block_size = o.lbs;
 	topts.engine = o.engine;
 	if (ubt_tree_build(o.spec, &topts, &tree, err, sizeof(err)))

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* `features`: what the kernel's ublk driver offers and what this build has. */
-#include <dirent.h>
+#include <dlfcn.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ubt/device.h"
-#include "ubt/tree.h"
+#include "ubt/registry.h"
+#include "ubt/shorthand.h"
 #include "ubt/ublk_ctrl.h"
 
 static const char features_usage[] =
@@ -16,7 +17,12 @@ static const char features_usage[] =
 "Print the ublk driver's feature flags (GET_FEATURES, Linux 6.5 and later),\n"
 "the copy modes it offers ('create --copy-mode') with the one 'auto' picks\n"
 "for a stack whose targets leave the data alone, and the targets this build\n"
-"provides.  Works without root or ublk_drv for the target list.\n";
+"provides, built in or as modules (ubt-NAME.so in the module directory,\n"
+"$UBT_MODULE_DIR): each one's version, spec form, 'create' shorthand,\n"
+"the device-mapper table lines it takes and the messages it answers.\n"
+"Works without root or ublk_drv for the target list.\n"
+"\n"
+"  --json   one JSON object instead\n";
 
 static const char *const flag_names[] = {
 	"zero_copy", "comp_in_task", "need_get_data", "user_recovery",
@@ -26,42 +32,75 @@ static const char *const flag_names[] = {
 	"no_auto_part_scan", "shmem_zc",
 };
 
-/* Call fn for every ubt-NAME.so in the module directory not linked in already. */
-static void each_module(void (*fn)(const char *name, bool first))
+/* The module a type came from, or NULL when it is built in. */
+static const char *module_of(const struct ubt_target_type *t)
 {
-	const char *dir = ubt_module_dir();
-	struct dirent *e;
-	bool first = true;
-	DIR *d;
+	Dl_info self, it;
 
-	if (!dir || !*dir || !(d = opendir(dir)))
-		return;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		char name[256];
+	if (!dladdr((const void *)cmd_features, &self) || !dladdr((const void *)t, &it) ||
+	    !strcmp(self.dli_fname, it.dli_fname))
+		return NULL;
+	return it.dli_fname;
+}
 
-		if (n < 8 || strncmp(e->d_name, "ubt-", 4) || strcmp(e->d_name + n - 3, ".so") ||
-		    n - 7 >= sizeof(name))
-			continue;
-		memcpy(name, e->d_name + 4, n - 7);
-		name[n - 7] = '\0';
-		if (ubt_find_target_loaded(name))
-			continue;
-		fn(name, first);
-		first = false;
+/* A multi-line text as a JSON string. */
+static void json_text(const char *key, const char *text)
+{
+	printf(", \"%s\": ", key);
+	if (text)
+		cli_json_string(text);
+	else
+		printf("null");
+}
+
+static void print_target_json(const struct ubt_target_type *t, bool first)
+{
+	const char *module = module_of(t);
+	unsigned int i;
+
+	printf("%s{\"name\": \"%s\", \"version\": \"%u.%u.%u\"", first ? "" : ", ", t->name,
+	       t->version[0], t->version[1], t->version[2]);
+	json_text("usage", t->usage);
+	json_text("module", module);
+	printf(", \"dm_names\": [");
+	for (i = 0; t->dm_names && t->table_parse && t->dm_names[i]; i++)
+		printf("%s\"%s\"", i ? ", " : "", t->dm_names[i]);
+	printf("]");
+	json_text("shorthand", t->shorthand ? t->shorthand->synopsis : NULL);
+	json_text("messages", t->message ? t->message_usage : NULL);
+	json_text("status", t->status_usage);
+	printf("}");
+}
+
+/* Each line of text, indented. */
+static void print_lines(const char *text)
+{
+	const char *nl;
+
+	for (; text && *text; text = nl ? nl + 1 : text + strlen(text)) {
+		nl = strchr(text, '\n');
+		printf("             %.*s\n", (int)(nl ? (size_t)(nl - text) : strlen(text)), text);
 	}
-	closedir(d);
 }
 
-static void print_module(const char *name, bool first)
+static void print_target(const struct ubt_target_type *t)
 {
-	(void)first;
-	printf("  %-8s (module in %s, loaded on first use)\n", name, ubt_module_dir());
-}
+	const char *module = module_of(t);
+	unsigned int i;
 
-static void print_module_json(const char *name, bool first)
-{
-	printf("%s\"%s\"", first ? "" : ", ", name);
+	printf("  %-8s %u.%u.%u  %s%s\n", t->name, t->version[0], t->version[1], t->version[2],
+	       module ? "module " : "built in", module ? module : "");
+	printf("           %s\n", t->usage ? t->usage : t->name);
+	if (t->shorthand)
+		printf("           shorthand: create %s %s\n", t->name, t->shorthand->synopsis);
+	for (i = 0; t->dm_names && t->table_parse && t->dm_names[i]; i++)
+		printf("%s%s", i ? ", " : "           dm table lines: ", t->dm_names[i]);
+	if (i)
+		printf("\n");
+	if (t->message && t->message_usage) {
+		printf("           messages:\n");
+		print_lines(t->message_usage);
+	}
 }
 
 static const enum ubt_copy_mode concrete_modes[] = {
@@ -114,6 +153,8 @@ int cmd_features(int argc, char **argv)
 			return cli_usage_error("features: unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	/* Every target, the modules' too: listing them loads them. */
+	ubt_load_all_targets();
 	ret = ubt_ctrl_open(&ctrl);
 	have_ctrl = ret == 0;
 	if (json) {
@@ -136,11 +177,7 @@ int cmd_features(int argc, char **argv)
 		}
 		printf(", \"targets\": [");
 		for (t = ubt_target_types(), first = true; t; t = t->next, first = false)
-			printf("%s{\"name\": \"%s\", \"version\": \"%u.%u.%u\", \"usage\": \"%s\"}",
-			       first ? "" : ", ", t->name, t->version[0], t->version[1],
-			       t->version[2], t->usage ? t->usage : "");
-		printf("], \"modules\": [");
-		each_module(print_module_json);
+			print_target_json(t, first);
 		printf("]}\n");
 	} else {
 		if (have_ctrl) {
@@ -155,9 +192,7 @@ int cmd_features(int argc, char **argv)
 		}
 		printf("targets:\n");
 		for (t = ubt_target_types(); t; t = t->next)
-			printf("  %-8s %u.%u.%u  %s\n", t->name, t->version[0], t->version[1],
-			       t->version[2], t->usage ? t->usage : "");
-		each_module(print_module);
+			print_target(t);
 	}
 	if (have_ctrl)
 		ubt_ctrl_close(&ctrl);

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* `message`: send a command to one node of a running device, like `dmsetup message`. */
+#include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
 #include "rundir.h"
+#include "ubt/target.h"
 #include "ubt/util.h"
 
 static const char message_usage[] =
@@ -18,33 +22,10 @@ static const char message_usage[] =
 "with name=LABEL in the spec.  What a node answers is printed; a node that\n"
 "refuses says why on one line and the command exits 1.\n"
 "\n"
-"Messages:\n"
-"  flakey   up | down             hold the node up or down\n"
-"           cycle [UP DOWN]       back to the timed cycle (new intervals)\n"
-"           features [FEATURE...] replace the features, dm words, e.g.\n"
-"                                 'features corrupt_bio_byte 1 r 0 0'\n"
-"  delay    read MS | write MS | flush MS [...]\n"
-"                                 new delays for requests from now on\n"
-"  mirror   fail LEG              mark a leg failed: reads avoid it\n"
-"           replace LEG           take a failed leg back (fixed or swapped):\n"
-"                                 every region is copied to it\n"
-"           replace LEG PATH|SPEC put a new file (or node) in the leg's place\n"
-"                                 while I/O runs, then copy every region to it\n"
-"           check | repair        compare the legs region by region, count\n"
-"                                 the sectors that differ (repair: rewrite\n"
-"                                 them from the default leg)\n"
-"           LEG is a leg's position (0 first) or its node's label\n"
-"  cache    migration_threshold SECTORS\n"
-"                                 copying in flight at once\n"
-"           cleaner               write every dirty block back, promote nothing\n"
-"           clear_stats           zero the hit, miss and migration counters\n"
-"  volatile crash [all]           lose every write not yet flushed (the child\n"
-"                                 is rewritten as the last flush left it)\n"
-"           crash prefix|random|torn SEED\n"
-"                                 some unflushed writes survive: the first k,\n"
-"                                 any of them, or parts of them\n"
+"  -n, --id ID   the device\n"
 "\n"
-"  -n, --id ID   the device\n";
+"The messages each target takes:\n";
+
 
 int cmd_message(int argc, char **argv)
 {
@@ -54,8 +35,8 @@ int cmd_message(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_record r;
-	char cmd[4096], reply[65536];
-	size_t pos;
+	char cmd[8192], reply[65536], cwd[4096];
+	struct ubt_str cs = UBT_STR(cmd, sizeof(cmd));
 	int64_t id = -1;
 	int c, i, ret;
 
@@ -70,6 +51,7 @@ int cmd_message(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(message_usage, stdout);
+			cli_print_targets_text(stdout, offsetof(struct ubt_target_type, message_usage));
 			return 0;
 		case ':':
 			return cli_usage_error("message: option '%s' needs a value", argv[optind - 1]);
@@ -82,15 +64,20 @@ int cmd_message(int argc, char **argv)
 	if (argc - optind < 2)
 		return cli_usage_error("message: give a NODE and at least one word, e.g. "
 				       "'message -n %lld 2 down'", (long long)id);
-	pos = (size_t)snprintf(cmd, sizeof(cmd), "message");
+	if (!getcwd(cwd, sizeof(cwd)))
+		return cli_error("message: cannot tell the current folder: %s", strerror(errno));
+	if (strchr(cwd, '\n'))
+		return cli_error("message: the current folder's name holds a newline");
+	/* The words may name files (a mirror's new leg): relative to this folder. */
+	ubt_str_printf(&cs, "message ");
+	ubt_str_put_field(&cs, cwd);
 	for (i = optind; i < argc; i++) {
 		if (!argv[i][0] || strpbrk(argv[i], " \t\r\n"))
 			return cli_usage_error("message: '%s': words cannot be empty or hold white space",
 					       argv[i]);
-		pos += (size_t)snprintf(cmd + UBT_MIN(pos, sizeof(cmd)),
-					sizeof(cmd) - UBT_MIN(pos, sizeof(cmd)), " %s", argv[i]);
+		ubt_str_printf(&cs, "%s%s", i > optind ? " " : "", argv[i]);
 	}
-	if (pos >= sizeof(cmd))
+	if (!ubt_str_fits(&cs))
 		return cli_usage_error("message: the message is too long");
 	ret = control_ask((uint32_t)id, cmd, &r, reply, sizeof(reply));
 	if (ret)

@@ -4,15 +4,18 @@
  * dmsetup suspend / load / resume change a table.  The daemon does the
  * work (core/device_reload.c); these commands say what to do and report.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
 #include "holders.h"
 #include "rundir.h"
-#include "spec_paths.h"
+#include "ubt/spec.h"
+#include "ubt/util.h"
 
 static const char suspend_usage[] =
 "usage: ublk-target suspend -n ID\n"
@@ -88,20 +91,6 @@ int cmd_resume(int argc, char **argv)
 	return simple("resume", resume_usage, argc, argv);
 }
 
-/* The new stack's spec, from --spec or --table, with absolute paths. */
-static int new_spec(const char *spec, const char *table, char *out, size_t len)
-{
-	char conv[8192], err[512];
-
-	if (table) {
-		if (cli_table_spec(table, conv, sizeof(conv)))
-			return 1;
-		spec = conv;
-	}
-	if (spec_absolute_paths(spec, out, len, err, sizeof(err)))
-		return cli_error("%s", err);
-	return 0;
-}
 
 int cmd_reload(int argc, char **argv)
 {
@@ -113,7 +102,9 @@ int cmd_reload(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *spec = NULL, *table = NULL;
-	char abs[8192], cmd[8300], reply[1024], who[1024];
+	char conv[8192], cmd[16384], reply[1024], who[1024], cwd[4096], err[512];
+	struct ubt_str cs = UBT_STR(cmd, sizeof(cmd));
+	struct ubt_spec_node *n;
 	struct run_record r;
 	int64_t id = -1;
 	int c, ret;
@@ -149,12 +140,31 @@ int cmd_reload(int argc, char **argv)
 		return cli_usage_error("reload: give the new stack as --spec EXPR or --table FILE");
 	if (cli_need_root("reload"))
 		return 1;
-	ret = new_spec(spec, table, abs, sizeof(abs));
-	if (ret)
-		return ret;
+	if (table) {
+		if (cli_table_spec(table, conv, sizeof(conv)))
+			return 1;
+	} else {
+		/* One line, as the control socket takes it: the spec in canonical form. */
+		n = ubt_spec_parse(spec, err, sizeof(err));
+		if (!n)
+			return cli_error("%s", err);
+		ret = ubt_spec_format(n, conv, sizeof(conv));
+		ubt_spec_free(n);
+		if (ret < 0 || (size_t)ret >= sizeof(conv))
+			return cli_error("reload: the stack description is too long");
+	}
+	/* The daemon builds the stack: its relative paths are relative to this folder. */
+	if (!getcwd(cwd, sizeof(cwd)))
+		return cli_error("reload: cannot tell the current folder: %s", strerror(errno));
+	if (strchr(cwd, '\n') || strchr(conv, '\n'))
+		return cli_error("reload: a newline in a path or in the current folder's name");
 	/* Shrinking under a user cuts off what it may use: only an unused device shrinks. */
-	snprintf(cmd, sizeof(cmd), "reload %s %s",
-		 holders_describe((uint32_t)id, who, sizeof(who)) ? "no-shrink" : "shrink-ok", abs);
+	ubt_str_printf(&cs, "reload %s ",
+		       holders_describe((uint32_t)id, who, sizeof(who)) ? "no-shrink" : "shrink-ok");
+	ubt_str_put_field(&cs, cwd);
+	ubt_str_printf(&cs, "%s", conv);
+	if (!ubt_str_fits(&cs))
+		return cli_error("reload: the stack description is too long");
 	ret = control_ask((uint32_t)id, cmd, &r, reply, sizeof(reply));
 	if (ret)
 		return ret;

@@ -2,6 +2,7 @@
 /* `status`: ask a device's daemon for its status lines or its dm table. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "control.h"
 #include "rundir.h"
+#include "ubt/target.h"
 #include "ubt/util.h"
 
 static const char status_usage[] =
@@ -19,14 +21,7 @@ static const char status_usage[] =
 "line per node in the style of 'dmsetup status': [INDEX] or [INDEX LABEL]\n"
 "(what 'message' takes to name the node), then <start> <length> <target>\n"
 "<status>, in 512-byte sectors; children indented under their parent.\n"
-"A stripe reports '<#stripes> <children> 1 <A|D per stripe>' (D: that\n"
-"child has failed an I/O); delay '<reads> <writes> <flushes>' held now; a\n"
-"mirror '<#legs> <legs> <in-sync>/<regions> 1 <health per leg> <log>', as\n"
-"dm-mirror does (health A alive, or the leg's worst error: F flush, D write,\n"
-"S copy, R read; log '1 core' or '3 disk <log> A|D'), then, once a scrub was\n"
-"asked for, 'check|repair <regions done>/<regions> <sectors that differed>'.\n"
-"A cache reports dm-cache's fields in its order (metadata and cache blocks\n"
-"used, hits, misses, demotions, promotions, dirty, mode, policy).\n"
+"What each target's <status> says is listed below.\n"
 "\n"
 "  -n, --id ID   the device\n"
 "  --table       print the device as a device-mapper table instead, as\n"
@@ -35,7 +30,9 @@ static const char status_usage[] =
 "                mirror's resync or scrub, a cache's dirty blocks written\n"
 "                back), drawing a progress\n"
 "                bar on a terminal or a line every 5 s otherwise\n"
-"  --wait clean  the same for caches only: until no block is dirty\n";
+"  --wait clean  the same for caches only: until no block is dirty\n"
+"\n"
+"What the targets report:\n";
 
 /* Sum the daemon's "INDEX DONE TOTAL WHAT" lines; how many there were. */
 static unsigned int sum_progress(char *reply, uint64_t *done, uint64_t *total, char *what,
@@ -129,6 +126,7 @@ int cmd_status(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(status_usage, stdout);
+			cli_print_targets_text(stdout, offsetof(struct ubt_target_type, status_usage));
 			return 0;
 		case ':':
 			return cli_usage_error("status: option '%s' needs a value", argv[optind - 1]);

@@ -5,8 +5,11 @@
  *                        indented, each led by "[INDEX]" or "[INDEX LABEL]"
  *   table                the device as a device-mapper table, when it has
  *                        that shape
- *   message NODE ARGS... ARGS to the node's message handler, like
- *                        `dmsetup message`; NODE is an index or a label
+ *   message DIR NODE ARGS...
+ *                        ARGS to the node's message handler, like
+ *                        `dmsetup message`; NODE is an index or a label, DIR
+ *                        the sender's folder, which relative paths in ARGS
+ *                        are taken from (a field, ubt_take_field)
  *   progress             "INDEX DONE TOTAL WHAT" per node with background
  *                        work that has an end (a mirror's resync)
  * The device itself answers suspend, reload, resume, release, state and
@@ -22,9 +25,9 @@
 #include "cli.h"
 #include "control.h"
 #include "rundir.h"
-#include "ubt/spec.h"
 #include "ubt/table.h"
 #include "ubt/tree.h"
+#include "ubt/util.h"
 
 /* A stream socket and the address of device id's control socket; fd or -errno. */
 static int control_socket(uint32_t id, struct sockaddr_un *sa)
@@ -94,59 +97,20 @@ int control_ask(uint32_t id, const char *cmd, struct run_record *r, char *reply,
 	return 0;
 }
 
-static void status_node(const struct ubt_target *t, uint64_t start, unsigned int depth,
-			char *out, size_t len, size_t *pos)
-{
-	char info[1024] = "";
-	uint64_t child_start = 0;
-	unsigned int i;
-	int n;
-
-	if (t->type->status &&
-	    t->type->status((struct ubt_target *)t, UBT_STATUS_INFO, info, sizeof(info)) < 0)
-		snprintf(info, sizeof(info), "?");
-	n = snprintf(out + *pos, len - *pos, "%*s[%u%s%s] %llu %llu %s%s%s\n", (int)(2 * depth), "",
-		     t->id, t->label ? " " : "", t->label ? t->label : "",
-		     (unsigned long long)start, (unsigned long long)t->len, t->type->name,
-		     info[0] ? " " : "", info);
-	if (n > 0)
-		*pos = *pos + (size_t)n < len ? *pos + (size_t)n : len - 1;
-	for (i = 0; i < t->nr_children; i++) {
-		/* Only concat places its children one after another. */
-		status_node(t->children[i], child_start, depth + 1, out, len, pos);
-		if (!strcmp(t->type->name, "concat"))
-			child_start += t->children[i]->len;
-	}
-}
-
 #define MESSAGE_MAX_ARGS	64
 
-static void progress_node(const struct ubt_target *t, char *out, size_t len, size_t *pos)
+/* "message DIR NODE WORDS...": the node's reply, or "error: <its one line>". */
+static void message(struct ubt_tree *tree, const char *req, char *out, size_t len)
 {
-	unsigned int i;
-
-	if (t->type->progress) {
-		uint64_t done = 0, total = 0;
-		const char *what = "";
-		int n;
-
-		t->type->progress((struct ubt_target *)t, &done, &total, &what);
-		n = snprintf(out + *pos, len - *pos, "%u %llu %llu %s\n", t->id,
-			     (unsigned long long)done, (unsigned long long)total, what);
-		if (n > 0)
-			*pos = *pos + (size_t)n < len ? *pos + (size_t)n : len - 1;
-	}
-	for (i = 0; i < t->nr_children; i++)
-		progress_node(t->children[i], out, len, pos);
-}
-
-/* "message NODE ARGS...": the node's reply, or "error: <node's one line>". */
-static void message(struct ubt_tree *tree, char *line, char *out, size_t len)
-{
-	char *argv[MESSAGE_MAX_ARGS], *save = NULL, *tok, reply[4096] = "";
-	struct ubt_target *t;
+	char *argv[MESSAGE_MAX_ARGS], *save = NULL, *tok, line[4096], dir[4096], reply[4096];
+	const char *rest = ubt_take_field(req, dir, sizeof(dir));
 	int argc = 0, ret;
 
+	if (!rest) {
+		snprintf(out, len, "error: a message wants the folder its paths are relative to\n");
+		return;
+	}
+	snprintf(line, sizeof(line), "%s", rest);
 	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (argc == MESSAGE_MAX_ARGS) {
 			snprintf(out, len, "error: more than %d words in a message\n", MESSAGE_MAX_ARGS);
@@ -158,18 +122,9 @@ static void message(struct ubt_tree *tree, char *line, char *out, size_t len)
 		snprintf(out, len, "error: a message needs a node and at least one word\n");
 		return;
 	}
-	t = ubt_tree_find(tree, argv[0]);
-	if (!t) {
-		snprintf(out, len, "error: no node '%s' (see 'ublk-target status')\n", argv[0]);
-		return;
-	}
-	if (!t->type->message) {
-		snprintf(out, len, "error: node %u (%s) takes no messages\n", t->id, t->type->name);
-		return;
-	}
-	ret = t->type->message(t, argc - 1, argv + 1, reply, sizeof(reply));
+	ret = ubt_tree_message(tree, argv[0], dir, argc - 1, argv + 1, reply, sizeof(reply));
 	if (ret < 0)
-		snprintf(out, len, "error: %s\n", reply[0] ? reply : strerror(-ret));
+		snprintf(out, len, "error: %s\n", reply);
 	else
 		snprintf(out, len, "%s%s", reply, reply[0] && reply[strlen(reply) - 1] != '\n' ?
 			 "\n" : "");
@@ -190,7 +145,7 @@ void control_switched(void *arg, struct ubt_tree *tree)
 
 	st->tree = tree;
 	/* A recovery or restart from now on rebuilds the new stack. */
-	ubt_spec_format(tree->spec, st->rec->spec, sizeof(st->rec->spec));
+	ubt_tree_spec(tree, st->rec->spec, sizeof(st->rec->spec));
 	st->rec->size = ubt_tree_bytes(tree);
 	ret = rundir_write(st->rec);
 	if (ret)
@@ -205,10 +160,9 @@ int control_handle(void *arg, const char *cmd, char *out, size_t len)
 	struct control_state *st = arg;
 	struct ubt_tree *tree = st->tree;
 	char err[512];
-	size_t pos = 0;
 
 	if (!strcmp(cmd, "status")) {
-		status_node(tree->root, 0, 0, out, len, &pos);
+		ubt_tree_status(tree, out, len);
 		return 0;
 	}
 	if (!strcmp(cmd, "table")) {
@@ -217,16 +171,11 @@ int control_handle(void *arg, const char *cmd, char *out, size_t len)
 		return 0;
 	}
 	if (!strcmp(cmd, "progress")) {
-		if (len)
-			out[0] = '\0';
-		progress_node(tree->root, out, len, &pos);
+		ubt_tree_progress(tree, out, len);
 		return 0;
 	}
 	if (!strncmp(cmd, "message ", 8)) {
-		char line[4096];
-
-		snprintf(line, sizeof(line), "%s", cmd + 8);
-		message(tree, line, out, len);
+		message(tree, cmd + 8, out, len);
 		return 0;
 	}
 	snprintf(out, len, "error: unknown request '%s'\n", cmd);

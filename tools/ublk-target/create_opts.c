@@ -13,13 +13,16 @@
 
 #include "create_opts.h"
 #include "generated/autoconf.h"
+#include "ubt/registry.h"
+#include "ubt/shorthand.h"
 #include "ubt/ublk_abi.h"
 #include "ubt/util.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-const char create_usage[] =
+/* What no target decides: the device's options, the engine, the forms of a stack. */
+static const char usage_head[] =
 "usage: ublk-target create [DEVICE OPTIONS] TARGET [TARGET OPTIONS]\n"
 "       ublk-target create [DEVICE OPTIONS] --spec EXPR\n"
 "       ublk-target create [DEVICE OPTIONS] --table FILE|-\n"
@@ -62,40 +65,28 @@ const char create_usage[] =
 "                        none     the device goes away and its I/O fails\n"
 "      --foreground    serve from this process instead of a daemon\n"
 "\n"
-"Targets (shorthands for common specs):\n"
-"  null --size SIZE                       completes every request at once\n"
-"  file --file PATH [--offset SIZE] [--size SIZE] [--readonly] [--buffered]\n"
-"                                         a regular file or a block device\n"
-"  linear --file PATH [--offset SIZE] [--size SIZE]\n"
-"                                         a window of a file: linear(file(PATH), ...)\n"
-"  concat --file PATH --file PATH ...     files end to end\n"
-"  stripe [--chunk SIZE] --file PATH --file PATH ...\n"
-"                                         chunks round-robin over the files, laid\n"
-"                                         out like dm-stripe (chunk default 64K)\n"
-"\n"
-"  --engine uring|aio  how the stack's files read and write where the spec\n"
-"                      does not say (file(PATH, engine=...)): through the\n"
+"      --engine uring|aio\n"
+"                      how the stack's files read and write where the spec\n"
+"                      does not say (engine= on a leaf): through the\n"
 "                      daemon's io_uring (default) or Linux AIO; a device\n"
 "                      with a file on AIO is never zero copy\n"
 "\n"
+"Targets with a shorthand (TARGET [TARGET OPTIONS]):\n"
+"%s"
+"\n"
 "  --spec EXPR         any stack, e.g.\n"
 "                      --spec 'stripe(linear(a.img, size=1G), concat(b.img, c.img), chunk=128K)';\n"
-"                      a bare path means file(PATH); the targets are null,\n"
-"                      file, linear, concat, stripe, mirror(LEG, LEG, ...,\n"
-"                      region=SIZE, log=core|PATH, ...), cache(origin=NODE,\n"
-"                      cache=NODE, meta=NODE, block=SIZE, mode=...) and, to inject\n"
-"                      faults, zero(size=), error(size=), flakey(CHILD,\n"
-"                      up=S, down=S, FEATURE...), delay(CHILD, read=MS,\n"
-"                      write=MS, flush=MS) and volatile(CHILD, cache=SIZE)\n"
-"                      (a write cache that 'message ... crash' loses)\n"
-"                      ('ublk-target features' lists their arguments);\n"
-"                      name=LABEL on any node names it\n"
-"                      for 'status' and 'message'\n"
-"  --table FILE|-      a device-mapper table (linear, striped, zero, error,\n"
-"                      flakey, delay, mirror and cache lines, in 512-byte\n"
-"                      sectors, paths or major:minor for devices), from\n"
-"                      FILE or standard input; laid out and checked as dm\n"
-"                      would\n"
+"                      a bare path means a file; name=LABEL on any node\n"
+"                      names it for 'status' and 'message'; the targets\n"
+"                      and their arguments ('ublk-target features' lists\n"
+"                      them with their messages):\n";
+
+static const char usage_tail[] =
+"  --table FILE|-      a device-mapper table, in 512-byte sectors, paths or\n"
+"                      major:minor for devices, from FILE or standard\n"
+"                      input; laid out and checked as dm would.  The dm\n"
+"                      targets it takes:\n"
+"%s"
 "\n"
 "Sizes take K, M, G or T suffixes (powers of 1024).\n";
 
@@ -105,18 +96,13 @@ enum {
 	OPT_SCHEDULER,
 	OPT_FOREGROUND,
 	OPT_SPEC,
-	OPT_SIZE,
-	OPT_FILE,
-	OPT_OFFSET,
-	OPT_READONLY,
-	OPT_BUFFERED,
-	OPT_CHUNK,
 	OPT_TABLE,
 	OPT_ENGINE,
 	OPT_RECOVERY,
+	OPT_TARGET = 0x200,	/* + the index of a shorthand option in the table */
 };
 
-static const struct option long_opts[] = {
+static const struct option device_opts[] = {
 	{ "id", required_argument, NULL, 'n' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "depth", required_argument, NULL, 'd' },
@@ -125,31 +111,52 @@ static const struct option long_opts[] = {
 	{ "io-scheduler", required_argument, NULL, OPT_SCHEDULER },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "spec", required_argument, NULL, OPT_SPEC },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "file", required_argument, NULL, OPT_FILE },
-	{ "offset", required_argument, NULL, OPT_OFFSET },
-	{ "readonly", no_argument, NULL, OPT_READONLY },
-	{ "buffered", no_argument, NULL, OPT_BUFFERED },
-	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "table", required_argument, NULL, OPT_TABLE },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "recovery", required_argument, NULL, OPT_RECOVERY },
 	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
 };
 
-#define MAX_SHORTHAND_FILES	CONFIG_MAX_FANOUT
+#define MAX_TARGET_OPTS		64
+#define MAX_GIVEN		(2 * CONFIG_MAX_FANOUT + 16)
 
-struct shorthand {
-	const char *spec;
-	const char *size;
-	const char *files[MAX_SHORTHAND_FILES];
-	const char *offset;
-	const char *chunk;
-	bool readonly;
-	bool buffered;
-	unsigned int nr_files;
-};
+/*
+ * The options of every registered type's shorthand, each once: any may
+ * stand anywhere on the line, before or after the target's name, so they
+ * are all known before it is.
+ */
+static unsigned int target_opts(struct option *opts, unsigned int max)
+{
+	const struct ubt_target_type *t;
+	const struct ubt_shorthand_opt *so;
+	unsigned int n = 0, i;
+
+	ubt_load_all_targets();
+	for (t = ubt_target_types(); t; t = t->next) {
+		for (so = t->shorthand ? t->shorthand->opts : NULL; so && so->name; so++) {
+			for (i = 0; i < n && strcmp(opts[i].name, so->name); i++)
+				;
+			if (i < n || n == max)
+				continue;
+			opts[n] = (struct option){ so->name, so->value ? required_argument :
+						   no_argument, NULL, OPT_TARGET + (int)n };
+			n++;
+		}
+	}
+	return n;
+}
+
+/* "concat, file, null" of the types with a shorthand. */
+static void shorthand_names(char *buf, size_t len)
+{
+	struct ubt_str s = UBT_STR(buf, len);
+	const struct ubt_target_type *t;
+
+	buf[0] = '\0';
+	for (t = ubt_target_types(); t; t = t->next)
+		if (t->shorthand)
+			ubt_str_printf(&s, "%s%s", s.pos ? ", " : "", t->name);
+}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -173,133 +180,33 @@ static int parse_count(const char *opt, const char *s, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
-static int check_size(const char *opt, const char *s, char *err, size_t errlen)
+/* TARGET [TARGET OPTIONS]: the spec its type's shorthand says they mean. */
+static int shorthand(const char *target, const struct ubt_shorthand_given *given,
+		     unsigned int nr_given, struct create_opts *o, char *err, size_t errlen)
 {
-	uint64_t v;
-	int ret = ubt_parse_size(s, &v);
+	struct ubt_shorthand_args a = {
+		.type = ubt_find_target(target), .given = given, .nr_given = nr_given,
+		.err = err, .errlen = errlen,
+	};
+	char names[512];
 
-	if (ret == -ERANGE)
-		return fail(err, errlen, "%s: '%s' is too large", opt, s);
-	if (ret)
-		return fail(err, errlen, "%s: '%s' is not a size (a number with an optional "
-			    "K, M, G or T suffix)", opt, s);
-	return 0;
-}
-
-/* Append to the spec with quoting where a path needs it. */
-static int spec_put(struct create_opts *o, size_t *pos, const char *s, bool quote,
-		    char *err, size_t errlen)
-{
-	const char *q = strchr(s, '\'') ? "\"" : "'";
-	int n;
-
-	if (quote && strchr(s, '\'') && strchr(s, '"'))
-		return fail(err, errlen, "a path with both ' and \" cannot be used: '%s'", s);
-	n = snprintf(o->spec + *pos, sizeof(o->spec) - *pos, "%s%s%s",
-		     quote ? q : "", s, quote ? q : "");
-	if (n < 0 || (size_t)n >= sizeof(o->spec) - *pos)
-		return fail(err, errlen, "the stack description is too long");
-	*pos += (size_t)n;
-	return 0;
-}
-
-/* ", key=VALUE" when value is set. */
-static int spec_key(struct create_opts *o, size_t *pos, const char *key, const char *value,
-		    char *err, size_t errlen)
-{
-	int ret;
-
-	if (!value)
-		return 0;
-	ret = spec_put(o, pos, ", ", false, err, errlen);
-	ret = ret ? ret : spec_put(o, pos, key, false, err, errlen);
-	ret = ret ? ret : spec_put(o, pos, "=", false, err, errlen);
-	return ret ? ret : spec_put(o, pos, value, false, err, errlen);
-}
-
-/* A path, made absolute: the run record keeps the spec. */
-static int spec_path(struct create_opts *o, size_t *pos, const char *path, char *err,
-		     size_t errlen)
-{
-	char *abs = realpath(path, NULL);
-	int ret = spec_put(o, pos, abs ? abs : path, true, err, errlen);
-
-	free(abs);
-	return ret;
-}
-
-/* "name(f1, f2, ..." for the targets whose children are the --file list. */
-static int spec_children(struct create_opts *o, size_t *pos, const char *name,
-			 const struct shorthand *sh, char *err, size_t errlen)
-{
-	unsigned int i;
-	int ret = spec_put(o, pos, name, false, err, errlen);
-
-	ret = ret ? ret : spec_put(o, pos, "(", false, err, errlen);
-	for (i = 0; !ret && i < sh->nr_files; i++) {
-		if (i)
-			ret = spec_put(o, pos, ", ", false, err, errlen);
-		ret = ret ? ret : spec_path(o, pos, sh->files[i], err, errlen);
-	}
-	return ret;
-}
-
-static int build_shorthand(const char *target, const struct shorthand *sh,
-			   struct create_opts *o, char *err, size_t errlen)
-{
-	size_t pos = 0;
-	int ret;
-
-	if (sh->chunk && strcmp(target, "stripe"))
-		return fail(err, errlen, "--chunk goes with stripe only");
-	if (!strcmp(target, "null")) {
-		if (!sh->size)
-			return fail(err, errlen, "null needs --size, e.g. 'create null --size 1G'");
-		if (sh->nr_files || sh->offset || sh->readonly || sh->buffered)
-			return fail(err, errlen, "null takes only --size");
-		ret = spec_put(o, &pos, "null(size=", false, err, errlen);
-		ret = ret ? ret : spec_put(o, &pos, sh->size, false, err, errlen);
-		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
-	}
-	if (!strcmp(target, "file") || !strcmp(target, "linear")) {
-		bool linear = target[0] == 'l';
-
-		if (sh->nr_files != 1)
-			return fail(err, errlen, "%s needs exactly one --file PATH", target);
-		ret = spec_put(o, &pos, linear ? "linear(file(" : "file(", false, err, errlen);
-		ret = ret ? ret : spec_path(o, &pos, sh->files[0], err, errlen);
-		if (!ret && linear)
-			ret = spec_put(o, &pos, ")", false, err, errlen);
-		ret = ret ? ret : spec_key(o, &pos, "offset", sh->offset, err, errlen);
-		ret = ret ? ret : spec_key(o, &pos, "size", sh->size, err, errlen);
-		if (!ret && sh->readonly)
-			ret = spec_put(o, &pos, ", readonly", false, err, errlen);
-		if (!ret && sh->buffered)
-			ret = spec_put(o, &pos, ", buffered", false, err, errlen);
-		if (linear && (sh->readonly || sh->buffered))
-			return fail(err, errlen, "--readonly and --buffered go with file; "
-				    "use --spec 'linear(file(PATH, readonly), ...)'");
-		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
-	}
-	if (!strcmp(target, "concat") || !strcmp(target, "stripe")) {
-		if (!sh->nr_files)
-			return fail(err, errlen, "%s needs --file PATH for each child", target);
-		if (sh->size || sh->offset || sh->readonly || sh->buffered)
-			return fail(err, errlen, "%s takes only --file%s", target,
-				    target[0] == 's' ? " and --chunk" : "");
-		ret = spec_children(o, &pos, target, sh, err, errlen);
-		ret = ret ? ret : spec_key(o, &pos, "chunk", sh->chunk, err, errlen);
-		return ret ? ret : spec_put(o, &pos, ")", false, err, errlen);
-	}
-	return fail(err, errlen, "unknown target '%s' (shorthands: null, file, linear, concat, "
-		    "stripe; any stack: --spec)", target);
+	shorthand_names(names, sizeof(names));
+	if (!a.type)
+		return fail(err, errlen, "unknown target '%s' (shorthands: %s; any stack: --spec)",
+			    target, names);
+	if (!a.type->shorthand)
+		return fail(err, errlen, "%s has no shorthand: give the stack with --spec, e.g. "
+			    "--spec '%s' (shorthands: %s)", target, a.type->usage, names);
+	return ubt_shorthand_spec(&a, o->spec, sizeof(o->spec));
 }
 
 int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 		      struct create_opts *o, char *err, size_t errlen)
 {
-	struct shorthand sh = { 0 };
-	const char *target = NULL;
+	struct option opts[UBT_ARRAY_SIZE(device_opts) + MAX_TARGET_OPTS + 1];
+	struct ubt_shorthand_given given[MAX_GIVEN];
+	unsigned int nr_given = 0, nr_target;
+	const char *target = NULL, *spec = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -310,11 +217,21 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 	o->copy_mode = UBT_COPY_AUTO;
 	o->recovery = UBT_RECOVERY_AUTO;
 	o->scheduler = "none";
+	memcpy(opts, device_opts, sizeof(device_opts));
+	nr_target = target_opts(opts + UBT_ARRAY_SIZE(device_opts), MAX_TARGET_OPTS);
+	memset(&opts[UBT_ARRAY_SIZE(device_opts) + nr_target], 0, sizeof(opts[0]));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-:n:q:d:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:n:q:d:h", opts, NULL)) != -1) {
 		unsigned int v = 0;
 
+		if (c >= OPT_TARGET) {
+			if (nr_given == MAX_GIVEN)
+				return fail(err, errlen, "more than %d target options", MAX_GIVEN);
+			given[nr_given].name = opts[UBT_ARRAY_SIZE(device_opts) + c - OPT_TARGET].name;
+			given[nr_given++].value = optarg;
+			continue;
+		}
 		switch (c) {
 		case 1:
 			if (target)
@@ -362,31 +279,10 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 			o->foreground = true;
 			break;
 		case OPT_SPEC:
-			sh.spec = optarg;
+			spec = optarg;
 			break;
 		case OPT_TABLE:
 			o->table = optarg;
-			break;
-		case OPT_SIZE:
-			if (check_size("--size", optarg, err, errlen))
-				return -EINVAL;
-			sh.size = optarg;
-			break;
-		case OPT_OFFSET:
-			if (check_size("--offset", optarg, err, errlen))
-				return -EINVAL;
-			sh.offset = optarg;
-			break;
-		case OPT_FILE:
-			if (sh.nr_files == MAX_SHORTHAND_FILES)
-				return fail(err, errlen, "more than %d --file options",
-					    MAX_SHORTHAND_FILES);
-			sh.files[sh.nr_files++] = optarg;
-			break;
-		case OPT_CHUNK:
-			if (check_size("--chunk", optarg, err, errlen))
-				return -EINVAL;
-			sh.chunk = optarg;
 			break;
 		case OPT_ENGINE:
 			if (!strcmp(optarg, "uring"))
@@ -395,12 +291,6 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 				o->engine = UBT_ENGINE_AIO;
 			else
 				return fail(err, errlen, "--engine takes uring or aio, not '%s'", optarg);
-			break;
-		case OPT_READONLY:
-			sh.readonly = true;
-			break;
-		case OPT_BUFFERED:
-			sh.buffered = true;
 			break;
 		case 'h':
 			o->help = true;
@@ -412,22 +302,45 @@ int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 		}
 	}
 	if (o->table) {
-		if (sh.spec || target || sh.size || sh.nr_files || sh.offset || sh.readonly ||
-		    sh.buffered || sh.chunk)
+		if (spec || target || nr_given)
 			return fail(err, errlen, "--table describes the whole stack: give no "
 				    "--spec, target or target options with it");
 		return 0;
 	}
-	if (sh.spec) {
-		if (target || sh.size || sh.nr_files || sh.offset || sh.readonly || sh.buffered ||
-		    sh.chunk)
+	if (spec) {
+		if (target || nr_given)
 			return fail(err, errlen, "--spec describes the whole stack: give no "
 				    "target or target options with it");
-		if ((size_t)snprintf(o->spec, sizeof(o->spec), "%s", sh.spec) >= sizeof(o->spec))
+		if ((size_t)snprintf(o->spec, sizeof(o->spec), "%s", spec) >= sizeof(o->spec))
 			return fail(err, errlen, "--spec is too long");
 		return 0;
 	}
 	if (!target)
 		return fail(err, errlen, "no target given (try 'ublk-target create --help')");
-	return build_shorthand(target, &sh, o, err, errlen);
+	return shorthand(target, given, nr_given, o, err, errlen);
+}
+
+void create_usage(FILE *f)
+{
+	char shorthands[4096], dm[1024];
+	struct ubt_str sh = UBT_STR(shorthands, sizeof(shorthands));
+	struct ubt_str d = UBT_STR(dm, sizeof(dm));
+	const struct ubt_target_type *t;
+	unsigned int i;
+
+	ubt_load_all_targets();
+	shorthands[0] = dm[0] = '\0';
+	for (t = ubt_target_types(); t; t = t->next) {
+		if (t->shorthand)
+			ubt_str_printf(&sh, "  %s %s\n%*s%s\n", t->name, t->shorthand->synopsis,
+				       41, "", t->shorthand->help);
+		for (i = 0; t->dm_names && t->table_parse && t->dm_names[i]; i++)
+			ubt_str_printf(&d, "%s%s", d.pos ? ", " : "                      ",
+				       t->dm_names[i]);
+	}
+	ubt_str_printf(&d, "\n");
+	fprintf(f, usage_head, shorthands);
+	for (t = ubt_target_types(); t; t = t->next)
+		fprintf(f, "                        %s\n", t->usage ? t->usage : t->name);
+	fprintf(f, usage_tail, dm);
 }

@@ -8,6 +8,7 @@
 #define UBT_CREATE_OPTS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "ubt/device.h"
@@ -35,6 +36,7 @@ struct create_opts {
 int create_opts_parse(int argc, char **argv, unsigned int max_queues,
 		      struct create_opts *o, char *err, size_t errlen);
 
-extern const char create_usage[];
+/* `create --help`: the device options, and what the registered targets offer. */
+void create_usage(FILE *f);
 
 #endif

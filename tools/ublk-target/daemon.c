@@ -151,7 +151,7 @@ static void fill_record(struct run_record *rec, struct ubt_device *dev, struct u
 	rec->pid = getpid();
 	rec->queues = o->nr_queues;
 	rec->depth = o->depth;
-	rec->lbs = tree->limits.logical_block_size;
+	rec->lbs = ubt_tree_limits(tree)->logical_block_size;
 	rec->size = ubt_tree_bytes(tree);
 	rec->engine = o->engine;
 	rec->cookie = job->cookie;
@@ -159,7 +159,8 @@ static void fill_record(struct run_record *rec, struct ubt_device *dev, struct u
 		 ubt_copy_mode_name(ubt_device_copy_mode(dev)));
 	snprintf(rec->recovery, sizeof(rec->recovery), "%s",
 		 ubt_recovery_name(ubt_device_recovery(dev)));
-	snprintf(rec->spec, sizeof(rec->spec), "%s", o->spec);
+	/* As built: every path absolute, so that a recovery elsewhere rebuilds it. */
+	ubt_tree_spec(tree, rec->spec, sizeof(rec->spec));
 }
 
 /*

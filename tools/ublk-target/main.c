@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ubt/tree.h"
+#include "ubt/registry.h"
 #include "ubt/util.h"
 
 static const char usage[] =
@@ -151,6 +151,23 @@ void cli_json_string(const char *s)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+void cli_print_targets_text(FILE *f, size_t field)
+{
+	const struct ubt_target_type *t;
+
+	ubt_load_all_targets();
+	for (t = ubt_target_types(); t; t = t->next) {
+		const char *text = *(const char *const *)((const char *)t + field), *nl;
+		bool first = true;
+
+		for (; text && *text; text = nl ? nl + 1 : text + strlen(text), first = false) {
+			nl = strchr(text, '\n');
+			fprintf(f, "  %-9s%.*s\n", first ? t->name : "",
+				(int)(nl ? (size_t)(nl - text) : strlen(text)), text);
+		}
+	}
 }
 
 int cli_need_root(const char *cmd)

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Changing what a running device serves: a new node in place of a child
+ * (a mirror's hot replace), or a whole new tree built beside the running
+ * one (a reload).  Both are built while the queues serve the old one, and
+ * both must keep what the device promised the kernel.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ubt/util.h"
+
+const char *tree_limits_fall_short(const struct ubt_limits *dev, const struct ubt_limits *n)
+{
+	if (n->logical_block_size > dev->logical_block_size)
+		return "its block size is larger than the device's";
+	if (n->dma_alignment > dev->dma_alignment)
+		return "it needs memory aligned more strictly than the device asks of its clients";
+	if (n->max_io_bytes < dev->max_io_bytes)
+		return "it takes smaller requests than the device does";
+	if (n->read_only && !dev->read_only)
+		return "it is read-only";
+	if ((dev->discard && !n->discard) || (dev->write_zeroes && !n->write_zeroes))
+		return "it lacks discard or write-zeroes, which the device offers";
+	if (n->volatile_cache && !dev->volatile_cache)
+		return "it has a write cache and the device told the kernel it has none";
+	return NULL;
+}
+
+/* ---- A child of a running tree ------------------------------------------ */
+
+/*
+ * A label of t's subtree (rooted at top) that another node of it, or of
+ * the tree outside `old`, has too; NULL if none.  The labels of the node
+ * being replaced may be reused.
+ */
+static const char *label_taken(struct ubt_target *root, const struct ubt_target *old,
+			       struct ubt_target *top, const struct ubt_target *t)
+{
+	const struct ubt_target *found;
+	const char *dup;
+	unsigned int i;
+
+	if (t->label) {
+		if (tree_find_node(top, t->label, 0, false, t))
+			return t->label;
+		found = tree_find_node(root, t->label, 0, false, NULL);
+		if (found && !tree_node_under(found, old))
+			return t->label;
+	}
+	for (i = 0; i < t->nr_children; i++) {
+		dup = label_taken(root, old, top, t->children[i]);
+		if (dup)
+			return dup;
+	}
+	return NULL;
+}
+
+int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spec_text,
+			   uint64_t min_len, struct ubt_target **out, char *err, size_t errlen)
+{
+	struct ubt_tree *tree = t->tree;
+	const struct ubt_target *old = t->children[i];
+	struct subtree_needs need = { 0 }, had = { 0 };
+	unsigned int slots, old_slots, nr_nodes = tree->nr_nodes;
+	struct ubt_spec_node *spec, **specs;
+	struct ubt_target **retired;
+	bool want_aio = tree->want_aio;
+	struct ubt_target *n = NULL;
+	const char *why;
+	int ret;
+
+	tree->err = err;
+	tree->errlen = errlen;
+	err[0] = '\0';
+	spec = ubt_spec_parse(spec_text, err, errlen);
+	if (!spec) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* Room to keep the spec and, once swapped in, the old node: no failure after. */
+	specs = realloc(tree->late_specs, (tree->nr_late_specs + 1) * sizeof(*specs));
+	if (specs)
+		tree->late_specs = specs;
+	retired = realloc(tree->retired, (tree->nr_retired + 1) * sizeof(*retired));
+	if (retired)
+		tree->retired = retired;
+	if (!specs || !retired) {
+		ubt_spec_free(spec);
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = tree_build_node(tree, t, spec->bare ? NULL : spec, &spec->name, &n);
+	if (ret) {
+		ubt_spec_free(spec);
+		goto out_undo;
+	}
+	tree->late_specs[tree->nr_late_specs++] = spec;
+	tree_budget(n, old->max_iov_in);
+	slots = tree_subtree_slots(n, &need);
+	old_slots = tree_subtree_slots(old, &had);
+	ret = -EINVAL;
+	why = label_taken(tree->root, old, n, n);
+	if (why)
+		snprintf(err, errlen, "name=%s is given to another node", why);
+	else if (n->len < min_len)
+		snprintf(err, errlen, "%s is %llu bytes, smaller than the %llu it must hold",
+			 n->type->name, (unsigned long long)(n->len << UBT_SECTOR_SHIFT),
+			 (unsigned long long)(min_len << UBT_SECTOR_SHIFT));
+	else if ((why = claims_shared_outside(tree, n, old)))
+		snprintf(err, errlen, "%s's file %s is in use by another node of this device",
+			 n->type->name, why);
+	else if (slots > old_slots || need.max_priv > tree->slot_size - sizeof(struct ubt_io) ||
+		 need.bg_tags > had.bg_tags)
+		snprintf(err, errlen, "%s needs more per-request state than the node it replaces "
+			 "(%s), sized when the device started", n->type->name, old->type->name);
+	else if (need.per_queue_state)
+		snprintf(err, errlen, "%s keeps per-queue state, which only a starting device sets up",
+			 n->type->name);
+	else if ((need.data_node && !tree->data_node) || (tree->want_aio && !want_aio))
+		snprintf(err, errlen, "%s needs the request data in the server's memory (the aio "
+			 "engine, or a node that reads the data), which this device does not keep",
+			 n->type->name);
+	else if ((why = tree_limits_fall_short(&tree->limits, &n->limits)))
+		snprintf(err, errlen, "%s cannot take the place of %s: %s", n->type->name,
+			 old->type->name, why);
+	else
+		ret = 0;
+	if (!ret) {
+		*out = n;
+		goto out;
+	}
+	tree_destroy_node(n);
+out_undo:
+	tree->want_aio = want_aio;
+	tree->nr_nodes = nr_nodes;	/* a refused node leaves no gap in the indexes */
+out:
+	tree->err = NULL;
+	return ret;
+}
+
+void ubt_target_swap_child(struct ubt_target *t, unsigned int i, struct ubt_target *n)
+{
+	struct ubt_tree *tree = t->tree;
+	struct ubt_target *old = t->children[i];
+
+	claims_retire(tree, old);
+	tree->retired[tree->nr_retired++] = old;	/* room was made when n was built */
+	n->parent = t;
+	__atomic_store_n(&t->children[i], n, __ATOMIC_RELEASE);
+}
+
+/* ---- A whole new tree for a running device (reload) -------------------- */
+
+/* A node of n's subtree that keeps state in a file the running tree uses too, or NULL. */
+static const struct ubt_target *state_over_live(const struct ubt_tree *tree,
+						const struct ubt_target *n)
+{
+	const struct ubt_target *hit;
+	unsigned int i;
+
+	if (n->keeps_state && claims_from_live(tree, n))
+		return n;
+	for (i = 0; i < n->nr_children; i++) {
+		hit = state_over_live(tree, n->children[i]);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
+			const char *base_dir, struct ubt_tree **out, char *err, size_t errlen)
+{
+	struct ubt_tree_opts opts = live->opts;
+	const struct ubt_target *n;
+	struct ubt_tree *tree;
+	const char *why;
+	int ret;
+
+	opts.base_dir = base_dir;
+	ret = tree_build(spec_text, &opts, live, &tree, err, errlen);
+	if (ret)
+		return ret;
+	/* What the caller's base_dir pointed to is not the tree's to keep. */
+	tree->opts.base_dir = NULL;
+	n = state_over_live(tree, tree->root);
+	why = tree_limits_fall_short(&live->limits, &tree->limits);
+	if (n)
+		snprintf(err, errlen, "%s (node %u) would load the state that the running %s "
+			 "keeps writing in the same files; stop the device to change it",
+			 n->type->name, n->id, n->type->name);
+	else if (why)
+		snprintf(err, errlen, "the new stack cannot serve this device: %s", why);
+	if (n || why) {
+		ubt_tree_free(tree);
+		return -EINVAL;
+	}
+	*out = tree;
+	return 0;
+}
