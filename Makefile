@@ -45,7 +45,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -D_GNU_SOURCE -pthread -fPIC \
 	-Iinclude -I$(O)/include -MMD -MP
 LDFLAGS += -pthread
-LDLIBS := -luring -laio -ldl
+LDLIBS := -luring -laio -lisal -ldl
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined

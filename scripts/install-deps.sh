@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(
 	build-essential		# cc, make
 	liburing-dev		# io_uring
+	libaio-dev		# the Linux AIO engine
+	libisal-dev		# CRC-32C (ISA-L's SIMD code)
+	pkgconf			# building targets outside the tree (pkg-config ublk-target)
 	libcunit1-dev		# unit tests
 	python3-kconfiglib	# make menuconfig / defconfig (optional for plain builds)
 	fio			# end-to-end tests and benchmarks
