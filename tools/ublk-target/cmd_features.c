@@ -46,11 +46,9 @@ static const char *module_of(const struct ubt_target_type *t)
 /* A multi-line text as a JSON string. */
 static void json_text(const char *key, const char *text)
 {
-	printf(", \"%s\": ", key);
+	printf(text ? ", \"%s\": " : ", \"%s\": null", key);
 	if (text)
 		cli_json_string(text);
-	else
-		printf("null");
 }
 
 static void print_target_json(const struct ubt_target_type *t, bool first)
@@ -158,12 +156,11 @@ int cmd_features(int argc, char **argv)
 	ret = ubt_ctrl_open(&ctrl);
 	have_ctrl = ret == 0;
 	if (json) {
-		printf("{\"kernel\": ");
 		if (have_ctrl)
-			printf("{\"features\": %llu, \"flags\": [",
+			printf("{\"kernel\": {\"features\": %llu, \"flags\": [",
 			       (unsigned long long)ctrl.features);
 		else
-			printf("null");
+			printf("{\"kernel\": null");
 		for (i = 0; have_ctrl && i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
 			if (!(ctrl.features & (1ULL << i)))
 				continue;

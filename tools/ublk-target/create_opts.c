@@ -74,12 +74,13 @@ static const char usage_head[] =
 "Targets with a shorthand (TARGET [TARGET OPTIONS]):\n"
 "%s"
 "\n"
-"  --spec EXPR         any stack, e.g.\n"
-"                      --spec 'stripe(linear(a.img, size=1G), concat(b.img, c.img), chunk=128K)';\n"
-"                      a bare path means a file; name=LABEL on any node\n"
-"                      names it for 'status' and 'message'; the targets\n"
-"                      and their arguments ('ublk-target features' lists\n"
-"                      them with their messages):\n";
+"  --spec EXPR         any stack: a node is TARGET(ARG, ..., KEY=VALUE, ...),\n"
+"                      its children nodes in its arguments, nested to any\n"
+"                      depth; a bare path where a node goes means a file;\n"
+"                      name=LABEL on any node names it for 'status' and\n"
+"                      'message'.  The targets and their arguments\n"
+"                      ('ublk-target features' lists them with their\n"
+"                      messages):\n";
 
 static const char usage_tail[] =
 "  --table FILE|-      a device-mapper table, in 512-byte sectors, paths or\n"

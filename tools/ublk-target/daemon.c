@@ -68,7 +68,8 @@ static void *log_lines(void *arg)
 		while ((nl = memchr(line, '\n', n - (size_t)(line - buf)))) {
 			*nl = '\0';
 			if (*line)
-				syslog(strstr(line, "error") || strstr(line, "failed") ? LOG_ERR :
+				/* "Input/output error", "... failed": what went wrong, whatever the case. */
+				syslog(strcasestr(line, "Error") || strcasestr(line, "Failed") ? LOG_ERR :
 				       LOG_WARNING, "device %u: %s", log_id, line);
 			line = nl + 1;
 		}
