@@ -16,6 +16,8 @@ else
 O ?= build
 endif
 prefix ?= /usr/local
+includedir ?= $(prefix)/include
+pkgconfigdir ?= $(prefix)/lib/pkgconfig
 systemd_unit_dir ?= $(prefix)/lib/systemd/system
 DESTDIR ?=
 KCONFIG_PY := /usr/bin/python3
@@ -72,6 +74,9 @@ MODULES := $(foreach t,$(targets-m),$(O)/modules/ubt-$(t).so)
 LDLIBS += $(sort $(foreach t,$(targets-y),$($(t)-libs)))
 TOOL_OBJS := $(addprefix $(O)/,$(tools-y))
 BIN := $(O)/ublk-target
+# The target SDK: what a target built outside this tree includes.
+SDK_HEADERS := include/ubt/target.h include/ubt/io.h include/ubt/table.h \
+	include/ubt/shorthand.h include/ubt/util.h include/ubt/crc32c.h
 
 include tests/Makefile.mk
 include tests/fuzz/Makefile.mk
@@ -129,13 +134,19 @@ savedefconfig:
 # ---- install ---------------------------------------------------------------
 
 MODULE_DIR_CFG := $(patsubst "%",%,$(CONFIG_MODULE_DIR))
+VERSION := $(shell sed -n 's/^\#define UBT_VERSION "\(.*\)"/\1/p' tools/ublk-target/cli.h)
 install: all
 	install -d $(DESTDIR)$(prefix)/sbin
 	install -m 0755 $(BIN) $(DESTDIR)$(prefix)/sbin/ublk-target
-ifneq ($(MODULES),)
 	install -d $(DESTDIR)$(MODULE_DIR_CFG)
+ifneq ($(MODULES),)
 	install -m 0644 $(MODULES) $(DESTDIR)$(MODULE_DIR_CFG)/
 endif
+	install -d $(DESTDIR)$(includedir)/ubt $(DESTDIR)$(pkgconfigdir)
+	install -m 0644 $(SDK_HEADERS) $(DESTDIR)$(includedir)/ubt/
+	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@MODULEDIR@|$(MODULE_DIR_CFG)|' \
+		-e 's|@VERSION@|$(VERSION)|' tools/ublk-target.pc.in \
+		> $(DESTDIR)$(pkgconfigdir)/ublk-target.pc
 	install -d $(DESTDIR)$(systemd_unit_dir)
 	sed 's|@SBINDIR@|$(prefix)/sbin|g' tools/systemd/ublk-target@.service.in \
 		> $(DESTDIR)$(systemd_unit_dir)/ublk-target@.service

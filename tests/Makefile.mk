@@ -36,7 +36,30 @@ $(O)/tests/modules/ubt-testnull.so: $(O)/tests/func/testnull_target.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $<
 
-tests: $(unit-tests) $(func-tests) $(bench-progs) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so
+# The targets in examples/, built as their users build them: against the
+# SDK as `make install` lays it out (here into $(O)/sdk), with nothing but
+# pkg-config, into $(O)/examples/modules for the tiers to load by name.
+EXAMPLES := $(patsubst examples/%/Makefile,%,$(wildcard examples/*/Makefile))
+EXAMPLE_MODULES := $(foreach e,$(EXAMPLES),$(O)/examples/modules/ubt-$(e).so)
+$(O)/sdk/.installed: $(BIN) $(SDK_HEADERS) tools/ublk-target.pc.in
+	$(quiet) INSTALL $(O)/sdk
+	$(Q)$(MAKE) -s install DESTDIR=$(abspath $(O))/sdk prefix=/usr O=$(O) SANITIZE=$(SANITIZE) \
+		>/dev/null
+	$(Q)touch $@
+
+.SECONDEXPANSION:
+$(EXAMPLE_MODULES): $(O)/examples/modules/ubt-%.so: $$(wildcard examples/$$*/*.[ch]) \
+	examples/$$*/Makefile $(O)/sdk/.installed
+	$(quiet) EXAMPLE $@
+	$(Q)env PKG_CONFIG_PATH=$(abspath $(O))/sdk/usr/lib/pkgconfig \
+		PKG_CONFIG_SYSROOT_DIR=$(abspath $(O))/sdk \
+		$(MAKE) -s -C examples/$* O=$(abspath $(O))/examples/modules >/dev/null
+
+examples: $(EXAMPLE_MODULES)
+.PHONY: examples
+
+tests: $(unit-tests) $(func-tests) $(bench-progs) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so \
+	$(EXAMPLE_MODULES)
 .PHONY: tests
 
 # Every tier this machine can run; the last line is "N passed, N failed".

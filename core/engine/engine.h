@@ -185,11 +185,11 @@ static inline bool ubt_queue_busy(const struct ubt_queue *q)
  */
 int ubt_queue_poll(struct ubt_queue *q, unsigned int wait_nr);
 
-/* Used by core/io.c: a fresh ubt_io slot of tag, NULL when spent. */
+/* Used by core/engine/io.c: a fresh ubt_io slot of tag, NULL when spent. */
 struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag);
-/* Used by core/io.c: the CQE of a leaf's backing I/O. */
+/* Used by core/engine/io.c: the CQE of a leaf's backing I/O. */
 void ubt_io_leaf_cqe(struct ubt_io *io, int res);
-/* Used by core/queue.c: a node's timer fired (res -ETIME) or was cancelled. */
+/* Used by core/engine/queue.c: a node's timer fired (res -ETIME) or was cancelled. */
 void ubt_io_timer_cqe(struct ubt_io_timer *tm, int res);
 /*
  * Wake the thread waiting on the ring ring_fd (a queue's): its poll
@@ -201,13 +201,13 @@ int ubt_ring_nudge(int ring_fd);
 void ubt_queue_poked(struct ubt_queue *q);
 /* Have queue 0 poke every node of tree soon (poke.c); 0 or a negative errno. */
 int tree_poke(struct ubt_tree *tree);
-/* Used by core/queue.c: a wake-up for an I/O of this queue. */
+/* Used by core/engine/queue.c: a wake-up for an I/O of this queue. */
 void ubt_io_wait_cqe(struct ubt_io_wait *w);
-/* Used by core/queue.c: our MSG_RING carrying w to another queue finished. */
+/* Used by core/engine/queue.c: our MSG_RING carrying w to another queue finished. */
 void ubt_io_wake_sent(struct ubt_queue *q, struct ubt_io_wait *w, int res);
-/* Used by core/io.c: a free background tag's root I/O, or NULL. */
+/* Used by core/engine/io.c: a free background tag's root I/O, or NULL. */
 struct ubt_io *ubt_queue_bg_slot(struct ubt_queue *q);
-/* Used by core/io.c: the root I/O of tag completed. */
+/* Used by core/engine/io.c: the root I/O of tag completed. */
 void ubt_queue_root_done(struct ubt_queue *q, unsigned int tag, int res);
 
 #endif

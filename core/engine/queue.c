@@ -388,7 +388,7 @@ static struct ubt_io *tag_slot(struct ubt_queue *q, unsigned int tag, unsigned i
 	return (struct ubt_io *)(q->slab + idx * q->slot_size);
 }
 
-/* Taken by core/io.c for child I/Os; NULL when the tag's slab is spent. */
+/* Taken by core/engine/io.c for child I/Os; NULL when the tag's slab is spent. */
 struct ubt_io *ubt_queue_slot(struct ubt_queue *q, unsigned int tag)
 {
 	struct ubt_tag *t = &q->tags[tag];

@@ -8,7 +8,8 @@
  *            or a '...' / "..." quoted string
  *
  * A WORD with no parentheses is a plain value; where a node is expected it
- * means file(WORD).  Example:
+ * means a node of the bare-leaf type (UBT_TARGET_BARE_LEAF: file) with
+ * WORD as its first argument.  Example:
  *   stripe(linear(a.img, offset=1M, size=512M), b.img, chunk=128K)
  */
 #ifndef UBT_SPEC_H
@@ -32,7 +33,7 @@ struct ubt_spec_node {
 	struct ubt_spec_arg *args;
 	unsigned int nr_args;
 	unsigned int column;
-	bool bare;			/* a WORD alone: file(WORD) */
+	bool bare;			/* a WORD alone: a bare-leaf node of it */
 };
 
 /*

@@ -7,7 +7,6 @@ fuzz-src-spec := tests/fuzz/fuzz_spec.c core/config/spec.c core/lib/str.c
 fuzz-src-table := tests/fuzz/fuzz_table.c $(patsubst $(O)/%.o,%.c,$(CORE_OBJS)) \
 	$(foreach t,$(targets-y),$(addprefix targets/$(t)/,$($(t)-objs:.o=.c)))
 
-.SECONDEXPANSION:
 $(O)/fuzz/fuzz_%: $(AUTOCONF) $$(fuzz-src-$$*)
 	$(Q)mkdir -p $(dir $@)
 	$(quiet) FUZZCC $@

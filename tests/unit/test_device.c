@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/device.c and core/copy_mode.c: the ublk parameters
+ * Unit tests for core/device/device.c and core/device/copy_mode.c: the ublk parameters
  * derived from a tree's limits, and the copy mode a device gets.
  */
 #include <stddef.h>

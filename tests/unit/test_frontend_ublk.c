@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/frontend_ublk.c: where each queue's descriptor array
+ * Unit tests for core/device/frontend_ublk.c: where each queue's descriptor array
  * lives, and how a descriptor becomes a request -- sector math in 512-byte
  * units whatever the logical block size, flags, unsupported operations,
  * and the COMMIT_AND_FETCH that carries the result back; under zero copy

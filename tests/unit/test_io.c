@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/io.c: dispatch, child I/Os, completion counting,
+ * Unit tests for core/engine/io.c: dispatch, child I/Os, completion counting,
  * first-error-wins, end_io, and the leaf helpers' short-transfer and
  * -EAGAIN handling.  The queue is replaced by stubs that hand out slots
  * from a small array and capture SQEs, so each CQE is played by hand.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/queue.c: ring sizing, the per-tag slab (every tag
+ * Unit tests for core/engine/queue.c: ring sizing, the per-tag slab (every tag
  * owns slots_per_tag slots, zeroed per use, never shared), and a request
  * completing through a real ring.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for core/size.c: size and number parsing, size formatting. */
+/* Unit tests for core/lib/size.c: size and number parsing, size formatting. */
 #include <errno.h>
 #include <string.h>
 

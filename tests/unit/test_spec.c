@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for core/spec.c: the spec expression parser and printer. */
+/* Unit tests for core/config/spec.c: the spec expression parser and printer. */
 #include <string.h>
 
 #include "core/config/spec.c"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/split.c and core/iov.c: slicing an I/O's data into
+ * Unit tests for core/engine/split.c and core/lib/iov.c: slicing an I/O's data into
  * per-child iovec runs, merging contiguous pieces, running out of room,
  * and -- through a whole stripe -- that splitting never allocates.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/tree.c: construction from a spec, argument checking,
+ * Unit tests for core/config/build.c (with args.c and the registry): construction from a spec, argument checking,
  * limit stacking, slab sizing, and cleanup when a constructor fails.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for core/ublk_ctrl.c and the ABI header: opcode encodings
+ * Unit tests for core/device/ublk_ctrl.c and the ABI header: opcode encodings
  * against the kernel's documented values, structure sizes, and the
  * URING_CMD SQE layout.
  */

@@ -418,6 +418,54 @@ test_fault_targets_match_device_mapper() {
 	left_nothing
 }
 
+# The target made by copying a target's folder (tests/func/target_folder.sh
+# builds it into $O/target-copy): a device through it serves verified I/O,
+# and the device's status and table name it.
+test_copied_target_serves() {
+	trap cleanup EXIT
+	local cb=$O/target-copy/build/ublk-target dev id out
+	[ -x "$cb" ] || t_fail "no build of the copied target ($cb): run tests/func/target_folder.sh"
+	truncate -s 64M "$work/lag.img"
+	dev=$($cb create --spec "lag($work/lag.img, read=1, write=2, name=l)") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	out=$(fio_job "$dev" lagv --rw=randwrite --bs=16k --iodepth=16 --size=16M \
+		--verify=crc32c --do_verify=1 --verify_fatal=1) || t_fail "fio verify: $out"
+	[ "$(echo "$out" | cut -d';' -f5)" = 0 ] || t_fail "fio error: $out"
+	$cb status -n "$id" | grep -q "^\[0 l\] 0 131072 lag 0 0 0$" ||
+		t_fail "status: $($cb status -n "$id")"
+	[ "$($cb status -n "$id" --table)" = "0 131072 lag $work/lag.img 0 1 $work/lag.img 0 2" ] ||
+		t_fail "table: $($cb status -n "$id" --table)"
+	$cb delete -n "$id" || t_fail "delete"
+	left_nothing
+}
+
+# The example target, built outside the tree against the installed SDK
+# (make tests puts it in $O/examples/modules), loaded by name: a device
+# through it keeps fio's data, holds the rate it is given, takes a new one
+# by message, and counts what it held.
+test_example_target_serves() {
+	trap cleanup EXIT
+	local dir=$O/examples/modules dev id out iops
+	[ -f "$dir/ubt-throttle.so" ] || t_fail "no example module in $dir (make tests)"
+	truncate -s 64M "$work/thr.img"
+	dev=$(UBT_MODULE_DIR=$dir $B create --spec "throttle($work/thr.img, iops=300, name=t)") ||
+		t_fail "create"
+	id=${dev#/dev/ublkb}
+	out=$(fio_job "$dev" thr --rw=randread --bs=4k --iodepth=16 --runtime=3 --time_based) ||
+		t_fail "fio: $out"
+	iops=$(echo "$out" | cut -d';' -f8)
+	[ "$iops" -ge 250 ] && [ "$iops" -le 340 ] || t_fail "300 iops asked, $iops served"
+	$B message -n "$id" t iops 0 || t_fail "message iops 0"
+	out=$(fio_job "$dev" thrv --rw=randwrite --bs=16k --iodepth=16 --size=16M \
+		--verify=crc32c --do_verify=1 --verify_fatal=1) || t_fail "fio verify: $out"
+	[ "$(echo "$out" | cut -d';' -f5)" = 0 ] || t_fail "fio error: $out"
+	$B status -n "$id" | grep -q "^\[0 t\] 0 131072 throttle 0 0 0 [1-9][0-9]* [1-9][0-9]*$" ||
+		t_fail "status: $($B status -n "$id")"
+	t_expect_fail "throttle: want iops N, bps SIZE or burst MS" $B message -n "$id" t fast 1
+	$B delete -n "$id" || t_fail "delete"
+	left_nothing
+}
+
 test_message() {
 	trap cleanup EXIT
 	local dev id out
@@ -601,7 +649,9 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate test_lbs_4
 	test_kill9_under_fio test_sigterm_stops_device test_foreground test_id_in_use
 	test_unwritable_file test_layouts_match_device_mapper test_stack_fio_and_fsck test_status
 	test_copy_mode_chosen_and_shown test_device_queue_limits test_bad_inputs_in_guest
-	test_fault_targets_match_device_mapper test_message test_recover_under_fio test_restart_under_fio test_recover_watch_under_fio
+	test_fault_targets_match_device_mapper test_message test_copied_target_serves
+	test_example_target_serves
+	test_recover_under_fio test_restart_under_fio test_recover_watch_under_fio
 	test_systemd_unit_commands test_ext4_survives_kill9_and_recover
 	test_recover_restart_refusals test_delete_refuses_a_mounted_device
 	test_reload_grows_concat_under_ext4 test_suspend_holds_io_and_resume_releases

@@ -3,7 +3,7 @@
  * `recover`: a device whose daemon died stays in the kernel (created with
  * --recovery reissue or fail-io), its I/O waiting or failing.  Its run
  * record still holds the spec: the stack is built again from it, and a new
- * daemon takes the device over (core/device_recover.c checks the cookie,
+ * daemon takes the device over (core/device/device_recover.c checks the cookie,
  * the size and the flags against the device).
  */
 #include <errno.h>

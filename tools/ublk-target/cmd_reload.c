@@ -2,7 +2,7 @@
 /*
  * `suspend`, `reload`, `resume`: change a live device's stack the way
  * dmsetup suspend / load / resume change a table.  The daemon does the
- * work (core/device_reload.c); these commands say what to do and report.
+ * work (core/device/device_reload.c); these commands say what to do and report.
  */
 #include <errno.h>
 #include <getopt.h>

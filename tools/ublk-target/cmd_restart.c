@@ -2,7 +2,7 @@
 /*
  * `restart`: hand a live device to a fresh daemon (this binary, as it is
  * on disk now) without an I/O error.  The old daemon is asked to hand over
- * (core/device.c): its queues finish and commit what they started, leave
+ * (core/device/device.c): its queues finish and commit what they started, leave
  * the requests that arrive meanwhile unstarted and end, without stopping
  * the device (on 6.16+ the kernel's QUIESCE_DEV also holds new requests
  * back); its nodes end as at a clean stop (a cache marks its metadata

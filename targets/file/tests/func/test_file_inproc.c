@@ -302,6 +302,25 @@ static void test_successor_shares_the_files(void)
 	free(path);
 }
 
+/*
+ * A file-only tree's slot is one ubt_io and the leaf's state: the AIO
+ * engine keeps its iocbs itself, so a leaf's per-I/O area holds none
+ * (with one, the slot was 192 bytes).
+ */
+static void test_slot_holds_no_iocb(void)
+{
+	char *path = func_make_file("slot.img", 1 << 20);
+	struct ubt_tree *tree = func_build_fmt("file(%s, engine=aio)", path, err, sizeof(err));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(sizeof(struct ubt_leaf_io), 24);
+	CU_ASSERT_EQUAL(tree->slot_size, 128);
+	CU_ASSERT_EQUAL(tree->slots_per_tag, 1);
+	ubt_tree_free(tree);
+	unlink(path);
+	free(path);
+}
+
 static void test_file_shorthand(void)
 {
 	char spec[256];
@@ -360,4 +379,5 @@ UT_MAIN("file_inproc", UT(test_random_io_matches_model), UT(test_discard_and_zer
 	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel),
 	UT(test_aio_engine_matches_model), UT(test_aio_engine_two_queues), UT(test_engine_choice),
 	UT(test_successor_shares_the_files),
-	UT(test_file_shorthand), UT(test_path_made_absolute))
+	UT(test_file_shorthand), UT(test_path_made_absolute),
+	UT(test_slot_holds_no_iocb))
