@@ -228,6 +228,7 @@ static int add_child(struct ubt_target *t, struct ubt_spec_arg *arg)
 	ret = tree_build_node(t->tree, t, arg->node, arg->node ? NULL : &arg->word, &child);
 	if (ret)
 		return ret;
+	child->spec_arg = arg;
 	t->children[t->nr_children++] = child;
 	return 0;
 }

@@ -304,6 +304,7 @@ int tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 	tree->data_node = needs.data_node;
 	tree->bg_tags = needs.bg_tags;
 	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
+	tree->aio_slots = tree->want_aio ? tree->slots_per_tag : 0;
 	tree->err = NULL;
 	tree->live = NULL;
 	tree->opts.base_dir = NULL;	/* the caller's string: paths are absolute from here */
@@ -338,9 +339,11 @@ void ubt_tree_free(struct ubt_tree *tree)
 	free(tree->retired);
 	claims_free(tree);
 	ubt_spec_free(tree->spec);
-	for (i = 0; i < tree->nr_late_specs; i++)
-		ubt_spec_free(tree->late_specs[i]);
-	free(tree->late_specs);
+	for (i = 0; i < tree->nr_late_args; i++) {
+		ubt_spec_arg_free(tree->late_args[i]);
+		free(tree->late_args[i]);
+	}
+	free(tree->late_args);
 	free(tree->fds);
 	free(tree);
 }

@@ -42,17 +42,30 @@ struct ubt_tree {
 	unsigned int slots_per_tag;	/* ubt_io slots one request can need */
 	unsigned int bg_tags;		/* background tags every queue sets aside */
 	int poke_fd;			/* queue 0's ring while it runs, else -1 */
+	/*
+	 * What the device serving this tree set up, which a node or a tree
+	 * built to take a place in it must fit: request data only in the
+	 * client's pages (zero copy), and the queues' Linux AIO sized for this
+	 * many slots per tag (0: none).  A tree no device serves keeps the data
+	 * in memory and sizes its AIO for itself.
+	 */
+	bool zero_copy;
+	unsigned int aio_slots;
 	bool fds_registered;		/* the queues' fixed-file tables are made */
 	/* Claims on backing files (claims.c), and which node uses which. */
 	struct ubt_claim **claims;
 	unsigned int nr_claims;
 	struct ubt_claim_use *uses;
 	unsigned int nr_uses;
-	/* Nodes replaced in the running tree, and the specs they came from. */
+	/*
+	 * Nodes replaced in the running tree, and the spec arguments built
+	 * into the tree since it was (a replacement's spec, then, once swapped
+	 * in, what the replaced node's was: a retired node's words stay valid).
+	 */
 	struct ubt_target **retired;
 	unsigned int nr_retired;
-	struct ubt_spec_node **late_specs;
-	unsigned int nr_late_specs;
+	struct ubt_spec_arg **late_args;
+	unsigned int nr_late_args;
 	/*
 	 * While this tree is built to take a running one's place (reload):
 	 * the running tree, whose claims on files a leaf may share.
@@ -109,8 +122,15 @@ unsigned int tree_subtree_slots(const struct ubt_target *t, struct subtree_needs
 /* The node with this label (or index) below t, skipping skip; NULL if none. */
 struct ubt_target *tree_find_node(struct ubt_target *t, const char *ref, uint64_t index,
 				  bool by_index, const struct ubt_target *skip);
-/* Why the device's promises to the kernel do not hold for n, or NULL. */
-const char *tree_limits_fall_short(const struct ubt_limits *dev, const struct ubt_limits *n);
+/*
+ * Why something built to serve the device that serves tree does not fit
+ * it, or NULL: limits short of what the device promised the kernel, a
+ * node that needs the data in our memory (data_node) on a zero-copy
+ * device, Linux AIO (aio, with slots per tag) the queues were not set up
+ * for.  The one check a hot replace and a reload both make.
+ */
+const char *tree_misfit(const struct ubt_tree *tree, const struct ubt_limits *lim,
+			const struct ubt_target *data_node, bool aio, unsigned int slots);
 /* Whether t is node top or below it. */
 bool tree_node_under(const struct ubt_target *t, const struct ubt_target *top);
 

@@ -13,7 +13,7 @@
 #include "config.h"
 #include "ubt/util.h"
 
-const char *tree_limits_fall_short(const struct ubt_limits *dev, const struct ubt_limits *n)
+static const char *limits_fall_short(const struct ubt_limits *dev, const struct ubt_limits *n)
 {
 	if (n->logical_block_size > dev->logical_block_size)
 		return "its block size is larger than the device's";
@@ -27,6 +27,24 @@ const char *tree_limits_fall_short(const struct ubt_limits *dev, const struct ub
 		return "it lacks discard or write-zeroes, which the device offers";
 	if (n->volatile_cache && !dev->volatile_cache)
 		return "it has a write cache and the device told the kernel it has none";
+	return NULL;
+}
+
+const char *tree_misfit(const struct ubt_tree *tree, const struct ubt_limits *lim,
+			const struct ubt_target *data_node, bool aio, unsigned int slots)
+{
+	const char *why = limits_fall_short(&tree->limits, lim);
+
+	if (why)
+		return why;
+	if (data_node && tree->zero_copy)
+		return "it needs the request data in the server's memory (the aio engine, or a "
+		       "node that reads the data), which a zero-copy device does not keep";
+	if (aio && slots > tree->aio_slots)
+		return tree->aio_slots ? "its aio engine needs more slots per request than the "
+					 "device set up" :
+					 "it uses the aio engine, which only a device that started "
+					 "with it has";
 	return NULL;
 }
 
@@ -66,7 +84,8 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 	const struct ubt_target *old = t->children[i];
 	struct subtree_needs need = { 0 }, had = { 0 };
 	unsigned int slots, old_slots, nr_nodes = tree->nr_nodes;
-	struct ubt_spec_node *spec, **specs;
+	struct ubt_spec_arg *arg = NULL, **args;
+	struct ubt_spec_node *spec;
 	struct ubt_target **retired;
 	bool want_aio = tree->want_aio;
 	struct ubt_target *n = NULL;
@@ -81,25 +100,34 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 		ret = -EINVAL;
 		goto out;
 	}
-	/* Room to keep the spec and, once swapped in, the old node: no failure after. */
-	specs = realloc(tree->late_specs, (tree->nr_late_specs + 1) * sizeof(*specs));
-	if (specs)
-		tree->late_specs = specs;
+	/* The spec as an argument of t's, as it will stand in t's spec once swapped in. */
+	arg = calloc(1, sizeof(*arg));
+	if (arg && spec->bare) {
+		arg->word = spec->name;
+		spec->name = NULL;
+		ubt_spec_free(spec);
+	} else if (arg) {
+		arg->node = spec;
+	} else {
+		ubt_spec_free(spec);
+	}
+	/* Room to keep it and, once swapped in, the old node: no failure after. */
+	args = realloc(tree->late_args, (tree->nr_late_args + 1) * sizeof(*args));
+	if (args)
+		tree->late_args = args;
 	retired = realloc(tree->retired, (tree->nr_retired + 1) * sizeof(*retired));
 	if (retired)
 		tree->retired = retired;
-	if (!specs || !retired) {
-		ubt_spec_free(spec);
+	if (!arg || !args || !retired) {
 		snprintf(err, errlen, "out of memory");
 		ret = -ENOMEM;
-		goto out;
+		goto out_free;
 	}
-	ret = tree_build_node(tree, t, spec->bare ? NULL : spec, &spec->name, &n);
-	if (ret) {
-		ubt_spec_free(spec);
+	ret = tree_build_node(tree, t, arg->node, arg->node ? NULL : &arg->word, &n);
+	if (ret)
 		goto out_undo;
-	}
-	tree->late_specs[tree->nr_late_specs++] = spec;
+	n->spec_arg = arg;
+	tree->late_args[tree->nr_late_args++] = arg;
 	tree_budget(n, old->max_iov_in);
 	slots = tree_subtree_slots(n, &need);
 	old_slots = tree_subtree_slots(old, &had);
@@ -121,11 +149,8 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 	else if (need.per_queue_state)
 		snprintf(err, errlen, "%s keeps per-queue state, which only a starting device sets up",
 			 n->type->name);
-	else if ((need.data_node && !tree->data_node) || (tree->want_aio && !want_aio))
-		snprintf(err, errlen, "%s needs the request data in the server's memory (the aio "
-			 "engine, or a node that reads the data), which this device does not keep",
-			 n->type->name);
-	else if ((why = tree_limits_fall_short(&tree->limits, &n->limits)))
+	else if ((why = tree_misfit(tree, &n->limits, need.data_node, tree->want_aio,
+				    tree->slots_per_tag)))
 		snprintf(err, errlen, "%s cannot take the place of %s: %s", n->type->name,
 			 old->type->name, why);
 	else
@@ -134,10 +159,16 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 		*out = n;
 		goto out;
 	}
+	tree->nr_late_args--;
 	tree_destroy_node(n);
 out_undo:
 	tree->want_aio = want_aio;
 	tree->nr_nodes = nr_nodes;	/* a refused node leaves no gap in the indexes */
+out_free:
+	if (arg) {
+		ubt_spec_arg_free(arg);
+		free(arg);
+	}
 out:
 	tree->err = NULL;
 	return ret;
@@ -147,7 +178,21 @@ void ubt_target_swap_child(struct ubt_target *t, unsigned int i, struct ubt_targ
 {
 	struct ubt_tree *tree = t->tree;
 	struct ubt_target *old = t->children[i];
+	struct ubt_spec_arg *pa = old->spec_arg, *na = n->spec_arg, was;
 
+	/*
+	 * t's spec now writes n where it wrote old (key and place kept), and
+	 * n's own argument keeps old's words alive for the retired node.
+	 */
+	if (pa) {
+		was = *pa;
+		pa->word = na->word;
+		pa->node = na->node;
+		na->word = was.word;
+		na->node = was.node;
+		n->spec_arg = pa;
+		old->spec_arg = na;
+	}
 	claims_retire(tree, old);
 	tree->retired[tree->nr_retired++] = old;	/* room was made when n was built */
 	n->parent = t;
@@ -189,7 +234,7 @@ int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
 	/* What the caller's base_dir pointed to is not the tree's to keep. */
 	tree->opts.base_dir = NULL;
 	n = state_over_live(tree, tree->root);
-	why = tree_limits_fall_short(&live->limits, &tree->limits);
+	why = tree_misfit(live, &tree->limits, tree->data_node, tree->want_aio, tree->slots_per_tag);
 	if (n)
 		snprintf(err, errlen, "%s (node %u) would load the state that the running %s "
 			 "keeps writing in the same files; stop the device to change it",
@@ -200,6 +245,9 @@ int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
 		ubt_tree_free(tree);
 		return -EINVAL;
 	}
+	/* It is to be served by live's device, as live set it up. */
+	tree->zero_copy = live->zero_copy;
+	tree->aio_slots = live->aio_slots;
 	*out = tree;
 	return 0;
 }

@@ -104,7 +104,7 @@ static int add_arg(struct parser *ps, struct ubt_spec_node *n, struct ubt_spec_a
 	return 0;
 }
 
-static void free_arg(struct ubt_spec_arg *a)
+void ubt_spec_arg_free(struct ubt_spec_arg *a)
 {
 	free(a->key);
 	free(a->word);
@@ -138,7 +138,7 @@ static int parse_arg(struct parser *ps, struct ubt_spec_node *n, int depth)
 		skip_space(ps);
 		v = parse_expr(ps, depth + 1);
 		if (!v) {
-			free_arg(&a);
+			ubt_spec_arg_free(&a);
 			return -EINVAL;
 		}
 	}
@@ -150,7 +150,7 @@ static int parse_arg(struct parser *ps, struct ubt_spec_node *n, int depth)
 		a.node = v;
 	}
 	if (add_arg(ps, n, &a, start)) {
-		free_arg(&a);
+		ubt_spec_arg_free(&a);
 		return -EINVAL;
 	}
 	return 0;
@@ -237,7 +237,7 @@ void ubt_spec_free(struct ubt_spec_node *n)
 	if (!n)
 		return;
 	for (i = 0; i < n->nr_args; i++)
-		free_arg(&n->args[i]);
+		ubt_spec_arg_free(&n->args[i]);
 	free(n->args);
 	free(n->name);
 	free(n);

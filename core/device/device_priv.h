@@ -39,7 +39,6 @@ struct ubt_device {
 	struct ubt_tree *next_tree;	/* loaded by a reload, for the next resume */
 	struct ubt_tree *switch_to;	/* queues move to it as they resume */
 	struct ubt_tree *stale_tree;	/* a tree that queues may use until they end */
-	unsigned int aio_slots;		/* the queues' Linux AIO is sized for this many slots per tag */
 };
 
 /* The ADD_DEV flags a copy mode needs. */

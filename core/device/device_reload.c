@@ -189,14 +189,6 @@ static const char *unfit(const struct ubt_device *dev, const struct ubt_tree *tr
 			 tree->nr_fds, UBT_RING_FILES - 1);
 		return buf;
 	}
-	if (dev->mode == UBT_COPY_ZERO_COPY && (tree->data_node || tree->want_aio))
-		return "it needs the request data in the server's memory (the aio engine, or a "
-		       "node that reads the data), which a zero-copy device does not keep";
-	if (tree->want_aio && tree->slots_per_tag > dev->aio_slots)
-		return dev->aio_slots ? "its aio engine needs more slots per request than the "
-					"device set up" :
-					"it uses the aio engine, which only a device that started "
-					"with it has";
 	if (bytes != now && !(dev->ctrl.features & UBLK_F_UPDATE_SIZE)) {
 		snprintf(buf, len, "it is %llu bytes and the device %llu: this kernel cannot change "
 			 "a device's size while it runs (UPDATE_SIZE, Linux 6.16)",

@@ -42,6 +42,8 @@ struct ubt_spec_node {
  */
 struct ubt_spec_node *ubt_spec_parse(const char *text, char *err, size_t errlen);
 void ubt_spec_free(struct ubt_spec_node *n);
+/* Free what an argument holds (its key, word or node), not the argument itself. */
+void ubt_spec_arg_free(struct ubt_spec_arg *a);
 
 /* Print a node tree back in canonical form; returns the length like snprintf. */
 int ubt_spec_format(const struct ubt_spec_node *n, char *buf, size_t len);

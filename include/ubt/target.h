@@ -34,6 +34,7 @@
 
 struct ubt_tree;
 struct ubt_args;
+struct ubt_spec_arg;
 struct ubt_table_line;
 struct ubt_table_out;
 struct ubt_shorthand;
@@ -182,6 +183,7 @@ struct ubt_target {
 	unsigned int nr_children;
 	unsigned int id;		/* pre-order index in the tree */
 	const char *label;		/* name=LABEL from the spec, or NULL */
+	struct ubt_spec_arg *spec_arg;	/* the core's: where its parent's spec writes it */
 	uint64_t len;			/* sectors */
 	struct ubt_limits limits;	/* what this node can serve */
 	void *private;
@@ -337,7 +339,9 @@ int ubt_target_sync(struct ubt_target *t);
  * long, no file that the tree outside that child uses, I/O that fits the
  * per-tag slots sized for the child, and what the device promised the
  * kernel (block size, alignment, discard, flush).  The node takes the
- * next index; nothing of it runs until ubt_target_swap_child() puts it in.
+ * next index; nothing of it runs until ubt_target_swap_child() puts it in,
+ * in the tree and in the tree's spec (ubt_tree_spec: what a recovery
+ * rebuilds, what `list` shows).
  * On failure err says why and nothing stays open.
  */
 int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spec_text,

@@ -187,12 +187,37 @@ static void test_add_fd_indexes(void)
 	free(tree.fds);
 }
 
+/* The one check a replacement and a reload make: limits, the data, AIO. */
+static void test_misfit(void)
+{
+	struct ubt_tree *dev = build("mock_leaf(size=1M)"), *ro = build("mock_leaf(size=1M, ro)");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ro);
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, false, 1));
+	CU_ASSERT_STRING_EQUAL(tree_misfit(dev, &ro->limits, NULL, false, 1), "it is read-only");
+	/* A node that reads the data fits a copy-mode device, not a zero-copy one. */
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, dev->root, false, 1));
+	dev->zero_copy = true;
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, dev->root, false, 1),
+				      "which a zero-copy device does not keep"));
+	dev->zero_copy = false;
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 1),
+				      "only a device that started with it has"));
+	dev->aio_slots = 1;
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, true, 1));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 2),
+				      "more slots per request"));
+	ubt_tree_free(dev);
+	ubt_tree_free(ro);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
 		UT(test_registry), UT(test_builds_nested_tree), UT(test_limits_stack),
 		UT(test_argument_errors), UT(test_failed_child_destroys_siblings),
-		UT(test_size_must_fit_block_size), UT(test_add_fd_indexes),
+		UT(test_size_must_fit_block_size), UT(test_add_fd_indexes), UT(test_misfit),
 	};
 
 	mock_leaf.abi = mock_fan.abi = UBT_TARGET_ABI;

@@ -138,6 +138,26 @@ bool control_suspended(uint32_t id)
 	       !strncmp(reply, "suspended=1", 11);
 }
 
+/*
+ * A message may have changed the stack (a mirror's leg replaced): the run
+ * record follows, so that `list` shows what serves the device and a
+ * recovery rebuilds it.
+ */
+static void record_stack(struct control_state *st)
+{
+	char spec[sizeof(st->rec->spec)];
+	int ret;
+
+	if ((size_t)ubt_tree_spec(st->tree, spec, sizeof(spec)) >= sizeof(spec) ||
+	    !strcmp(spec, st->rec->spec))
+		return;
+	memcpy(st->rec->spec, spec, sizeof(spec));
+	ret = rundir_write(st->rec);
+	if (ret)
+		fprintf(stderr, "warning: cannot rewrite the run record after a change of the "
+			"stack: %s\n", strerror(-ret));
+}
+
 void control_switched(void *arg, struct ubt_tree *tree)
 {
 	struct control_state *st = arg;
@@ -176,6 +196,7 @@ int control_handle(void *arg, const char *cmd, char *out, size_t len)
 	}
 	if (!strncmp(cmd, "message ", 8)) {
 		message(tree, cmd + 8, out, len);
+		record_stack(st);
 		return 0;
 	}
 	snprintf(out, len, "error: unknown request '%s'\n", cmd);

@@ -379,6 +379,11 @@ static void test_replace_with_new_file_under_io(void)
 	legs[0] = p[0];
 	legs[1] = p[2];
 	legs_equal(w.model, legs, 2);
+	/* The tree's spec is the stack that serves: what a recovery rebuilds. */
+	ubt_tree_spec(tree, spec, sizeof(spec));
+	snprintf(words, sizeof(words), "mirror(%s, %s, region=64K, nosync, read=roundrobin, name=m)",
+		 p[0], p[2]);
+	CU_ASSERT_STRING_EQUAL(spec, words);
 	/* And it serves reads: the old leg's file is no longer read or written. */
 	CU_ASSERT_EQUAL(message(tree, "m", "fail 0"), 0);
 	w.nr_ops = 500;

@@ -227,8 +227,23 @@ test_mirror_hot_replace_under_fio() {
 	wait_our_sync "$id" || t_fail "not in sync: $(our_mirror_status "$id")"
 	our_mirror_status "$id" | grep -q " 128/128 1 AA 3 disk" ||
 		t_fail "after replace: $(our_mirror_status "$id")"
+	# The run record follows the stack: list shows it, a recovery rebuilds it.
+	$B list | grep -q "mirror($work/ha, $work/hc, region=512K, log=$work/hl," ||
+		t_fail "list: $($B list)"
+	if [ "$($B list --json | sed -n 's/.*"recovery": "\([a-z-]*\)".*/\1/p')" = reissue ]; then
+		kill -9 "$(daemon_pid "$id")"
+		timeout 30 $B recover -n "$id" >/dev/null 2>&1 || t_fail "recover after the replace"
+		# What is written now lands in the new leg, not in the one it replaced.
+		head -c 65536 /dev/urandom > "$work/hpat"
+		dd if="$work/hpat" of="$dev" bs=64k seek=100 oflag=direct conv=fsync status=none ||
+			t_fail "write after the recovery"
+	fi
 	$B delete -n "$id"
 	cmp "$work/ha" "$work/hc" || t_fail "the new leg differs from leg 0 after the copy"
+	if [ -f "$work/hpat" ]; then
+		cmp -s -i 0:$((100 * 65536)) -n 65536 "$work/hpat" "$work/hb" &&
+			t_fail "the recovered device wrote the replaced leg"
+	fi
 	left_nothing
 }
 
