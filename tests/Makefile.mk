@@ -38,7 +38,8 @@ $(O)/tests/modules/ubt-testnull.so: $(O)/tests/func/testnull_target.o
 
 # The targets in examples/, built as their users build them: against the
 # SDK as `make install` lays it out (here into $(O)/sdk), with nothing but
-# pkg-config, into $(O)/examples/modules for the tiers to load by name.
+# pkg-config, into $(O)/examples/modules for the tiers to load by name;
+# remade whole (-B) when the SDK is, since its own Makefile knows no headers.
 EXAMPLES := $(patsubst examples/%/Makefile,%,$(wildcard examples/*/Makefile))
 EXAMPLE_MODULES := $(foreach e,$(EXAMPLES),$(O)/examples/modules/ubt-$(e).so)
 $(O)/sdk/.installed: $(BIN) $(SDK_HEADERS) tools/ublk-target.pc.in
@@ -53,7 +54,7 @@ $(EXAMPLE_MODULES): $(O)/examples/modules/ubt-%.so: $$(wildcard examples/$$*/*.[
 	$(quiet) EXAMPLE $@
 	$(Q)env PKG_CONFIG_PATH=$(abspath $(O))/sdk/usr/lib/pkgconfig \
 		PKG_CONFIG_SYSROOT_DIR=$(abspath $(O))/sdk \
-		$(MAKE) -s -C examples/$* O=$(abspath $(O))/examples/modules >/dev/null
+		$(MAKE) -B -s -C examples/$* O=$(abspath $(O))/examples/modules >/dev/null
 
 examples: $(EXAMPLE_MODULES)
 .PHONY: examples

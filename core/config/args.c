@@ -98,7 +98,7 @@ static char *absolute(const char *base, const char *path)
 
 	if (path[0] == '/')
 		return strdup(path);
-	if (!base) {
+	if (!base || !base[0]) {
 		if (!getcwd(cwd, sizeof(cwd)))
 			return NULL;
 		base = cwd;

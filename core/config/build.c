@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ubt/registry.h"
@@ -304,7 +305,6 @@ int tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 	tree->data_node = needs.data_node;
 	tree->bg_tags = needs.bg_tags;
 	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
-	tree->aio_slots = tree->want_aio ? tree->slots_per_tag : 0;
 	tree->err = NULL;
 	tree->live = NULL;
 	tree->opts.base_dir = NULL;	/* the caller's string: paths are absolute from here */
@@ -333,9 +333,13 @@ void ubt_tree_free(struct ubt_tree *tree)
 
 	if (!tree)
 		return;
-	tree_destroy_node(tree->root);
+	/*
+	 * Replaced nodes first: they left the tree, and a destructor that
+	 * writes its state finds its own subtree whole either way.
+	 */
 	for (i = 0; i < tree->nr_retired; i++)
 		tree_destroy_node(tree->retired[i]);
+	tree_destroy_node(tree->root);
 	free(tree->retired);
 	claims_free(tree);
 	ubt_spec_free(tree->spec);
@@ -399,6 +403,20 @@ int ubt_target_add_fd(struct ubt_target *t, int fd)
 	tree->fds = fds;
 	tree->fds[tree->nr_fds++] = fd;
 	return (int)tree->nr_fds;	/* index 0 is the frontend's */
+}
+
+void ubt_target_close_fd(struct ubt_target *t, int index)
+{
+	struct ubt_tree *tree = t->tree;
+
+	if (index >= UBT_FD_PLAIN) {
+		close(index - UBT_FD_PLAIN);
+		return;
+	}
+	if (index < 1 || (unsigned int)index > tree->nr_fds || tree->fds[index - 1] < 0)
+		return;
+	close(tree->fds[index - 1]);
+	tree->fds[index - 1] = -1;	/* an empty slot to whoever registers the files next */
 }
 
 void ubt_target_use_aio(struct ubt_target *t)

@@ -11,6 +11,11 @@
  * tree built to take a running one's place (reload) shares the running
  * tree's description, so the file is never unclaimed in between.
  *
+ * Linux turns a shared flock into an exclusive one by dropping it first,
+ * so a refused upgrade takes the shared lock back, and an upgrade made
+ * for something that does not come to serve (a refused replacement, a
+ * reload never resumed) is undone when it goes.
+ *
  * Each leaf's use of a claim is recorded with the node, which answers
  * every "same file twice?" question with one walk: under two children of
  * a stripe, a mirror's log and a leg, a replacement and the rest of the
@@ -31,6 +36,7 @@ struct ubt_claim {
 	int fd;				/* holds the lock */
 	bool shared;
 	bool from_live;			/* the running tree's description (reload) */
+	bool upgraded;			/* exclusive for a later use than the first */
 	char *path;
 };
 
@@ -54,20 +60,39 @@ static struct ubt_claim *find_claim(const struct ubt_tree *tree, uint64_t dev, u
 
 static void release(struct ubt_claim *c)
 {
+	/* A reload that never came to serve: the running tree only reads it. */
+	if (c->from_live && c->upgraded)
+		flock(c->fd, LOCK_SH | LOCK_NB);
 	close(c->fd);
 	free(c->path);
 	free(c);
 }
 
-static int add_use(struct ubt_tree *tree, const struct ubt_target *t, struct ubt_claim *c)
+static int add_use(struct ubt_tree *tree, const struct ubt_target *t, struct ubt_claim *c,
+		   bool shared)
 {
 	struct ubt_claim_use *u = realloc(tree->uses, (tree->nr_uses + 1) * sizeof(*u));
 
 	if (!u)
 		return -ENOMEM;
 	tree->uses = u;
-	tree->uses[tree->nr_uses++] = (struct ubt_claim_use){ .t = t, .c = c };
+	tree->uses[tree->nr_uses++] = (struct ubt_claim_use){ .t = t, .c = c, .shared = shared };
 	return 0;
+}
+
+/* Make c's lock exclusive; on refusal it keeps its shared lock. */
+static int upgrade(struct ubt_claim *c)
+{
+	int ret;
+
+	if (!flock(c->fd, LOCK_EX | LOCK_NB)) {
+		c->shared = false;
+		c->upgraded = true;
+		return 0;
+	}
+	ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	flock(c->fd, LOCK_SH | LOCK_NB);
+	return ret;
 }
 
 /* Take the lock on c->fd, waiting a moment for a device deleted just now. */
@@ -111,12 +136,9 @@ int ubt_target_claim(struct ubt_target *t, int fd, const char *path, bool shared
 		       S_ISBLK(st.st_mode) ? 0 : (uint64_t)st.st_ino);
 	if (c) {
 		/* Another window of a file this tree has: one claim, made exclusive if need be. */
-		if (c->shared && !shared) {
-			if (flock(c->fd, LOCK_EX | LOCK_NB))
-				return in_use(t, path, true, errno == EWOULDBLOCK ? -EBUSY : -errno);
-			c->shared = false;
-		}
-		return add_use(tree, t, c) ? ubt_target_error(t, ENOMEM, "out of memory") : 0;
+		if (c->shared && !shared && (ret = upgrade(c)))
+			return in_use(t, path, false, ret);
+		return add_use(tree, t, c, shared) ? ubt_target_error(t, ENOMEM, "out of memory") : 0;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path))) {
@@ -125,8 +147,8 @@ int ubt_target_claim(struct ubt_target *t, int fd, const char *path, bool shared
 	}
 	c->dev = S_ISBLK(st.st_mode) ? (uint64_t)st.st_rdev : (uint64_t)st.st_dev;
 	c->ino = S_ISBLK(st.st_mode) ? 0 : (uint64_t)st.st_ino;
-	c->shared = shared;
 	live = tree->live ? find_claim(tree->live, c->dev, c->ino) : NULL;
+	c->shared = live ? live->shared : shared;
 	/* The running stack's description, or this leaf's own. */
 	c->fd = fcntl(live ? live->fd : fd, F_DUPFD_CLOEXEC, 0);
 	c->from_live = live != NULL;
@@ -136,12 +158,11 @@ int ubt_target_claim(struct ubt_target *t, int fd, const char *path, bool shared
 		free(c);
 		return ret;
 	}
-	ret = live ? (shared || !live->shared ? 0 :
-		      flock(c->fd, LOCK_EX | LOCK_NB) ? (errno == EWOULDBLOCK ? -EBUSY : -errno) : 0) :
-		     lock(c, shared);
+	ret = !live ? lock(c, shared) : c->shared && !shared ? upgrade(c) : 0;
 	claims = ret ? NULL : realloc(tree->claims, (tree->nr_claims + 1) * sizeof(*claims));
-	if (ret || !claims || add_use(tree, t, c)) {
-		ret = ret ? in_use(t, path, shared, ret) : ubt_target_error(t, ENOMEM, "out of memory");
+	if (ret || !claims || add_use(tree, t, c, shared)) {
+		ret = ret ? in_use(t, path, shared && !live, ret) :
+			    ubt_target_error(t, ENOMEM, "out of memory");
 		if (claims)
 			tree->claims = claims;
 		release(c);
@@ -150,6 +171,35 @@ int ubt_target_claim(struct ubt_target *t, int fd, const char *path, bool shared
 	tree->claims = claims;
 	tree->claims[tree->nr_claims++] = c;
 	return 0;
+}
+
+/*
+ * Back to a shared lock when only readers are left (a writer refused its
+ * place); never below what the running tree took on a description it
+ * shares with us.
+ */
+static void relax(struct ubt_tree *tree, struct ubt_claim *c)
+{
+	unsigned int i;
+
+	if (c->shared || (c->from_live && !c->upgraded))
+		return;
+	for (i = 0; i < tree->nr_uses; i++)
+		if (tree->uses[i].c == c && !tree->uses[i].shared)
+			return;
+	if (!flock(c->fd, LOCK_SH | LOCK_NB)) {
+		c->shared = true;
+		c->upgraded = false;
+	}
+}
+
+void claims_adopt(struct ubt_tree *tree)
+{
+	unsigned int i;
+
+	/* The descriptions are this tree's own now, the locks what it needs. */
+	for (i = 0; i < tree->nr_claims; i++)
+		tree->claims[i]->from_live = tree->claims[i]->upgraded = false;
 }
 
 void claims_drop(struct ubt_tree *tree, const struct ubt_target *t)
@@ -166,8 +216,10 @@ void claims_drop(struct ubt_tree *tree, const struct ubt_target *t)
 		tree->uses[i] = tree->uses[--tree->nr_uses];
 		for (j = 0; j < tree->nr_uses && tree->uses[j].c != c; j++)
 			;
-		if (j < tree->nr_uses)
+		if (j < tree->nr_uses) {
+			relax(tree, c);
 			continue;
+		}
 		/* Nobody uses it any more: a node that failed leaves nothing locked. */
 		for (k = 0; k < tree->nr_claims && tree->claims[k] != c; k++)
 			;

@@ -45,12 +45,15 @@ struct ubt_tree {
 	/*
 	 * What the device serving this tree set up, which a node or a tree
 	 * built to take a place in it must fit: request data only in the
-	 * client's pages (zero copy), and the queues' Linux AIO sized for this
-	 * many slots per tag (0: none).  A tree no device serves keeps the data
-	 * in memory and sizes its AIO for itself.
+	 * client's pages (zero copy), and each queue's Linux AIO, sized once
+	 * for aio_iocbs slots (0: none), one per slot of its slab then; a slab
+	 * of aio_depth request tags and a tree's background tags, each of
+	 * slots_per_tag slots, must fit in it.  A tree no device serves keeps
+	 * the data in memory and sizes its AIO for itself.
 	 */
 	bool zero_copy;
-	unsigned int aio_slots;
+	unsigned int aio_depth;
+	unsigned int aio_iocbs;
 	bool fds_registered;		/* the queues' fixed-file tables are made */
 	/* Claims on backing files (claims.c), and which node uses which. */
 	struct ubt_claim **claims;
@@ -64,6 +67,7 @@ struct ubt_tree {
 	 */
 	struct ubt_target **retired;
 	unsigned int nr_retired;
+	unsigned int nr_unswapped;	/* built, not yet swapped in or discarded: room kept */
 	struct ubt_spec_arg **late_args;
 	unsigned int nr_late_args;
 	/*
@@ -79,6 +83,7 @@ struct ubt_tree {
 struct ubt_claim_use {
 	const struct ubt_target *t;	/* NULL once the node is retired */
 	struct ubt_claim *c;
+	bool shared;			/* the node only reads it */
 };
 
 /* The arguments of the node being built (args.c). */
@@ -126,11 +131,13 @@ struct ubt_target *tree_find_node(struct ubt_target *t, const char *ref, uint64_
  * Why something built to serve the device that serves tree does not fit
  * it, or NULL: limits short of what the device promised the kernel, a
  * node that needs the data in our memory (data_node) on a zero-copy
- * device, Linux AIO (aio, with slots per tag) the queues were not set up
- * for.  The one check a hot replace and a reload both make.
+ * device, Linux AIO (aio, for a slab with bg_tags background tags and
+ * slots per tag) the queues were not set up for.  The one check a hot
+ * replace and a reload both make.
  */
 const char *tree_misfit(const struct ubt_tree *tree, const struct ubt_limits *lim,
-			const struct ubt_target *data_node, bool aio, unsigned int slots);
+			const struct ubt_target *data_node, bool aio, unsigned int bg_tags,
+			unsigned int slots);
 /* Whether t is node top or below it. */
 bool tree_node_under(const struct ubt_target *t, const struct ubt_target *top);
 
@@ -143,6 +150,8 @@ void claims_free(struct ubt_tree *tree);
  * tree goes, but its uses count for nobody, so its files may come back.
  */
 void claims_retire(struct ubt_tree *tree, const struct ubt_target *t);
+/* tree, built to take a running one's place, now serves: its locks are its own. */
+void claims_adopt(struct ubt_tree *tree);
 /*
  * The path of a file that a node under `in` uses and that a node outside
  * both `in` and `except` (NULL: none) uses too; NULL if there is none.

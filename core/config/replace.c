@@ -31,18 +31,20 @@ static const char *limits_fall_short(const struct ubt_limits *dev, const struct 
 }
 
 const char *tree_misfit(const struct ubt_tree *tree, const struct ubt_limits *lim,
-			const struct ubt_target *data_node, bool aio, unsigned int slots)
+			const struct ubt_target *data_node, bool aio, unsigned int bg_tags,
+			unsigned int slots)
 {
 	const char *why = limits_fall_short(&tree->limits, lim);
+	uint64_t iocbs = (uint64_t)(tree->aio_depth + bg_tags) * slots;
 
 	if (why)
 		return why;
 	if (data_node && tree->zero_copy)
 		return "it needs the request data in the server's memory (the aio engine, or a "
 		       "node that reads the data), which a zero-copy device does not keep";
-	if (aio && slots > tree->aio_slots)
-		return tree->aio_slots ? "its aio engine needs more slots per request than the "
-					 "device set up" :
+	if (aio && (!tree->aio_iocbs || iocbs > tree->aio_iocbs))
+		return tree->aio_iocbs ? "its aio engine needs more slots per queue than the "
+					 "device set up when it started" :
 					 "it uses the aio engine, which only a device that started "
 					 "with it has";
 	return NULL;
@@ -115,7 +117,8 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 	args = realloc(tree->late_args, (tree->nr_late_args + 1) * sizeof(*args));
 	if (args)
 		tree->late_args = args;
-	retired = realloc(tree->retired, (tree->nr_retired + 1) * sizeof(*retired));
+	retired = realloc(tree->retired,
+			  (tree->nr_retired + tree->nr_unswapped + 1) * sizeof(*retired));
 	if (retired)
 		tree->retired = retired;
 	if (!arg || !args || !retired) {
@@ -150,12 +153,13 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 		snprintf(err, errlen, "%s keeps per-queue state, which only a starting device sets up",
 			 n->type->name);
 	else if ((why = tree_misfit(tree, &n->limits, need.data_node, tree->want_aio,
-				    tree->slots_per_tag)))
+				    tree->bg_tags, tree->slots_per_tag)))
 		snprintf(err, errlen, "%s cannot take the place of %s: %s", n->type->name,
 			 old->type->name, why);
 	else
 		ret = 0;
 	if (!ret) {
+		tree->nr_unswapped++;
 		*out = n;
 		goto out;
 	}
@@ -194,35 +198,46 @@ void ubt_target_swap_child(struct ubt_target *t, unsigned int i, struct ubt_targ
 		old->spec_arg = na;
 	}
 	claims_retire(tree, old);
+	tree->nr_unswapped--;
 	tree->retired[tree->nr_retired++] = old;	/* room was made when n was built */
 	n->parent = t;
 	__atomic_store_n(&t->children[i], n, __ATOMIC_RELEASE);
 }
 
-/* ---- A whole new tree for a running device (reload) -------------------- */
-
-/* A node of n's subtree that keeps state in a file the running tree uses too, or NULL. */
-static const struct ubt_target *state_over_live(const struct ubt_tree *tree,
-						const struct ubt_target *n)
+void ubt_target_discard_child(struct ubt_target *t, struct ubt_target *n)
 {
-	const struct ubt_target *hit;
+	struct ubt_tree *tree = t->tree;
 	unsigned int i;
 
-	if (n->keeps_state && claims_from_live(tree, n))
-		return n;
-	for (i = 0; i < n->nr_children; i++) {
-		hit = state_over_live(tree, n->children[i]);
-		if (hit)
-			return hit;
+	for (i = 0; i < tree->nr_late_args && tree->late_args[i] != n->spec_arg; i++)
+		;
+	if (i < tree->nr_late_args) {
+		memmove(&tree->late_args[i], &tree->late_args[i + 1],
+			(tree->nr_late_args - i - 1) * sizeof(*tree->late_args));
+		tree->nr_late_args--;
 	}
-	return NULL;
+	ubt_spec_arg_free(n->spec_arg);
+	free(n->spec_arg);
+	tree_destroy_node(n);
+	tree->nr_unswapped--;
+}
+
+/* ---- A whole new tree for a running device (reload) -------------------- */
+
+/* Asked before the constructor reads its state, so nothing was written when refused. */
+int ubt_target_keeps_state(struct ubt_target *t)
+{
+	if (t->tree->live && claims_from_live(t->tree, t))
+		return ubt_target_error(t, EBUSY, "node %u would load the state that the running "
+					"stack keeps writing in the same files; stop the device to "
+					"change it", t->id);
+	return 0;
 }
 
 int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
 			const char *base_dir, struct ubt_tree **out, char *err, size_t errlen)
 {
 	struct ubt_tree_opts opts = live->opts;
-	const struct ubt_target *n;
 	struct ubt_tree *tree;
 	const char *why;
 	int ret;
@@ -233,21 +248,17 @@ int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,
 		return ret;
 	/* What the caller's base_dir pointed to is not the tree's to keep. */
 	tree->opts.base_dir = NULL;
-	n = state_over_live(tree, tree->root);
-	why = tree_misfit(live, &tree->limits, tree->data_node, tree->want_aio, tree->slots_per_tag);
-	if (n)
-		snprintf(err, errlen, "%s (node %u) would load the state that the running %s "
-			 "keeps writing in the same files; stop the device to change it",
-			 n->type->name, n->id, n->type->name);
-	else if (why)
+	why = tree_misfit(live, &tree->limits, tree->data_node, tree->want_aio, tree->bg_tags,
+			  tree->slots_per_tag);
+	if (why) {
 		snprintf(err, errlen, "the new stack cannot serve this device: %s", why);
-	if (n || why) {
 		ubt_tree_free(tree);
 		return -EINVAL;
 	}
 	/* It is to be served by live's device, as live set it up. */
 	tree->zero_copy = live->zero_copy;
-	tree->aio_slots = live->aio_slots;
+	tree->aio_depth = live->aio_depth;
+	tree->aio_iocbs = live->aio_iocbs;
 	*out = tree;
 	return 0;
 }

@@ -304,10 +304,32 @@ int ubt_table_print_fail(struct ubt_table_out *o, const char *fmt, ...)
 
 int ubt_table_dm_device(const struct ubt_target *n, const char **path, uint64_t *sector)
 {
-	if (!n->type->dm_device || n->type->dm_device(n, path, sector))
+	int ret;
+
+	if (!n->type->dm_device)
 		return -EINVAL;
+	ret = n->type->dm_device(n, path, sector);
+	if (ret)
+		return ret == -EILSEQ ? ret : -EINVAL;
 	/* A dm table splits on white space: such a path has no table form. */
-	return strpbrk(*path, " \t\n") ? -EINVAL : 0;
+	return strpbrk(*path, " \t\n") ? -EILSEQ : 0;
+}
+
+int ubt_table_need_dm_device(struct ubt_table_out *o, const struct ubt_target *n,
+			     const char **path, uint64_t *sector, const char *fmt, ...)
+{
+	int ret = ubt_table_dm_device(n, path, sector);
+	va_list ap;
+
+	if (ret == -EILSEQ)
+		return ubt_table_print_fail(o, "%s: a dm table cannot name a path with white space",
+					    *path);
+	if (ret) {
+		va_start(ap, fmt);
+		vfail(o->err, o->errlen, 0, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
 }
 
 int ubt_table_print_dev(struct ubt_table_out *o, const struct ubt_target *n)
@@ -315,10 +337,10 @@ int ubt_table_print_dev(struct ubt_table_out *o, const struct ubt_target *n)
 	const char *path;
 	uint64_t sector;
 
-	if (ubt_table_dm_device(n, &path, &sector))
-		return ubt_table_print_fail(o, "a %s under %s cannot be written as one dm table "
-					    "line (dm names devices, windows of files)",
-					    n->type->name, n->parent ? n->parent->type->name : "?");
+	if (ubt_table_need_dm_device(o, n, &path, &sector, "a %s under %s cannot be written as "
+				     "one dm table line (dm names devices, windows of files)",
+				     n->type->name, n->parent ? n->parent->type->name : "?"))
+		return -EINVAL;
 	ubt_table_printf(o, " %s %llu", path, (unsigned long long)sector);
 	return 0;
 }
@@ -329,11 +351,14 @@ int ubt_table_print_whole_dev(struct ubt_table_out *o, const struct ubt_target *
 	const char *path;
 	uint64_t sector, bytes;
 
-	if (ubt_table_dm_device(n, &path, &sector) || sector || ubt_path_bytes(path, &bytes) ||
-	    bytes != n->len << UBT_SECTOR_SHIFT)
+	const char *parent = n->parent ? n->parent->type->name : "?";
+
+	if (ubt_table_need_dm_device(o, n, &path, &sector, "%s: its %s cannot be written as a "
+				     "dm device (a whole file or device)", parent, what))
+		return -EINVAL;
+	if (sector || ubt_path_bytes(path, &bytes) || bytes != n->len << UBT_SECTOR_SHIFT)
 		return ubt_table_print_fail(o, "%s: its %s cannot be written as a dm device "
-					    "(a whole file or device)",
-					    n->parent ? n->parent->type->name : "?", what);
+					    "(a whole file or device)", parent, what);
 	ubt_table_printf(o, " %s", path);
 	return 0;
 }

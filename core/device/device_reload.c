@@ -153,6 +153,7 @@ static int resume(struct ubt_device *dev, struct ubt_tree *next, const struct ub
 			ubt_ctrl_stop_dev(&dev->ctrl, dev->info.dev_id);
 			return dev->switch_err;
 		}
+		claims_adopt(next);
 		dev->tree = next;
 		ubt_tree_free(old);
 		if (ctl && ctl->switched)
@@ -223,8 +224,9 @@ static void reload(struct ubt_device *dev, const char *args, char *out, size_t l
 	}
 	/* The folder the spec's relative paths are taken from: the user's, not ours. */
 	spec = ubt_take_field(args + 10, dir, sizeof(dir));
-	if (!spec) {
-		snprintf(out, len, "error: reload wants the folder its paths are relative to\n");
+	if (!spec || dir[0] != '/') {
+		snprintf(out, len, "error: reload wants the absolute folder its paths are relative "
+			 "to\n");
 		return;
 	}
 	/* A new load replaces one not yet resumed, as in dm: its files are free for this one. */

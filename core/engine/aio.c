@@ -75,6 +75,11 @@ out_free:
 	return ret;
 }
 
+unsigned int ubt_aio_slots(const struct ubt_queue *q)
+{
+	return q->aio ? q->aio->max : 0;
+}
+
 void ubt_aio_exit(struct ubt_queue *q)
 {
 	struct ubt_aio *a = q->aio;

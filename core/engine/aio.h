@@ -15,6 +15,8 @@
 
 int ubt_aio_init(struct ubt_queue *q);
 void ubt_aio_exit(struct ubt_queue *q);
+/* How many slots the queue's AIO state has an iocb for (0: none). */
+unsigned int ubt_aio_slots(const struct ubt_queue *q);
 /* Prepare l's iocb for what is left of io's transfer; sent by ubt_aio_flush(). */
 void ubt_aio_queue(struct ubt_io *io, struct ubt_leaf_io *l);
 /* io_submit what was queued; arm the eventfd READ.  Before each ring wait. */

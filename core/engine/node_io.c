@@ -85,14 +85,13 @@ static int run(struct ubt_node_io *n, bool until_idle)
 	}
 }
 
-int ubt_node_io(struct ubt_node_io *n, enum ubt_op op, unsigned int flags, uint64_t off,
-		void *buf, size_t len)
+/* One request of at most the device's largest size: what the nodes budget their splits for. */
+static int one_request(struct ubt_node_io *n, enum ubt_op op, unsigned int flags, uint64_t off,
+		       void *buf, size_t len)
 {
 	struct ubt_queue *q = &n->q;
 	int ret;
 
-	if ((off | len) & (UBT_SECTOR_SIZE - 1) || len > UINT32_MAX)
-		return -EINVAL;
 	if (len > n->bounce_len) {
 		free(n->bounce);
 		n->bounce_len = 0;
@@ -113,6 +112,26 @@ int ubt_node_io(struct ubt_node_io *n, enum ubt_op op, unsigned int flags, uint6
 		return n->res;
 	if (op == UBT_OP_READ)
 		memcpy(buf, n->bounce, len);
+	return 0;
+}
+
+int ubt_node_io(struct ubt_node_io *n, enum ubt_op op, unsigned int flags, uint64_t off,
+		void *buf, size_t len)
+{
+	size_t max = n->q.tree->opts.max_io_bytes, done, piece;
+	int ret;
+
+	if ((off | len) & (UBT_SECTOR_SIZE - 1))
+		return -EINVAL;
+	if ((op != UBT_OP_READ && op != UBT_OP_WRITE) || !max)
+		return one_request(n, op, flags, off, buf, len);
+	/* A log or metadata larger than a request goes as the kernel would send it: in pieces. */
+	for (done = 0; done < len; done += piece) {
+		piece = UBT_MIN(len - done, max);
+		ret = one_request(n, op, flags, off + done, (char *)buf + done, piece);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 

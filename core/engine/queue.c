@@ -87,6 +87,12 @@ static int register_files(struct ubt_queue *q, int frontend_fd)
 	return ret < 0 ? ret : fill_files(q, 0);
 }
 
+/* Child i, as a hot replace (ubt_target_swap_child) last stored it. */
+static struct ubt_target *child(const struct ubt_target *t, unsigned int i)
+{
+	return __atomic_load_n(&t->children[i], __ATOMIC_ACQUIRE);
+}
+
 /* Let each node set up per-queue state (optional). */
 static int queue_init_nodes(struct ubt_queue *q, struct ubt_target *t)
 {
@@ -99,7 +105,7 @@ static int queue_init_nodes(struct ubt_queue *q, struct ubt_target *t)
 			return ret;
 	}
 	for (i = 0; i < t->nr_children; i++) {
-		ret = queue_init_nodes(q, t->children[i]);
+		ret = queue_init_nodes(q, child(t, i));
 		if (ret)
 			return ret;
 	}
@@ -111,7 +117,7 @@ static void poke_nodes(struct ubt_queue *q, struct ubt_target *t)
 	unsigned int i;
 
 	for (i = 0; i < t->nr_children; i++)
-		poke_nodes(q, t->children[i]);
+		poke_nodes(q, child(t, i));
 	if (t->type->poke)
 		t->type->poke(t, q);
 }
@@ -126,7 +132,7 @@ static void queue_exit_nodes(struct ubt_queue *q, struct ubt_target *t)
 	unsigned int i;
 
 	for (i = 0; i < t->nr_children; i++)
-		queue_exit_nodes(q, t->children[i]);
+		queue_exit_nodes(q, child(t, i));
 	if (t->type->queue_exit)
 		t->type->queue_exit(t, q);
 }
@@ -324,8 +330,11 @@ int ubt_queue_switch_tree(struct ubt_queue *q, struct ubt_tree *tree)
 	char *slab;
 	int ret;
 
-	/* The device checked this at the reload: the AIO state is sized once. */
-	if (tree->want_aio && (!q->aio || tree->slots_per_tag > q->slots_per_tag))
+	/*
+	 * The AIO state is sized once, an iocb per slot of the first slab;
+	 * the device checked the new slab fits it (tree_misfit).
+	 */
+	if (tree->want_aio && (uint64_t)nr_tags * tree->slots_per_tag > ubt_aio_slots(q))
 		return -EINVAL;
 	tags = calloc(nr_tags, sizeof(*tags));
 	if (!tags)

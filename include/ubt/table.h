@@ -98,7 +98,18 @@ int ubt_table_print_dev(struct ubt_table_out *o, const struct ubt_target *n);
  */
 int ubt_table_print_whole_dev(struct ubt_table_out *o, const struct ubt_target *n,
 			      const char *what);
-/* Where node n lies as a dm device: its path and start sector.  -EINVAL if it does not. */
+/*
+ * Where node n lies as a dm device: its path and start sector.  -EINVAL if
+ * it does not; -EILSEQ, path set, if the path has white space, which a dm
+ * table cannot hold (a dm_device op over a child passes that on).
+ */
 int ubt_table_dm_device(const struct ubt_target *n, const char **path, uint64_t *sector);
+/*
+ * ubt_table_dm_device(), or refuse the line: a path with white space
+ * named as such, any other node with the reason fmt gives.
+ */
+int ubt_table_need_dm_device(struct ubt_table_out *o, const struct ubt_target *n,
+			     const char **path, uint64_t *sector, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 #endif

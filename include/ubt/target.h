@@ -204,15 +204,18 @@ struct ubt_target {
 	 * there (copy or user copy), never zero copy.
 	 */
 	bool needs_data;
-	/*
-	 * The constructor loaded state from its children that the node keeps
-	 * writing while it runs (a cache's metadata, a mirror's disk log): a
-	 * second stack must not load it beside a running one (reload).
-	 */
-	bool keeps_state;
 };
 
 /* ---- The device a node is built for ------------------------------------ */
+
+/*
+ * The constructor is about to load state from its children that the node
+ * keeps writing while it runs (a cache's metadata, a mirror's disk log):
+ * call it before the first read.  Refused, error set, when those children
+ * are on files a running stack uses, one this stack is built to replace
+ * (a reload): the two would write the same state.  0 or a negative errno.
+ */
+int ubt_target_keeps_state(struct ubt_target *t);
 
 /* The device's logical block size in bytes (create --lbs). */
 uint32_t ubt_target_block_size(const struct ubt_target *t);
@@ -303,6 +306,14 @@ const char *ubt_target_shared_file(const struct ubt_target *a, const struct ubt_
 int ubt_target_add_fd(struct ubt_target *t, int fd);
 #define UBT_FD_PLAIN		(1 << 24)
 /*
+ * Close a descriptor ubt_target_add_fd() returned index for (the node's
+ * destructor does, not close()): the tree forgets it, so that a node
+ * destroyed later, whose destructor still reads or writes a child through
+ * node I/O, does not register a closed descriptor or one the number was
+ * given to since.
+ */
+void ubt_target_close_fd(struct ubt_target *t, int index);
+/*
  * The node will call ubt_leaf_rw_aio(): every queue gets a Linux AIO
  * context, and the node needs its data in our memory (needs_data).
  */
@@ -352,6 +363,8 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
  * flight on it.  The caller keeps queues from choosing the child meanwhile.
  */
 void ubt_target_swap_child(struct ubt_target *t, unsigned int i, struct ubt_target *n);
+/* Destroy n (from ubt_target_build_child) instead of swapping it in. */
+void ubt_target_discard_child(struct ubt_target *t, struct ubt_target *n);
 
 /* ---- Registry --------------------------------------------------------- */
 

@@ -49,8 +49,8 @@ void ubt_tree_free(struct ubt_tree *tree);
  * that live uses shares live's claim on it; what the device promised the
  * kernel (block size, alignment, request size, read-only, discard, flush)
  * holds.  A node that loads state the running stack keeps writing
- * (keeps_state: a cache's metadata, a mirror's disk log) is refused over
- * live's files.  The size may differ: the caller decides.  On failure err
+ * (ubt_target_keeps_state: a cache's metadata, a mirror's disk log) is
+ * refused over live's files before it reads or writes them.  The size may differ: the caller decides.  On failure err
  * says why and nothing stays open.
  */
 int ubt_tree_build_next(const struct ubt_tree *live, const char *spec_text,

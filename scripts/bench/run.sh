@@ -12,7 +12,9 @@
 #   scripts/bench/run.sh --cache [--kernel K] [INTERVAL_S] [INTERVALS] [REPEATS]
 #   scripts/bench/run.sh --lifecycle [--kernel K] [RUNS]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
-# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror").
+# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror"); workloads:
+# $UBT_BENCH_WORKLOADS, a regex on their names; $UBT_BENCH_BEFORE, the build
+# directory of another version, adds its rows beside ours (ublk-vs-kernel.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -73,6 +75,11 @@ trap 'stop_watch; rm -f "$flag"' EXIT
 # benchmark's sampler), so that editing the original cannot change a
 # measurement half-way.
 cp "scripts/bench/$script" scripts/bench/cache-counters.py "$bdir/"
+if [ -n "${UBT_BENCH_BEFORE:-}" ]; then
+	UBT_BENCH_BEFORE=$(cd "$UBT_BENCH_BEFORE" && pwd) &&
+		[ -x "$UBT_BENCH_BEFORE/ublk-target" ] ||
+		{ echo "run.sh: UBT_BENCH_BEFORE: no ublk-target built in ${UBT_BENCH_BEFORE}" >&2; exit 1; }
+fi
 
 rc=0
 for k in $kernels; do
@@ -89,6 +96,7 @@ for k in $kernels; do
 	echo "# kernel $k"
 	tests/vm/vm-run --kernel "$k" --mem 8G --timeout "$timeout" -- \
 		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe mirror}" \
+		UBT_BENCH_WORKLOADS="${UBT_BENCH_WORKLOADS:-}" UBT_BENCH_BEFORE="${UBT_BENCH_BEFORE:-}" \
 		"$bdir/$script" "$bdir" "$runtime" "$repeats" "${extra[@]}" || {
 		rc=$?
 		echo "run.sh: the $k run failed (exit $rc)" >&2

@@ -6,6 +6,11 @@
 # server, and ublksrv), over the same backing, in one guest run.  Prints one
 # markdown table per section (file, null, stripe, mirror).
 #   ublk-vs-kernel.sh BUILD_DIR [RUNTIME_S] [REPEATS]
+# Environment: UBT_BENCH_SECTIONS picks sections; UBT_BENCH_WORKLOADS, a regex,
+# keeps the workloads whose name matches (e.g. '^4k'); UBT_BENCH_BEFORE=DIR, a
+# second build (an older version), adds a "before" row beside each of our rows
+# of the file, null and stripe sections, so that a change is measured against
+# what it changes in one guest run.
 set -euo pipefail
 
 me=ublk-vs-kernel
@@ -21,6 +26,7 @@ peers=${UBT_PEERS:-/work/shared/peers}
 sections=${UBT_BENCH_SECTIONS:-file null stripe mirror}
 kublk=$peers/kublk
 ublksrv=$peers/ublksrv/ublk
+before=${UBT_BENCH_BEFORE:+$UBT_BENCH_BEFORE/ublk-target}
 
 # Our rows, one line each: "LABEL|create options".  Every section measures
 # each of them; a row whose --copy-mode this kernel does not offer is dropped
@@ -63,6 +69,17 @@ workloads=(
 	"128k read qd8|read|128k|8|1"
 	"1M read qd4|read|1M|4|1"
 )
+# keep_workloads: drop the workloads UBT_BENCH_WORKLOADS does not match.
+keep_workloads() {
+	local -a kept=()
+	local w
+	[ -n "${UBT_BENCH_WORKLOADS:-}" ] || return 0
+	for w in "${workloads[@]}"; do
+		[[ ! ${w%%|*} =~ $UBT_BENCH_WORKLOADS ]] || kept+=("$w")
+	done
+	[ ${#kept[@]} -gt 0 ] || die "UBT_BENCH_WORKLOADS='$UBT_BENCH_WORKLOADS' matches no workload"
+	workloads=("${kept[@]}")
+}
 
 # Backing sizes: the file section serves one 512 MiB file, the stripe section
 # four 128 MiB files (the same 512 MiB in all); null devices are 250G like
@@ -80,6 +97,8 @@ die() { echo "$me: $*" >&2; exit 1; }
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$repeats'"
 [ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh)"
 [ -x "$B" ] || die "$B is not built (run make)"
+[ -z "$before" ] || [ -x "$before" ] || die "UBT_BENCH_BEFORE: $before is not built"
+keep_workloads
 for t in fio losetup dmsetup timeout awk; do
 	command -v "$t" >/dev/null || die "$t is not installed"
 done
@@ -99,7 +118,9 @@ has_flag() { grep -qx "$1" <<<"$flags"; }
 
 # Room on the tmpfs for the largest section, one copy per our config plus
 # the shared one; the guest's /tmp defaults to half its memory.
-tmpfs_mb=$(((${#file_configs[@]} + 1) * file_mb + 256))
+copies=${#file_configs[@]}
+[ -z "$before" ] || copies=$((2 * copies))
+tmpfs_mb=$(((copies + 1) * file_mb + 256))
 mem_mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 [ "$mem_mb" -ge $((tmpfs_mb + 2048)) ] ||
 	die "guest has ${mem_mb} MiB, needs $((tmpfs_mb + 2048)) (vm-run --mem 8G)"
@@ -107,14 +128,15 @@ mount -o remount,size="${tmpfs_mb}m" /tmp
 work=$(mktemp -d /tmp/ubt-bench.XXXXXX)
 
 # What a section made, so that its end and the exit trap can undo it.
-our_ids=()
+our_ids=()	# "BINARY:ID"
 peer_devs=()	# "SERVER:ID"
 loops=()
 dm_name=
 section_end() {
 	local i s
 	for i in "${our_ids[@]}"; do
-		"$B" delete -n "$i" >/dev/null 2>&1 || echo "$me: could not delete our device $i" >&2
+		"${i%:*}" delete -n "${i##*:}" >/dev/null 2>&1 ||
+			echo "$me: could not delete our device ${i##*:}" >&2
 	done
 	for s in "${peer_devs[@]}"; do
 		case ${s%%:*} in
@@ -140,6 +162,7 @@ cleanup() {
 	section_end
 	# Ours interrupted between create and its bookkeeping.
 	"$B" delete --all >/dev/null 2>&1 || true
+	[ -z "$before" ] || "$before" delete --all >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -166,27 +189,30 @@ ours_offered() {
 	[ -z "$m" ] || [[ " $copy_modes " == *" $m "* ]]
 }
 
-# add_ours CONF TARGET-ARGS...: create one of our devices and add its row.
+# add_ours CONF TARGET-ARGS...: create one of our devices and add its row;
+# with ours_bin set to the before build, a "before" row.
+ours_bin=
 add_ours() {
-	local conf=$1 label opts out dev id mode want
+	local conf=$1 label opts out dev id mode want bin=${ours_bin:-$B} what=ours
 	shift
 	label=${conf%%|*} opts=${conf#*|}
+	[ "$bin" = "$B" ] || what=before
 	local -a o=()
 	read -ra o <<<"$opts"
-	if ! out=$(timeout 60 "$B" create -q 1 -d 128 "${o[@]}" "$@" 2>&1 </dev/null); then
-		note "ours $section $label: dropped, create failed: $(tail -n1 <<<"$out")"
+	if ! out=$(timeout 60 "$bin" create -q 1 -d 128 "${o[@]}" "$@" 2>&1 </dev/null); then
+		note "$what $section $label: dropped, create failed: $(tail -n1 <<<"$out")"
 		return 0
 	fi
 	dev=$(grep -o '/dev/ublkb[0-9]*' <<<"$out" | tail -n1) ||
-		die "ours $section $label: create printed no device: $out"
+		die "$what $section $label: create printed no device: $out"
 	id=${dev#/dev/ublkb}
-	our_ids+=("$id")
+	our_ids+=("$bin:$id")
 	# The device must run the mode its row names; the default gets a mark.
-	mode=$("$B" list | awk -v id="$id" '$1 == id { print $6 }')
+	mode=$("$bin" list | awk -v id="$id" '$1 == id { print $6 }')
 	want=$(sed -n 's/.*--copy-mode[ =]\([^ ]*\).*/\1/p' <<<"$opts")
-	[ -z "$want" ] || [ "$mode" = "$want" ] || note "ours $section $label: the device runs $mode"
+	[ -z "$want" ] || [ "$mode" = "$want" ] || note "$what $section $label: the device runs $mode"
 	[ "$want" != "$auto_mode" ] || [[ $opts == *--engine* ]] || label+=" (= auto)"
-	add_row "ours $section $label" "$dev" ours
+	add_row "$what $section $label" "$dev" "$what"
 }
 
 # add_peer CONF FILE FILES: start one peer device and add its row.
@@ -323,7 +349,7 @@ print_table() {
 			fi
 			line+=$(printf '| %*s ' "$wid" "${m%% *}")
 			[ "$bw" = 1 ] && line+=$(printf '| %7s ' "${m#* }")
-			if [ "${kinds[$c]}" = ours ]; then
+			if [ "${kinds[$c]}" != kernel ] && [ "${kinds[$c]}" != peer ]; then
 				line+=$(printf '| %7s | %7s ' "$(ratio "${m%% *}" "${bestpeer[$w]}")" \
 					"$(ratio "${m%% *}" "${kernel[$w]}")")
 			else
@@ -364,6 +390,10 @@ add_ours_all() {
 		fi
 		"$copy_fn" "$i"
 		add_ours "${confs[$i]}" "${target_args[@]}"
+		if [ -n "$before" ]; then
+			"$copy_fn" "b$i"
+			ours_bin=$before add_ours "${confs[$i]}" "${target_args[@]}"
+		fi
 	done
 }
 
@@ -395,6 +425,7 @@ echo "- peers ($peers): kublk (the kernel's selftest server) and ublksrv; -q 1 -
 echo "- backing: files of random data on the guest's tmpfs; each of our devices has its own" \
 	"copy (same size and content), the kernel and the peers share one"
 echo "- ratios: our IOPS / the best peer row's IOPS in that column, and / the kernel's"
+[ -z "$before" ] || echo "- before rows: the same configs served by $before"
 
 wanted() { [[ " $sections " == *" $1 "* ]]; }
 

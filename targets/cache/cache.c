@@ -360,14 +360,15 @@ static int cache_ctr(struct ubt_target *t, struct ubt_args *args)
 		ret = ubt_target_error(t, ENOMEM, "out of memory for %u cache blocks", c->nr_cblocks);
 		goto fail;
 	}
-	ret = load_metadata(c);
+	ret = ubt_target_keeps_state(t);
+	if (!ret)
+		ret = load_metadata(c);
 	if (ret)
 		goto fail;
 	/* What the metadata holds now is on disk. */
 	c->commit.changes_done = c->meta.changes;
 	/* A tag per migration, one for the commit, one for the tick. */
 	t->bg_tags = CACHE_MIGRATIONS + 2;
-	t->keeps_state = true;
 	return 0;
 fail:
 	cache_dtr(t);
@@ -670,7 +671,10 @@ static int cache_table_print(const struct ubt_target *t, struct ubt_table_out *o
 	if (ubt_table_print_whole_dev(o, c->mdev, "metadata") ||
 	    ubt_table_print_whole_dev(o, c->cdev, "cache device"))
 		return -EINVAL;
-	if (ubt_table_dm_device(c->origin, &path, &sector) || sector)
+	if (ubt_table_need_dm_device(o, c->origin, &path, &sector, "cache: its origin cannot be "
+				     "written as a dm device (a file or device from its start)"))
+		return -EINVAL;
+	if (sector)
 		return ubt_table_print_fail(o, "cache: its origin cannot be written as a dm device "
 					    "(a file or device from its start)");
 	ubt_table_printf(o, " %s %u %u %s%s%s %s", path, c->block_sectors, nfeat,

@@ -290,7 +290,7 @@ static void file_dtr(struct ubt_target *t)
 {
 	struct file_ctx *f = t->private;
 
-	close(f->fd);
+	ubt_target_close_fd(t, f->fd_index);
 	free(f->path);
 	free(f);
 }
@@ -361,13 +361,11 @@ static int file_dm_device(const struct ubt_target *t, const char **path, uint64_
 
 static int file_table_print(const struct ubt_target *t, struct ubt_table_out *o)
 {
-	const struct file_ctx *f = t->private;
 	const char *path;
 	uint64_t sector;
 
-	if (ubt_table_dm_device(t, &path, &sector))
-		return ubt_table_print_fail(o, "%s: a dm table cannot name a path with white space",
-					    f->path);
+	if (ubt_table_need_dm_device(o, t, &path, &sector, "%s: no dm form", t->type->name))
+		return -EINVAL;
 	ubt_table_printf(o, "linear %s %llu", path, (unsigned long long)sector);
 	return 0;
 }

@@ -84,9 +84,10 @@ static int linear_map(struct ubt_target *t, struct ubt_io *io)
 static int linear_dm_device(const struct ubt_target *t, const char **path, uint64_t *sector)
 {
 	const struct linear_ctx *lc = t->private;
+	int ret = ubt_table_dm_device(t->children[0], path, sector);
 
-	if (ubt_table_dm_device(t->children[0], path, sector))
-		return -EINVAL;
+	if (ret)
+		return ret;	/* -EILSEQ: the path the refusal names */
 	*sector += lc->start;
 	return 0;
 }
@@ -96,10 +97,10 @@ static int linear_table_print(const struct ubt_target *t, struct ubt_table_out *
 	const char *path;
 	uint64_t sector;
 
-	if (ubt_table_dm_device(t, &path, &sector))
-		return ubt_table_print_fail(o, "a linear over a %s cannot be written as one dm table "
-					    "line (dm names devices, windows of files)",
-					    t->children[0]->type->name);
+	if (ubt_table_need_dm_device(o, t, &path, &sector, "a linear over a %s cannot be written "
+				     "as one dm table line (dm names devices, windows of files)",
+				     t->children[0]->type->name))
+		return -EINVAL;
 	ubt_table_printf(o, "linear %s %llu", path, (unsigned long long)sector);
 	return 0;
 }

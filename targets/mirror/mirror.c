@@ -239,7 +239,9 @@ static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirr
 	if (ret)
 		return ret;
 	if (m->log_node) {
-		ret = mirror_log_load(m);
+		ret = ubt_target_keeps_state(t);
+		if (!ret)
+			ret = mirror_log_load(m);
 		if (ret)
 			return ret;
 		/* What a restart after a crash costs: say it. */
@@ -254,7 +256,6 @@ static int mirror_build(struct ubt_target *t, struct ubt_args *args, struct mirr
 	mirror_start_pass(m);
 	/* A tag per copy, and one for the log's writes. */
 	t->bg_tags = MIRROR_JOBS + (m->log_node ? 1 : 0);
-	t->keeps_state = m->log_node != NULL;
 	return 0;
 }
 

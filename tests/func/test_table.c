@@ -117,5 +117,30 @@ static void test_trees_as_tables(void)
 	free(b);
 }
 
+/* A path with white space has no table form, however deep the window that names it. */
+static void test_path_with_white_space(void)
+{
+	char *a = func_make_file("table with space.img", 4 << 20), s[4096], out[4096], want[4200];
+	const char *const specs[] = { "'%s'", "linear('%s', offset=1M)",
+				      "concat(linear(linear('%s', offset=1M), offset=512K), zero(size=1M))",
+				      "stripe('%s', zero(size=4M), chunk=64K)" };
+	struct ubt_tree *tree;
+	unsigned int i;
+
+	snprintf(want, sizeof(want), "%s: a dm table cannot name a path with white space", a);
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		snprintf(s, sizeof(s), specs[i], a);
+		tree = func_build(s, 512, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		CU_ASSERT_EQUAL(ubt_tree_to_table(tree, out, sizeof(out), err, sizeof(err)), -EINVAL);
+		if (strcmp(err, want))
+			fprintf(stderr, "\n  %s: %s\n", s, err);
+		CU_ASSERT_STRING_EQUAL(err, want);
+		ubt_tree_free(tree);
+	}
+	unlink(a);
+	free(a);
+}
+
 UT_MAIN("table", UT(test_lines_make_one_node), UT(test_tiling_errors), UT(test_unknown_type),
-	UT(test_roundtrip), UT(test_trees_as_tables))
+	UT(test_roundtrip), UT(test_trees_as_tables), UT(test_path_with_white_space))

@@ -4,7 +4,9 @@
  * limit stacking, slab sizing, and cleanup when a constructor fails.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config/build.c"
 #include "ut.h"
@@ -187,6 +189,71 @@ static void test_add_fd_indexes(void)
 	free(tree.fds);
 }
 
+/* A closed descriptor leaves an empty slot, never a number to register again. */
+static void test_close_fd_forgets(void)
+{
+	struct ubt_tree tree = { 0 };
+	struct ubt_target t = { .tree = &tree, .type = &mock_leaf };
+	int a = open("/dev/null", O_RDONLY), b = open("/dev/null", O_RDONLY);
+
+	CU_ASSERT_FATAL(a >= 0 && b >= 0);
+	CU_ASSERT_EQUAL(ubt_target_add_fd(&t, a), 1);
+	CU_ASSERT_EQUAL(ubt_target_add_fd(&t, b), 2);
+	ubt_target_close_fd(&t, 1);
+	CU_ASSERT_EQUAL(tree.fds[0], -1);
+	CU_ASSERT_EQUAL(tree.fds[1], b);
+	CU_ASSERT_EQUAL(fcntl(a, F_GETFD), -1);
+	ubt_target_close_fd(&t, 1);	/* twice: nothing, not a close of -1 */
+	ubt_target_close_fd(&t, 2);
+	CU_ASSERT_EQUAL(fcntl(b, F_GETFD), -1);
+	free(tree.fds);
+}
+
+/*
+ * Replacements built before any is swapped in each keep room for the node
+ * they push out; one built and not wanted is discarded with nothing left.
+ */
+static void test_replace_children(void)
+{
+	struct ubt_tree *tree = build("mock_fan(mock_leaf(size=1M), mock_leaf(size=1M))");
+	struct ubt_target *n0 = NULL, *n1 = NULL, *n2 = NULL, *root;
+	char spec[256];
+	int calls;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	root = tree->root;
+	CU_ASSERT_EQUAL(ubt_target_build_child(root, 0, "mock_leaf(size=2M)", root->children[0]->len,
+					       &n0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ubt_target_build_child(root, 1, "mock_leaf(size=3M)", root->children[1]->len,
+					       &n1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ubt_target_build_child(root, 1, "mock_leaf(size=4M)", root->children[1]->len,
+					       &n2, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n2);
+	ubt_target_swap_child(root, 0, n0);
+	ubt_target_swap_child(root, 1, n1);
+	calls = dtr_calls;
+	ubt_target_discard_child(root, n2);
+	CU_ASSERT_EQUAL(dtr_calls, calls + 1);
+	CU_ASSERT_EQUAL(tree->nr_retired, 2);
+	CU_ASSERT_EQUAL(tree->nr_unswapped, 0);
+	CU_ASSERT_EQUAL(tree->nr_late_args, 2);
+	CU_ASSERT_PTR_EQUAL(root->children[0], n0);
+	CU_ASSERT_PTR_EQUAL(root->children[1], n1);
+	CU_ASSERT(ubt_tree_spec(tree, spec, sizeof(spec)) > 0);
+	CU_ASSERT_STRING_EQUAL(spec, "mock_fan(mock_leaf(size=2M), mock_leaf(size=3M))");
+	/* A refused one (too small) leaves nothing either. */
+	calls = dtr_calls;
+	CU_ASSERT_NOT_EQUAL(ubt_target_build_child(root, 0, "mock_leaf(size=1M)", 4096, &n2, err,
+						   sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "smaller than"));
+	CU_ASSERT_EQUAL(dtr_calls, calls + 1);
+	CU_ASSERT_EQUAL(tree->nr_late_args, 2);
+	CU_ASSERT_EQUAL(tree->nr_unswapped, 0);
+	ubt_tree_free(tree);
+}
+
 /* The one check a replacement and a reload make: limits, the data, AIO. */
 static void test_misfit(void)
 {
@@ -194,20 +261,28 @@ static void test_misfit(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ro);
-	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, false, 1));
-	CU_ASSERT_STRING_EQUAL(tree_misfit(dev, &ro->limits, NULL, false, 1), "it is read-only");
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, false, 0, 1));
+	CU_ASSERT_STRING_EQUAL(tree_misfit(dev, &ro->limits, NULL, false, 0, 1), "it is read-only");
 	/* A node that reads the data fits a copy-mode device, not a zero-copy one. */
-	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, dev->root, false, 1));
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, dev->root, false, 0, 1));
 	dev->zero_copy = true;
-	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, dev->root, false, 1),
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, dev->root, false, 0, 1),
 				      "which a zero-copy device does not keep"));
 	dev->zero_copy = false;
-	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 1),
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 0, 1),
 				      "only a device that started with it has"));
-	dev->aio_slots = 1;
-	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, true, 1));
-	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 2),
-				      "more slots per request"));
+	/*
+	 * AIO sized for 4 tags and 2 background tags of 3 slots: 18 iocbs.
+	 * What counts is the whole slab, background tags included.
+	 */
+	dev->aio_depth = 4;
+	dev->aio_iocbs = 18;
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, true, 2, 3));
+	CU_ASSERT_PTR_NULL(tree_misfit(dev, &dev->limits, NULL, true, 0, 4));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 3, 3),
+				      "more slots per queue"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(tree_misfit(dev, &dev->limits, NULL, true, 0, 5),
+				      "more slots per queue"));
 	ubt_tree_free(dev);
 	ubt_tree_free(ro);
 }
@@ -217,7 +292,8 @@ int main(void)
 	static const struct ut_case cases[] = {
 		UT(test_registry), UT(test_builds_nested_tree), UT(test_limits_stack),
 		UT(test_argument_errors), UT(test_failed_child_destroys_siblings),
-		UT(test_size_must_fit_block_size), UT(test_add_fd_indexes), UT(test_misfit),
+		UT(test_size_must_fit_block_size), UT(test_add_fd_indexes),
+		UT(test_close_fd_forgets), UT(test_replace_children), UT(test_misfit),
 	};
 
 	mock_leaf.abi = mock_fan.abi = UBT_TARGET_ABI;

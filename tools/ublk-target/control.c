@@ -106,8 +106,9 @@ static void message(struct ubt_tree *tree, const char *req, char *out, size_t le
 	const char *rest = ubt_take_field(req, dir, sizeof(dir));
 	int argc = 0, ret;
 
-	if (!rest) {
-		snprintf(out, len, "error: a message wants the folder its paths are relative to\n");
+	if (!rest || dir[0] != '/') {
+		snprintf(out, len, "error: a message wants the absolute folder its paths are "
+			 "relative to\n");
 		return;
 	}
 	snprintf(line, sizeof(line), "%s", rest);

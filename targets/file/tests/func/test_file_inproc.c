@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -302,6 +303,55 @@ static void test_successor_shares_the_files(void)
 	free(path);
 }
 
+/* Can a description of its own take path's lock of this kind now? */
+static bool lockable(const char *path, int kind)
+{
+	int fd = open(path, O_RDONLY);
+	bool ok = fd >= 0 && !flock(fd, kind | LOCK_NB);
+
+	close(fd);
+	return ok;
+}
+
+/*
+ * A successor that writes a file the running stack only reads makes the
+ * running description's shared lock exclusive.  Refused (another reader),
+ * the shared lock is back at once; built but never serving, the lock goes
+ * back to shared when the successor goes; serving, it stays exclusive.
+ */
+static void test_successor_lock_upgrades(void)
+{
+	char *path = func_make_file("upgrade.img", 4 << 20), spec[4200];
+	struct ubt_tree *live = build("file('%s', readonly)", path, 512), *next = NULL;
+	int reader = open(path, O_RDONLY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(live);
+	CU_ASSERT_FATAL(reader >= 0 && !flock(reader, LOCK_SH | LOCK_NB));
+	snprintf(spec, sizeof(spec), "concat(file('%s', readonly, size=1M), file('%s', offset=1M))",
+		 path, path);
+	CU_ASSERT_EQUAL(ubt_tree_build_next(live, spec, NULL, &next, err, sizeof(err)), -EBUSY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "is in use by another ublk-target device"));
+	CU_ASSERT_PTR_NULL(strstr(err, "that writes it"));
+	close(reader);
+	CU_ASSERT(!lockable(path, LOCK_EX));	/* the running stack still holds it */
+	CU_ASSERT(lockable(path, LOCK_SH));
+	/* Nobody else now: the successor builds, exclusive; gone unused, back to shared. */
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build_next(live, spec, NULL, &next, err, sizeof(err)), 0);
+	CU_ASSERT(!lockable(path, LOCK_SH));
+	ubt_tree_free(next);
+	CU_ASSERT(lockable(path, LOCK_SH));
+	CU_ASSERT(!lockable(path, LOCK_EX));
+	/* Taken into service, it keeps its exclusive lock when the first stack goes. */
+	CU_ASSERT_EQUAL_FATAL(ubt_tree_build_next(live, spec, NULL, &next, err, sizeof(err)), 0);
+	claims_adopt(next);
+	ubt_tree_free(live);
+	CU_ASSERT(!lockable(path, LOCK_SH));
+	ubt_tree_free(next);
+	CU_ASSERT(lockable(path, LOCK_EX));
+	unlink(path);
+	free(path);
+}
+
 /*
  * A file-only tree's slot is one ubt_io and the leaf's state: the AIO
  * engine keeps its iocbs itself, so a leaf's per-I/O area holds none
@@ -378,6 +428,6 @@ UT_MAIN("file_inproc", UT(test_random_io_matches_model), UT(test_discard_and_zer
 	UT(test_offset_and_size_map_into_the_file),
 	UT(test_readonly_refuses_writes), UT(test_two_queues_in_parallel),
 	UT(test_aio_engine_matches_model), UT(test_aio_engine_two_queues), UT(test_engine_choice),
-	UT(test_successor_shares_the_files),
+	UT(test_successor_shares_the_files), UT(test_successor_lock_upgrades),
 	UT(test_file_shorthand), UT(test_path_made_absolute),
 	UT(test_slot_holds_no_iocb))

@@ -556,6 +556,76 @@ static void test_disk_log_copies_only_dirty_regions(void)
 	remove_files(&log, 1);
 }
 
+/*
+ * A reload that would load the running mirror's log is refused before it
+ * writes the log: the regions the running one still records as dirty stay
+ * dirty on disk (nosync would have written them clean).
+ */
+static void test_reload_leaves_the_running_log_alone(void)
+{
+	static const unsigned int dirty[] = { 2, 5 };
+	struct ubt_tree *live, *next = NULL;
+	char *p[2], *log, spec[1024];
+	uint8_t *before, *after;
+
+	free(func_random_file("m-r0.img", LEG_BYTES, &p[0]));
+	free(func_random_file("m-r1.img", LEG_BYTES, &p[1]));
+	log = func_make_file("m-r.log", 1 << 20);
+	write_log(log, 16, dirty, 2);
+	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=512K, log=%s)", p[0], p[1], log);
+	live = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(live);
+	before = func_file_content(log, 4096);
+	CU_ASSERT_EQUAL(before[1024], 0xdb);	/* regions 2 and 5 dirty */
+	snprintf(spec, sizeof(spec), "mirror(%s, %s, region=512K, log=%s, nosync)", p[0], p[1], log);
+	CU_ASSERT_EQUAL(ubt_tree_build_next(live, spec, NULL, &next, err, sizeof(err)), -EBUSY);
+	CU_ASSERT_PTR_NULL(next);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "mirror: node 0 would load the state that the running "
+					   "stack keeps writing in the same files"));
+	after = func_file_content(log, 4096);
+	CU_ASSERT(!memcmp(before, after, 4096));
+	free(before);
+	free(after);
+	ubt_tree_free(live);
+	remove_files(p, 2);
+	remove_files(&log, 1);
+}
+
+/*
+ * A log larger than the largest request (16M regions: a 2 MiB bitmap, 4
+ * requests of 512K) goes to its node in pieces, each split by the node
+ * like a request from the kernel: here over a stripe of 4K chunks, the
+ * bitmap alternating between the two files.
+ */
+static void test_large_log_on_a_stripe(void)
+{
+	char *l[2], spec[1024];
+	struct ubt_tree *tree;
+	uint8_t *a, *b;
+
+	l[0] = func_make_file("m-big-l0.log", 2 << 20);
+	l[1] = func_make_file("m-big-l1.log", 2 << 20);
+	snprintf(spec, sizeof(spec), "mirror(null(size=64G), null(size=64G), region=4K, nosync, "
+		 "log=stripe(%s, %s, chunk=4K))", l[0], l[1]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	ubt_tree_free(tree);
+	a = func_file_content(l[0], 2 << 20);
+	b = func_file_content(l[1], 2 << 20);
+	/* The header at 0 of the first file; the bitmap (all in sync) through both. */
+	CU_ASSERT(a[0] == 0x72 && a[1] == 0x52 && a[2] == 0x69 && a[3] == 0x4d);
+	CU_ASSERT_EQUAL(a[1024], 0xff);
+	CU_ASSERT_EQUAL(b[0], 0xff);
+	/* Past the first request: stripe byte 1M is file 0's byte 512K ... */
+	CU_ASSERT_EQUAL(a[512 << 10], 0xff);
+	/* ... and the bitmap's last byte (stripe 1K + 2M - 1) file 0's byte 1M + 1K - 1. */
+	CU_ASSERT_EQUAL(a[(1 << 20) + 1023], 0xff);
+	CU_ASSERT_EQUAL(a[(1 << 20) + 1024], 0);
+	free(a);
+	free(b);
+	remove_files(l, 2);
+}
+
 /* The log image at byte off of path: dm's magic, and 16 regions recorded clean. */
 static bool clean_log_at(const char *path, off_t off)
 {
@@ -724,4 +794,6 @@ UT_MAIN("mirror_inproc", UT(test_writes_reach_every_leg), UT(test_start_copies_t
 	UT(test_two_queues_during_the_copy), UT(test_resync_rate), UT(test_failing_legs_are_hidden),
 	UT(test_read_repair), UT(test_messages), UT(test_replace_with_new_file_under_io),
 	UT(test_replace_refusals), UT(test_check_and_repair), UT(test_disk_log_copies_only_dirty_regions),
-	UT(test_disk_log_marks_and_cleans), UT(test_disk_log_on_any_node), UT(test_bad_arguments))
+	UT(test_disk_log_marks_and_cleans), UT(test_disk_log_on_any_node),
+	UT(test_reload_leaves_the_running_log_alone), UT(test_large_log_on_a_stripe),
+	UT(test_bad_arguments))
