@@ -256,6 +256,16 @@ unsigned int tree_subtree_slots(const struct ubt_target *t, struct subtree_needs
 	return 1 + t->max_fanout * worst;
 }
 
+unsigned int tree_slab(struct ubt_target *top, unsigned int max_iov_in, struct subtree_needs *n)
+{
+	unsigned int slots;
+
+	tree_budget(top, max_iov_in);
+	slots = tree_subtree_slots(top, n);
+	n->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + n->max_priv, 64);
+	return slots;
+}
+
 int tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		      const struct ubt_tree *live, struct ubt_tree **out, char *err, size_t errlen)
 {
@@ -300,11 +310,10 @@ int tree_build(const char *spec_text, const struct ubt_tree_opts *opts,
 		ret = -EINVAL;
 		goto out_free;
 	}
-	tree_budget(tree->root, 1);	/* a request arrives as one buffer */
-	tree->slots_per_tag = tree_subtree_slots(tree->root, &needs);
+	tree->slots_per_tag = tree_slab(tree->root, 1, &needs);	/* a request: one buffer */
 	tree->data_node = needs.data_node;
 	tree->bg_tags = needs.bg_tags;
-	tree->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
+	tree->slot_size = needs.slot_size;
 	tree->err = NULL;
 	tree->live = NULL;
 	tree->opts.base_dir = NULL;	/* the caller's string: paths are absolute from here */

@@ -45,11 +45,11 @@ struct ubt_tree {
 	/*
 	 * What the device serving this tree set up, which a node or a tree
 	 * built to take a place in it must fit: request data only in the
-	 * client's pages (zero copy), and each queue's Linux AIO, sized once
-	 * for aio_iocbs slots (0: none), one per slot of its slab then; a slab
-	 * of aio_depth request tags and a tree's background tags, each of
-	 * slots_per_tag slots, must fit in it.  A tree no device serves keeps
-	 * the data in memory and sizes its AIO for itself.
+	 * client's pages (zero copy, set by the device), and each queue's
+	 * Linux AIO, sized once for aio_iocbs slots (0: none), one per slot of
+	 * its first slab (set as queue 0 starts); a slab of aio_depth request
+	 * tags and a tree's background tags, each of slots_per_tag slots, must
+	 * fit in it.  A tree no device serves keeps the data in memory.
 	 */
 	bool zero_copy;
 	unsigned int aio_depth;
@@ -96,6 +96,7 @@ struct ubt_args {
 /* What a subtree needs of each tag: ubt_io slots, private bytes, background tags. */
 struct subtree_needs {
 	size_t max_priv;
+	size_t slot_size;			/* a ubt_io and max_priv, cache-line aligned */
 	unsigned int bg_tags;
 	const struct ubt_target *data_node;	/* the first that needs the data, pre-order */
 	bool per_queue_state;
@@ -124,6 +125,12 @@ void tree_destroy_node(struct ubt_target *t);
 void tree_budget(struct ubt_target *t, unsigned int max_iov_in);
 /* How many ubt_io slots one request can need below (and including) t; the rest in n. */
 unsigned int tree_subtree_slots(const struct ubt_target *t, struct subtree_needs *n);
+/*
+ * Budget top's subtree for inputs of max_iov_in iovecs and size a tag's
+ * slab for it: the slots returned, n->slot_size the bytes of each, the
+ * rest of n as tree_subtree_slots() says.
+ */
+unsigned int tree_slab(struct ubt_target *top, unsigned int max_iov_in, struct subtree_needs *n);
 /* The node with this label (or index) below t, skipping skip; NULL if none. */
 struct ubt_target *tree_find_node(struct ubt_target *t, const char *ref, uint64_t index,
 				  bool by_index, const struct ubt_target *skip);
@@ -164,11 +171,12 @@ bool claims_from_live(const struct ubt_tree *tree, const struct ubt_target *t);
 /* registry.c */
 /*
  * The first type for which match(type, arg) holds, among those registered,
- * else after loading every module: a role in the framework one type plays.
+ * else after loading every module: a role in the framework one type plays,
+ * a device-mapper name one type takes.
  */
 const struct ubt_target_type *registry_find(bool (*match)(const struct ubt_target_type *t,
-							   unsigned int arg),
-					   unsigned int arg);
+							   const void *arg),
+					   const void *arg);
 const struct ubt_target_type *registry_find_flag(unsigned int flag);
 
 #endif

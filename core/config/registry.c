@@ -135,30 +135,14 @@ const struct ubt_target_type *ubt_target_types(void)
 	return registry;
 }
 
-const struct ubt_target_type *ubt_find_target_dm(const char *dm_name)
-{
-	const struct ubt_target_type *t;
-	unsigned int pass, i;
-
-	/* What is registered first; the modules only when that has no taker. */
-	for (pass = 0; pass < 2; pass++) {
-		if (pass)
-			ubt_load_all_targets();
-		for (t = registry; t; t = t->next)
-			for (i = 0; t->dm_names && t->dm_names[i]; i++)
-				if (!strcmp(t->dm_names[i], dm_name))
-					return t;
-	}
-	return NULL;
-}
-
 const struct ubt_target_type *registry_find(bool (*match)(const struct ubt_target_type *t,
-							   unsigned int arg),
-					   unsigned int arg)
+							   const void *arg),
+					   const void *arg)
 {
 	const struct ubt_target_type *t;
 	unsigned int pass;
 
+	/* What is registered first; the modules only when that has no taker. */
 	for (pass = 0; pass < 2; pass++) {
 		if (pass)
 			ubt_load_all_targets();
@@ -169,12 +153,27 @@ const struct ubt_target_type *registry_find(bool (*match)(const struct ubt_targe
 	return NULL;
 }
 
-static bool has_flag(const struct ubt_target_type *t, unsigned int flag)
+static bool has_flag(const struct ubt_target_type *t, const void *flag)
 {
-	return t->flags & flag;
+	return t->flags & *(const unsigned int *)flag;
 }
 
 const struct ubt_target_type *registry_find_flag(unsigned int flag)
 {
-	return registry_find(has_flag, flag);
+	return registry_find(has_flag, &flag);
+}
+
+static bool takes_dm_name(const struct ubt_target_type *t, const void *dm_name)
+{
+	unsigned int i;
+
+	for (i = 0; t->dm_names && t->dm_names[i]; i++)
+		if (!strcmp(t->dm_names[i], dm_name))
+			return true;
+	return false;
+}
+
+const struct ubt_target_type *ubt_find_target_dm(const char *dm_name)
+{
+	return registry_find(takes_dm_name, dm_name);
 }

@@ -131,8 +131,7 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 		goto out_undo;
 	n->spec_arg = arg;
 	tree->late_args[tree->nr_late_args++] = arg;
-	tree_budget(n, old->max_iov_in);
-	slots = tree_subtree_slots(n, &need);
+	slots = tree_slab(n, old->max_iov_in, &need);
 	old_slots = tree_subtree_slots(old, &had);
 	ret = -EINVAL;
 	why = label_taken(tree->root, old, n, n);
@@ -145,7 +144,7 @@ int ubt_target_build_child(struct ubt_target *t, unsigned int i, const char *spe
 	else if ((why = claims_shared_outside(tree, n, old)))
 		snprintf(err, errlen, "%s's file %s is in use by another node of this device",
 			 n->type->name, why);
-	else if (slots > old_slots || need.max_priv > tree->slot_size - sizeof(struct ubt_io) ||
+	else if (slots > old_slots || need.slot_size > tree->slot_size ||
 		 need.bg_tags > had.bg_tags)
 		snprintf(err, errlen, "%s needs more per-request state than the node it replaces "
 			 "(%s), sized when the device started", n->type->name, old->type->name);

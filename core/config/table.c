@@ -115,7 +115,7 @@ int ubt_table_put_word(struct ubt_table_line *l, const char *word, const char *m
 	return 0;
 }
 
-static bool has_window(const struct ubt_target_type *t, unsigned int arg)
+static bool has_window(const struct ubt_target_type *t, const void *arg)
 {
 	(void)arg;
 	return t->dm_window != NULL;
@@ -124,7 +124,7 @@ static bool has_window(const struct ubt_target_type *t, unsigned int arg)
 int ubt_table_put_dev(struct ubt_table_line *l, const char *dev, const char *offset,
 		      uint64_t len, const char *msg)
 {
-	const struct ubt_target_type *window = registry_find(has_window, 0);
+	const struct ubt_target_type *window = registry_find(has_window, NULL);
 	char path[PATH_MAX];
 	uint64_t sector;
 

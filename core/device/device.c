@@ -244,9 +244,6 @@ int device_start_queues(struct ubt_device *dev, unsigned int nr, unsigned int de
 	}
 	/* What a stack built later to serve this device must fit (reload, hot replace). */
 	dev->tree->zero_copy = dev->mode == UBT_COPY_ZERO_COPY;
-	dev->tree->aio_depth = depth;
-	dev->tree->aio_iocbs = dev->tree->want_aio ?
-		(depth + dev->tree->bg_tags) * dev->tree->slots_per_tag : 0;
 	pthread_mutex_lock(&dev->lock);
 	while (dev->nr_ready < nr)
 		pthread_cond_wait(&dev->cond, &dev->lock);

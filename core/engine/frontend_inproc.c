@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "ubt/inproc.h"
-#include "aio.h"
 #include "engine.h"
 
 struct inproc {
@@ -58,11 +57,6 @@ int ubt_inproc_run(struct ubt_tree *tree, unsigned int q_id, unsigned int depth,
 	ret = ubt_queue_init(&q, tree, &qo, &inproc_ops, &ip);
 	if (ret)
 		goto out_free;
-	/* No device sized the tree's AIO: the first queue is the measure of a replacement. */
-	if (q_id == 0 && !tree->aio_iocbs) {
-		tree->aio_depth = depth;
-		tree->aio_iocbs = ubt_aio_slots(&q);
-	}
 
 	for (;;) {
 		while (more && ip.nr_free) {

@@ -221,9 +221,9 @@ static void geometry(struct ubt_queue *q)
 		q->bg_tags = q->tree->bg_tags;
 		return;
 	}
-	tree_budget(q->root, q->root->max_iov_in ? q->root->max_iov_in : 1);
-	q->slots_per_tag = tree_subtree_slots(q->root, &needs);
-	q->slot_size = UBT_ROUND_UP(sizeof(struct ubt_io) + needs.max_priv, 64);
+	q->slots_per_tag = tree_slab(q->root, q->root->max_iov_in ? q->root->max_iov_in : 1,
+				     &needs);
+	q->slot_size = needs.slot_size;
 	q->bg_tags = needs.bg_tags;
 }
 
@@ -288,6 +288,15 @@ int ubt_queue_init(struct ubt_queue *q, struct ubt_tree *tree, const struct ubt_
 		return 0;
 	if (q->q_id == 0)
 		__atomic_store_n(&tree->poke_fd, q->ring.ring_fd, __ATOMIC_RELEASE);
+	/*
+	 * The AIO state the serving queues have, as the first of them sized it:
+	 * what a stack built later to take this one's place must fit.  A stack
+	 * built for a reload has its live one's from the start.
+	 */
+	if (q->q_id == 0 && !tree->aio_iocbs) {
+		tree->aio_depth = q->depth;
+		tree->aio_iocbs = ubt_aio_slots(q);
+	}
 	/* A queue that serves: the nodes' background work may start on it. */
 	ubt_queue_poked(q);
 	return 0;

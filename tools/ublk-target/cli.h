@@ -34,6 +34,15 @@ void cli_json_string(const char *s);
  * its lines indented under it.  Targets without one are left out.
  */
 void cli_print_targets_text(FILE *f, size_t field);
+/* Each line of text: the first led by `first`, the others by `lead`. */
+void cli_print_lines(FILE *f, const char *first, const char *lead, const char *text);
+/*
+ * The current folder as a field of s (ubt_str_put_field), for the daemon to
+ * take what relative paths sent to it mean.  0, or 1 with the error printed
+ * as cmd's.
+ */
+struct ubt_str;
+int cli_put_cwd(const char *cmd, struct ubt_str *s);
 /* Root is needed for every command that talks to the kernel. */
 int cli_need_root(const char *cmd);
 

@@ -70,17 +70,6 @@ static void print_target_json(const struct ubt_target_type *t, bool first)
 	printf("}");
 }
 
-/* Each line of text, indented. */
-static void print_lines(const char *text)
-{
-	const char *nl;
-
-	for (; text && *text; text = nl ? nl + 1 : text + strlen(text)) {
-		nl = strchr(text, '\n');
-		printf("             %.*s\n", (int)(nl ? (size_t)(nl - text) : strlen(text)), text);
-	}
-}
-
 static void print_target(const struct ubt_target_type *t)
 {
 	const char *module = module_of(t);
@@ -97,7 +86,7 @@ static void print_target(const struct ubt_target_type *t)
 		printf("\n");
 	if (t->message && t->message_usage) {
 		printf("           messages:\n");
-		print_lines(t->message_usage);
+		cli_print_lines(stdout, "             ", "             ", t->message_usage);
 	}
 }
 

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* `message`: send a command to one node of a running device, like `dmsetup message`. */
-#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
@@ -35,7 +33,7 @@ int cmd_message(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_record r;
-	char cmd[8192], reply[65536], cwd[4096];
+	char cmd[8192], reply[65536];
 	struct ubt_str cs = UBT_STR(cmd, sizeof(cmd));
 	int64_t id = -1;
 	int c, i, ret;
@@ -64,13 +62,10 @@ int cmd_message(int argc, char **argv)
 	if (argc - optind < 2)
 		return cli_usage_error("message: give a NODE and at least one word, e.g. "
 				       "'message -n %lld 2 down'", (long long)id);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return cli_error("message: cannot tell the current folder: %s", strerror(errno));
-	if (strchr(cwd, '\n'))
-		return cli_error("message: the current folder's name holds a newline");
 	/* The words may name files (a mirror's new leg): relative to this folder. */
 	ubt_str_printf(&cs, "message ");
-	ubt_str_put_field(&cs, cwd);
+	if (cli_put_cwd("message", &cs))
+		return 1;
 	for (i = optind; i < argc; i++) {
 		if (!argv[i][0] || strpbrk(argv[i], " \t\r\n"))
 			return cli_usage_error("message: '%s': words cannot be empty or hold white space",

@@ -4,11 +4,9 @@
  * dmsetup suspend / load / resume change a table.  The daemon does the
  * work (core/device/device_reload.c); these commands say what to do and report.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
@@ -102,7 +100,7 @@ int cmd_reload(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *spec = NULL, *table = NULL;
-	char conv[8192], cmd[16384], reply[1024], who[1024], cwd[4096], err[512];
+	char conv[8192], cmd[16384], reply[1024], who[1024], err[512];
 	struct ubt_str cs = UBT_STR(cmd, sizeof(cmd));
 	struct ubt_spec_node *n;
 	struct run_record r;
@@ -153,15 +151,14 @@ int cmd_reload(int argc, char **argv)
 		if (ret < 0 || (size_t)ret >= sizeof(conv))
 			return cli_error("reload: the stack description is too long");
 	}
-	/* The daemon builds the stack: its relative paths are relative to this folder. */
-	if (!getcwd(cwd, sizeof(cwd)))
-		return cli_error("reload: cannot tell the current folder: %s", strerror(errno));
-	if (strchr(cwd, '\n') || strchr(conv, '\n'))
-		return cli_error("reload: a newline in a path or in the current folder's name");
+	if (strchr(conv, '\n'))
+		return cli_error("reload: a newline in a path");
 	/* Shrinking under a user cuts off what it may use: only an unused device shrinks. */
 	ubt_str_printf(&cs, "reload %s ",
 		       holders_describe((uint32_t)id, who, sizeof(who)) ? "no-shrink" : "shrink-ok");
-	ubt_str_put_field(&cs, cwd);
+	/* The daemon builds the stack: its relative paths are relative to this folder. */
+	if (cli_put_cwd("reload", &cs))
+		return 1;
 	ubt_str_printf(&cs, "%s", conv);
 	if (!ubt_str_fits(&cs))
 		return cli_error("reload: the stack description is too long");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* ublk-target: the command line.  One file per subcommand. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,21 +154,40 @@ void cli_json_string(const char *s)
 	putchar('"');
 }
 
+void cli_print_lines(FILE *f, const char *first, const char *lead, const char *text)
+{
+	const char *nl;
+
+	for (; text && *text; text = nl ? nl + 1 : text + strlen(text), first = lead) {
+		nl = strchr(text, '\n');
+		fprintf(f, "%s%.*s\n", first, (int)(nl ? (size_t)(nl - text) : strlen(text)), text);
+	}
+}
+
 void cli_print_targets_text(FILE *f, size_t field)
 {
 	const struct ubt_target_type *t;
+	char first[64];
 
 	ubt_load_all_targets();
 	for (t = ubt_target_types(); t; t = t->next) {
-		const char *text = *(const char *const *)((const char *)t + field), *nl;
-		bool first = true;
-
-		for (; text && *text; text = nl ? nl + 1 : text + strlen(text), first = false) {
-			nl = strchr(text, '\n');
-			fprintf(f, "  %-9s%.*s\n", first ? t->name : "",
-				(int)(nl ? (size_t)(nl - text) : strlen(text)), text);
-		}
+		snprintf(first, sizeof(first), "  %-9s", t->name);
+		cli_print_lines(f, first, "           ",
+				*(const char *const *)((const char *)t + field));
 	}
+}
+
+int cli_put_cwd(const char *cmd, struct ubt_str *s)
+{
+	char cwd[4096];
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return cli_error("%s: cannot tell the current folder: %s", cmd, strerror(errno));
+	/* A request is one line. */
+	if (strchr(cwd, '\n'))
+		return cli_error("%s: the current folder's name holds a newline", cmd);
+	ubt_str_put_field(s, cwd);
+	return 0;
 }
 
 int cli_need_root(const char *cmd)
