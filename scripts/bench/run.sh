@@ -8,19 +8,28 @@
 # how many times the whole comparison runs.
 # With --lifecycle, the recovery and restart benchmark (lifecycle-vs-kublk.sh:
 # I/O pauses against the kernel's kublk), its argument the number of runs.
+# With --profile, where a request's time goes (profile.sh: server CPU,
+# context switches and io_uring_enter calls per request, perf's top
+# symbols; ours beside kublk), its argument the runtime of each run.
 #   scripts/bench/run.sh [--kernel K] [RUNTIME_S] [REPEATS]
 #   scripts/bench/run.sh --cache [--kernel K] [INTERVAL_S] [INTERVALS] [REPEATS]
 #   scripts/bench/run.sh --lifecycle [--kernel K] [RUNS]
+#   scripts/bench/run.sh --profile [--kernel K] [RUNTIME_S]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
-# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror"); workloads:
-# $UBT_BENCH_WORKLOADS, a regex on their names; $UBT_BENCH_BEFORE, the build
-# directory of another version, adds its rows beside ours (ublk-vs-kernel.sh).
+# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror balance"); backings:
+# $UBT_BENCH_BACKINGS (default "tmpfs bdev"); queue counts: $UBT_BENCH_QUEUES
+# (default "1 2"); schedulers: $UBT_BENCH_SCHED (none, the default, for every
+# device, or default: each its own); workloads: $UBT_BENCH_WORKLOADS, a regex
+# on their names; rows: $UBT_BENCH_ROWS, a regex on their labels;
+# $UBT_BENCH_BEFORE, the build directory of another version, adds its rows
+# beside ours (ublk-vs-kernel.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 usage="usage: scripts/bench/run.sh [--kernel 6.12|7.3] [RUNTIME_S] [REPEATS]
        scripts/bench/run.sh --cache [--kernel 6.12|7.3] [INTERVAL_S] [INTERVALS] [REPEATS]
-       scripts/bench/run.sh --lifecycle [--kernel 6.12|7.3] [RUNS]"
+       scripts/bench/run.sh --lifecycle [--kernel 6.12|7.3] [RUNS]
+       scripts/bench/run.sh --profile [--kernel 6.12|7.3] [RUNTIME_S]"
 
 kernels=${UBT_VM_KERNELS:-7.3 6.12}
 script=ublk-vs-kernel.sh
@@ -31,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--kernel=*) kernels=${1#--kernel=}; shift ;;
 	--cache) script=cache-vs-dm.sh; shift ;;
 	--lifecycle) script=lifecycle-vs-kublk.sh; shift ;;
+	--profile) script=profile.sh; shift ;;
 	-h | --help) echo "$usage"; exit 0 ;;
 	-*) echo "run.sh: unknown option '$1'" >&2; echo "$usage" >&2; exit 2 ;;
 	*) args+=("$1"); shift ;;
@@ -53,10 +63,11 @@ extra=("${args[@]:2}")	# the cache benchmark's REPEATS
 bdir=$top/.cache/bench-build
 make -j"$(nproc)" O="$bdir" >/dev/null
 
-# Up to ~30 rows x 4 workloads x REPEATS fio runs, each the runtime plus its
-# 1 s ramp plus a few seconds of fio start-up under TCG, and the set-up; twice
-# that, as the limit is only there to catch a hang.
-timeout=$((1800 + 2 * 30 * 4 * repeats * (runtime + 6)))
+# Up to ~30 rows x 4 workloads x REPEATS fio runs per queue count and
+# backing, each the runtime plus its 1 s ramp plus a few seconds of fio
+# start-up under TCG, and the set-up; twice that, as the limit is only there
+# to catch a hang.
+timeout=$((1800 + 2 * 4 * 30 * 4 * repeats * (runtime + 6)))
 
 # Any other guest during a measurement shares the 2 cores with ours: watch
 # for one and say so under that kernel's tables.
@@ -95,8 +106,12 @@ for k in $kernels; do
 	echo
 	echo "# kernel $k"
 	tests/vm/vm-run --kernel "$k" --mem 8G --timeout "$timeout" -- \
-		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe mirror}" \
+		env UBT_BENCH_SECTIONS="${UBT_BENCH_SECTIONS:-file null stripe mirror balance}" \
 		UBT_BENCH_WORKLOADS="${UBT_BENCH_WORKLOADS:-}" UBT_BENCH_BEFORE="${UBT_BENCH_BEFORE:-}" \
+		UBT_BENCH_SCHED="${UBT_BENCH_SCHED:-none}" UBT_BENCH_BACKINGS="${UBT_BENCH_BACKINGS:-tmpfs bdev}" \
+		UBT_BENCH_QUEUES="${UBT_BENCH_QUEUES:-1 2}" UBT_BENCH_ROWS="${UBT_BENCH_ROWS:-}" \
+		UBT_PROFILE_WORKLOAD="${UBT_PROFILE_WORKLOAD:-}" UBT_PROFILE_DEVICES="${UBT_PROFILE_DEVICES:-}" \
+		UBT_PROFILE_PERF="${UBT_PROFILE_PERF:-yes}" \
 		"$bdir/$script" "$bdir" "$runtime" "$repeats" "${extra[@]}" || {
 		rc=$?
 		echo "run.sh: the $k run failed (exit $rc)" >&2

@@ -4,13 +4,29 @@
 # server in each copy mode beside the kernel's own baseline (loop, null_blk,
 # dm-stripe) and the two peer ublk servers (kublk, the kernel's selftest
 # server, and ublksrv), over the same backing, in one guest run.  Prints one
-# markdown table per section (file, null, stripe, mirror).
+# markdown table per section, backing and queue count.
+#
+# Equal footing: every request-based device of a table (ours, the peers',
+# loop, null_blk) runs the same I/O scheduler, `none` unless
+# UBT_BENCH_SCHED=default leaves each its own default (the kernel gives a
+# ublk device mq-deadline, ours sets none); the table shows each row's.
+# Every ublk device has the same queue count and depth (-q Q -d 128); with
+# two queues fio runs two jobs, one per vCPU, of half the depth each, so
+# each column's total depth is the same in every table.  Backings: files
+# on the guest's tmpfs, or memory-backed null_blk devices (configfs,
+# memory_backed=1: a blk-mq device that takes O_DIRECT and non-blocking
+# I/O the way an NVMe drive does), so that no one file system decides a
+# table.
 #   ublk-vs-kernel.sh BUILD_DIR [RUNTIME_S] [REPEATS]
-# Environment: UBT_BENCH_SECTIONS picks sections; UBT_BENCH_WORKLOADS, a regex,
-# keeps the workloads whose name matches (e.g. '^4k'); UBT_BENCH_BEFORE=DIR, a
-# second build (an older version), adds a "before" row beside each of our rows
-# of the file, null and stripe sections, so that a change is measured against
-# what it changes in one guest run.
+# Environment: UBT_BENCH_SECTIONS picks sections (file null stripe mirror
+# balance; balance: the mirror's read policies over slow legs);
+# UBT_BENCH_BACKINGS (tmpfs bdev) and UBT_BENCH_QUEUES (1 2) the tables of
+# the file and stripe sections; UBT_BENCH_WORKLOADS, a regex, keeps the
+# workloads whose name matches (e.g. '^4k'); UBT_BENCH_ROWS, a regex, keeps
+# the ours and peer rows whose label matches (the kernel's row stays);
+# UBT_BENCH_BEFORE=DIR, a second build (an older version), adds a "before"
+# row beside each of our rows of the file, null and stripe sections, so that
+# a change is measured against what it changes in one guest run.
 set -euo pipefail
 
 me=ublk-vs-kernel
@@ -23,10 +39,14 @@ B=$1/ublk-target
 runtime=${2:-5}
 repeats=${3:-3}
 peers=${UBT_PEERS:-/work/shared/peers}
-sections=${UBT_BENCH_SECTIONS:-file null stripe mirror}
+sections=${UBT_BENCH_SECTIONS:-file null stripe mirror balance}
 kublk=$peers/kublk
 ublksrv=$peers/ublksrv/ublk
 before=${UBT_BENCH_BEFORE:+$UBT_BENCH_BEFORE/ublk-target}
+sched=${UBT_BENCH_SCHED:-none}
+backings=${UBT_BENCH_BACKINGS:-tmpfs bdev}
+queue_counts=${UBT_BENCH_QUEUES:-1 2}
+rows_re=${UBT_BENCH_ROWS:-}
 
 # Our rows, one line each: "LABEL|create options".  Every section measures
 # each of them; a row whose --copy-mode this kernel does not offer is dropped
@@ -43,23 +63,24 @@ file_configs=("${ours_configs[@]}" "copy, aio engine|--copy-mode copy --engine a
 # Peer rows per section: "LABEL|NEEDS|SERVER ARGS...".  NEEDS lists the kernel
 # ublk feature flags (as 'ublk-target features' names them) the mode needs, or
 # '-'; without them the row is dropped with a note.  @ID@ is the device id,
-# @FILE@ the shared backing file, @FILES@ the four shared stripe files.
+# @Q@ the queue count, @FILE@ the shared backing file (or block device),
+# @FILES@ the four shared stripe files.
 file_peers=(
-	"kublk loop|-|kublk add -t loop -q 1 -d 128 -n @ID@ @FILE@"
-	"kublk loop --auto_zc|auto_buf_reg|kublk add -t loop -q 1 -d 128 -n @ID@ --auto_zc @FILE@"
-	"ublksrv loop|-|ublksrv add -t loop -q 1 -d 128 -n @ID@ --max_io_buf_bytes 1048576 -f @FILE@"
-	"ublksrv loop -z|auto_buf_reg|ublksrv add -t loop -q 1 -d 128 -n @ID@ --max_io_buf_bytes 1048576 -z -f @FILE@"
+	"kublk loop|-|kublk add -t loop -q @Q@ -d 128 -n @ID@ @FILE@"
+	"kublk loop --auto_zc|auto_buf_reg|kublk add -t loop -q @Q@ -d 128 -n @ID@ --auto_zc @FILE@"
+	"ublksrv loop|-|ublksrv add -t loop -q @Q@ -d 128 -n @ID@ --max_io_buf_bytes 1048576 -f @FILE@"
+	"ublksrv loop -z|auto_buf_reg|ublksrv add -t loop -q @Q@ -d 128 -n @ID@ --max_io_buf_bytes 1048576 -z -f @FILE@"
 )
 null_peers=(
-	"kublk null|-|kublk add -t null -q 1 -d 128 -n @ID@"
-	"kublk null --auto_zc|auto_buf_reg|kublk add -t null -q 1 -d 128 -n @ID@ --auto_zc"
-	"kublk null -b --auto_zc|auto_buf_reg batch_io|kublk add -t null -q 1 -d 128 -n @ID@ -b --auto_zc"
-	"ublksrv null|-|ublksrv add -t null -q 1 -d 128 -n @ID@"
-	"ublksrv null -z|auto_buf_reg|ublksrv add -t null -q 1 -d 128 -n @ID@ -z"
+	"kublk null|-|kublk add -t null -q @Q@ -d 128 -n @ID@"
+	"kublk null --auto_zc|auto_buf_reg|kublk add -t null -q @Q@ -d 128 -n @ID@ --auto_zc"
+	"kublk null -b --auto_zc|auto_buf_reg batch_io|kublk add -t null -q @Q@ -d 128 -n @ID@ -b --auto_zc"
+	"ublksrv null|-|ublksrv add -t null -q @Q@ -d 128 -n @ID@"
+	"ublksrv null -z|auto_buf_reg|ublksrv add -t null -q @Q@ -d 128 -n @ID@ -z"
 )
 stripe_peers=(
-	"kublk stripe|-|kublk add -t stripe -q 1 -d 128 -n @ID@ --chunk_size 65536 @FILES@"
-	"kublk stripe --auto_zc|auto_buf_reg|kublk add -t stripe -q 1 -d 128 -n @ID@ --chunk_size 65536 --auto_zc @FILES@"
+	"kublk stripe|-|kublk add -t stripe -q @Q@ -d 128 -n @ID@ --chunk_size 65536 @FILES@"
+	"kublk stripe --auto_zc|auto_buf_reg|kublk add -t stripe -q @Q@ -d 128 -n @ID@ --chunk_size 65536 --auto_zc @FILES@"
 )
 
 # Workloads: "NAME|rw|bs|iodepth|show MiB/s".
@@ -84,7 +105,7 @@ keep_workloads() {
 # Backing sizes: the file section serves one 512 MiB file, the stripe section
 # four 128 MiB files (the same 512 MiB in all); null devices are 250G like
 # null_blk's default.  Each of our devices needs its own copy (our daemon
-# flocks its files), the kernel and the peers share one.
+# claims its files), the kernel and the peers share one.
 file_mb=512
 stripe_mb=128
 mirror_mb=256
@@ -95,6 +116,14 @@ die() { echo "$me: $*" >&2; exit 1; }
 # Refuse up front, with one line, when anything the run needs is missing.
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die "RUNTIME_S must be a positive integer, not '$runtime'"
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$repeats'"
+[ "$sched" = none ] || [ "$sched" = default ] ||
+	die "UBT_BENCH_SCHED must be none or default, not '$sched'"
+for b in $backings; do
+	[ "$b" = tmpfs ] || [ "$b" = bdev ] || die "UBT_BENCH_BACKINGS: '$b' is not tmpfs or bdev"
+done
+for q in $queue_counts; do
+	[ "$q" = 1 ] || [ "$q" = 2 ] || die "UBT_BENCH_QUEUES: '$q' is not 1 or 2"
+done
 [ "$(id -u)" = 0 ] || die "must run as root (in the test guest: scripts/bench/run.sh)"
 [ -x "$B" ] || die "$B is not built (run make)"
 [ -z "$before" ] || [ -x "$before" ] || die "UBT_BENCH_BEFORE: $before is not built"
@@ -103,10 +132,12 @@ for t in fio losetup dmsetup timeout awk; do
 	command -v "$t" >/dev/null || die "$t is not installed"
 done
 [ -c /dev/ublk-control ] || die "no /dev/ublk-control (ublk_drv not loaded)"
-[ -b /dev/nullb0 ] || die "no /dev/nullb0 (null_blk not loaded)"
+[ -d /sys/kernel/config/nullb ] || die "no /sys/kernel/config/nullb (null_blk not loaded, or configfs not mounted)"
 [ -x "$kublk" ] || die "peer server $kublk missing"
 [ -x "$ublksrv" ] || die "peer server $ublksrv missing"
 [ "$(stat -f -c %T /tmp)" = tmpfs ] || die "/tmp is not a tmpfs (run in the test guest)"
+[ "$(nproc)" -ge 2 ] || [[ " $queue_counts " != *" 2 "* ]] ||
+	die "two queues need two vCPUs (this guest has $(nproc))"
 
 # Kernel ublk flags and the copy modes we can use on this kernel.
 features=$("$B" features) || die "'ublk-target features' failed"
@@ -116,21 +147,23 @@ auto_mode=$(sed -n 's/^copy modes: .* (auto: \(.*\))$/\1/p' <<<"$features")
 [ -n "$copy_modes" ] || die "'ublk-target features' lists no copy modes"
 has_flag() { grep -qx "$1" <<<"$flags"; }
 
-# Room on the tmpfs for the largest section, one copy per our config plus
-# the shared one; the guest's /tmp defaults to half its memory.
+# Room for the largest table: its source, one copy per our config and the
+# shared one, on the tmpfs or in null_blk's memory; the guest's /tmp
+# defaults to half its memory.
 copies=${#file_configs[@]}
 [ -z "$before" ] || copies=$((2 * copies))
-tmpfs_mb=$(((copies + 1) * file_mb + 256))
+tmpfs_mb=$(((copies + 2) * file_mb + 256))
 mem_mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 [ "$mem_mb" -ge $((tmpfs_mb + 2048)) ] ||
 	die "guest has ${mem_mb} MiB, needs $((tmpfs_mb + 2048)) (vm-run --mem 8G)"
 mount -o remount,size="${tmpfs_mb}m" /tmp
 work=$(mktemp -d /tmp/ubt-bench.XXXXXX)
 
-# What a section made, so that its end and the exit trap can undo it.
+# What a table made, so that its end and the exit trap can undo it.
 our_ids=()	# "BINARY:ID"
 peer_devs=()	# "SERVER:ID"
 loops=()
+nullbs=()	# configfs directories of the null_blk devices made here
 dm_name=
 section_end() {
 	local i s
@@ -154,9 +187,13 @@ section_end() {
 	for i in "${loops[@]}"; do
 		losetup -d "$i" 2>/dev/null || echo "$me: could not detach $i" >&2
 	done
-	our_ids=() peer_devs=() loops=() dm_name=
-	# The backing files go with their section so that the next has the memory.
-	rm -f "$work"/*.img
+	for i in "${nullbs[@]}"; do
+		echo 0 >"$i/power" 2>/dev/null || true
+		rmdir "$i" 2>/dev/null || echo "$me: could not remove null_blk $i" >&2
+	done
+	our_ids=() peer_devs=() loops=() nullbs=() dm_name=
+	# The backing files go with their table so that the next has the memory.
+	rm -f "$work"/*.img "$work"/*.src
 }
 cleanup() {
 	section_end
@@ -168,19 +205,84 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The rows of the current section: name, device, kind (kernel, ours, peer).
-names=() devs=() kinds=() notes=()
+# The sysfs queue directory of a block device (a dm device by its dm-N name).
+queue_dir() { echo "/sys/block/$(basename "$(readlink -f "$1")")/queue"; }
+
+# set_sched DEV: the table's scheduler on a request-based device (a
+# bio-based one, dm or brd, has none to set); prints the one in effect.
+set_sched() {
+	local f
+	f=$(queue_dir "$1")/scheduler
+	[ -r "$f" ] || { echo n/a; return 0; }
+	if [ "$sched" = none ] && ! grep -q '\[none\]' "$f"; then
+		echo none >"$f" 2>/dev/null || true
+	fi
+	sed -n 's/.*\[\(.*\)\].*/\1/p' "$f" | grep . || echo none
+}
+
+# mk_nullb NAME MB [QUEUES]: a null_blk device with memory behind it, its
+# node left in $nullb_dev (not printed: its bookkeeping must stay in this
+# shell).  Completions in soft interrupt context (null_blk's default),
+# 512-byte blocks, 128 tags per queue; MB 0 and memory off: no backing.
+nullb_dev=
+mk_nullb() {
+	local d=/sys/kernel/config/nullb/$1 idx dev
+	mkdir "$d" || die "cannot make null_blk $1 (configfs)"
+	nullbs+=("$d")
+	if [ "$2" = 0 ]; then
+		echo 256000 >"$d/size"
+	else
+		echo "$2" >"$d/size"
+		echo 1 >"$d/memory_backed"
+	fi
+	echo 512 >"$d/blocksize"
+	echo "${3:-$(nproc)}" >"$d/submit_queues"
+	echo 128 >"$d/hw_queue_depth"
+	echo 1 >"$d/power" || die "cannot power on null_blk $1"
+	idx=$(cat "$d/index")
+	# Named after its configfs directory on kernels that do so.
+	for dev in "/dev/$1" "/dev/nullb$idx"; do
+		if [ -b "$dev" ]; then
+			nullb_dev=$dev
+			return 0
+		fi
+	done
+	die "null_blk $1 (index $idx) has no device node"
+}
+
+# The rows of the current table: name, device, kind (kernel, ours, peer), scheduler.
+names=() devs=() kinds=() scheds=() notes=()
 section_begin() {
-	names=() devs=() kinds=() notes=()
+	names=() devs=() kinds=() scheds=() notes=()
 	peer_id=$peer_id0
 	res=()
 	section=$1
 }
-add_row() { names+=("$1"); devs+=("$2"); kinds+=("$3"); }
+add_row() {
+	names+=("$1") devs+=("$2") kinds+=("$3")
+	scheds+=("$(set_sched "$2")")
+}
 note() { notes+=("$1"); }
+# Rows the run keeps: all of them, or those UBT_BENCH_ROWS matches.
+keep_row() { [ -z "$rows_re" ] || [[ $1 =~ $rows_re ]]; }
 
 # Fill a backing file with random data so that reads touch real pages.
 fill() { dd if=/dev/urandom of="$1" bs=1M count="$2" status=none; }
+
+# backing_copy SRC NAME MB: a copy of SRC on the table's backing, its path
+# left in $copy_path: a file on the tmpfs, or a null_blk device of MB MiB.
+copy_path=
+backing_copy() {
+	if [ "$backing" = tmpfs ]; then
+		cp "$1" "$work/$2.img"
+		copy_path=$work/$2.img
+		return 0
+	fi
+	mk_nullb "ubt-$2" "$3"
+	dd if="$1" of="$nullb_dev" bs=1M oflag=direct status=none || die "cannot fill $nullb_dev"
+	set_sched "$nullb_dev" >/dev/null
+	copy_path=$nullb_dev
+}
 
 # ours_offered CONF: is the --copy-mode of CONF (if any) one this kernel offers?
 ours_offered() {
@@ -199,7 +301,7 @@ add_ours() {
 	[ "$bin" = "$B" ] || what=before
 	local -a o=()
 	read -ra o <<<"$opts"
-	if ! out=$(timeout 60 "$bin" create -q 1 -d 128 "${o[@]}" "$@" 2>&1 </dev/null); then
+	if ! out=$(timeout 60 "$bin" create -q "$nq" -d 128 "${o[@]}" "$@" 2>&1 </dev/null); then
 		note "$what $section $label: dropped, create failed: $(tail -n1 <<<"$out")"
 		return 0
 	fi
@@ -219,6 +321,7 @@ add_ours() {
 add_peer() {
 	local label needs cmd f bin id log lacks=''
 	IFS='|' read -r label needs cmd <<<"$1"
+	keep_row "$label" || return 0
 	for f in $needs; do
 		[ "$f" = - ] || has_flag "$f" || lacks+=" $f"
 	done
@@ -228,7 +331,7 @@ add_peer() {
 	fi
 	id=$peer_id
 	peer_id=$((peer_id + 1))
-	cmd=${cmd//@ID@/$id} cmd=${cmd//@FILE@/$2} cmd=${cmd//@FILES@/$3}
+	cmd=${cmd//@ID@/$id} cmd=${cmd//@Q@/$nq} cmd=${cmd//@FILE@/$2} cmd=${cmd//@FILES@/$3}
 	local -a w=()
 	read -ra w <<<"$cmd"
 	case ${w[0]} in
@@ -255,10 +358,15 @@ add_peer() {
 }
 
 # One fio run; prints "IOPS MiB/s" of the side that moved data, or "fail".
+# With two queues, two jobs of half the depth, one on each vCPU, so that
+# each submits to its own hardware queue.
 run_fio() {
 	local dev=$1 rw=$2 bs=$3 depth=$4 out err=$work/fio.err
+	local -a jobs=(--iodepth="$depth")
+	[ "$nq" = 1 ] || jobs=(--numjobs="$nq" --iodepth=$(((depth + nq - 1) / nq))
+		--cpus_allowed=0-$((nq - 1)) --cpus_allowed_policy=split --group_reporting)
 	if ! out=$(timeout -k 10 $((runtime + 60)) fio --name=bench --filename="$dev" \
-		--direct=1 --ioengine=io_uring --rw="$rw" --bs="$bs" --iodepth="$depth" \
+		--direct=1 --ioengine=io_uring --rw="$rw" --bs="$bs" "${jobs[@]}" \
 		--runtime="$runtime" --time_based --ramp_time=1 --norandommap --randrepeat=0 \
 		--minimal 2>"$err"); then
 		echo "$me: fio on $dev ($rw $bs qd$depth) failed: $(tail -n1 "$err")" >&2
@@ -279,7 +387,7 @@ measure_section() {
 	for w in "${!workloads[@]}"; do
 		IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
 		for r in $(seq "$repeats"); do
-			echo "... $section: $wname, round $r/$repeats ($n devices, +$(($(date +%s) - t0)) s)" >&2
+			echo "... $section ($title_tail): $wname, round $r/$repeats ($n devices, +$(($(date +%s) - t0)) s)" >&2
 			for k in $(seq 0 $((n - 1))); do
 				c=$(((k + r - 1) % n))
 				res[$c:$w]+="$(run_fio "${devs[$c]}" "$rw" "$bs" "$qd")"$'\n'
@@ -302,8 +410,8 @@ median() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
-# Print the section's table: workloads as columns, rows as configs; for our
-# rows, IOPS over the best peer row's IOPS and over the kernel's.
+# Print the table: workloads as columns, rows as configs; for our rows,
+# IOPS over the best peer row's IOPS and over the kernel's.
 print_table() {
 	local title=$1 c w wname rw bs qd bw m best bestname kern line hdr sep cell wid
 	local -A med
@@ -324,7 +432,7 @@ print_table() {
 	echo
 	echo "### $title"
 	echo
-	hdr=$(printf '| %-40s ' config) sep="|$(printf '%0.s-' $(seq 42))"
+	hdr=$(printf '| %-40s | %-11s ' config sched) sep="|$(printf '%0.s-' $(seq 42))|-------------"
 	for w in "${!workloads[@]}"; do
 		IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
 		# Each IOPS column as wide as its heading, so the raw text lines up.
@@ -336,7 +444,7 @@ print_table() {
 	echo "$hdr|"
 	echo "$sep|"
 	for c in "${!names[@]}"; do
-		line=$(printf '| %-40s ' "${names[$c]}")
+		line=$(printf '| %-40s | %-11s ' "${names[$c]}" "${scheds[$c]}")
 		for w in "${!workloads[@]}"; do
 			IFS='|' read -r wname rw bs qd bw <<<"${workloads[$w]}"
 			wid=$((${#wname} + 5))
@@ -384,6 +492,7 @@ add_ours_all() {
 	local -a confs=("${ours_configs[@]}")
 	[ "$section" != file ] || confs=("${file_configs[@]}")
 	for i in "${!confs[@]}"; do
+		keep_row "ours $section ${confs[$i]%%|*}" || continue
 		if ! ours_offered "${confs[$i]}"; then
 			note "ours $section ${confs[$i]%%|*}: dropped, not offered by this kernel (copy modes: $copy_modes)"
 			continue
@@ -399,18 +508,26 @@ add_ours_all() {
 
 target_args=()
 file_copy() {
-	cp "$work/file.img" "$work/file-ours$1.img"
-	target_args=(file --file "$work/file-ours$1.img")
+	backing_copy "$work/file.src" "file-ours$1" "$file_mb"
+	target_args=(file --file "$copy_path")
 }
 stripe_copy() {
 	local s
 	target_args=(stripe --chunk 64K)
 	for s in 0 1 2 3; do
-		cp "$work/s$s.img" "$work/s$s-ours$1.img"
-		target_args+=(--file "$work/s$s-ours$1.img")
+		backing_copy "$work/s$s.src" "s$s-ours$1" "$stripe_mb"
+		target_args+=(--file "$copy_path")
 	done
 }
 null_args() { target_args=(null --size 250G); }
+
+backing_words() {
+	if [ "$backing" = tmpfs ]; then
+		echo "files on the guest's tmpfs"
+	else
+		echo "memory-backed null_blk devices (configfs, memory_backed=1)"
+	fi
+}
 
 t0=$(date +%s)
 echo "## guest kernel $(uname -r)"
@@ -419,107 +536,212 @@ echo "- guest: $(nproc) vCPUs (QEMU TCG), ${mem_mb} MiB; kernel ublk flags:" \
 	"auto_buf_reg $(has_flag auto_buf_reg && echo yes || echo no)," \
 	"batch_io $(has_flag batch_io && echo yes || echo no)"
 echo "- fio $(fio --version | sed 's/^fio-//'): io_uring, direct=1, norandommap, randrepeat=0;" \
-	"1 s ramp + ${runtime} s per run; median of $repeats runs, rounds alternating all rows"
-echo "- ours: ublk-target -q 1 -d 128; copy modes offered: $copy_modes (auto: $auto_mode)"
-echo "- peers ($peers): kublk (the kernel's selftest server) and ublksrv; -q 1 -d 128"
-echo "- backing: files of random data on the guest's tmpfs; each of our devices has its own" \
-	"copy (same size and content), the kernel and the peers share one"
+	"1 s ramp + ${runtime} s per run; median of $repeats runs, rounds alternating all rows;" \
+	"with 2 queues, 2 jobs (one per vCPU) of half the depth"
+echo "- ours: ublk-target -q Q -d 128; copy modes offered: $copy_modes (auto: $auto_mode)"
+echo "- peers ($peers): kublk (the kernel's selftest server) and ublksrv; -q Q -d 128"
+if [ "$sched" = none ]; then
+	echo "- I/O scheduler: none on every request-based device (the sched column shows each)"
+else
+	echo "- I/O scheduler: each device's own default (the sched column shows each)"
+fi
+echo "- each of our devices has its own copy of the backing (same size and content);" \
+	"the kernel and the peers share one"
 echo "- ratios: our IOPS / the best peer row's IOPS in that column, and / the kernel's"
 [ -z "$before" ] || echo "- before rows: the same configs served by $before"
+[ -z "$rows_re" ] || echo "- rows: only those matching '$rows_re' (and the kernel's)"
 
 wanted() { [[ " $sections " == *" $1 "* ]]; }
 
 # File: a 512 MiB file; the kernel's loop device with direct I/O.
-if wanted file; then
-section_begin file
-fill "$work/file.img" "$file_mb"
-loop=$(losetup --direct-io=on --show -f "$work/file.img")
-loops+=("$loop")
-if [ "$(cat "/sys/block/${loop#/dev/}/loop/dio" 2>/dev/null)" != 1 ]; then
-	note "kernel loop: direct I/O is not in effect on $loop"
-fi
-add_row "kernel loop (dio)" "$loop" kernel
-add_ours_all file_copy
-for p in "${file_peers[@]}"; do add_peer "$p" "$work/file.img" ""; done
-measure_section
-print_table "file: one ${file_mb} MiB file (loop: losetup --direct-io=on)"
-section_end
-fi
+file_table() {
+	local shared loop p
+	section_begin file
+	fill "$work/file.src" "$file_mb"
+	backing_copy "$work/file.src" file-shared "$file_mb"
+	shared=$copy_path
+	loop=$(losetup --direct-io=on --show -f "$shared")
+	loops+=("$loop")
+	if [ "$(cat "/sys/block/${loop#/dev/}/loop/dio" 2>/dev/null)" != 1 ]; then
+		note "kernel loop: direct I/O is not in effect on $loop"
+	fi
+	add_row "kernel loop (dio)" "$loop" kernel
+	add_ours_all file_copy
+	for p in "${file_peers[@]}"; do add_peer "$p" "$shared" ""; done
+	measure_section
+	print_table "file, $title_tail: one ${file_mb} MiB file (loop: losetup --direct-io=on)"
+	section_end
+}
 
-# Null: nothing behind the device; the kernel's null_blk as it loads.
-if wanted null; then
-section_begin null
-add_row "kernel null_blk" /dev/nullb0 kernel
-add_ours_all null_args
-for p in "${null_peers[@]}"; do add_peer "$p" "" ""; done
-measure_section
-print_table "null: 250G, no backing (null_blk defaults)"
-section_end
-fi
+# Null: nothing behind the device; null_blk with the same queues and depth.
+null_table() {
+	local p
+	section_begin null
+	mk_nullb ubt-null 0 "$nq"
+	add_row "kernel null_blk" "$nullb_dev" kernel
+	add_ours_all null_args
+	for p in "${null_peers[@]}"; do add_peer "$p" "" ""; done
+	measure_section
+	print_table "null, $nq queue(s): 250G, no backing (null_blk: submit_queues=$nq, hw_queue_depth=128)"
+	section_end
+}
 
 # Stripe: 4 files, chunk 64K; dm-stripe over direct-I/O loop devices on them.
-if wanted stripe; then
-section_begin stripe
-table="0 $((4 * stripe_mb * 2048)) striped 4 128"
-files=
-for s in 0 1 2 3; do
-	fill "$work/s$s.img" "$stripe_mb"
-	files+=" $work/s$s.img"
-	loop=$(losetup --direct-io=on --show -f "$work/s$s.img")
-	loops+=("$loop")
-	table+=" $loop 0"
-done
-dm_name=ubt-bench-stripe
-DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table "$table"
-add_row "kernel dm-stripe" "/dev/mapper/$dm_name" kernel
-add_ours_all stripe_copy
-# dm-stripe's chunk_sectors (the block layer splits at chunks), default copy mode.
-for s in 0 1 2 3; do cp "$work/s$s.img" "$work/s$s-ourscs.img"; done
-add_ours "chunk_sectors|" --spec "stripe($work/s0-ourscs.img, \
-$work/s1-ourscs.img, $work/s2-ourscs.img, $work/s3-ourscs.img, chunk=64K, chunk_sectors)"
-for p in "${stripe_peers[@]}"; do add_peer "$p" "" "${files# }"; done
-measure_section
-print_table "stripe: 4 x ${stripe_mb} MiB files, chunk 64K (dm-stripe over loop devices with direct I/O)"
-section_end
-fi
+stripe_table() {
+	local table s shared loop p files=
+	section_begin stripe
+	table="0 $((4 * stripe_mb * 2048)) striped 4 128"
+	for s in 0 1 2 3; do
+		fill "$work/s$s.src" "$stripe_mb"
+		backing_copy "$work/s$s.src" "s$s-shared" "$stripe_mb"
+		shared=$copy_path
+		files+=" $shared"
+		loop=$(losetup --direct-io=on --show -f "$shared")
+		loops+=("$loop")
+		table+=" $loop 0"
+	done
+	dm_name=ubt-bench-stripe
+	DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table "$table"
+	add_row "kernel dm-stripe" "/dev/mapper/$dm_name" kernel
+	add_ours_all stripe_copy
+	# dm-stripe's chunk_sectors (the block layer splits at chunks), default copy mode.
+	if keep_row "ours stripe chunk_sectors"; then
+		local -a cs=()
+		for s in 0 1 2 3; do
+			backing_copy "$work/s$s.src" "s$s-ourscs" "$stripe_mb"
+			cs+=("$copy_path")
+		done
+		add_ours "chunk_sectors|" --spec "stripe(${cs[0]}, ${cs[1]}, ${cs[2]}, ${cs[3]}, chunk=64K, chunk_sectors)"
+	fi
+	for p in "${stripe_peers[@]}"; do add_peer "$p" "" "${files# }"; done
+	measure_section
+	print_table "stripe, $title_tail: 4 x ${stripe_mb} MiB, chunk 64K (dm-stripe over loop devices with direct I/O)"
+	section_end
+}
 
 # Mirror: 2 legs; dm-mirror over direct-I/O loop devices, disk log, nosync
 # (no initial copy on either side).  Only 4k: a mirror's cost is per request.
 # No peer server has a mirror.
-if wanted mirror; then
-section_begin mirror
-workloads=(
-	"4k randread qd32|randread|4k|32|0"
-	"4k randwrite qd32|randwrite|4k|32|0"
-)
-for l in 0 1; do
-	fill "$work/m$l.img" "$mirror_mb"
-	loop=$(losetup --direct-io=on --show -f "$work/m$l.img")
+mirror_table() {
+	local l i loop
+	local -a saved=("${workloads[@]}")
+	section_begin mirror
+	workloads=(
+		"4k randread qd32|randread|4k|32|0"
+		"4k randwrite qd32|randwrite|4k|32|0"
+	)
+	for l in 0 1; do
+		fill "$work/m$l.img" "$mirror_mb"
+		loop=$(losetup --direct-io=on --show -f "$work/m$l.img")
+		loops+=("$loop")
+	done
+	truncate -s 1M "$work/mlog.img"
+	loop=$(losetup --direct-io=on --show -f "$work/mlog.img")
 	loops+=("$loop")
+	dm_name=ubt-bench-mirror
+	DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table \
+		"0 $((mirror_mb * 2048)) mirror disk 3 ${loops[2]} 4096 nosync 2 ${loops[0]} 0 ${loops[1]} 0"
+	add_row "kernel dm-mirror (disk log)" "/dev/mapper/$dm_name" kernel
+	# Ours: the same table, then other read policies and logs, each on its own copies.
+	for i in 0 1 2 3; do
+		cp "$work/m0.img" "$work/m0-ours$i.img"
+		cp "$work/m1.img" "$work/m1-ours$i.img"
+		truncate -s 1M "$work/mlog-ours$i.img"
+	done
+	m() { echo "$work/m0-ours$1.img, $work/m1-ours$1.img, region=2M"; }
+	add_ours "disk log (= dm's table)|" --spec "mirror($(m 0), log=$work/mlog-ours0.img, nosync)"
+	add_ours "disk log, read=leastpending|" \
+		--spec "mirror($(m 1), log=$work/mlog-ours1.img, nosync, read=leastpending)"
+	add_ours "core log|" --spec "mirror($(m 2), nosync)"
+	add_ours "one leg alone (file)|" --spec "file($work/m0-ours3.img)"
+	measure_section
+	print_table "mirror, $title_tail: 2 x ${mirror_mb} MiB files, region 2M, nosync (dm-mirror over loop devices with direct I/O, disk log)"
+	section_end
+	workloads=("${saved[@]}")
+}
+
+# Balance: a mirror's read policies where they can show, over legs bound by
+# latency rather than CPU: null_blk devices with memory behind them that
+# complete each request after 2 ms (timer mode) with 8 tags, so one leg
+# serves at most 8 requests at a time; two legs, twice that.  dm-mirror over
+# the same kind of legs for the kernel.  4k random reads at depth 32.
+balance_mb=128
+balance_table() {
+	local i l
+	local -a saved=("${workloads[@]}") legs=()
+	section_begin balance
+	workloads=("4k randread qd32|randread|4k|32|0")
+	fill "$work/bal.src" "$balance_mb"
+	# slow_leg NAME: a latency-bound copy of the source, in $nullb_dev.
+	slow_leg() {
+		local d=/sys/kernel/config/nullb/$1 dev
+		mkdir "$d" || die "cannot make null_blk $1 (configfs)"
+		nullbs+=("$d")
+		echo "$balance_mb" >"$d/size"
+		echo 1 >"$d/memory_backed"
+		echo 2 >"$d/irqmode"
+		echo 2000000 >"$d/completion_nsec"
+		echo 1 >"$d/submit_queues"
+		echo 8 >"$d/hw_queue_depth"
+		echo 1 >"$d/power" || die "cannot power on null_blk $1"
+		for dev in "/dev/$1" "/dev/nullb$(cat "$d/index")"; do
+			[ -b "$dev" ] && break
+		done
+		[ -b "$dev" ] || die "null_blk $1 has no device node"
+		dd if="$work/bal.src" of="$dev" bs=1M oflag=direct status=none || die "cannot fill $dev"
+		set_sched "$dev" >/dev/null
+		nullb_dev=$dev
+	}
+	for l in 0 1; do
+		slow_leg "ubt-bal-k$l"
+		legs+=("$nullb_dev")
+	done
+	DM_DISABLE_UDEV=1 dmsetup create ubt-bench-balance --table \
+		"0 $((balance_mb * 2048)) mirror core 2 4096 nosync 2 ${legs[0]} 0 ${legs[1]} 0" ||
+		die "cannot create the dm-mirror of the balance table"
+	dm_name=ubt-bench-balance
+	add_row "kernel dm-mirror (core log)" "/dev/mapper/$dm_name" kernel
+	slow_leg ubt-bal-one
+	add_ours "one leg alone (file)|" --spec "file($nullb_dev)"
+	for i in default roundrobin leastpending; do
+		slow_leg "ubt-bal-$i-0"
+		legs=("$nullb_dev")
+		slow_leg "ubt-bal-$i-1"
+		add_ours "mirror, read=$i|" --spec "mirror(${legs[0]}, $nullb_dev, region=2M, nosync, read=$i)"
+	done
+	measure_section
+	print_table "balance, $title_tail: 2 legs of null_blk, 2 ms per request, 8 tags each; region 2M, nosync (dm-mirror over the same, core log)"
+	section_end
+	workloads=("${saved[@]}")
+}
+
+# One table per queue count, section and backing.
+for nq in $queue_counts; do
+	if wanted file; then
+		for backing in $backings; do
+			title_tail="$nq queue(s), $(backing_words)"
+			file_table
+		done
+	fi
+	if wanted null; then
+		backing=none title_tail="$nq queue(s)"
+		null_table
+	fi
+	if wanted stripe; then
+		for backing in $backings; do
+			title_tail="$nq queue(s), $(backing_words)"
+			stripe_table
+		done
+	fi
+	if wanted mirror; then
+		backing=tmpfs title_tail="$nq queue(s), files on the guest's tmpfs"
+		mirror_table
+	fi
+	if wanted balance; then
+		backing=bdev title_tail="$nq queue(s)"
+		balance_table
+	fi
 done
-truncate -s 1M "$work/mlog.img"
-loop=$(losetup --direct-io=on --show -f "$work/mlog.img")
-loops+=("$loop")
-dm_name=ubt-bench-mirror
-DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table \
-	"0 $((mirror_mb * 2048)) mirror disk 3 ${loops[2]} 4096 nosync 2 ${loops[0]} 0 ${loops[1]} 0"
-add_row "kernel dm-mirror (disk log)" "/dev/mapper/$dm_name" kernel
-# Ours: the same table, then other read policies and logs, each on its own copies.
-for i in 0 1 2 3; do
-	cp "$work/m0.img" "$work/m0-ours$i.img"
-	cp "$work/m1.img" "$work/m1-ours$i.img"
-	truncate -s 1M "$work/mlog-ours$i.img"
-done
-m() { echo "$work/m0-ours$1.img, $work/m1-ours$1.img, region=2M"; }
-add_ours "disk log (= dm's table)|" --spec "mirror($(m 0), log=$work/mlog-ours0.img, nosync)"
-add_ours "disk log, read=leastpending|" \
-	--spec "mirror($(m 1), log=$work/mlog-ours1.img, nosync, read=leastpending)"
-add_ours "core log|" --spec "mirror($(m 2), nosync)"
-add_ours "one leg alone (file)|" --spec "file($work/m0-ours3.img)"
-measure_section
-print_table "mirror: 2 x ${mirror_mb} MiB files, region 2M, nosync (dm-mirror over loop devices with direct I/O, disk log)"
-section_end
-fi
 
 echo
 echo "(guest run took $(($(date +%s) - t0)) s)"

@@ -10,8 +10,9 @@
  * never zero copy.
  * I/O is O_DIRECT unless `buffered` is given or the file system refuses
  * O_DIRECT (tmpfs on older kernels, for one), in which case the page
- * cache is used and a notice says so.  Reads and writes of a file on
- * tmpfs or ramfs go to io_uring's worker threads at once (fs_in_memory()).
+ * cache is used and a notice says so.  Reads and writes of a file the
+ * ring cannot serve without blocking go to its worker threads at once
+ * (ring_punts()).
  * Flush is fdatasync; FUA writes use RWF_DSYNC; discard punches a hole;
  * write-zeroes punches a hole in a file (it reads back as zeroes) and
  * zeroes the range of a block device.
@@ -27,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ubt/table.h"
@@ -44,7 +46,7 @@ struct file_ctx {
 	bool is_bdev;
 	bool can_punch;
 	bool no_direct_notice;	/* O_DIRECT was refused: tell the user */
-	bool in_memory;		/* tmpfs or ramfs: io_uring serves it from its workers only */
+	bool punted;		/* io_uring serves it from its workers only */
 	enum ubt_engine engine;
 	uint32_t dio_align;	/* bytes: file offsets and lengths of O_DIRECT I/O */
 	uint32_t dio_mem_align;	/* bytes: memory of O_DIRECT I/O */
@@ -77,17 +79,31 @@ static bool fs_can_punch(unsigned long type)
 }
 
 /*
- * File systems in memory (tmpfs, ramfs): io_uring cannot read or write
- * them without blocking, so it hands every such request to a worker
- * thread.  Handed over after a failed try, requests wait for the worker
- * that runs, one at a time; handed over at once (ubt_leaf_rw_wq), each
- * may have a worker of its own, and a 4K read does not wait behind a
- * cache's 64K copies (the first seconds of a cache on tmpfs: hundreds of
- * requests a second instead of thousands, one CPU idle).
+ * Whether io_uring hands every read and write of this file to its worker
+ * threads: it does for a file that cannot say "would block" (no
+ * FMODE_NOWAIT), and preadv2(RWF_NOWAIT) fails with EOPNOTSUPP for exactly
+ * those.  Such requests go to the workers at once (ubt_leaf_rw_wq): handed
+ * over after a failed try instead, they wait for the worker that runs, one
+ * at a time, and a 4K read waits behind a cache's 64K copies.  A file the
+ * ring can try inline stays inline, where a read of cached pages costs no
+ * thread hop (tmpfs on current kernels).  Asked once per file, of the
+ * kernel that serves it, rather than keyed on the file system.
  */
-static bool fs_in_memory(unsigned long type)
+static bool ring_punts(const struct file_ctx *f)
 {
-	return type == TMPFS_MAGIC || type == RAMFS_MAGIC;
+	size_t len = f->direct ? UBT_MAX(f->dio_align, f->dio_mem_align) : UBT_SECTOR_SIZE;
+	struct iovec iov;
+	void *buf;
+	bool punts;
+
+	if (f->is_bdev || posix_memalign(&buf, UBT_MAX(len, sizeof(void *)), len))
+		return false;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	punts = preadv2(f->fd, &iov, 1, (off_t)(f->start << UBT_SECTOR_SHIFT), RWF_NOWAIT) < 0 &&
+		errno == EOPNOTSUPP;
+	free(buf);
+	return punts;
 }
 
 /*
@@ -261,12 +277,12 @@ static int file_ctr(struct ubt_target *t, struct ubt_args *args)
 		unsigned long type = fs_type(f->fd);
 
 		f->can_punch = fs_can_punch(type);
-		f->in_memory = fs_in_memory(type);
 	}
 	if (f->direct)
 		dio_alignment(f);
 	else
 		f->dio_align = UBT_SECTOR_SIZE;
+	f->punted = ring_punts(f);
 	ret = ubt_target_add_fd(t, f->fd);
 	if (ret < 0)
 		goto out_close;
@@ -308,7 +324,7 @@ static int file_map(struct ubt_target *t, struct ubt_io *io)
 	case UBT_OP_WRITE:
 		if (f->engine == UBT_ENGINE_AIO)
 			return ubt_leaf_rw_aio(io, f->fd_index, pos);
-		if (f->in_memory)
+		if (f->punted)
 			return ubt_leaf_rw_wq(io, f->fd_index, pos);
 		return ubt_leaf_rw(io, f->fd_index, pos);
 	case UBT_OP_FLUSH:

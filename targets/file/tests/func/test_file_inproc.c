@@ -115,7 +115,8 @@ static void test_buffered_mode(void)
 }
 
 /*
- * A file on tmpfs: io_uring serves it from its worker threads only, and
+ * A file on tmpfs: where the kernel's tmpfs cannot say "would block"
+ * (6.18 and older), io_uring serves it from its worker threads only, and
  * the leaf hands its reads and writes over at once (ubt_leaf_rw_wq), many
  * in flight on several workers.  The data must come out the same.
  */
