@@ -11,10 +11,11 @@
 #   profile.sh BUILD_DIR [RUNTIME_S]
 # Environment: UBT_PROFILE_WORKLOAD, "rw bs depth" (default "randread 4k
 # 32"); UBT_PROFILE_DEVICES, a regex on the device labels below;
-# UBT_PROFILE_PERF=no leaves perf out (no io_uring_enter counts, no
-# symbols): on the 6.12 guest kernel under TCG, perf switching its events
-# on has crashed the guest (an int3 oops in __schedule while the kernel
-# patches its code), which 7.3 has not done.
+# UBT_PROFILE_PERF=yes adds perf (io_uring_enter counts from the syscall
+# tracepoint, then perf record's shares and symbols).  Off by default: in
+# the TCG guest, perf switching its events on has crashed both kernels (an
+# int3 oops in __schedule while the kernel patches its own code for them,
+# 6.12 once and 7.3 once in three runs).
 set -euo pipefail
 
 me=profile
@@ -31,8 +32,8 @@ trap 'echo "$me: a command failed at line $LINENO" >&2' ERR
 [ "$(id -u)" = 0 ] || die "must run as root (in the test guest)"
 [ -x "$B" ] || die "$B is not built"
 [ -x "$kublk" ] || die "peer server $kublk missing"
-use_perf=${UBT_PROFILE_PERF:-yes}
-[ "$use_perf" = no ] || command -v perf >/dev/null || die "perf is not installed (linux-perf), or UBT_PROFILE_PERF=no"
+use_perf=${UBT_PROFILE_PERF:-no}
+[ "$use_perf" != yes ] || command -v perf >/dev/null || die "perf is not installed (linux-perf)"
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die "RUNTIME_S must be a positive integer"
 [[ $depth =~ ^[1-9][0-9]*$ ]] || die "UBT_PROFILE_WORKLOAD must be 'rw bs depth'"
 mountpoint -q /sys/kernel/tracing 2>/dev/null || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
@@ -135,7 +136,7 @@ for d in "${devices[@]}"; do
 	t0=$(cpu_ticks "$pid") c0=$(ctx_switches "$pid")
 	: >"$work/stat"
 	ps=
-	if [ "$use_perf" != no ]; then
+	if [ "$use_perf" = yes ]; then
 		perf stat -e syscalls:sys_enter_io_uring_enter -p "$pid" -x, -o "$work/stat" 2>/dev/null &
 		ps=$!
 	fi
@@ -154,7 +155,7 @@ for d in "${devices[@]}"; do
 			(fu + fs) / 100 * rt * 1e6 / r }'
 done
 
-[ "$use_perf" != no ] || exit 0
+[ "$use_perf" = yes ] || exit 0
 echo
 echo "perf record -a -e cpu-clock over a second run of each device: the share of all samples"
 echo "on both vCPUs per process (swapper: idle; fio: the client; iou-wrk: io_uring's workers;"

@@ -111,7 +111,7 @@ for k in $kernels; do
 		UBT_BENCH_SCHED="${UBT_BENCH_SCHED:-none}" UBT_BENCH_BACKINGS="${UBT_BENCH_BACKINGS:-tmpfs bdev}" \
 		UBT_BENCH_QUEUES="${UBT_BENCH_QUEUES:-1 2}" UBT_BENCH_ROWS="${UBT_BENCH_ROWS:-}" \
 		UBT_PROFILE_WORKLOAD="${UBT_PROFILE_WORKLOAD:-}" UBT_PROFILE_DEVICES="${UBT_PROFILE_DEVICES:-}" \
-		UBT_PROFILE_PERF="${UBT_PROFILE_PERF:-yes}" \
+		UBT_PROFILE_PERF="${UBT_PROFILE_PERF:-no}" \
 		"$bdir/$script" "$bdir" "$runtime" "$repeats" "${extra[@]}" || {
 		rc=$?
 		echo "run.sh: the $k run failed (exit $rc)" >&2
