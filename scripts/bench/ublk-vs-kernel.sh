@@ -220,34 +220,40 @@ set_sched() {
 	sed -n 's/.*\[\(.*\)\].*/\1/p' "$f" | grep . || echo none
 }
 
-# mk_nullb NAME MB [QUEUES]: a null_blk device with memory behind it, its
-# node left in $nullb_dev (not printed: its bookkeeping must stay in this
-# shell).  Completions in soft interrupt context (null_blk's default),
-# 512-byte blocks, 128 tags per queue; MB 0 and memory off: no backing.
+# mk_nullb NAME MB [ATTR=VALUE...]: a null_blk device with memory behind it
+# (MB 0: 250G and none), its node left in $nullb_dev (not printed: its
+# bookkeeping must stay in this shell).  Completions in soft interrupt
+# context (null_blk's default), 512-byte blocks, a queue per vCPU and 128
+# tags per queue, unless the ATTR=VALUE words set those configfs
+# attributes otherwise.
 nullb_dev=
 mk_nullb() {
-	local d=/sys/kernel/config/nullb/$1 idx dev
-	mkdir "$d" || die "cannot make null_blk $1 (configfs)"
+	local d=/sys/kernel/config/nullb/$1 mb=$2 idx dev a
+	shift 2
+	mkdir "$d" || die "cannot make null_blk ${d##*/} (configfs)"
 	nullbs+=("$d")
-	if [ "$2" = 0 ]; then
+	if [ "$mb" = 0 ]; then
 		echo 256000 >"$d/size"
 	else
-		echo "$2" >"$d/size"
+		echo "$mb" >"$d/size"
 		echo 1 >"$d/memory_backed"
 	fi
 	echo 512 >"$d/blocksize"
-	echo "${3:-$(nproc)}" >"$d/submit_queues"
+	echo "$(nproc)" >"$d/submit_queues"
 	echo 128 >"$d/hw_queue_depth"
-	echo 1 >"$d/power" || die "cannot power on null_blk $1"
+	for a in "$@"; do
+		echo "${a#*=}" >"$d/${a%%=*}" || die "null_blk ${d##*/}: cannot set $a"
+	done
+	echo 1 >"$d/power" || die "cannot power on null_blk ${d##*/}"
 	idx=$(cat "$d/index")
 	# Named after its configfs directory on kernels that do so.
-	for dev in "/dev/$1" "/dev/nullb$idx"; do
+	for dev in "/dev/${d##*/}" "/dev/nullb$idx"; do
 		if [ -b "$dev" ]; then
 			nullb_dev=$dev
 			return 0
 		fi
 	done
-	die "null_blk $1 (index $idx) has no device node"
+	die "null_blk ${d##*/} (index $idx) has no device node"
 }
 
 # The rows of the current table: name, device, kind (kernel, ours, peer), scheduler.
@@ -269,17 +275,20 @@ keep_row() { [ -z "$rows_re" ] || [[ $1 =~ $rows_re ]]; }
 # Fill a backing file with random data so that reads touch real pages.
 fill() { dd if=/dev/urandom of="$1" bs=1M count="$2" status=none; }
 
-# backing_copy SRC NAME MB: a copy of SRC on the table's backing, its path
-# left in $copy_path: a file on the tmpfs, or a null_blk device of MB MiB.
+# backing_copy SRC NAME MB [ATTR=VALUE...]: a copy of SRC on the table's
+# backing, its path left in $copy_path: a file on the tmpfs, or a null_blk
+# device of MB MiB (the ATTR=VALUE words as mk_nullb takes them).
 copy_path=
 backing_copy() {
+	local src=$1 name=$2 mb=$3
+	shift 3
 	if [ "$backing" = tmpfs ]; then
-		cp "$1" "$work/$2.img"
-		copy_path=$work/$2.img
+		cp "$src" "$work/$name.img"
+		copy_path=$work/$name.img
 		return 0
 	fi
-	mk_nullb "ubt-$2" "$3"
-	dd if="$1" of="$nullb_dev" bs=1M oflag=direct status=none || die "cannot fill $nullb_dev"
+	mk_nullb "ubt-$name" "$mb" "$@"
+	dd if="$src" of="$nullb_dev" bs=1M oflag=direct status=none || die "cannot fill $nullb_dev"
 	set_sched "$nullb_dev" >/dev/null
 	copy_path=$nullb_dev
 }
@@ -577,7 +586,7 @@ file_table() {
 null_table() {
 	local p
 	section_begin null
-	mk_nullb ubt-null 0 "$nq"
+	mk_nullb ubt-null 0 submit_queues="$nq"
 	add_row "kernel null_blk" "$nullb_dev" kernel
 	add_ours_all null_args
 	for p in "${null_peers[@]}"; do add_peer "$p" "" ""; done
@@ -672,42 +681,27 @@ balance_table() {
 	section_begin balance
 	workloads=("4k randread qd32|randread|4k|32|0")
 	fill "$work/bal.src" "$balance_mb"
-	# slow_leg NAME: a latency-bound copy of the source, in $nullb_dev.
+	# slow_leg NAME: a latency-bound copy of the source, in $copy_path.
 	slow_leg() {
-		local d=/sys/kernel/config/nullb/$1 dev
-		mkdir "$d" || die "cannot make null_blk $1 (configfs)"
-		nullbs+=("$d")
-		echo "$balance_mb" >"$d/size"
-		echo 1 >"$d/memory_backed"
-		echo 2 >"$d/irqmode"
-		echo 2000000 >"$d/completion_nsec"
-		echo 1 >"$d/submit_queues"
-		echo 8 >"$d/hw_queue_depth"
-		echo 1 >"$d/power" || die "cannot power on null_blk $1"
-		for dev in "/dev/$1" "/dev/nullb$(cat "$d/index")"; do
-			[ -b "$dev" ] && break
-		done
-		[ -b "$dev" ] || die "null_blk $1 has no device node"
-		dd if="$work/bal.src" of="$dev" bs=1M oflag=direct status=none || die "cannot fill $dev"
-		set_sched "$dev" >/dev/null
-		nullb_dev=$dev
+		backing_copy "$work/bal.src" "$1" "$balance_mb" irqmode=2 completion_nsec=2000000 \
+			submit_queues=1 hw_queue_depth=8
 	}
 	for l in 0 1; do
-		slow_leg "ubt-bal-k$l"
-		legs+=("$nullb_dev")
+		slow_leg "bal-k$l"
+		legs+=("$copy_path")
 	done
 	DM_DISABLE_UDEV=1 dmsetup create ubt-bench-balance --table \
 		"0 $((balance_mb * 2048)) mirror core 2 4096 nosync 2 ${legs[0]} 0 ${legs[1]} 0" ||
 		die "cannot create the dm-mirror of the balance table"
 	dm_name=ubt-bench-balance
 	add_row "kernel dm-mirror (core log)" "/dev/mapper/$dm_name" kernel
-	slow_leg ubt-bal-one
-	add_ours "one leg alone (file)|" --spec "file($nullb_dev)"
+	slow_leg bal-one
+	add_ours "one leg alone (file)|" --spec "file($copy_path)"
 	for i in default roundrobin leastpending; do
-		slow_leg "ubt-bal-$i-0"
-		legs=("$nullb_dev")
-		slow_leg "ubt-bal-$i-1"
-		add_ours "mirror, read=$i|" --spec "mirror(${legs[0]}, $nullb_dev, region=2M, nosync, read=$i)"
+		slow_leg "bal-$i-0"
+		legs=("$copy_path")
+		slow_leg "bal-$i-1"
+		add_ours "mirror, read=$i|" --spec "mirror(${legs[0]}, $copy_path, region=2M, nosync, read=$i)"
 	done
 	measure_section
 	print_table "balance, $title_tail: 2 legs of null_blk, 2 ms per request, 8 tags each; region 2M, nosync (dm-mirror over the same, core log)"
