@@ -5,7 +5,9 @@
  * A type linked in registers itself from a constructor before main(); a
  * type built as a module (`m`) does the same when ubt-NAME.so is
  * dlopen()ed from the module directory, the first time a spec names it
- * (or a table names its device-mapper type, or a listing wants them all).
+ * (or a table names its device-mapper type, or a listing wants them all);
+ * a name no ubt-NAME.so brings is looked for in every module, since one
+ * module may register several types.
  * Core and the CLI know targets only through what is registered here.
  */
 #include <dirent.h>
@@ -86,6 +88,11 @@ const struct ubt_target_type *ubt_find_target(const char *name)
 
 	if (!t) {
 		load_module(name);
+		t = ubt_find_target_loaded(name);
+	}
+	if (!t) {
+		/* One module may register several types (ubt-raid.so: raid4, raid5, raid6). */
+		ubt_load_all_targets();
 		t = ubt_find_target_loaded(name);
 	}
 	return t;

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * raid4 / raid5 / raid6: the state the parity RAID's files share, split
+ * the way md's raid5 is: raid.c (the node: arguments, status, messages,
+ * resync; md's run() and dm-raid's constructor), layout.c (where data,
+ * P and Q of each chunk live: raid5_compute_sector's algorithms),
+ * parity.c (P and Q over a column of buffers, and rebuilding up to two
+ * missing ones: lib/raid6 and async_pq's part, on ISA-L), stripe.c (the
+ * stripe heads: one column window of one row, locked, read, computed and
+ * written; handle_stripe's part), io.c (requests: reads straight to the
+ * data legs, everything else through stripe heads) and table.c (dm-raid's
+ * table line in both directions).
+ *
+ * Threads: every queue thread runs requests and stripe heads.  Reads of a
+ * working leg take no lock; stripe heads, the row locks and the resync
+ * cursor are under r->lock, held briefly and never across I/O.  A leg's
+ * failed bit is atomic.
+ */
+#ifndef UBT_RAID_H
+#define UBT_RAID_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "ubt/target.h"
+
+#define RAID_MAX_LEGS		32	/* at most CONFIG_MAX_FANOUT, checked at construction */
+#define RAID_HEADS		32	/* stripe heads, shared by every queue */
+#define RAID_WINDOW_BYTES	(64u * 1024)	/* one head's column: at most this much per leg */
+#define RAID_NO_DISK		0xff
+
+/* md's algorithm numbers (include/linux/raid/md_p.h / raid5.h). */
+enum raid_algo {
+	RAID_LEFT_ASYMMETRIC = 0,
+	RAID_RIGHT_ASYMMETRIC = 1,
+	RAID_LEFT_SYMMETRIC = 2,
+	RAID_RIGHT_SYMMETRIC = 3,
+	RAID_PARITY_0 = 4,
+	RAID_PARITY_N = 5,
+	RAID_ROTATING_ZERO_RESTART = 8,
+	RAID_ROTATING_N_RESTART = 9,
+	RAID_ROTATING_N_CONTINUE = 10,
+	RAID_LEFT_ASYMMETRIC_6 = 16,
+	RAID_RIGHT_ASYMMETRIC_6 = 17,
+	RAID_LEFT_SYMMETRIC_6 = 18,
+	RAID_RIGHT_SYMMETRIC_6 = 19,
+	RAID_PARITY_0_6 = 20,
+	RAID_PARITY_N_6 = RAID_PARITY_N,
+};
+
+/* The shape of an array: what layout.c needs to place a chunk. */
+struct raid_geom {
+	unsigned int level;		/* 4, 5 or 6 */
+	enum raid_algo algo;
+	unsigned int disks;		/* legs */
+	unsigned int data;		/* data chunks per row: disks - 1 or - 2 */
+	uint64_t chunk;			/* sectors */
+};
+
+/*
+ * One row (md's stripe) of chunks: which leg holds data chunk k, where P
+ * and Q are, and each data chunk's place in the Q syndrome (md's slot:
+ * data chunk k is multiplied by g^slot[k]).  nr_slots is how many sources
+ * the syndrome has: the data count, or every leg for the DDF layouts,
+ * whose P and Q positions count as zero blocks.
+ */
+struct raid_row {
+	uint8_t disk[RAID_MAX_LEGS];	/* data index -> leg */
+	uint8_t index[RAID_MAX_LEGS];	/* leg -> data index, or RAID_NO_DISK */
+	uint8_t slot[RAID_MAX_LEGS];	/* data index -> syndrome slot */
+	uint8_t pd, qd;			/* qd: RAID_NO_DISK below raid6 */
+	uint8_t nr_slots;
+};
+
+/* layout.c */
+struct raid_layout_name {
+	const char *name;		/* our spec's layout= word (mdadm's name) */
+	const char *dm_type;		/* dm-raid's raid_type, or NULL when it has none */
+	unsigned int level;
+	enum raid_algo algo;
+};
+extern const struct raid_layout_name raid_layouts[];
+const struct raid_layout_name *raid_layout_find(unsigned int level, const char *name);
+const struct raid_layout_name *raid_layout_of(unsigned int level, enum raid_algo algo);
+const struct raid_layout_name *raid_layout_by_dm(const char *dm_type);
+/* Data chunk number `chunk` of the array: its leg, and its row. */
+unsigned int raid_chunk_disk(const struct raid_geom *g, uint64_t chunk, uint64_t *row);
+void raid_row_map(const struct raid_geom *g, uint64_t row, struct raid_row *out);
+
+/* parity.c */
+void raid_parity_init(void);
+/*
+ * bufs[leg]: len bytes of each leg's column (32-byte aligned, len a
+ * multiple of 32).  Compute P (and Q) from the data buffers.
+ */
+void raid_parity_gen(const struct raid_geom *g, const struct raid_row *row, void **bufs,
+		     size_t len, void *zero);
+/*
+ * Fill the buffers of the legs in `missing` (at most the parity count)
+ * from the others.  scratch: two more buffers of len bytes.
+ */
+void raid_parity_rebuild(const struct raid_geom *g, const struct raid_row *row, void **bufs,
+			 size_t len, uint32_t missing, void **scratch, void *zero);
+/* dst ^= src over len bytes. */
+void raid_xor_into(void *dst, const void *src, size_t len);
+/* dst ^= g^slot * src over len bytes (the Q delta of a changed data chunk). */
+void raid_q_delta(void *dst, const void *src, size_t len, unsigned int slot);
+/* Whether P (and Q) agree with the data; the first differing byte in *where. */
+bool raid_parity_ok(const struct raid_geom *g, const struct raid_row *row, void **bufs,
+		    size_t len, void **scratch, void *zero, size_t *where);
+
+struct raid;
+struct raid_head;
+
+/*
+ * A request's state (the node's per-I/O area).  Reads go to the data legs
+ * in pieces, one child per chunk piece; what a failed leg held, and every
+ * write, goes through stripe heads, one (row, window) at a time, while the
+ * request waits on `hold`.
+ */
+struct raid_io {
+	struct ubt_io_wait hold;	/* the request, until its heads are done */
+	struct ubt_io_wait wait;	/* a request waiting for a free head; a head for its row */
+	struct raid_head *head;		/* a background I/O: the head it runs */
+	uint64_t next;			/* the next sector no head has taken yet */
+	unsigned int steps;		/* heads running for this request */
+	unsigned int pieces;		/* read pieces in flight */
+	bool redo;			/* a piece's leg failed: read it again through heads */
+	bool held;			/* hold is parked */
+	bool finished;			/* hold was woken */
+	int result;
+	struct iovec iov[];		/* read pieces: t->max_iov_in entries each */
+};
+
+/*
+ * A stripe head: one window of columns [w0, w1) (sectors within the
+ * chunk) of one row, for one request.  `want` is the part of the request
+ * in the window, per data index, as [lo, hi) in window-relative sectors.
+ */
+enum raid_head_mode {
+	RAID_HEAD_FULL,			/* every data chunk written whole: no reads */
+	RAID_HEAD_RMW,			/* read old data and parity, update parity */
+	RAID_HEAD_RCW,			/* read the data not written, compute parity */
+	RAID_HEAD_RECON,		/* read every working leg, rebuild the missing */
+};
+
+struct raid_head {
+	struct raid *r;
+	bool busy;			/* under r->lock: taken by a request or the resync */
+	bool locked;			/* under r->lock: owns (row, win) */
+	uint64_t row;
+	uint32_t win;			/* window number within the chunk */
+	struct ubt_io_wait *waiters;	/* heads waiting for this one's row window */
+
+	/* The rest belongs to the queue thread running the head. */
+	struct ubt_io *req;		/* the request, or NULL for a resync head */
+	uint8_t op;			/* READ (rebuild a failed leg's data) or WRITE */
+	uint8_t flags;			/* UBT_IO_FUA */
+	uint64_t sector;		/* the request's first sector in this head */
+	uint64_t req_off;		/* ... as a byte offset into the request's data */
+	uint32_t span_lo, span_hi;	/* window-relative sectors every phase covers */
+	uint32_t lo[RAID_MAX_LEGS], hi[RAID_MAX_LEGS];	/* per data index */
+	struct raid_row map;
+	enum raid_head_mode mode;
+	uint32_t failed;		/* legs failed when the head planned */
+	uint32_t reading, writing;	/* legs of the phase under way */
+	uint32_t io_failed;		/* legs whose I/O failed in this phase */
+	unsigned int outstanding;
+	int phase;			/* 0 plan, 1 reads, 2 writes */
+	bool resync;			/* a resync head: read the data, write parity */
+	void *buf[RAID_MAX_LEGS];	/* RAID_WINDOW per leg */
+	void *scratch[2];
+	struct iovec iov[RAID_MAX_LEGS];
+};
+
+struct raid {
+	struct ubt_target *t;
+	struct raid_geom g;
+	const struct raid_layout_name *layout;
+	uint32_t win;			/* sectors per head window */
+	uint32_t nr_wins;		/* windows per chunk */
+	uint64_t rows;
+	uint64_t leg_len;		/* sectors of each leg the array uses */
+	uint32_t failed;		/* atomic: legs failed, as bits */
+	unsigned int max_pieces;	/* read pieces of one request at most */
+
+	pthread_mutex_t lock;
+	struct raid_head heads[RAID_HEADS];
+	unsigned int free_heads;
+	struct ubt_io_wait *head_waiters, **head_waiters_tail;
+	void *zero;			/* a window of zeroes, never written */
+	void *mem;
+
+	/* The resync: rows below `synced` have parity that agrees with the data. */
+	bool nosync;			/* assumed in sync from the start */
+	uint64_t synced;		/* atomic; rows */
+	uint64_t resync_next;		/* under lock: the next row a resync head takes */
+	unsigned int resync_running;	/* under lock: resync heads in flight */
+	bool resync_frozen;		/* `frozen`: no resync heads start */
+	uint64_t resync_rows_done;	/* under lock: rows whose resync head finished */
+	uint64_t errors;		/* atomic: leg I/O errors seen */
+};
+
+static inline uint32_t raid_failed(const struct raid *r)
+{
+	return __atomic_load_n(&r->failed, __ATOMIC_ACQUIRE);
+}
+
+static inline unsigned int raid_parity_count(const struct raid *r)
+{
+	return r->g.level == 6 ? 2 : 1;
+}
+
+static inline uint64_t raid_synced(const struct raid *r)
+{
+	return __atomic_load_n(&r->synced, __ATOMIC_ACQUIRE);
+}
+
+/* raid.c */
+void raid_fail_leg(struct raid *r, unsigned int leg);
+int raid_leg_of(const struct raid *r, const struct ubt_target *child);
+
+/* stripe.c */
+int raid_heads_init(struct raid *r);
+void raid_heads_free(struct raid *r);
+/* Start heads for request io from p->next on; 0 or a negative errno. */
+int raid_heads_start(struct ubt_io *io);
+/* Run resync heads while there are free ones and rows to sync. */
+void raid_resync_poke(struct raid *r, struct ubt_queue *q);
+int raid_head_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child, int res);
+
+/* io.c */
+int raid_map(struct ubt_target *t, struct ubt_io *io);
+int raid_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res);
+/* One of a request's heads is done, with res. */
+void raid_request_step_done(struct ubt_io *io, struct ubt_queue *from, int res);
+/* Finish the request if no head of it runs and none is left to start. */
+void raid_request_maybe_done(struct ubt_io *io, struct ubt_queue *from);
+
+/* table.c */
+extern const char *const raid_dm_names[];
+int raid_table_parse(struct ubt_table_line *l);
+int raid_table_print(const struct ubt_target *t, struct ubt_table_out *o);
+
+#endif

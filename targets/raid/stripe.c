@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Stripe heads (md's stripe_head, by the window rather than the page): a
+ * head owns one window of columns of one row -- at most RAID_WINDOW_BYTES
+ * of each leg at the same offsets -- while it reads what it needs, computes
+ * parity and writes.  Owning the window is the row lock: two heads never
+ * work on the same window at once, so parity always matches the data a
+ * head read.  Heads are shared by every queue (r->lock); a head runs as a
+ * background I/O of the raid node on the queue of the request it serves,
+ * so its reads and writes are that I/O's children and come back through
+ * the node's end_io.
+ *
+ * A write head picks, as md does (handle_stripe_dirtying), the cheapest
+ * way that works with the legs that work:
+ *   FULL  every data chunk of the window is written: parity from the new
+ *         data, no reads;
+ *   RMW   read the old data being replaced and the old parity, fold the
+ *         difference into the parity (P += old + new; Q += g^slot (old +
+ *         new));
+ *   RCW   read the data not being written, compute parity afresh;
+ *   RECON read every working leg, rebuild the missing ones, then as RCW
+ *         (a failed data leg that is only partly written, say).
+ * RMW needs parity that agrees with the data: rows the resync has not
+ * reached yet take RCW, which makes them agree (md: rcw while recovery_cp
+ * is below the stripe).  Ties go to RCW (md's default rmw_level).
+ * A read head (a failed leg's data) reads every working leg and rebuilds.
+ * A leg that fails a read makes the head plan again without it; one that
+ * fails a write is marked failed, and the write stands while the array
+ * can still rebuild what that leg held.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ubt/util.h"
+#include "raid.h"
+
+#define RAID_RESYNC_HEADS	4	/* resync heads at once, leaving the rest to requests */
+
+static void head_release(struct raid_head *h, struct ubt_queue *q);
+static int head_plan(struct ubt_io *bg);
+
+int raid_heads_init(struct raid *r)
+{
+	size_t win = (size_t)r->win << UBT_SECTOR_SHIFT;
+	size_t per = (r->g.disks + 2) * win;
+	unsigned int i, j, n = RAID_HEADS;
+	char *m;
+
+	if (posix_memalign(&r->mem, 4096, (size_t)n * per + win))
+		return -ENOMEM;
+	m = r->mem;
+	memset(m, 0, (size_t)n * per + win);
+	for (i = 0; i < n; i++) {
+		struct raid_head *h = &r->heads[i];
+
+		h->r = r;
+		for (j = 0; j < r->g.disks; j++, m += win)
+			h->buf[j] = m;
+		h->scratch[0] = m;
+		h->scratch[1] = m + win;
+		m += 2 * win;
+	}
+	r->zero = m;
+	r->free_heads = n;
+	r->head_waiters = NULL;
+	r->head_waiters_tail = &r->head_waiters;
+	return 0;
+}
+
+void raid_heads_free(struct raid *r)
+{
+	free(r->mem);
+}
+
+static struct raid_head *head_of(struct ubt_io *bg)
+{
+	return ((struct raid_io *)bg->priv)->head;
+}
+
+/* Under r->lock: a free head, or NULL. */
+static struct raid_head *head_take(struct raid *r)
+{
+	unsigned int i;
+
+	if (!r->free_heads)
+		return NULL;
+	for (i = 0; i < RAID_HEADS; i++) {
+		struct raid_head *h = &r->heads[i];
+
+		if (!h->busy) {
+			h->busy = true;
+			h->locked = false;
+			h->waiters = NULL;
+			r->free_heads--;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+/* ---- Which part of a request a head covers ------------------------------ */
+
+static uint64_t req_end(const struct ubt_io *io)
+{
+	return io->sector + io->nr_sectors;
+}
+
+/* Steps are (row, window) pairs numbered row * nr_wins + window: the one past the last. */
+static uint64_t end_step(const struct raid *r, const struct ubt_io *io)
+{
+	uint64_t chunk = (req_end(io) - 1) / r->g.chunk;
+
+	return (chunk / r->g.data + 1) * r->nr_wins;
+}
+
+/*
+ * Fill h's per-data-index ranges for step `step` of request io: the part
+ * of each data chunk of the row, within the window, that the request
+ * covers.  False when it covers none of the window.
+ */
+static bool head_cover(struct raid *r, struct raid_head *h, const struct ubt_io *io,
+		       uint64_t step)
+{
+	uint64_t row = step / r->nr_wins, s = io->sector, e = req_end(io);
+	uint32_t win = (uint32_t)(step % r->nr_wins), wlen = r->win, k;
+	uint64_t w0 = (uint64_t)win * r->win;
+	bool any = false;
+
+	if (w0 + wlen > r->g.chunk)
+		wlen = (uint32_t)(r->g.chunk - w0);
+	h->span_lo = UINT32_MAX;
+	h->span_hi = 0;
+	for (k = 0; k < r->g.data; k++) {
+		uint64_t a = (row * r->g.data + k) * r->g.chunk + w0, b = a + wlen;
+		uint64_t lo = UBT_MAX(a, s), hi = UBT_MIN(b, e);
+
+		if (lo >= hi) {
+			h->lo[k] = h->hi[k] = 0;
+			continue;
+		}
+		h->lo[k] = (uint32_t)(lo - a);
+		h->hi[k] = (uint32_t)(hi - a);
+		h->span_lo = UBT_MIN(h->span_lo, h->lo[k]);
+		h->span_hi = UBT_MAX(h->span_hi, h->hi[k]);
+		any = true;
+	}
+	h->row = row;
+	h->win = win;
+	return any;
+}
+
+/* Array sector of window-relative sector `off` of data index k in h's window. */
+static uint64_t head_array_sector(const struct raid *r, const struct raid_head *h,
+				  unsigned int k, uint32_t off)
+{
+	return (h->row * r->g.data + k) * r->g.chunk + (uint64_t)h->win * r->win + off;
+}
+
+/* Leg sector of window-relative sector `off`. */
+static uint64_t head_leg_sector(const struct raid *r, const struct raid_head *h, uint32_t off)
+{
+	return h->row * r->g.chunk + (uint64_t)h->win * r->win + off;
+}
+
+/* ---- Requests taking heads ---------------------------------------------- */
+
+static void head_done(struct ubt_io *bg, int res);
+static int head_run(struct ubt_io *bg);
+
+static int request_resume(struct ubt_io *io)
+{
+	return raid_heads_start(io);
+}
+
+static void head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
+{
+	struct ubt_io *bg = ubt_bg_io(q, r->t, head_done);
+	struct raid_io *bp;
+
+	if (ubt_unlikely(!bg)) {
+		/* Each queue has a background tag per head: cannot happen. */
+		struct ubt_io *req = h->req;
+
+		head_release(h, q);
+		if (req)
+			raid_request_step_done(req, q, -EIO);
+		return;
+	}
+	bp = bg->priv;
+	bp->head = h;
+	bg->op = h->op;
+	bg->flags = h->flags;
+	h->phase = 0;
+	ubt_bg_submit(bg, head_run);
+}
+
+int raid_heads_start(struct ubt_io *io)
+{
+	struct raid *r = io->t->private;
+	struct raid_io *p = io->priv;
+	uint64_t end = end_step(r, io);
+
+	while (p->next < end) {
+		struct raid_head *h;
+
+		pthread_mutex_lock(&r->lock);
+		h = head_take(r);
+		if (!h) {
+			/* Wait for one, first come first served. */
+			ubt_io_wait(io, &p->wait, request_resume);
+			*r->head_waiters_tail = &p->wait;
+			r->head_waiters_tail = &p->wait.next;
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&r->lock);
+		while (p->next < end && !head_cover(r, h, io, p->next))
+			p->next++;
+		if (p->next == end) {
+			head_release(h, io->q);
+			break;
+		}
+		p->next++;
+		h->req = io;
+		h->op = io->op;
+		h->flags = io->flags & UBT_IO_FUA;
+		h->resync = false;
+		raid_row_map(&r->g, h->row, &h->map);
+		p->steps++;
+		head_launch(r, io->q, h);
+	}
+	raid_request_maybe_done(io, io->q);
+	return 0;
+}
+
+/* ---- The resync --------------------------------------------------------- */
+
+void raid_resync_poke(struct raid *r, struct ubt_queue *q)
+{
+	uint64_t steps = r->rows * r->nr_wins;
+
+	for (;;) {
+		struct raid_head *h = NULL;
+
+		if (ubt_queue_stopping(q))
+			return;
+		pthread_mutex_lock(&r->lock);
+		if (!r->resync_frozen && r->resync_next < steps &&
+		    r->resync_running < RAID_RESYNC_HEADS && r->free_heads > RAID_HEADS / 2)
+			h = head_take(r);
+		if (h) {
+			h->row = r->resync_next / r->nr_wins;
+			h->win = (uint32_t)(r->resync_next % r->nr_wins);
+			r->resync_next++;
+			r->resync_running++;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (!h)
+			return;
+		h->req = NULL;
+		h->resync = true;
+		h->op = UBT_OP_WRITE;
+		h->flags = 0;
+		h->span_lo = 0;
+		h->span_hi = (uint32_t)UBT_MIN((uint64_t)r->win,
+					       r->g.chunk - (uint64_t)h->win * r->win);
+		raid_row_map(&r->g, h->row, &h->map);
+		head_launch(r, q, h);
+	}
+}
+
+/* Under r->lock: rows below the lowest step still running or not started are in sync. */
+static void resync_advance(struct raid *r)
+{
+	uint64_t low = r->resync_next;
+	unsigned int i;
+
+	for (i = 0; i < RAID_HEADS; i++) {
+		const struct raid_head *h = &r->heads[i];
+
+		if (h->busy && h->resync)
+			low = UBT_MIN(low, h->row * r->nr_wins + h->win);
+	}
+	__atomic_store_n(&r->synced, low / r->nr_wins, __ATOMIC_RELEASE);
+}
+
+/* ---- A head's life ------------------------------------------------------- */
+
+/* Give the head back, and its window; wake who waits for either. */
+static void head_release(struct raid_head *h, struct ubt_queue *q)
+{
+	struct raid *r = h->r;
+	struct ubt_io_wait *row_waiters, *next_req = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	row_waiters = h->waiters;
+	h->waiters = NULL;
+	h->locked = false;
+	h->busy = false;
+	if (h->resync) {
+		r->resync_running--;
+		r->resync_rows_done++;
+	}
+	r->free_heads++;
+	if (h->resync)
+		resync_advance(r);
+	h->resync = false;
+	if (r->head_waiters) {
+		next_req = r->head_waiters;
+		r->head_waiters = next_req->next;
+		if (!r->head_waiters)
+			r->head_waiters_tail = &r->head_waiters;
+		next_req->next = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+	ubt_io_wake_all(q, row_waiters);
+	if (next_req)
+		ubt_io_wake(q, next_req);
+}
+
+static void head_done(struct ubt_io *bg, int res)
+{
+	struct raid_head *h = head_of(bg);
+	struct ubt_io *req = h->req;
+	struct raid *r = h->r;
+	bool resync = h->resync;
+
+	(void)res;	/* the children's errors are the head's to judge: phase -1 */
+	res = h->phase < 0 ? -EIO : 0;
+	head_release(h, bg->q);
+	if (req)
+		raid_request_step_done(req, bg->q, res);
+	else if (resync)
+		raid_resync_poke(r, bg->q);
+}
+
+/* Take the head's window, or wait for the head that has it. */
+static int head_run(struct ubt_io *bg)
+{
+	struct raid_head *h = head_of(bg);
+	struct raid *r = h->r;
+	unsigned int i;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < RAID_HEADS; i++) {
+		struct raid_head *o = &r->heads[i];
+
+		if (o != h && o->locked && o->row == h->row && o->win == h->win) {
+			struct raid_io *bp = bg->priv;
+
+			ubt_io_wait(bg, &bp->wait, head_run);
+			bp->wait.next = o->waiters;
+			o->waiters = &bp->wait;
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+	}
+	h->locked = true;
+	pthread_mutex_unlock(&r->lock);
+	return head_plan(bg);
+}
+
+static uint32_t span_len(const struct raid_head *h)
+{
+	return h->span_hi - h->span_lo;
+}
+
+static void *buf_at(const struct raid_head *h, unsigned int leg, uint32_t off)
+{
+	return (char *)h->buf[leg] + ((size_t)(off - h->span_lo) << UBT_SECTOR_SHIFT);
+}
+
+static uint32_t parity_legs(const struct raid *r, const struct raid_head *h)
+{
+	uint32_t m = 1u << h->map.pd;
+
+	if (r->g.level == 6)
+		m |= 1u << h->map.qd;
+	return m;
+}
+
+/* One child of the head's I/O: leg `leg`, window-relative [lo, hi), data at buf. */
+static int head_child(struct ubt_io *bg, struct raid_head *h, unsigned int leg, uint8_t op,
+		      uint32_t lo, uint32_t hi, void *buf)
+{
+	struct raid *r = h->r;
+	struct ubt_io *c = ubt_io_child(bg, r->t->children[leg]);
+
+	if (ubt_unlikely(!c))
+		return -ENOMEM;
+	c->op = op;
+	c->flags = op == UBT_OP_WRITE ? h->flags : 0;
+	c->sector = head_leg_sector(r, h, lo);
+	c->nr_sectors = hi - lo;
+	h->iov[leg].iov_base = buf;
+	h->iov[leg].iov_len = (size_t)(hi - lo) << UBT_SECTOR_SHIFT;
+	c->iov = &h->iov[leg];
+	c->iovcnt = 1;
+	h->outstanding++;
+	ubt_io_submit(c);
+	return 0;
+}
+
+/* Whether data index k is written over the whole span. */
+static bool covers_span(const struct raid_head *h, unsigned int k)
+{
+	return h->lo[k] == h->span_lo && h->hi[k] == h->span_hi;
+}
+
+static bool written(const struct raid_head *h, unsigned int k)
+{
+	return h->lo[k] < h->hi[k];
+}
+
+static void head_plan_write(struct raid *r, struct raid_head *h, uint32_t failed)
+{
+	uint32_t par = parity_legs(r, h), len = span_len(h);
+	bool rmw_ok = true, rcw_ok = true, full = true;
+	uint64_t rmw = 0, rcw = 0;
+	unsigned int k;
+
+	for (k = 0; k < r->g.data; k++) {
+		uint32_t leg_bit = 1u << h->map.disk[k];
+
+		if (!covers_span(h, k)) {
+			full = false;
+			rcw += len;
+			if (failed & leg_bit)
+				rcw_ok = false;
+		}
+		if (written(h, k)) {
+			rmw += h->hi[k] - h->lo[k];
+			if (failed & leg_bit)
+				rmw_ok = false;
+		}
+	}
+	rmw += (uint64_t)len * (unsigned int)__builtin_popcount(par & ~failed);
+	if (h->resync || h->row >= raid_synced(r))
+		rmw_ok = false;		/* parity not known to be right yet */
+	if (!(par & ~failed))
+		rmw_ok = false;		/* no parity left to update: RCW writes only data */
+	if (full)
+		h->mode = RAID_HEAD_FULL;
+	else if (rmw_ok && (!rcw_ok || rmw < rcw))
+		h->mode = RAID_HEAD_RMW;
+	else if (rcw_ok)
+		h->mode = RAID_HEAD_RCW;
+	else
+		h->mode = RAID_HEAD_RECON;
+}
+
+/* Phase 1: decide, then read what the decision needs. */
+static int head_plan(struct ubt_io *bg)
+{
+	struct raid_head *h = head_of(bg);
+	struct raid *r = h->r;
+	uint32_t failed = raid_failed(r), lo, hi;
+	unsigned int k, leg;
+	int ret;
+
+	h->failed = failed;
+	h->io_failed = 0;
+	h->reading = 0;
+	if ((unsigned int)__builtin_popcount(failed) > raid_parity_count(r)) {
+		h->phase = -1;		/* more legs lost than parity: nothing to rebuild from */
+		h->outstanding = 0;
+		return 0;
+	}
+	if (h->resync) {
+		uint32_t data_legs = (uint32_t)((1ull << r->g.disks) - 1) & ~parity_legs(r, h);
+
+		if (failed & data_legs) {
+			/* Parity cannot be made from data that is gone: leave the row. */
+			h->outstanding = 0;
+			h->phase = 2;
+			return 0;
+		}
+		h->mode = RAID_HEAD_RCW;
+	}
+	else if (h->op == UBT_OP_READ)
+		h->mode = RAID_HEAD_RECON;
+	else
+		head_plan_write(r, h, failed);
+	h->phase = 1;
+	h->outstanding = 1;	/* bias: children completing inline cannot end the phase */
+	for (leg = 0; leg < r->g.disks; leg++) {
+		uint32_t bit = 1u << leg;
+
+		if (failed & bit)
+			continue;
+		k = h->map.index[leg];
+		lo = h->span_lo;
+		hi = h->span_hi;
+		switch (h->mode) {
+		case RAID_HEAD_FULL:
+			continue;
+		case RAID_HEAD_RMW:
+			if (k != RAID_NO_DISK) {
+				if (!written(h, k))
+					continue;
+				lo = h->lo[k];
+				hi = h->hi[k];
+			}
+			break;
+		case RAID_HEAD_RCW:
+			if (k == RAID_NO_DISK || (!h->resync && covers_span(h, k)))
+				continue;
+			break;
+		case RAID_HEAD_RECON:
+			/*
+			 * Every working leg, data written whole too: the
+			 * rebuild takes each of them as a source.
+			 */
+			break;
+		}
+		h->reading |= bit;
+		ret = head_child(bg, h, leg, UBT_OP_READ, lo, hi, buf_at(h, leg, lo));
+		if (ret)
+			return ret;
+	}
+	if (--h->outstanding == 0)
+		return raid_head_end_io(r, bg, NULL, 0);
+	return 0;
+}
+
+/* The request's data for data index k of the head into (or, reading, out of) its buffer. */
+static void head_copy(struct raid_head *h, unsigned int k, bool to_req)
+{
+	struct raid *r = h->r;
+	struct ubt_io *req = h->req;
+	uint64_t a = head_array_sector(r, h, k, h->lo[k]);
+	size_t off = (size_t)(a - req->sector) << UBT_SECTOR_SHIFT;
+	size_t len = (size_t)(h->hi[k] - h->lo[k]) << UBT_SECTOR_SHIFT;
+
+	ubt_iov_copy(req->iov, req->iovcnt, off, buf_at(h, h->map.disk[k], h->lo[k]), len, to_req);
+}
+
+/* After the reads: rebuild what is missing, put the new data in, compute parity. */
+static void head_compute(struct raid_head *h)
+{
+	struct raid *r = h->r;
+	size_t blen = (size_t)span_len(h) << UBT_SECTOR_SHIFT;
+	uint32_t missing;
+	unsigned int k;
+
+	switch (h->mode) {
+	case RAID_HEAD_FULL:
+	case RAID_HEAD_RCW:
+		for (k = 0; k < r->g.data; k++)
+			if (!h->resync && written(h, k))
+				head_copy(h, k, false);
+		raid_parity_gen(&r->g, &h->map, h->buf, blen, r->zero);
+		return;
+	case RAID_HEAD_RMW:
+		for (k = 0; k < r->g.data; k++) {
+			unsigned int leg = h->map.disk[k];
+			size_t off = (size_t)(h->lo[k] - h->span_lo) << UBT_SECTOR_SHIFT;
+			size_t len = (size_t)(h->hi[k] - h->lo[k]) << UBT_SECTOR_SHIFT;
+			char *d = (char *)h->buf[leg] + off;
+
+			if (!written(h, k))
+				continue;
+			/* d = old + new: the change, folded into P and Q; then d = new. */
+			memcpy(h->scratch[0], d, len);
+			head_copy(h, k, false);
+			raid_xor_into(h->scratch[0], d, len);
+			if (!(h->failed & (1u << h->map.pd)))
+				raid_xor_into((char *)h->buf[h->map.pd] + off, h->scratch[0], len);
+			if (r->g.level == 6 && !(h->failed & (1u << h->map.qd)))
+				raid_q_delta((char *)h->buf[h->map.qd] + off, h->scratch[0], len,
+					     h->map.slot[k]);
+		}
+		return;
+	case RAID_HEAD_RECON:
+		/* Parity legs count too: they decide which formula rebuilds the data. */
+		missing = h->failed & (uint32_t)((1ull << r->g.disks) - 1);
+		raid_parity_rebuild(&r->g, &h->map, h->buf, blen, missing, h->scratch, r->zero);
+		if (h->op == UBT_OP_READ) {
+			for (k = 0; k < r->g.data; k++)
+				if (written(h, k))
+					head_copy(h, k, true);
+			return;
+		}
+		for (k = 0; k < r->g.data; k++)
+			if (written(h, k))
+				head_copy(h, k, false);
+		raid_parity_gen(&r->g, &h->map, h->buf, blen, r->zero);
+		return;
+	}
+}
+
+/* Phase 2: write the data that changed and the parity, to the legs that work. */
+static int head_write(struct ubt_io *bg, struct raid_head *h)
+{
+	struct raid *r = h->r;
+	uint32_t failed = raid_failed(r), par = parity_legs(r, h);
+	unsigned int leg, k;
+	int ret;
+
+	h->phase = 2;
+	h->writing = 0;
+	h->outstanding = 1;
+	for (leg = 0; leg < r->g.disks; leg++) {
+		uint32_t lo = h->span_lo, hi = h->span_hi;
+
+		if (failed & (1u << leg))
+			continue;
+		k = h->map.index[leg];
+		if (k != RAID_NO_DISK) {
+			if (h->resync || !written(h, k))
+				continue;
+			lo = h->lo[k];
+			hi = h->hi[k];
+		} else if (!(par & (1u << leg))) {
+			continue;
+		}
+		h->writing |= 1u << leg;
+		ret = head_child(bg, h, leg, UBT_OP_WRITE, lo, hi, buf_at(h, leg, lo));
+		if (ret)
+			return ret;
+	}
+	if (--h->outstanding == 0)
+		return raid_head_end_io(r, bg, NULL, 0);
+	return 0;
+}
+
+/*
+ * A child of a head finished (child NULL: the phase's bias).  When the
+ * phase has no child left, move on: after reads, plan again if a leg
+ * failed, else compute and write; after writes, the head is done (its
+ * background I/O ends with its last child).
+ */
+int raid_head_end_io(struct raid *r, struct ubt_io *bg, struct ubt_io *child, int res)
+{
+	struct raid_head *h = head_of(bg);
+	int leg;
+
+	if (child && res < 0 && res != -EOPNOTSUPP) {
+		leg = raid_leg_of(r, child->t);
+		if (leg >= 0) {
+			h->io_failed |= 1u << leg;
+			raid_fail_leg(r, (unsigned int)leg);
+		}
+	}
+	if (child && --h->outstanding)
+		return 0;
+	if (h->phase == 1) {
+		if (h->io_failed)
+			return head_plan(bg);
+		head_compute(h);
+		return head_write(bg, h);
+	}
+	if (h->phase == 2 &&
+	    (unsigned int)__builtin_popcount(raid_failed(r)) > raid_parity_count(r))
+		h->phase = -1;		/* the write reached too few legs to stand */
+	return 0;
+}

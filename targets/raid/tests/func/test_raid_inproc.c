@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Functional tests of raid4/5/6 through the in-process frontend, checked
+ * twice: every read against the model of what was written, and the leg
+ * files themselves -- each data chunk where md's layout puts it, holding
+ * the model's bytes, and every row's P (and Q) agreeing with its data.
+ * Legs fail by message and from below (flakey); reads stay right, writes
+ * go on, and the failed legs' contents can be rebuilt from the others to
+ * the model.  A resync under I/O leaves every row's parity right.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ut.h"
+#include "func_util.h"
+#include "targets/raid/raid.h"
+
+#define LEG_BYTES	(4ULL << 20)
+
+static char err[512];
+
+static struct ubt_tree *build(const char *spec)
+{
+	return func_build_fmt("%s", spec, err, sizeof(err));
+}
+
+static void remove_files(char **p, unsigned int n)
+{
+	while (n--) {
+		unlink(p[n]);
+		free(p[n]);
+	}
+}
+
+struct array {
+	unsigned int level, disks;
+	const char *layout;
+	uint64_t chunk;			/* bytes */
+	char *path[8];
+};
+
+static void make_legs(struct array *a, const char *tag)
+{
+	unsigned int i;
+	char name[64];
+
+	for (i = 0; i < a->disks; i++) {
+		snprintf(name, sizeof(name), "r-%s%u.img", tag, i);
+		a->path[i] = func_make_file(name, LEG_BYTES);
+	}
+}
+
+/* Legs of unrelated bytes, different on each leg: parity that agrees with nothing. */
+static void make_junk_legs(struct array *a, const char *tag)
+{
+	uint64_t seed = 1000, *buf = malloc(LEG_BYTES), i;
+	unsigned int leg;
+	FILE *f;
+
+	make_legs(a, tag);
+	for (leg = 0; leg < a->disks; leg++) {
+		seed += leg;
+		for (i = 0; i < LEG_BYTES / 8; i++)
+			buf[i] = func_rand(&seed);
+		f = fopen(a->path[leg], "r+");
+		CU_ASSERT_FATAL(f && fwrite(buf, 1, LEG_BYTES, f) == LEG_BYTES);
+		fclose(f);
+	}
+	free(buf);
+}
+
+static const char *spec_of(const struct array *a, const char *extra)
+{
+	static char spec[2048];
+	struct ubt_str s = UBT_STR(spec, sizeof(spec));
+	unsigned int i;
+
+	ubt_str_printf(&s, "raid%u(", a->level);
+	for (i = 0; i < a->disks; i++)
+		ubt_str_printf(&s, "%s, ", a->path[i]);
+	ubt_str_printf(&s, "chunk=%llu, layout=%s%s)", (unsigned long long)a->chunk, a->layout,
+		       extra);
+	return spec;
+}
+
+/*
+ * The legs against the model: each row's parity agrees with its data, and
+ * each data chunk holds the model's bytes.  Legs in `lost` are not read:
+ * they are rebuilt from the others first.  Returns the rows that failed.
+ */
+static unsigned int check_legs(const struct array *a, const uint8_t *model, uint32_t lost)
+{
+	const struct raid_layout_name *l = raid_layout_find(a->level, a->layout);
+	struct raid_geom g = { .level = a->level, .algo = l->algo, .disks = a->disks,
+			       .data = a->disks - (a->level == 6 ? 2 : 1), .chunk = a->chunk >> 9 };
+	uint64_t rows = LEG_BYTES / a->chunk, r;
+	uint8_t *leg[8];
+	void *bufs[8], *scratch[2], *zero;
+	unsigned int i, k, bad = 0;
+
+	raid_parity_init();
+	zero = aligned_alloc(4096, a->chunk);
+	memset(zero, 0, a->chunk);
+	scratch[0] = aligned_alloc(4096, a->chunk);
+	scratch[1] = aligned_alloc(4096, a->chunk);
+	for (i = 0; i < a->disks; i++) {
+		leg[i] = func_file_content(a->path[i], LEG_BYTES);
+		bufs[i] = aligned_alloc(4096, a->chunk);
+	}
+	for (r = 0; r < rows; r++) {
+		struct raid_row row;
+		size_t where;
+		bool ok = true;
+
+		raid_row_map(&g, r, &row);
+		for (i = 0; i < a->disks; i++)
+			memcpy(bufs[i], leg[i] + r * a->chunk, a->chunk);
+		if (lost)
+			raid_parity_rebuild(&g, &row, bufs, a->chunk, lost, scratch, zero);
+		else if (!raid_parity_ok(&g, &row, bufs, a->chunk, scratch, zero, &where))
+			ok = false;
+		for (k = 0; k < g.data; k++)
+			if (memcmp(bufs[row.disk[k]], model + (r * g.data + k) * a->chunk, a->chunk))
+				ok = false;
+		if (!ok && bad++ < 3)
+			fprintf(stderr, "\n  row %llu: parity or data differs\n", (unsigned long long)r);
+	}
+	for (i = 0; i < a->disks; i++) {
+		free(leg[i]);
+		free(bufs[i]);
+	}
+	free(scratch[0]);
+	free(scratch[1]);
+	free(zero);
+	return bad;
+}
+
+static uint64_t array_bytes(const struct array *a)
+{
+	return (LEG_BYTES / a->chunk) * a->chunk * (a->disks - (a->level == 6 ? 2 : 1));
+}
+
+static int run(struct ubt_tree *tree, struct workload *w, unsigned int depth)
+{
+	int ret = workload_run(tree, 0, depth, w);
+
+	if (ret || w->errors)
+		fprintf(stderr, "\n  workload: %d, %u errors: %s\n", ret, w->errors, w->first_error);
+	return ret;
+}
+
+/* Let the resync finish: a run with no requests ends when the background work does. */
+static void settle(struct ubt_tree *tree, uint64_t bytes)
+{
+	struct workload w = { .nr_ops = 0, .bytes = bytes };
+
+	w.model = calloc(1, bytes);
+	CU_ASSERT_EQUAL(workload_run(tree, 0, 4, &w), 0);
+	free(w.model);
+}
+
+/* Every layout family: writes of every size land where md puts them, parity right. */
+static void test_layouts_place_data_like_md(void)
+{
+	static const struct { unsigned int level, disks; const char *layout; uint64_t chunk; }
+	cases[] = {
+		{ 4, 4, "parity-first", 16384 },
+		{ 4, 3, "parity-last", 65536 },
+		{ 5, 4, "left-symmetric", 16384 },
+		{ 5, 5, "right-asymmetric", 131072 },
+		{ 5, 3, "left-asymmetric", 8192 },
+		{ 6, 4, "left-symmetric", 16384 },
+		{ 6, 5, "ddf-zero-restart", 131072 },
+		{ 6, 6, "left-asymmetric", 8192 },
+		{ 6, 5, "right-symmetric-6", 32768 },
+	};
+	unsigned int c;
+
+	for (c = 0; c < UBT_ARRAY_SIZE(cases); c++) {
+		struct array a = { cases[c].level, cases[c].disks, cases[c].layout,
+				   cases[c].chunk, { 0 } };
+		struct workload w = { .nr_ops = 1500, .pct_read = 45, .pct_write = 45,
+				      .pct_flush = 10, .pct_fua = 10, .seed = 11 + c,
+				      .max_bytes = 3 * (uint32_t)cases[c].chunk };
+		struct ubt_tree *tree;
+
+		make_legs(&a, "l");
+		tree = build(spec_of(&a, ", nosync"));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		w.bytes = array_bytes(&a);
+		w.model = calloc(1, w.bytes);
+		CU_ASSERT_EQUAL(run(tree, &w, 32), 0);
+		CU_ASSERT_EQUAL(w.errors, 0);
+		CU_ASSERT(w.by_op[UBT_OP_WRITE] > 500 && w.reads_checked > 500);
+		ubt_tree_free(tree);
+		CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
+		free(w.model);
+		remove_files(a.path, a.disks);
+	}
+}
+
+/* A leg failed by message: reads rebuilt, writes go on, the lost leg rebuilds to the model. */
+static void test_degraded_service(void)
+{
+	static const struct { unsigned int level, disks; const char *layout; const char *fail; }
+	cases[] = {
+		{ 5, 4, "left-symmetric", "1" },
+		{ 4, 4, "parity-first", "0" },		/* the parity leg */
+		{ 6, 5, "ddf-N-continue", "1 3" },
+		{ 6, 6, "left-symmetric", "0 5" },
+	};
+	unsigned int c;
+
+	for (c = 0; c < UBT_ARRAY_SIZE(cases); c++) {
+		struct array a = { cases[c].level, cases[c].disks, cases[c].layout, 16384, { 0 } };
+		struct workload w = { .nr_ops = 1000, .pct_read = 40, .pct_write = 50,
+				      .pct_flush = 10, .seed = 31 + c, .max_bytes = 65536 };
+		char words[32], status[256], *tok, *save = NULL, list[16], health[16];
+		struct ubt_tree *tree;
+		uint32_t lost = 0;
+		unsigned int i;
+
+		make_legs(&a, "d");
+		tree = build(spec_of(&a, ", nosync"));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		w.bytes = array_bytes(&a);
+		w.model = calloc(1, w.bytes);
+		CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+		snprintf(list, sizeof(list), "%s", cases[c].fail);
+		for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			snprintf(words, sizeof(words), "fail %s", tok);
+			CU_ASSERT_EQUAL(func_message(tree, "0", words, err, sizeof(err)), 0);
+			lost |= 1u << atoi(tok);
+		}
+		/* dm-raid's health characters: D for each failed leg. */
+		snprintf(status, sizeof(status), "%s", func_status(tree, "0"));
+		for (i = 0; i < a.disks; i++)
+			health[i] = lost & (1u << i) ? 'D' : 'A';
+		health[a.disks] = '\0';
+		if (!strstr(status, health))
+			fprintf(stderr, "\n  status '%s', wanted %s\n", status, health);
+		CU_ASSERT_PTR_NOT_NULL(strstr(status, health));
+		CU_ASSERT_PTR_NOT_NULL(strstr(status, " idle 0 0 -"));
+		w.nr_ops = 1500;
+		w.issued = w.completed = 0;
+		w.seed = 77 + c;
+		CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+		CU_ASSERT_EQUAL(w.errors, 0);
+		ubt_tree_free(tree);
+		CU_ASSERT_EQUAL(check_legs(&a, w.model, lost), 0);
+		free(w.model);
+		remove_files(a.path, a.disks);
+	}
+}
+
+/*
+ * A leg whose I/O fails from below (flakey held down): marked D on its
+ * first error, no error reaches the client, and the lost leg rebuilds.
+ */
+static void test_leg_errors_from_below(void)
+{
+	struct array a = { 5, 4, "left-symmetric", 32768, { 0 } };
+	struct workload w = { .nr_ops = 800, .pct_read = 50, .pct_write = 45, .pct_flush = 5,
+			      .seed = 5, .max_bytes = 98304 };
+	struct ubt_tree *tree;
+	char spec[2048];
+
+	make_legs(&a, "e");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, flakey(%s, up=3600, down=1, name=fl), %s, "
+		 "chunk=32K, nosync)", a.path[0], a.path[1], a.path[2], a.path[3]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	w.bytes = array_bytes(&a);
+	w.model = calloc(1, w.bytes);
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid5_ls 4 AAAA 8192/8192 idle 0 0 -");
+	CU_ASSERT_EQUAL(func_message(tree, "fl", "down", err, sizeof(err)), 0);
+	w.issued = w.completed = 0;
+	w.nr_ops = 1500;
+	w.seed = 6;
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid5_ls 4 AADA 8192/8192 idle 0 0 -");
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 1u << 2), 0);
+	free(w.model);
+	remove_files(a.path, a.disks);
+}
+
+/* Three legs of five lost in a raid6 (or two in a raid5): I/O fails, nothing hangs. */
+static void test_too_many_failures_fail_io(void)
+{
+	struct array a = { 6, 5, "left-symmetric", 16384, { 0 } };
+	struct workload w = { .nr_ops = 200, .pct_read = 50, .pct_write = 50, .seed = 9,
+			      .max_bytes = 16384 };
+	struct ubt_tree *tree;
+
+	make_legs(&a, "x");
+	tree = build(spec_of(&a, ", nosync"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 0", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 2", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 4", err, sizeof(err)), 0);
+	w.bytes = array_bytes(&a);
+	w.model = calloc(1, w.bytes);
+	workload_run(tree, 0, 8, &w);	/* not 0: requests failed, as they must */
+	CU_ASSERT_EQUAL(w.completed, 200);
+	CU_ASSERT(w.errors > 100);	/* writes all fail; reads of a lost leg's chunks too */
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.first_error, "result -5"));
+	ubt_tree_free(tree);
+	free(w.model);
+	remove_files(a.path, a.disks);
+}
+
+/*
+ * Legs full of unrelated bytes, no nosync: the resync makes every row's
+ * parity agree while a workload reads and writes (rows it has not reached
+ * take reconstruct-writes); then the parity is right everywhere and the
+ * data is the model.
+ */
+static void test_resync_under_io(void)
+{
+	struct array a = { 6, 5, "left-symmetric", 65536, { 0 } };
+	struct workload w = { .nr_ops = 1500, .pct_read = 40, .pct_write = 55, .pct_flush = 5,
+			      .seed = 21, .max_bytes = 200704 };
+	struct ubt_tree *tree;
+
+	make_junk_legs(&a, "s");
+	tree = build(spec_of(&a, ""));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid6_left-symmetric 5 aaaaa 0/8192 resync 0 0 -");
+	w.bytes = array_bytes(&a);
+	w.model = calloc(1, w.bytes);
+	CU_ASSERT_EQUAL(model_read_device(tree, w.model, w.bytes), 0);
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	settle(tree, w.bytes);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid6_left-symmetric 5 AAAAA 8192/8192 idle 0 0 -");
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
+	free(w.model);
+	remove_files(a.path, a.disks);
+}
+
+static void fill_seq(uint8_t *buf, const struct func_step *s)
+{
+	uint64_t i;
+
+	for (i = 0; i < s->len; i++)
+		buf[i] = (uint8_t)(s->seq * 131 + i * 7 + s->fill);
+}
+
+/*
+ * Rows the resync has not reached hold parity that means nothing: a write
+ * there must compute parity afresh (reconstruct-write), not fold a change
+ * into it, though on six legs folding would read less.  With the resync
+ * frozen, small writes to chunks of leg 0, then
+ * leg 0 failed: reading them back rebuilds each from the others and the
+ * parity those writes made.
+ */
+static void test_unsynced_rows_take_rcw(void)
+{
+	struct array a = { 5, 6, "left-symmetric", 16384, { 0 } };
+	const struct raid_layout_name *l = raid_layout_find(5, "left-symmetric");
+	struct raid_geom g = { .level = 5, .algo = l->algo, .disks = 6, .data = 5, .chunk = 32 };
+	struct func_step steps[24];
+	uint8_t back[12][4096];
+	struct ubt_tree *tree;
+	unsigned int i, n = 0;
+	uint64_t chunk, row;
+
+	make_junk_legs(&a, "u");
+	tree = build(spec_of(&a, ""));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "frozen", err, sizeof(err)), 0);
+	/* 4K at the middle of twelve chunks that leg 0 holds, in different rows. */
+	for (chunk = 0; n < 12; chunk += 5)
+		if (raid_chunk_disk(&g, chunk, &row) == 0)
+			steps[n++] = (struct func_step){ .op = UBT_OP_WRITE, .off = chunk * 16384 + 8192,
+							 .len = 4096, .seq = n, .fill = 3 };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, n, fill_seq), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 0", err, sizeof(err)), 0);
+	for (i = 0; i < 12; i++)
+		steps[i] = (struct func_step){ .op = UBT_OP_READ, .off = steps[i].off, .len = 4096,
+					       .read_into = back[i], .seq = steps[i].seq, .fill = 3 };
+	CU_ASSERT_EQUAL(func_run_steps(tree, steps, 12, fill_seq), 0);
+	for (i = 0; i < 12; i++) {
+		uint8_t want[4096];
+
+		fill_seq(want, &steps[i]);
+		CU_ASSERT(!memcmp(back[i], want, 4096));
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(func_status(tree, "0"), " Daaaaa 0/8192 frozen "));
+	ubt_tree_free(tree);
+	remove_files(a.path, a.disks);
+}
+
+/* Two queues on two threads, writing rows they share at the boundary. */
+static void test_two_queues(void)
+{
+	struct array a = { 5, 4, "left-symmetric", 16384, { 0 } };
+	struct workload w[2] = {
+		{ .nr_ops = 1500, .pct_read = 40, .pct_write = 60, .seed = 3, .max_bytes = 40960 },
+		{ .nr_ops = 1500, .pct_read = 40, .pct_write = 60, .seed = 4, .max_bytes = 40960 },
+	};
+	struct ubt_tree *tree;
+	uint8_t *model;
+	uint64_t bytes;
+
+	make_legs(&a, "q");
+	tree = build(spec_of(&a, ", nosync"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	bytes = array_bytes(&a);
+	model = calloc(1, bytes);
+	/* Halves that split a row: both queues' heads meet on it. */
+	w[0].model = w[1].model = model;
+	w[0].bytes = bytes / 2 + 8192;
+	w[1].start = w[0].bytes;
+	w[1].bytes = bytes - w[0].bytes;
+	CU_ASSERT_EQUAL(workload_run_parallel(tree, 16, w, 2), 0);
+	CU_ASSERT_EQUAL(w[0].errors + w[1].errors, 0);
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, model, 0), 0);
+	free(model);
+	remove_files(a.path, a.disks);
+}
+
+static void expect_refused(const char *spec, const char *want)
+{
+	struct ubt_tree *tree = func_build(spec, 512, err, sizeof(err));
+
+	CU_ASSERT_PTR_NULL(tree);
+	if (tree)
+		ubt_tree_free(tree);
+	if (!strstr(err, want))
+		fprintf(stderr, "\n  %s: '%s', wanted '%s'\n", spec, err, want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+}
+
+static void test_construction_errors(void)
+{
+	struct array a = { 6, 4, "left-symmetric", 65536, { 0 } };
+	char spec[2048];
+
+	make_legs(&a, "c");
+	snprintf(spec, sizeof(spec), "raid6(%s, %s, %s)", a.path[0], a.path[1], a.path[2]);
+	expect_refused(spec, "3 legs: a raid6 has 4 to");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s)", a.path[0], a.path[1]);
+	expect_refused(spec, "2 legs: a raid5 has 3 to");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, chunk=24K)", a.path[0], a.path[1], a.path[2]);
+	expect_refused(spec, "chunk=24576 must be a power of two of at least 4K");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, chunk=2K)", a.path[0], a.path[1], a.path[2]);
+	expect_refused(spec, "chunk=2048 must be a power of two");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, layout=ddf-zero-restart)", a.path[0],
+		 a.path[1], a.path[2]);
+	expect_refused(spec, "layout=ddf-zero-restart is not a raid5 layout (left-symmetric, ");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, chunk=8M)", a.path[0], a.path[1], a.path[2]);
+	expect_refused(spec, "is smaller than one chunk");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s)", a.path[0], a.path[0], a.path[2]);
+	expect_refused(spec, a.path[0]);
+	remove_files(a.path, a.disks);
+}
+
+/* dm-raid's table, both ways, and its refusals in its words. */
+static void test_dm_raid_table(void)
+{
+	struct array a = { 5, 4, "left-symmetric", 65536, { 0 } };
+	char table[2048], spec[2048];
+	struct ubt_tree *tree;
+
+	make_legs(&a, "t");
+	/* 4 MiB legs, 3 data legs: 24576 sectors. */
+	snprintf(table, sizeof(table), "0 24576 raid raid5_ls 2 128 sync 4 - %s - %s - %s - %s\n",
+		 a.path[0], a.path[1], a.path[2], a.path[3]);
+	CU_ASSERT_EQUAL(func_table_roundtrip(table, err, sizeof(err)), 0);
+	if (err[0])
+		fprintf(stderr, "\n  %s\n", err);
+	snprintf(table, sizeof(table), "0 24576 raid raid4 1 64 4 - %s - %s - %s - %s\n",
+		 a.path[0], a.path[1], a.path[2], a.path[3]);
+	CU_ASSERT_EQUAL(func_table_roundtrip(table, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_table_spec(spec, sizeof(spec), err, sizeof(err), "%s", table), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "raid4("));
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "chunk=32768, layout=parity-first, nosync)"));
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid4 4 AAAA 8192/8192 idle 0 0 -");
+	ubt_tree_free(tree);
+	snprintf(table, sizeof(table), "0 16384 raid raid6_zr 1 64 4 - %s - %s - %s - %s\n",
+		 a.path[0], a.path[1], a.path[2], a.path[3]);
+	CU_ASSERT_EQUAL(func_table_roundtrip(table, err, sizeof(err)), 0);
+
+#define REFUSED(want, fmt, ...)								\
+	do {										\
+		snprintf(table, sizeof(table), fmt, __VA_ARGS__);			\
+		CU_ASSERT_EQUAL(func_table_spec(spec, sizeof(spec), err, sizeof(err), "%s",	\
+						table), -EINVAL);			\
+		if (!strstr(err, want))							\
+			fprintf(stderr, "\n  %s: '%s'\n", table, err);			\
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, want));				\
+	} while (0)
+
+	REFUSED("raid: Invalid flags combination", "0 16384 raid raid6_zr 2 64 nosync 4 - %s - %s "
+		"- %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: Unrecognised raid_type", "0 16384 raid raid5 1 64 4 - %s - %s - %s - %s",
+		a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: Chunk size must be a power of 2", "0 24576 raid raid5_ls 1 96 4 - %s - %s "
+		"- %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: Chunk size value is too small", "0 24576 raid raid5_ls 1 4 4 - %s - %s - %s "
+		"- %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: sync and nosync are mutually exclusive", "0 24576 raid raid5_ls 3 64 sync "
+		"nosync 4 - %s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: Target length not divisible by number of data devices", "0 24577 raid "
+		"raid5_ls 1 64 4 - %s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: Insufficient number of devices", "0 24576 raid raid6_zr 1 64 2 - %s - %s",
+		a.path[0], a.path[1]);
+	REFUSED("raid: Unable to parse RAID parameter", "0 24576 raid raid5_ls 3 64 bogus 1 4 - %s "
+		"- %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: 'rebuild' is not supported here", "0 24576 raid raid5_ls 3 64 rebuild 1 4 - "
+		"%s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("this node keeps no md superblock", "0 24576 raid raid5_ls 1 64 4 %s %s - %s - %s "
+		"- %s", a.path[0], a.path[1], a.path[2], a.path[3], a.path[0]);
+	REFUSED("raid: Cannot understand number of raid parameters", "0 24576 raid raid5_ls 9 64 4 "
+		"- %s", a.path[0]);
+	remove_files(a.path, a.disks);
+}
+
+UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
+	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
+	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_two_queues), UT(test_construction_errors),
+	UT(test_dm_raid_table))
