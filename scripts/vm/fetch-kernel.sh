@@ -7,7 +7,8 @@
 # KERNEL is 6.12 (bookworm-backports) or 7.3 (trixie-backports).  Leaves
 # CACHE_DIR/vmlinuz, CACHE_DIR/modules/*.ko (decompressed),
 # CACHE_DIR/kernel.version and CACHE_DIR/modules.load: the modules the guest
-# needs, each after the ones its .modinfo depends= names.  The machine's apt
+# needs, each after the ones its .modinfo depends= names (modules.want: the
+# list they were fetched for; a cache for another list is fetched again).  The machine's apt
 # configuration is not touched: a private sources list derived from the
 # machine's Debian source is used for the download.
 #
@@ -35,9 +36,12 @@ esac
 want_modules="ublk_drv netfs 9pnet 9pnet_virtio 9p crc32c_generic libcrc32c ext4
 	loop null_blk brd dm-mod dm-log dm-region-hash dm-mirror dm-zero
 	dm-flakey dm-delay dm-bufio dm-bio-prison dm-persistent-data dm-cache
-	dm-cache-smq"
+	dm-cache-smq raid456 dm-raid"
 
-if [ -f "$cache/modules.load" ] && [ -f "$cache/vmlinuz" ]; then
+# A cache fetched for another module list is fetched again.
+want_line=$(echo $want_modules)
+if [ -f "$cache/modules.load" ] && [ -f "$cache/vmlinuz" ] &&
+	[ "$(cat "$cache/modules.want" 2>/dev/null)" = "$want_line" ]; then
 	exit 0
 fi
 mkdir -p "$cache" 2> /dev/null || die "cannot create $cache"
@@ -139,4 +143,5 @@ done
 cp "$vmlinuz" "$cache/vmlinuz"
 echo "$kver" > "$cache/kernel.version"
 printf '%s\n' "${order[@]}" > "$cache/modules.load.tmp"
+echo "$want_line" > "$cache/modules.want"
 mv "$cache/modules.load.tmp" "$cache/modules.load"
