@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "generated/autoconf.h"
+#include "ubt/shorthand.h"
 #include "ubt/table.h"
 #include "ubt/util.h"
 #include "raid.h"
@@ -320,6 +321,40 @@ static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, 
 	return -EINVAL;
 }
 
+/* create raidN [--chunk SIZE] [--layout NAME] [--nosync] --file PATH --file PATH ... */
+static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_str *s)
+{
+	unsigned int level = (unsigned int)(a->type->name[4] - '0');
+	const char *layout = ubt_shorthand_value(a, "layout", 0);
+
+	if (ubt_shorthand_count(a, "file") < (level == 6 ? 4u : 3u))
+		return ubt_shorthand_fail(a, "%s needs --file PATH for each leg, at least %u",
+					  a->type->name, level == 6 ? 4 : 3);
+	if (layout && !raid_layout_find(level, layout))
+		return ubt_shorthand_fail(a, "--layout %s is not a raid%u layout (see "
+					  "'ublk-target features')", layout, level);
+	ubt_str_printf(s, "%s(", a->type->name);
+	if (ubt_shorthand_put_paths(a, s, "file") ||
+	    ubt_shorthand_put_sizes(a, s, (const char *const[]){ "chunk", NULL }))
+		return -EINVAL;
+	if (layout)
+		ubt_str_printf(s, ", layout=%s", layout);
+	if (ubt_shorthand_count(a, "nosync"))
+		ubt_str_printf(s, ", nosync");
+	ubt_str_printf(s, ")");
+	return 0;
+}
+
+static const struct ubt_shorthand raid_shorthand = {
+	.synopsis = "[--chunk SIZE] [--layout NAME] [--nosync] --file PATH --file PATH ...",
+	.help = "parity RAID over the files with md's layouts (chunk default 64K)",
+	.opts = (const struct ubt_shorthand_opt[]){
+		{ "chunk", "SIZE" }, { "layout", "NAME" }, { "nosync", NULL }, { "file", "PATH" },
+		{ NULL, NULL },
+	},
+	.spec = raid_shorthand_spec,
+};
+
 #define RAID_STATUS_USAGE \
 	"<type> <#legs> <health per leg> <synced>/<leg sectors> <action> <mismatches> 0 -,\n" \
 	"as dm-raid's: type raid4, raid5_ls, raid6_zr, ... (raidN_<layout> where dm-raid\n" \
@@ -351,6 +386,7 @@ static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, 
 		.status_usage = RAID_STATUS_USAGE,			\
 		.message = raid_message,				\
 		.message_usage = RAID_MESSAGE_USAGE,			\
+		.shorthand = &raid_shorthand,				\
 		.dm_names = dm,						\
 		.table_parse = raid_table_parse,			\
 		.table_print = raid_table_print,			\

@@ -464,6 +464,29 @@ static void test_construction_errors(void)
 	remove_files(a.path, a.disks);
 }
 
+/* create raidN --file ... [--chunk] [--layout] [--nosync] */
+static void test_shorthand(void)
+{
+	char spec[1024];
+
+	CU_ASSERT_EQUAL(func_shorthand("raid6", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--chunk", "128K", "--file", "/x/c", "--file", "/x/d", "--layout",
+			"ddf-N-restart", "--nosync", NULL }, spec, sizeof(spec), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "raid6(/x/a, /x/b, /x/c, /x/d, chunk=128K, layout=ddf-N-restart, "
+			       "nosync)");
+	CU_ASSERT_EQUAL(func_shorthand("raid5", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--file", "/x/c", NULL }, spec, sizeof(spec), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "raid5(/x/a, /x/b, /x/c)");
+	CU_ASSERT_EQUAL(func_shorthand("raid6", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--file", "/x/c", NULL }, spec, sizeof(spec), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "raid6 needs --file PATH for each leg, at least 4");
+	CU_ASSERT_EQUAL(func_shorthand("raid5", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--file", "/x/c", "--layout", "ddf-N-restart", NULL }, spec,
+			sizeof(spec), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--layout ddf-N-restart is not a raid5 layout (see 'ublk-target "
+			       "features')");
+}
+
 /* dm-raid's table, both ways, and its refusals in its words. */
 static void test_dm_raid_table(void)
 {
@@ -529,5 +552,5 @@ static void test_dm_raid_table(void)
 
 UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
-	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_two_queues), UT(test_construction_errors),
+	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
 	UT(test_dm_raid_table))
