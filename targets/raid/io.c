@@ -62,15 +62,16 @@ static int through_heads(struct raid *r, struct ubt_io *io)
 	return raid_heads_start(io);
 }
 
-/* Whether any chunk piece of [sector, end) lies on a leg in `failed`. */
-static bool touches(const struct raid *r, uint64_t sector, uint64_t end, uint32_t failed)
+/* Whether any chunk piece of [sector, end) lies on a leg that cannot be read there. */
+static bool touches_lost(const struct raid *r, uint64_t sector, uint64_t end)
 {
 	uint64_t row;
 
 	while (sector < end) {
 		uint64_t chunk = sector / r->g.chunk;
+		unsigned int leg = raid_chunk_disk(&r->g, chunk, &row);
 
-		if (failed & (1u << raid_chunk_disk(&r->g, chunk, &row)))
+		if (raid_unreadable(r, row) & (1u << leg))
 			return true;
 		sector = (chunk + 1) * r->g.chunk;
 	}
@@ -87,13 +88,14 @@ static int read_pieces(struct ubt_target *t, struct ubt_io *io)
 	int ret = 0;
 
 	ubt_iov_iter_init(&it, io->iov, io->iovcnt);
+	p->gen = __atomic_load_n(&r->legs_gen, __ATOMIC_ACQUIRE);
 	p->pieces = 1;		/* bias: pieces completing inline cannot start the redo early */
 	while (sector < end) {
 		uint64_t chunk = sector / r->g.chunk, off = sector % r->g.chunk, row;
 		uint32_t len = (uint32_t)UBT_MIN(r->g.chunk - off, end - sector);
 		unsigned int leg = raid_chunk_disk(&r->g, chunk, &row);
 		struct iovec *iov = p->iov + (size_t)n * t->max_iov_in;
-		struct ubt_io *c = ubt_io_child(io, t->children[leg]);
+		struct ubt_io *c = ubt_io_child(io, raid_leg_node(r, leg));
 
 		if (ubt_unlikely(!c)) {
 			ret = -ENOMEM;
@@ -134,9 +136,8 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 	p->result = 0;
 	switch (io->op) {
 	case UBT_OP_READ:
-		failed = raid_failed(r);
-		if (ubt_unlikely(failed) && touches(r, io->sector, io->sector + io->nr_sectors,
-						    failed))
+		if (ubt_unlikely(raid_failed(r) || __atomic_load_n(&r->rebuilding, __ATOMIC_ACQUIRE)) &&
+		    touches_lost(r, io->sector, io->sector + io->nr_sectors))
 			return through_heads(r, io);
 		return read_pieces(t, io);
 	case UBT_OP_WRITE:
@@ -148,7 +149,7 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 
 			if (failed & (1u << i))
 				continue;
-			c = ubt_io_child(io, t->children[i]);
+			c = ubt_io_child(io, raid_leg_node(r, i));
 			if (!c)
 				return -ENOMEM;
 			c->sector = 0;
@@ -188,6 +189,12 @@ int raid_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, i
 			hold(io);
 			res = 0;
 		}
+	}
+	/* A leg replaced while the pieces were out: what they read may be the new node's. */
+	if (io->op == UBT_OP_READ && !p->redo &&
+	    p->gen != __atomic_load_n(&r->legs_gen, __ATOMIC_ACQUIRE)) {
+		p->redo = true;
+		hold(io);
 	}
 	if (io->op == UBT_OP_READ && --p->pieces == 0 && p->redo)
 		through_heads(r, io);

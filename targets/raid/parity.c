@@ -204,3 +204,31 @@ bool raid_parity_ok(const struct raid_geom *g, const struct raid_row *row, void 
 	}
 	return true;
 }
+
+uint64_t raid_parity_mismatches(const struct raid_geom *g, const struct raid_row *row,
+				void **bufs, size_t len, void **scratch, void *zero)
+{
+	const size_t page = 4096;
+	uint64_t n = 0;
+	size_t where, off;
+	unsigned int pass;
+
+	if (raid_parity_ok(g, row, bufs, len, scratch, zero, &where))
+		return 0;
+	/*
+	 * raid_parity_ok left P (and Q) afresh in scratch.  md counts a
+	 * mismatch per 4 KiB stripe of its stripe cache, as 8 sectors:
+	 * dm-raid's mismatch count is that sum.
+	 */
+	for (off = 0; off < len; off += page)
+		for (pass = 0; pass < (g->level == 6 ? 2u : 1u); pass++) {
+			const char *have = (const char *)bufs[pass ? row->qd : row->pd] + off;
+			size_t n_bytes = len - off < page ? len - off : page;
+
+			if (memcmp(have, (const char *)scratch[pass] + off, n_bytes)) {
+				n += page >> UBT_SECTOR_SHIFT;
+				break;
+			}
+		}
+	return n;
+}

@@ -26,12 +26,14 @@
  * rounded down to a chunk, the smallest sets the rows; the node holds
  * rows * (legs - parity) chunks.
  *
- * Status (dm-raid's): <type> <#legs> <health per leg> <synced>/<leg sectors>
- * <action> <mismatches> 0 -; health A in sync, a being resynced, D failed;
- * action idle, resync or frozen.
+ * Status (dm-raid's): <type> <#legs> <health per leg> <done>/<leg sectors>
+ * <action> <mismatches> 0 -; health A in sync, a being resynced or
+ * rebuilt, D failed; action idle, resync, recover, check, repair, frozen.
  * Messages: `fail LEG` marks a leg failed (reads of it are rebuilt from
- * the others, writes go on without it); `frozen` pauses the resync,
- * `idle` lets it go on, `resync` starts it again from the first row.
+ * the others, writes go on without it); `replace LEG` takes it back and
+ * rebuilds it, `replace LEG PATH|SPEC` puts a new node in its place while
+ * I/O runs and rebuilds that; dm-raid's actions `recover` (every failed
+ * leg taken back), `check`, `repair`, `resync`, `frozen`, `idle`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +56,11 @@ int raid_leg_of(const struct raid *r, const struct ubt_target *child)
 		if (r->t->children[i] == child)
 			return (int)i;
 	return -1;
+}
+
+void raid_fail_leg_quiet(struct raid *r, unsigned int leg)
+{
+	__atomic_fetch_or(&r->failed, 1u << leg, __ATOMIC_ACQ_REL);
 }
 
 void raid_fail_leg(struct raid *r, unsigned int leg)
@@ -155,8 +162,10 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	t->len = r->leg_len * r->g.data;
 	r->win = (uint32_t)UBT_MIN(r->g.chunk, RAID_WINDOW_BYTES >> UBT_SECTOR_SHIFT);
 	r->nr_wins = (uint32_t)(r->g.chunk / r->win);
-	r->synced = r->nosync ? r->rows : 0;
-	r->resync_next = r->nosync ? r->rows * r->nr_wins : 0;
+	if (r->nosync)
+		r->synced = r->rows;
+	else
+		raid_pass_begin(r, RAID_PASS_RESYNC);
 	raid_parity_init();
 	ret = raid_heads_init(r);
 	if (ret)
@@ -222,22 +231,23 @@ static void raid_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 
 static void raid_poke(struct ubt_target *t, struct ubt_queue *q)
 {
-	raid_resync_poke(t->private, q);
-}
-
-static bool resyncing(struct raid *r)
-{
-	return raid_synced(r) < r->rows;
+	raid_pass_poke(t->private, q);
 }
 
 static void raid_progress(struct ubt_target *t, uint64_t *done, uint64_t *total,
 			  const char **what)
 {
 	struct raid *r = t->private;
+	static const char *const whats[] = {
+		"rows", "rows resynced", "rows recovered", "rows checked", "rows repaired",
+	};
 
-	*done = raid_synced(r);
+	pthread_mutex_lock(&r->lock);
 	*total = r->rows;
-	*what = "rows resynced";
+	*done = r->pass == RAID_PASS_NONE ? r->rows : __atomic_load_n(&r->pass_mark,
+									__ATOMIC_ACQUIRE);
+	*what = whats[r->pass];
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* dm-raid's name for the array, or one in its style where dm-raid has none. */
@@ -249,25 +259,36 @@ static const char *status_type(const struct raid *r, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * dm-raid's: health A in sync, a being resynced or rebuilt, D failed; the
+ * pass's progress in leg sectors (all of them when idle); the action; the
+ * mismatches the last check found (0 after a repair, as dm-raid shows).
+ */
 static int raid_status(struct ubt_target *t, char *buf, size_t len)
 {
 	struct raid *r = t->private;
 	struct ubt_str s = UBT_STR(buf, len);
-	uint32_t failed = raid_failed(r);
-	bool sync = resyncing(r), frozen;
+	uint32_t failed = raid_failed(r), rebuilding;
+	enum raid_pass pass;
+	uint64_t mark, mismatches;
+	bool frozen;
 	char name[64];
 	unsigned int i;
 
 	pthread_mutex_lock(&r->lock);
-	frozen = r->resync_frozen;
+	pass = r->pass;
+	frozen = r->frozen;
+	mark = pass == RAID_PASS_NONE ? r->rows : __atomic_load_n(&r->pass_mark, __ATOMIC_ACQUIRE);
+	mismatches = r->last_scrub == RAID_PASS_CHECK ? r->mismatches : 0;
+	rebuilding = __atomic_load_n(&r->rebuilding, __ATOMIC_ACQUIRE);
 	pthread_mutex_unlock(&r->lock);
 	ubt_str_printf(&s, "%s %u ", status_type(r, name, sizeof(name)), r->g.disks);
 	for (i = 0; i < r->g.disks; i++)
-		ubt_str_printf(&s, "%c", failed & (1u << i) ? 'D' : sync ? 'a' : 'A');
-	ubt_str_printf(&s, " %llu/%llu %s 0 0 -",
-		       (unsigned long long)(raid_synced(r) * r->g.chunk),
-		       (unsigned long long)r->leg_len,
-		       frozen ? "frozen" : sync ? "resync" : "idle");
+		ubt_str_printf(&s, "%c", failed & (1u << i) ? 'D' :
+			       pass == RAID_PASS_RESYNC || (rebuilding & (1u << i)) ? 'a' : 'A');
+	ubt_str_printf(&s, " %llu/%llu %s %llu 0 -", (unsigned long long)(mark * r->g.chunk),
+		       (unsigned long long)r->leg_len, frozen ? "frozen" : raid_pass_name(pass),
+		       (unsigned long long)mismatches);
 	return (int)s.pos;
 }
 
@@ -285,10 +306,162 @@ static int find_leg(const struct ubt_target *t, const char *s)
 	return -1;
 }
 
-static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
+/* Under r->lock: legs in `legs` are rebuilt from the others, from the first row on. */
+static void start_recovery(struct raid *r, uint32_t legs)
+{
+	raid_pass_begin(r, RAID_PASS_RECOVER);
+	/* Rebuilding before no longer failed: a reader never sees the leg as whole. */
+	__atomic_fetch_or(&r->rebuilding, legs, __ATOMIC_ACQ_REL);
+	__atomic_fetch_and(&r->failed, ~legs, __ATOMIC_ACQ_REL);
+	r->frozen = false;
+}
+
+/* A pass is under way: the one-line refusal. */
+static int busy(struct raid *r, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s: a %s is under way: wait for it (status --wait)%s", name,
+		 raid_pass_name(r->pass),
+		 r->pass == RAID_PASS_CHECK || r->pass == RAID_PASS_REPAIR ? " or stop it (idle)" : "");
+	return -EBUSY;
+}
+
+/*
+ * `replace LEG SPEC`: a new node (a file's PATH, or any spec expression)
+ * takes the leg's place while I/O runs, and is rebuilt from the others.
+ * The leg stops being read first; I/O already sent to the old node
+ * finishes there and is read again (legs_gen), and the old node stays
+ * open until the device goes.
+ */
+static int replace_with_node(struct ubt_target *t, unsigned int leg, int argc, char **argv,
+			     char *out, size_t len)
 {
 	struct raid *r = t->private;
 	const char *name = t->type->name;
+	struct ubt_target *n, *old = raid_leg_node(r, leg);
+	char spec[1024], err[512];
+	struct ubt_str s = UBT_STR(spec, sizeof(spec));
+	int i;
+
+	for (i = 2; i < argc; i++)
+		ubt_str_printf(&s, "%s%s", i > 2 ? " " : "", argv[i]);
+	if (!ubt_str_fits(&s)) {
+		snprintf(out, len, "%s: replace %u: the spec is longer than %zu bytes", name, leg,
+			 sizeof(spec) - 1);
+		return -EINVAL;
+	}
+	if (ubt_target_build_child(t, leg, spec, r->leg_len, &n, err, sizeof(err))) {
+		snprintf(out, len, "%s: replace %u: %s", name, leg, err);
+		return -EINVAL;
+	}
+	raid_fail_leg_quiet(r, leg);
+	pthread_mutex_lock(&r->lock);
+	__atomic_fetch_add(&r->legs_gen, 1, __ATOMIC_ACQ_REL);
+	ubt_target_swap_child(t, leg, n);
+	start_recovery(r, 1u << leg);
+	pthread_mutex_unlock(&r->lock);
+	fprintf(stderr, "%s: leg %u is now %s:%u (was %s:%u); rebuilding it from the others\n",
+		name, leg, n->type->name, n->id, old->type->name, old->id);
+	return 0;
+}
+
+static int message_replace(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
+{
+	struct raid *r = t->private;
+	const char *name = t->type->name;
+	uint32_t failed = raid_failed(r);
+	int leg = find_leg(t, argv[1]), ret = 0;
+
+	if (leg < 0) {
+		snprintf(out, len, "%s: no leg %s (legs are 0 to %u, or their name= labels)", name,
+			 argv[1], t->nr_children - 1);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (r->pass != RAID_PASS_NONE)
+		ret = busy(r, name, out, len);
+	pthread_mutex_unlock(&r->lock);
+	if (ret)
+		return ret;
+	if ((unsigned int)__builtin_popcount(failed | (1u << leg)) > raid_parity_count(r)) {
+		snprintf(out, len, "%s: leg %d cannot be rebuilt: %u legs lost, the parity covers %u",
+			 name, leg, (unsigned int)__builtin_popcount(failed | (1u << leg)),
+			 raid_parity_count(r));
+		return -EINVAL;
+	}
+	if (argc > 2)
+		ret = replace_with_node(t, (unsigned int)leg, argc, argv, out, len);
+	else if (!(failed & (1u << leg))) {
+		snprintf(out, len, "%s: leg %d has not failed", name, leg);
+		return -EINVAL;
+	} else {
+		/* The leg's device was fixed or swapped underneath: rebuild all of it. */
+		pthread_mutex_lock(&r->lock);
+		start_recovery(r, 1u << leg);
+		pthread_mutex_unlock(&r->lock);
+	}
+	if (!ret && ubt_target_poke(t))
+		snprintf(out, len, "%s: no queue thread could be woken: the rebuild starts when the "
+			 "device next starts", name);
+	return ret;
+}
+
+/* dm-raid's sync actions. */
+static int message_action(struct ubt_target *t, const char *action, char *out, size_t len)
+{
+	struct raid *r = t->private;
+	const char *name = t->type->name;
+	uint32_t failed = raid_failed(r);
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (!strcmp(action, "frozen")) {
+		r->frozen = true;
+	} else if (!strcmp(action, "idle")) {
+		/* A check or repair stops; a resync or recovery goes on. */
+		if (r->pass == RAID_PASS_CHECK || r->pass == RAID_PASS_REPAIR)
+			r->pass = RAID_PASS_NONE;
+		r->frozen = false;
+	} else if (r->pass != RAID_PASS_NONE && !(!strcmp(action, "resync") &&
+						 r->pass == RAID_PASS_RESYNC)) {
+		ret = busy(r, name, out, len);
+	} else if (!strcmp(action, "resync")) {
+		raid_pass_begin(r, RAID_PASS_RESYNC);
+		r->frozen = false;
+	} else if (!strcmp(action, "recover")) {
+		if (!failed) {
+			snprintf(out, len, "%s: no leg has failed: nothing to recover", name);
+			ret = -EINVAL;
+		} else if ((unsigned int)__builtin_popcount(failed) > raid_parity_count(r)) {
+			snprintf(out, len, "%s: %u legs lost, the parity covers %u: nothing to rebuild "
+				 "them from", name, (unsigned int)__builtin_popcount(failed),
+				 raid_parity_count(r));
+			ret = -EINVAL;
+		} else {
+			start_recovery(r, failed);
+		}
+	} else if (failed) {
+		snprintf(out, len, "%s: %s needs every leg (leg %u has failed)", name, action,
+			 (unsigned int)__builtin_ctz(failed));
+		ret = -EINVAL;
+	} else {
+		raid_pass_begin(r, !strcmp(action, "check") ? RAID_PASS_CHECK : RAID_PASS_REPAIR);
+		r->frozen = false;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!ret && ubt_target_poke(t))
+		snprintf(out, len, "%s: no queue thread could be woken: the %s goes on when the "
+			 "device next starts", name, action);
+	return ret;
+}
+
+static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, size_t len)
+{
+	static const char *const actions[] = {
+		"frozen", "idle", "resync", "recover", "check", "repair", NULL,
+	};
+	struct raid *r = t->private;
+	const char *name = t->type->name;
+	unsigned int i;
 	int leg;
 
 	if (argc == 2 && !strcmp(argv[0], "fail")) {
@@ -301,23 +474,13 @@ static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, 
 		raid_fail_leg(r, (unsigned int)leg);
 		return 0;
 	}
-	if (argc == 1 && (!strcmp(argv[0], "frozen") || !strcmp(argv[0], "idle") ||
-			  !strcmp(argv[0], "resync"))) {
-		pthread_mutex_lock(&r->lock);
-		r->resync_frozen = !strcmp(argv[0], "frozen");
-		if (!strcmp(argv[0], "resync")) {
-			/* From the first row; heads still running finish theirs. */
-			r->resync_next = 0;
-			r->resync_rows_done = 0;
-			__atomic_store_n(&r->synced, 0, __ATOMIC_RELEASE);
-		}
-		pthread_mutex_unlock(&r->lock);
-		if (ubt_target_poke(t))
-			snprintf(out, len, "%s: no queue thread could be woken: the resync goes on "
-				 "when the device next starts", name);
-		return 0;
-	}
-	snprintf(out, len, "%s: want fail LEG, frozen, idle or resync", name);
+	if (argc >= 2 && !strcmp(argv[0], "replace"))
+		return message_replace(t, argc, argv, out, len);
+	for (i = 0; argc == 1 && actions[i]; i++)
+		if (!strcmp(argv[0], actions[i]))
+			return message_action(t, argv[0], out, len);
+	snprintf(out, len, "%s: want fail LEG, replace LEG [PATH|SPEC], check, repair, recover, "
+		 "resync, frozen or idle", name);
 	return -EINVAL;
 }
 
@@ -356,16 +519,23 @@ static const struct ubt_shorthand raid_shorthand = {
 };
 
 #define RAID_STATUS_USAGE \
-	"<type> <#legs> <health per leg> <synced>/<leg sectors> <action> <mismatches> 0 -,\n" \
+	"<type> <#legs> <health per leg> <done>/<leg sectors> <action> <mismatches> 0 -,\n" \
 	"as dm-raid's: type raid4, raid5_ls, raid6_zr, ... (raidN_<layout> where dm-raid\n" \
-	"has none); health A in sync, a being resynced, D failed; action idle, resync,\n" \
-	"frozen"
+	"has none); health A in sync, a being resynced or rebuilt, D failed; action\n" \
+	"idle, resync, recover, check, repair or frozen, <done> its progress; mismatches:\n" \
+	"where the last check found parity wrong, as md counts it (8 per 4 KiB page)"
 #define RAID_MESSAGE_USAGE \
 	"fail LEG               mark a leg failed: its data is rebuilt from the\n" \
 	"                       others, writes go on without it\n" \
-	"frozen                 pause the resync\n" \
-	"idle                   let a paused resync go on\n" \
+	"replace LEG            take a failed leg back (fixed or swapped): rebuild it\n" \
+	"replace LEG PATH|SPEC  put a new file (or node) in the leg's place while\n" \
+	"                       I/O runs, then rebuild it from the others\n" \
+	"recover                take back every failed leg and rebuild them\n" \
+	"check                  count the sectors whose parity disagrees\n" \
+	"repair                 ... and write parity that agrees\n" \
 	"resync                 compute every row's parity again, from the first\n" \
+	"frozen                 pause the pass under way\n" \
+	"idle                   stop a check or repair; let a paused pass go on\n" \
 	"                       LEG is a leg's position (0 first) or its label\n"
 
 #define RAID_TYPE(lvl, use, dm)						\

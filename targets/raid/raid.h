@@ -2,7 +2,9 @@
 /*
  * raid4 / raid5 / raid6: the state the parity RAID's files share, split
  * the way md's raid5 is: raid.c (the node: arguments, status, messages,
- * resync; md's run() and dm-raid's constructor), layout.c (where data,
+ * replace; md's run() and dm-raid's constructor), pass.c (the background
+ * passes over every row: resync, recovery onto a leg, check and repair;
+ * md_do_sync's part), layout.c (where data,
  * P and Q of each chunk live: raid5_compute_sector's algorithms),
  * parity.c (P and Q over a column of buffers, and rebuilding up to two
  * missing ones: lib/raid6 and async_pq's part, on ISA-L), stripe.c (the
@@ -13,8 +15,8 @@
  *
  * Threads: every queue thread runs requests and stripe heads.  Reads of a
  * working leg take no lock; stripe heads, the row locks and the resync
- * cursor are under r->lock, held briefly and never across I/O.  A leg's
- * failed bit is atomic.
+ * pass are under r->lock, held briefly and never across I/O.  A leg's
+ * failed and rebuilding bits are atomic.
  */
 #ifndef UBT_RAID_H
 #define UBT_RAID_H
@@ -103,6 +105,12 @@ void raid_parity_gen(const struct raid_geom *g, const struct raid_row *row, void
  */
 void raid_parity_rebuild(const struct raid_geom *g, const struct raid_row *row, void **bufs,
 			 size_t len, uint32_t missing, void **scratch, void *zero);
+/*
+ * Compute P (and Q) afresh into scratch and count where the legs' own P or
+ * Q differs, as md counts it: 8 sectors per 4 KiB page that differs.
+ */
+uint64_t raid_parity_mismatches(const struct raid_geom *g, const struct raid_row *row,
+				void **bufs, size_t len, void **scratch, void *zero);
 /* dst ^= src over len bytes. */
 void raid_xor_into(void *dst, const void *src, size_t len);
 /* dst ^= g^slot * src over len bytes (the Q delta of a changed data chunk). */
@@ -113,6 +121,15 @@ bool raid_parity_ok(const struct raid_geom *g, const struct raid_row *row, void 
 
 struct raid;
 struct raid_head;
+
+/* Background work over every row, one at a time (md's sync actions). */
+enum raid_pass {
+	RAID_PASS_NONE,
+	RAID_PASS_RESYNC,		/* parity from the data */
+	RAID_PASS_RECOVER,		/* rebuilding legs' content from the others */
+	RAID_PASS_CHECK,		/* count the sectors whose parity disagrees */
+	RAID_PASS_REPAIR,		/* ... and write parity that agrees */
+};
 
 /*
  * A request's state (the node's per-I/O area).  Reads go to the data legs
@@ -127,6 +144,7 @@ struct raid_io {
 	uint64_t next;			/* the next sector no head has taken yet */
 	unsigned int steps;		/* heads running for this request */
 	unsigned int pieces;		/* read pieces in flight */
+	uint32_t gen;			/* r->legs_gen when the pieces went out */
 	bool redo;			/* a piece's leg failed: read it again through heads */
 	bool held;			/* hold is parked */
 	bool finished;			/* hold was woken */
@@ -155,7 +173,8 @@ struct raid_head {
 	struct ubt_io_wait *waiters;	/* heads waiting for this one's row window */
 
 	/* The rest belongs to the queue thread running the head. */
-	struct ubt_io *req;		/* the request, or NULL for a resync head */
+	struct ubt_io *req;		/* the request, or NULL for a pass's head */
+	enum raid_pass pass;		/* a pass's head: which; RAID_PASS_NONE for a request */
 	uint8_t op;			/* READ (rebuild a failed leg's data) or WRITE */
 	uint8_t flags;			/* UBT_IO_FUA */
 	uint64_t sector;		/* the request's first sector in this head */
@@ -168,8 +187,9 @@ struct raid_head {
 	uint32_t reading, writing;	/* legs of the phase under way */
 	uint32_t io_failed;		/* legs whose I/O failed in this phase */
 	unsigned int outstanding;
-	int phase;			/* 0 plan, 1 reads, 2 writes */
-	bool resync;			/* a resync head: read the data, write parity */
+	int phase;			/* 0 plan, 1 reads, 2 writes; -1 failed */
+	uint32_t gen;			/* r->legs_gen when it planned: a leg replaced since voids it */
+	uint64_t mismatches;		/* check/repair: sectors of the window that disagreed */
 	void *buf[RAID_MAX_LEGS];	/* RAID_WINDOW per leg */
 	void *scratch[2];
 	struct iovec iov[RAID_MAX_LEGS];
@@ -193,14 +213,26 @@ struct raid {
 	void *zero;			/* a window of zeroes, never written */
 	void *mem;
 
-	/* The resync: rows below `synced` have parity that agrees with the data. */
+	/* Rows below `synced` have parity that agrees with the data (atomic). */
 	bool nosync;			/* assumed in sync from the start */
-	uint64_t synced;		/* atomic; rows */
-	uint64_t resync_next;		/* under lock: the next row a resync head takes */
-	unsigned int resync_running;	/* under lock: resync heads in flight */
-	bool resync_frozen;		/* `frozen`: no resync heads start */
-	uint64_t resync_rows_done;	/* under lock: rows whose resync head finished */
+	uint64_t synced;
+	/*
+	 * Legs being rebuilt (atomic bits): written like working legs, read
+	 * only in rows below pass_mark, which the recovery has rebuilt.
+	 */
+	uint32_t rebuilding;
+	uint32_t legs_gen;		/* atomic: legs replaced by new nodes so far */
 	uint64_t errors;		/* atomic: leg I/O errors seen */
+
+	/* The pass under way (pass.c), under lock but pass_mark (atomic). */
+	enum raid_pass pass;
+	uint64_t pass_next;		/* the next step (row * nr_wins + window) to start */
+	unsigned int pass_running;	/* its heads in flight */
+	uint64_t pass_mark;		/* rows the pass has finished */
+	bool frozen;			/* `frozen`: no pass head starts */
+	enum raid_pass last_scrub;	/* the last check or repair, for the status */
+	uint64_t mismatches;		/* sectors it found disagreeing */
+	uint64_t scrub_mark;		/* rows it covered */
 };
 
 static inline uint32_t raid_failed(const struct raid *r)
@@ -218,8 +250,26 @@ static inline uint64_t raid_synced(const struct raid *r)
 	return __atomic_load_n(&r->synced, __ATOMIC_ACQUIRE);
 }
 
+/* Leg i's node: a replace (control thread) may swap it while queues run. */
+static inline struct ubt_target *raid_leg_node(const struct raid *r, unsigned int i)
+{
+	return __atomic_load_n(&r->t->children[i], __ATOMIC_ACQUIRE);
+}
+
+/* The legs whose content in row `row` cannot be read: failed, or not rebuilt there yet. */
+static inline uint32_t raid_unreadable(const struct raid *r, uint64_t row)
+{
+	uint32_t f = raid_failed(r), b = __atomic_load_n(&r->rebuilding, __ATOMIC_ACQUIRE);
+
+	if (b && row >= __atomic_load_n(&r->pass_mark, __ATOMIC_ACQUIRE))
+		f |= b;
+	return f;
+}
+
 /* raid.c */
 void raid_fail_leg(struct raid *r, unsigned int leg);
+/* The same without a word: the leg is about to be replaced. */
+void raid_fail_leg_quiet(struct raid *r, unsigned int leg);
 int raid_leg_of(const struct raid *r, const struct ubt_target *child);
 
 /* stripe.c */
@@ -227,9 +277,27 @@ int raid_heads_init(struct raid *r);
 void raid_heads_free(struct raid *r);
 /* Start heads for request io from p->next on; 0 or a negative errno. */
 int raid_heads_start(struct ubt_io *io);
-/* Run resync heads while there are free ones and rows to sync. */
-void raid_resync_poke(struct raid *r, struct ubt_queue *q);
 int raid_head_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child, int res);
+/* Under r->lock: a free head, or NULL. */
+struct raid_head *raid_head_take(struct raid *r);
+/* Run a head a pass took (row, win and pass set). */
+void raid_head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h);
+
+/* pass.c */
+/* Under r->lock: start a pass over every row (the last one must have ended). */
+void raid_pass_begin(struct raid *r, enum raid_pass pass);
+/* Start the pass's heads while there are free ones and rows left. */
+void raid_pass_poke(struct raid *r, struct ubt_queue *q);
+/* Under r->lock: one of the pass's heads is done. */
+void raid_pass_head_done(struct raid *r, struct raid_head *h);
+/*
+ * Plan a pass head: the legs to read, or -1 when the row cannot be done
+ * (too many legs lost) and is passed over.
+ */
+int64_t raid_pass_reads(struct raid *r, struct raid_head *h, uint32_t unreadable);
+/* After the reads: compute; the legs to write. */
+uint32_t raid_pass_compute(struct raid *r, struct raid_head *h);
+const char *raid_pass_name(enum raid_pass pass);
 
 /* io.c */
 int raid_map(struct ubt_target *t, struct ubt_io *io);

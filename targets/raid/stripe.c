@@ -24,6 +24,9 @@
  * reached yet take RCW, which makes them agree (md: rcw while recovery_cp
  * is below the stripe).  Ties go to RCW (md's default rmw_level).
  * A read head (a failed leg's data) reads every working leg and rebuilds.
+ * A pass's head (pass.c) reads what its pass needs and writes what it made.
+ * A leg being rebuilt counts as lost for reading in rows the recovery has
+ * not reached, and is written like any working leg.
  * A leg that fails a read makes the head plan again without it; one that
  * fails a write is marked failed, and the write stands while the array
  * can still rebuild what that leg held.
@@ -34,8 +37,6 @@
 
 #include "ubt/util.h"
 #include "raid.h"
-
-#define RAID_RESYNC_HEADS	4	/* resync heads at once, leaving the rest to requests */
 
 static void head_release(struct raid_head *h, struct ubt_queue *q);
 static int head_plan(struct ubt_io *bg);
@@ -78,8 +79,7 @@ static struct raid_head *head_of(struct ubt_io *bg)
 	return ((struct raid_io *)bg->priv)->head;
 }
 
-/* Under r->lock: a free head, or NULL. */
-static struct raid_head *head_take(struct raid *r)
+struct raid_head *raid_head_take(struct raid *r)
 {
 	unsigned int i;
 
@@ -92,6 +92,7 @@ static struct raid_head *head_take(struct raid *r)
 			h->busy = true;
 			h->locked = false;
 			h->waiters = NULL;
+			h->pass = RAID_PASS_NONE;
 			r->free_heads--;
 			return h;
 		}
@@ -173,7 +174,7 @@ static int request_resume(struct ubt_io *io)
 	return raid_heads_start(io);
 }
 
-static void head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
+void raid_head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
 {
 	struct ubt_io *bg = ubt_bg_io(q, r->t, head_done);
 	struct raid_io *bp;
@@ -205,7 +206,7 @@ int raid_heads_start(struct ubt_io *io)
 		struct raid_head *h;
 
 		pthread_mutex_lock(&r->lock);
-		h = head_take(r);
+		h = raid_head_take(r);
 		if (!h) {
 			/* Wait for one, first come first served. */
 			ubt_io_wait(io, &p->wait, request_resume);
@@ -225,64 +226,12 @@ int raid_heads_start(struct ubt_io *io)
 		h->req = io;
 		h->op = io->op;
 		h->flags = io->flags & UBT_IO_FUA;
-		h->resync = false;
 		raid_row_map(&r->g, h->row, &h->map);
 		p->steps++;
-		head_launch(r, io->q, h);
+		raid_head_launch(r, io->q, h);
 	}
 	raid_request_maybe_done(io, io->q);
 	return 0;
-}
-
-/* ---- The resync --------------------------------------------------------- */
-
-void raid_resync_poke(struct raid *r, struct ubt_queue *q)
-{
-	uint64_t steps = r->rows * r->nr_wins;
-
-	for (;;) {
-		struct raid_head *h = NULL;
-
-		if (ubt_queue_stopping(q))
-			return;
-		pthread_mutex_lock(&r->lock);
-		if (!r->resync_frozen && r->resync_next < steps &&
-		    r->resync_running < RAID_RESYNC_HEADS && r->free_heads > RAID_HEADS / 2)
-			h = head_take(r);
-		if (h) {
-			h->row = r->resync_next / r->nr_wins;
-			h->win = (uint32_t)(r->resync_next % r->nr_wins);
-			r->resync_next++;
-			r->resync_running++;
-		}
-		pthread_mutex_unlock(&r->lock);
-		if (!h)
-			return;
-		h->req = NULL;
-		h->resync = true;
-		h->op = UBT_OP_WRITE;
-		h->flags = 0;
-		h->span_lo = 0;
-		h->span_hi = (uint32_t)UBT_MIN((uint64_t)r->win,
-					       r->g.chunk - (uint64_t)h->win * r->win);
-		raid_row_map(&r->g, h->row, &h->map);
-		head_launch(r, q, h);
-	}
-}
-
-/* Under r->lock: rows below the lowest step still running or not started are in sync. */
-static void resync_advance(struct raid *r)
-{
-	uint64_t low = r->resync_next;
-	unsigned int i;
-
-	for (i = 0; i < RAID_HEADS; i++) {
-		const struct raid_head *h = &r->heads[i];
-
-		if (h->busy && h->resync)
-			low = UBT_MIN(low, h->row * r->nr_wins + h->win);
-	}
-	__atomic_store_n(&r->synced, low / r->nr_wins, __ATOMIC_RELEASE);
 }
 
 /* ---- A head's life ------------------------------------------------------- */
@@ -298,14 +247,10 @@ static void head_release(struct raid_head *h, struct ubt_queue *q)
 	h->waiters = NULL;
 	h->locked = false;
 	h->busy = false;
-	if (h->resync) {
-		r->resync_running--;
-		r->resync_rows_done++;
-	}
 	r->free_heads++;
-	if (h->resync)
-		resync_advance(r);
-	h->resync = false;
+	if (h->pass != RAID_PASS_NONE)
+		raid_pass_head_done(r, h);
+	h->pass = RAID_PASS_NONE;
 	if (r->head_waiters) {
 		next_req = r->head_waiters;
 		r->head_waiters = next_req->next;
@@ -324,15 +269,15 @@ static void head_done(struct ubt_io *bg, int res)
 	struct raid_head *h = head_of(bg);
 	struct ubt_io *req = h->req;
 	struct raid *r = h->r;
-	bool resync = h->resync;
 
 	(void)res;	/* the children's errors are the head's to judge: phase -1 */
 	res = h->phase < 0 ? -EIO : 0;
 	head_release(h, bg->q);
 	if (req)
 		raid_request_step_done(req, bg->q, res);
-	else if (resync)
-		raid_resync_poke(r, bg->q);
+	/* A pass waits for heads that requests held: give it this one. */
+	if (__atomic_load_n(&r->pass, __ATOMIC_RELAXED) != RAID_PASS_NONE)
+		raid_pass_poke(r, bg->q);
 }
 
 /* Take the head's window, or wait for the head that has it. */
@@ -385,7 +330,7 @@ static int head_child(struct ubt_io *bg, struct raid_head *h, unsigned int leg, 
 		      uint32_t lo, uint32_t hi, void *buf)
 {
 	struct raid *r = h->r;
-	struct ubt_io *c = ubt_io_child(bg, r->t->children[leg]);
+	struct ubt_io *c = ubt_io_child(bg, raid_leg_node(r, leg));
 
 	if (ubt_unlikely(!c))
 		return -ENOMEM;
@@ -436,7 +381,7 @@ static void head_plan_write(struct raid *r, struct raid_head *h, uint32_t failed
 		}
 	}
 	rmw += (uint64_t)len * (unsigned int)__builtin_popcount(par & ~failed);
-	if (h->resync || h->row >= raid_synced(r))
+	if (h->row >= raid_synced(r))
 		rmw_ok = false;		/* parity not known to be right yet */
 	if (!(par & ~failed))
 		rmw_ok = false;		/* no parity left to update: RCW writes only data */
@@ -455,65 +400,57 @@ static int head_plan(struct ubt_io *bg)
 {
 	struct raid_head *h = head_of(bg);
 	struct raid *r = h->r;
-	uint32_t failed = raid_failed(r), lo, hi;
+	uint32_t failed, lo, hi, reads = 0;
 	unsigned int k, leg;
 	int ret;
 
+	h->gen = __atomic_load_n(&r->legs_gen, __ATOMIC_ACQUIRE);
+	failed = raid_unreadable(r, h->row);
 	h->failed = failed;
 	h->io_failed = 0;
 	h->reading = 0;
-	if ((unsigned int)__builtin_popcount(failed) > raid_parity_count(r)) {
-		h->phase = -1;		/* more legs lost than parity: nothing to rebuild from */
-		h->outstanding = 0;
-		return 0;
-	}
-	if (h->resync) {
-		uint32_t data_legs = (uint32_t)((1ull << r->g.disks) - 1) & ~parity_legs(r, h);
+	h->outstanding = 0;
+	if (h->pass != RAID_PASS_NONE) {
+		int64_t want = raid_pass_reads(r, h, failed);
 
-		if (failed & data_legs) {
-			/* Parity cannot be made from data that is gone: leave the row. */
-			h->outstanding = 0;
-			h->phase = 2;
+		if (want < 0) {
+			h->phase = 2;		/* passed over: nothing to write */
 			return 0;
 		}
-		h->mode = RAID_HEAD_RCW;
-	}
-	else if (h->op == UBT_OP_READ)
+		reads = (uint32_t)want;
 		h->mode = RAID_HEAD_RECON;
-	else
+	} else if ((unsigned int)__builtin_popcount(failed) > raid_parity_count(r)) {
+		h->phase = -1;		/* more legs lost than parity: nothing to rebuild from */
+		return 0;
+	} else if (h->op == UBT_OP_READ) {
+		h->mode = RAID_HEAD_RECON;
+	} else {
 		head_plan_write(r, h, failed);
+	}
 	h->phase = 1;
 	h->outstanding = 1;	/* bias: children completing inline cannot end the phase */
 	for (leg = 0; leg < r->g.disks; leg++) {
 		uint32_t bit = 1u << leg;
 
-		if (failed & bit)
-			continue;
 		k = h->map.index[leg];
 		lo = h->span_lo;
 		hi = h->span_hi;
-		switch (h->mode) {
-		case RAID_HEAD_FULL:
-			continue;
-		case RAID_HEAD_RMW:
-			if (k != RAID_NO_DISK) {
-				if (!written(h, k))
-					continue;
-				lo = h->lo[k];
-				hi = h->hi[k];
-			}
-			break;
-		case RAID_HEAD_RCW:
-			if (k == RAID_NO_DISK || (!h->resync && covers_span(h, k)))
+		if (h->pass != RAID_PASS_NONE) {
+			if (!(reads & bit))
 				continue;
-			break;
-		case RAID_HEAD_RECON:
-			/*
-			 * Every working leg, data written whole too: the
-			 * rebuild takes each of them as a source.
-			 */
-			break;
+		} else if (failed & bit) {
+			continue;
+		} else if (h->mode == RAID_HEAD_FULL) {
+			continue;
+		} else if (h->mode == RAID_HEAD_RMW && k != RAID_NO_DISK) {
+			if (!written(h, k))
+				continue;
+			lo = h->lo[k];
+			hi = h->hi[k];
+		} else if (h->mode == RAID_HEAD_RCW && (k == RAID_NO_DISK || covers_span(h, k))) {
+			continue;
 		}
+		/* RECON: every readable leg, data written whole too: the rebuild takes each. */
 		h->reading |= bit;
 		ret = head_child(bg, h, leg, UBT_OP_READ, lo, hi, buf_at(h, leg, lo));
 		if (ret)
@@ -548,7 +485,7 @@ static void head_compute(struct raid_head *h)
 	case RAID_HEAD_FULL:
 	case RAID_HEAD_RCW:
 		for (k = 0; k < r->g.data; k++)
-			if (!h->resync && written(h, k))
+			if (written(h, k))
 				head_copy(h, k, false);
 		raid_parity_gen(&r->g, &h->map, h->buf, blen, r->zero);
 		return;
@@ -590,8 +527,11 @@ static void head_compute(struct raid_head *h)
 	}
 }
 
-/* Phase 2: write the data that changed and the parity, to the legs that work. */
-static int head_write(struct ubt_io *bg, struct raid_head *h)
+/*
+ * Phase 2: write the data that changed and the parity (a pass: the legs it
+ * made), to the legs that work -- those being rebuilt included.
+ */
+static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writes)
 {
 	struct raid *r = h->r;
 	uint32_t failed = raid_failed(r), par = parity_legs(r, h);
@@ -607,8 +547,11 @@ static int head_write(struct ubt_io *bg, struct raid_head *h)
 		if (failed & (1u << leg))
 			continue;
 		k = h->map.index[leg];
-		if (k != RAID_NO_DISK) {
-			if (h->resync || !written(h, k))
+		if (h->pass != RAID_PASS_NONE) {
+			if (!(pass_writes & (1u << leg)))
+				continue;
+		} else if (k != RAID_NO_DISK) {
+			if (!written(h, k))
 				continue;
 			lo = h->lo[k];
 			hi = h->hi[k];
@@ -646,12 +589,15 @@ int raid_head_end_io(struct raid *r, struct ubt_io *bg, struct ubt_io *child, in
 	if (child && --h->outstanding)
 		return 0;
 	if (h->phase == 1) {
-		if (h->io_failed)
+		/* A leg lost, or replaced, under the reads: plan again with what is left. */
+		if (h->io_failed || h->gen != __atomic_load_n(&r->legs_gen, __ATOMIC_ACQUIRE))
 			return head_plan(bg);
+		if (h->pass != RAID_PASS_NONE)
+			return head_write(bg, h, raid_pass_compute(r, h));
 		head_compute(h);
-		return head_write(bg, h);
+		return head_write(bg, h, 0);
 	}
-	if (h->phase == 2 &&
+	if (h->phase == 2 && h->pass == RAID_PASS_NONE &&
 	    (unsigned int)__builtin_popcount(raid_failed(r)) > raid_parity_count(r))
 		h->phase = -1;		/* the write reached too few legs to stand */
 	return 0;

@@ -126,6 +126,32 @@ int func_message(struct ubt_tree *tree, const char *ref, const char *words, char
 	return ret;
 }
 
+static void *send_later(void *arg)
+{
+	struct func_later *l = arg;
+
+	usleep(20000);
+	l->ret = func_message(l->tree, l->ref, l->words, l->err, sizeof(l->err));
+	l->during_io = !l->io_done;
+	return NULL;
+}
+
+void func_message_later(struct func_later *l)
+{
+	l->io_done = false;
+	l->during_io = false;
+	if (pthread_create(&l->th, NULL, send_later, l)) {
+		perror("pthread_create");
+		exit(1);
+	}
+}
+
+void func_message_join(struct func_later *l)
+{
+	l->io_done = true;
+	pthread_join(l->th, NULL);
+}
+
 struct script {
 	struct func_step *steps;
 	unsigned int n, next;

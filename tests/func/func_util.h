@@ -6,6 +6,7 @@
 #ifndef UBT_FUNC_UTIL_H
 #define UBT_FUNC_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,6 +69,26 @@ uint8_t *func_file_content(const char *path, uint64_t size);
  */
 int func_message(struct ubt_tree *tree, const char *ref, const char *words, char *err,
 		 size_t errlen);
+/*
+ * A message sent from another thread while the caller runs I/O:
+ * func_message_later() starts the thread, which waits 20 ms and sends
+ * `words` to node `ref`; func_message_join() marks the caller's I/O done
+ * and waits for it.  Then ret and err are the message's, and during_io
+ * says whether it was sent before the I/O ended.
+ */
+struct func_later {
+	struct ubt_tree *tree;
+	const char *ref, *words;
+	int ret;
+	char err[512];
+	volatile bool io_done;
+	bool during_io;
+	pthread_t th;
+};
+
+void func_message_later(struct func_later *l);
+void func_message_join(struct func_later *l);
+
 /*
  * A scripted run: requests one at a time, in order, on queue 0.  A write's
  * data comes from fill(buf, step); a read lands in read_into (when set);

@@ -318,25 +318,6 @@ static void test_messages(void)
 	remove_files(p, 2);
 }
 
-struct replacer {
-	struct ubt_tree *tree;
-	const char *words;
-	int ret;
-	char err[512];
-	volatile bool io_done;		/* set once the workload returned */
-	bool during_io;			/* the replace came before that */
-};
-
-static void *replace_soon(void *arg)
-{
-	struct replacer *r = arg;
-
-	usleep(20000);
-	r->ret = func_message(r->tree, "m", r->words, r->err, sizeof(r->err));
-	r->during_io = !r->io_done;
-	return NULL;
-}
-
 /*
  * Hot replace: while model-checked I/O runs, leg 1 becomes a new file.
  * Nothing surfaces, reads equal the model, and once copied the new file
@@ -346,10 +327,9 @@ static void test_replace_with_new_file_under_io(void)
 {
 	struct workload w = { .nr_ops = 6000, .pct_read = 50, .pct_write = 45, .pct_flush = 5,
 			      .seed = 21 };
-	struct replacer r = { 0 };
+	struct func_later r = { .ref = "m" };
 	char *p[3], *legs[2], spec[1024], words[600];
 	struct ubt_tree *tree;
-	pthread_t th;
 
 	w.model = func_random_file("m-hr0.img", LEG_BYTES, &p[0]);
 	free(func_random_file("m-hr1.img", LEG_BYTES, &p[1]));
@@ -362,10 +342,9 @@ static void test_replace_with_new_file_under_io(void)
 	r.tree = tree;
 	r.words = words;
 	w.bytes = LEG_BYTES;
-	pthread_create(&th, NULL, replace_soon, &r);
+	func_message_later(&r);
 	CU_ASSERT_EQUAL(workload_run(tree, 0, 32, &w), 0);
-	r.io_done = true;
-	pthread_join(th, NULL);
+	func_message_join(&r);
 	CU_ASSERT_EQUAL(r.ret, 0);
 	CU_ASSERT(r.during_io);
 	if (r.ret)

@@ -9,6 +9,7 @@
  * the model.  A resync under I/O leaves every row's parity right.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,34 @@ static void test_layouts_place_data_like_md(void)
 	}
 }
 
+/*
+ * A nosync array over fresh legs, a first round of the workload, then the
+ * legs in `fail` (a space-separated list) failed by message: the tree, and
+ * the failed legs as bits in *lost.
+ */
+static struct ubt_tree *run_then_fail(struct array *a, const char *tag, struct workload *w,
+				      const char *fail, uint32_t *lost)
+{
+	char words[32], list[32], *tok, *save = NULL;
+	struct ubt_tree *tree;
+
+	make_legs(a, tag);
+	tree = build(spec_of(a, ", nosync"));
+	if (!tree)
+		return NULL;
+	w->bytes = array_bytes(a);
+	w->model = calloc(1, w->bytes);
+	CU_ASSERT_EQUAL(run(tree, w, 16), 0);
+	*lost = 0;
+	snprintf(list, sizeof(list), "%s", fail);
+	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		snprintf(words, sizeof(words), "fail %s", tok);
+		CU_ASSERT_EQUAL(func_message(tree, "0", words, err, sizeof(err)), 0);
+		*lost |= 1u << atoi(tok);
+	}
+	return tree;
+}
+
 /* A leg failed by message: reads rebuilt, writes go on, the lost leg rebuilds to the model. */
 static void test_degraded_service(void)
 {
@@ -218,23 +247,13 @@ static void test_degraded_service(void)
 		struct array a = { cases[c].level, cases[c].disks, cases[c].layout, 16384, { 0 } };
 		struct workload w = { .nr_ops = 1000, .pct_read = 40, .pct_write = 50,
 				      .pct_flush = 10, .seed = 31 + c, .max_bytes = 65536 };
-		char words[32], status[256], *tok, *save = NULL, list[16], health[16];
+		char status[256], health[16];
 		struct ubt_tree *tree;
-		uint32_t lost = 0;
+		uint32_t lost;
 		unsigned int i;
 
-		make_legs(&a, "d");
-		tree = build(spec_of(&a, ", nosync"));
+		tree = run_then_fail(&a, "d", &w, cases[c].fail, &lost);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-		w.bytes = array_bytes(&a);
-		w.model = calloc(1, w.bytes);
-		CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
-		snprintf(list, sizeof(list), "%s", cases[c].fail);
-		for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-			snprintf(words, sizeof(words), "fail %s", tok);
-			CU_ASSERT_EQUAL(func_message(tree, "0", words, err, sizeof(err)), 0);
-			lost |= 1u << atoi(tok);
-		}
 		/* dm-raid's health characters: D for each failed leg. */
 		snprintf(status, sizeof(status), "%s", func_status(tree, "0"));
 		for (i = 0; i < a.disks; i++)
@@ -398,6 +417,156 @@ static void test_unsynced_rows_take_rcw(void)
 	remove_files(a.path, a.disks);
 }
 
+/* Run the workload while another thread sends `words` 20 ms in. */
+static void run_with_message(struct ubt_tree *tree, struct workload *w, const char *words)
+{
+	struct func_later m = { .tree = tree, .ref = "0", .words = words };
+
+	func_message_later(&m);
+	CU_ASSERT_EQUAL(run(tree, w, 16), 0);
+	func_message_join(&m);
+	if (m.ret)
+		fprintf(stderr, "\n  %s: %s\n", words, m.err);
+	CU_ASSERT_EQUAL(m.ret, 0);
+	CU_ASSERT(m.during_io);
+	CU_ASSERT_EQUAL(w->errors, 0);
+}
+
+/*
+ * Rebuilding while model-checked I/O runs: a failed leg replaced by a new
+ * file (raid5), taken back in place (raid5), two failed legs recovered at
+ * once (raid6).  No error, reads right throughout; then every leg, the new
+ * file in its place, holds the model and parity that agrees.
+ */
+static void test_rebuild_under_io(void)
+{
+	static const struct { unsigned int level, disks; const char *fail, *words; } cases[] = {
+		{ 5, 4, "2", "replace 2 NEW" },
+		{ 5, 4, "1", "replace 1" },
+		{ 6, 5, "0 3", "recover" },
+	};
+	unsigned int c;
+
+	for (c = 0; c < UBT_ARRAY_SIZE(cases); c++) {
+		struct array a = { cases[c].level, cases[c].disks, "left-symmetric", 32768, { 0 } };
+		struct workload w = { .nr_ops = 3000, .pct_read = 45, .pct_write = 50,
+				      .pct_flush = 5, .seed = 51 + c, .max_bytes = 98304 };
+		char words[600], *fresh = NULL, want[128];
+		struct ubt_tree *tree;
+		uint32_t lost;
+
+		tree = run_then_fail(&a, "b", &w, cases[c].fail, &lost);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		/* Writes while the leg is out: the rebuild must bring them back. */
+		w.issued = w.completed = 0;
+		w.seed += 100;
+		CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+		snprintf(words, sizeof(words), "%s", cases[c].words);
+		if (strstr(words, "NEW")) {
+			fresh = func_make_file("r-bnew.img", LEG_BYTES);
+			snprintf(words, sizeof(words), "replace 2 %s", fresh);
+		}
+		w.issued = w.completed = 0;
+		w.seed += 100;
+		w.nr_ops = 4000;
+		run_with_message(tree, &w, words);
+		settle(tree, w.bytes);
+		snprintf(want, sizeof(want), "%s %u %s %u/%u idle 0 0 -",
+			 a.level == 6 ? "raid6_left-symmetric" : "raid5_ls", a.disks,
+			 a.disks == 4 ? "AAAA" : "AAAAA", 8192, 8192);
+		CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), want);
+		ubt_tree_free(tree);
+		if (fresh) {
+			unlink(a.path[2]);
+			free(a.path[2]);
+			a.path[2] = fresh;
+		}
+		CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
+		free(w.model);
+		remove_files(a.path, a.disks);
+	}
+}
+
+/* Flip bytes of parity chunks behind the node's back: sectors touched, distinct. */
+static unsigned int corrupt_parity(const struct array *a, unsigned int rows)
+{
+	const struct raid_layout_name *l = raid_layout_find(a->level, a->layout);
+	struct raid_geom g = { .level = a->level, .algo = l->algo, .disks = a->disks,
+			       .data = a->disks - (a->level == 6 ? 2 : 1), .chunk = a->chunk >> 9 };
+	unsigned int r, n = 0;
+
+	for (r = 1; r < rows * 5; r += 5) {
+		struct raid_row row;
+		uint8_t b;
+		FILE *f;
+		long off;
+
+		raid_row_map(&g, r, &row);
+		/* P of row r, sector 3 of the chunk; for raid6 also Q's sector 3: one sector. */
+		f = fopen(a->path[row.pd], "r+");
+		off = (long)(r * a->chunk + 3 * 512 + 17);
+		fseek(f, off, SEEK_SET);
+		b = (uint8_t)fgetc(f);
+		fseek(f, off, SEEK_SET);
+		fputc(b ^ 0x5a, f);
+		fclose(f);
+		n++;
+	}
+	return n;
+}
+
+/* check counts the sectors whose parity disagrees; repair makes them agree. */
+static void test_check_and_repair(void)
+{
+	struct array a = { 6, 5, "ddf-zero-restart", 65536, { 0 } };
+	struct workload w = { .nr_ops = 1500, .pct_read = 40, .pct_write = 60, .seed = 71,
+			      .max_bytes = 131072 };
+	struct ubt_tree *tree;
+	unsigned int bad;
+	char want[128];
+
+	make_legs(&a, "k");
+	tree = build(spec_of(&a, ", nosync"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	w.bytes = array_bytes(&a);
+	w.model = calloc(1, w.bytes);
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "check", err, sizeof(err)), 0);
+	settle(tree, w.bytes);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid6_zr 5 AAAAA 8192/8192 idle 0 0 -");
+	bad = corrupt_parity(&a, 9);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "check", err, sizeof(err)), 0);
+	settle(tree, w.bytes);
+	/* md's unit: 8 sectors per 4 KiB page that disagrees. */
+	snprintf(want, sizeof(want), "raid6_zr 5 AAAAA 8192/8192 idle %u 0 -", bad * 8);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), want);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), bad);	/* check writes nothing */
+	CU_ASSERT_EQUAL(func_message(tree, "0", "repair", err, sizeof(err)), 0);
+	settle(tree, w.bytes);
+	/* dm-raid shows no count after a repair; a check after it finds none. */
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid6_zr 5 AAAAA 8192/8192 idle 0 0 -");
+	CU_ASSERT_EQUAL(func_message(tree, "0", "check", err, sizeof(err)), 0);
+	settle(tree, w.bytes);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"), "raid6_zr 5 AAAAA 8192/8192 idle 0 0 -");
+	/* Refusals: a check needs every leg; nothing to recover while none failed. */
+	CU_ASSERT_EQUAL(func_message(tree, "0", "recover", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "raid6: no leg has failed: nothing to recover");
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 1", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "check", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "raid6: check needs every leg (leg 1 has failed)");
+	CU_ASSERT_EQUAL(func_message(tree, "0", "replace 0", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "raid6: leg 0 has not failed");
+	CU_ASSERT_EQUAL(func_message(tree, "0", "replace 7", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "raid6: no leg 7 (legs are 0 to 4, or their name= labels)");
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 2", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "fail 3", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "0", "replace 3", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "raid6: leg 3 cannot be rebuilt: 3 legs lost, the parity covers 2");
+	ubt_tree_free(tree);
+	free(w.model);
+	remove_files(a.path, a.disks);
+}
+
 /* Two queues on two threads, writing rows they share at the boundary. */
 static void test_two_queues(void)
 {
@@ -552,5 +721,6 @@ static void test_dm_raid_table(void)
 
 UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
-	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
+	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
+	UT(test_check_and_repair), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
 	UT(test_dm_raid_table))

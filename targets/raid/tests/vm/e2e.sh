@@ -24,6 +24,38 @@ raid_pattern() {
 	[ -f "$work/rpat" ] || head -c $((400 * 4096)) /dev/urandom > "$work/rpat"
 }
 
+# dm-raid as ubt-r over loop devices on $work/PREFIX0.. (legs in MISSING, a
+# ",i,j," list, given as "- -"); dm_raid_down removes it and the loops.
+dm_raid_up() {	# TYPE LEN N PREFIX [MISSING]
+	local i legs=
+	RAID_LOOPS=
+	for i in $(seq 0 $(($3 - 1))); do
+		if [[ ${5:-} == *",$i,"* ]]; then
+			legs="$legs - -"
+		else
+			RAID_LOOPS="$RAID_LOOPS $(losetup --show -f "$work/$4$i")"
+			legs="$legs - ${RAID_LOOPS##* }"
+		fi
+	done
+	DM_DISABLE_UDEV=1 dmsetup create ubt-r --table "0 $2 raid $1 1 128 $3$legs"
+}
+
+dm_raid_down() {
+	DM_DISABLE_UDEV=1 dmsetup remove ubt-r
+	losetup -d $RAID_LOOPS
+}
+
+# Send dm-raid a sync action and wait until it is back to idle.
+dm_raid_action() {	# ACTION
+	local t0=$SECONDS
+	dmsetup message ubt-r 0 "$1" || return 1
+	sleep 1
+	while ! dmsetup status ubt-r | grep -q " idle "; do
+		[ $((SECONDS - t0)) -lt 120 ] || { echo "dm's $1 did not end: $(dmsetup status ubt-r)"; return 1; }
+		sleep 0.5
+	done
+}
+
 # Our status of node 0 without its "[0] start len TYPE " head.
 our_raid_status() {
 	$B status -n "$1" | sed -n 's/^\[0[^]]*\] [0-9]* [0-9]* raid[456] //p'
@@ -34,12 +66,12 @@ our_raid_status() {
 # afterwards each leg of ours is byte-identical to dm's (data where md puts
 # it, P and Q as md computes them).
 test_raid_matches_dm_raid() {
-	local t n parity data len i dev id legs dmlegs loops out dmst
+	local t n parity data len i dev id legs out dmst
 	raid_pattern
 	for t in raid4 raid5_la raid5_ra raid5_ls raid5_rs raid5_n raid6_zr raid6_nr raid6_nc \
 		raid6_n_6 raid6_la_6 raid6_ra_6 raid6_ls_6 raid6_rs_6; do
 		case $t in raid6*) n=5 parity=2 ;; *) n=4 parity=1 ;; esac
-		data=$((n - parity)) len=$((data * RAID_LEG_SECTORS)) legs= dmlegs= loops=
+		data=$((n - parity)) len=$((data * RAID_LEG_SECTORS)) legs=
 		for i in $(seq 0 $((n - 1))); do
 			rm -f "$work/ra$i" "$work/rb$i"
 			truncate -s 8M "$work/ra$i" "$work/rb$i"
@@ -53,16 +85,10 @@ test_raid_matches_dm_raid() {
 		raid_writes "$dev" $((len / 8)) || t_fail "$t: writes through ours"
 		out=$(our_raid_status "$id")
 		$B delete -n "$id"
-		for i in $(seq 0 $((n - 1))); do
-			loops="$loops $(losetup --show -f "$work/rb$i")"
-		done
-		for i in $loops; do dmlegs="$dmlegs - $i"; done
-		DM_DISABLE_UDEV=1 dmsetup create ubt-r --table "0 $len raid $t 1 128 $n$dmlegs" ||
-			t_fail "$t: dmsetup create"
+		dm_raid_up "$t" "$len" "$n" rb || t_fail "$t: dmsetup create"
 		raid_writes /dev/mapper/ubt-r $((len / 8)) || t_fail "$t: writes through dm"
 		dmst=$(dmsetup status ubt-r | cut -d' ' -f4-)
-		DM_DISABLE_UDEV=1 dmsetup remove ubt-r
-		losetup -d $loops
+		dm_raid_down
 		[ "$out" = "$dmst" ] || t_fail "$t: our status '$out', dm's '$dmst'"
 		for i in $(seq 0 $((n - 1))); do
 			cmp "$work/ra$i" "$work/rb$i" > /dev/null ||
@@ -77,13 +103,13 @@ test_raid_matches_dm_raid() {
 # lost legs' data from our P (raid5, one leg gone) and our P and Q (raid6,
 # two data legs gone) and reads exactly what we read.
 test_raid_dm_rebuilds_our_legs() {
-	local t n data len i dev id legs dmlegs loops miss
+	local t n data len i dev id legs miss
 	raid_pattern
 	for t in raid5_ls:4:1 raid6_zr:5:1,3 raid6_ls_6:6:0,2 raid6_la_6:6:2,4; do
 		n=$(echo "$t" | cut -d: -f2) miss=",$(echo "$t" | cut -d: -f3),"
 		t=${t%%:*}
 		case $t in raid6*) data=$((n - 2)) ;; *) data=$((n - 1)) ;; esac
-		len=$((data * RAID_LEG_SECTORS)) legs= dmlegs= loops=
+		len=$((data * RAID_LEG_SECTORS)) legs=
 		for i in $(seq 0 $((n - 1))); do
 			rm -f "$work/rc$i"
 			truncate -s 8M "$work/rc$i"
@@ -95,20 +121,10 @@ test_raid_dm_rebuilds_our_legs() {
 		raid_writes "$dev" $((len / 8)) || t_fail "$t: writes through ours"
 		dd if="$dev" of="$work/rours" bs=1M iflag=direct status=none || t_fail "$t: read ours"
 		$B delete -n "$id"
-		for i in $(seq 0 $((n - 1))); do
-			if [[ $miss == *",$i,"* ]]; then
-				dmlegs="$dmlegs - -"
-			else
-				loops="$loops $(losetup --show -f "$work/rc$i")"
-				dmlegs="$dmlegs - ${loops##* }"
-			fi
-		done
-		DM_DISABLE_UDEV=1 dmsetup create ubt-r --table "0 $len raid $t 1 128 $n$dmlegs" ||
-			t_fail "$t: dmsetup create with legs $miss missing"
+		dm_raid_up "$t" "$len" "$n" rc "$miss" || t_fail "$t: dmsetup create with legs $miss missing"
 		dd if=/dev/mapper/ubt-r of="$work/rdm" bs=1M iflag=direct status=none ||
 			t_fail "$t: read through dm"
-		DM_DISABLE_UDEV=1 dmsetup remove ubt-r
-		losetup -d $loops
+		dm_raid_down
 		cmp "$work/rours" "$work/rdm" > /dev/null ||
 			t_fail "$t: dm-raid without legs$miss reads other data: $(cmp "$work/rours" "$work/rdm")"
 	done
@@ -145,5 +161,94 @@ test_raid_fio_through_leg_failure() {
 	left_nothing
 }
 
+# Flip byte off of file f.
+raid_flip() {	# FILE OFFSET
+	local b
+	b=$(od -A n -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# The mismatch count of a status payload (ours or dm's).
+raid_mismatches() {
+	awk '{ print $6 }'
+}
+
+# The same corruption behind both arrays' backs (two parity pages and a data
+# page of a raid5_ls), then `check` on each: the same mismatch count, as md
+# counts it (8 per 4 KiB page); `repair` on ours and on a fresh dm-raid over
+# a third copy leave the same legs.
+test_raid_check_counts_like_dm_raid() {
+	local i dev id legs= len=$((3 * RAID_LEG_SECTORS)) ours dms out
+	raid_pattern
+	for i in 0 1 2 3; do
+		rm -f "$work/rk$i" "$work/rl$i" "$work/rm$i"
+		truncate -s 8M "$work/rk$i"
+		legs="$legs - $work/rk$i"
+	done
+	dev=$(echo "0 $len raid raid5_ls 1 128 4$legs" | $B create --table -) || t_fail "create"
+	id=${dev#/dev/ublkb}
+	raid_writes "$dev" $((len / 8)) || t_fail "writes through ours"
+	$B delete -n "$id"
+	# raid5_ls on 4 legs: row r's parity is on leg 3 - r % 4.
+	raid_flip "$work/rk2" $((65536 + 5000))		# P of row 1
+	raid_flip "$work/rk1" $((2 * 65536 + 100))	# P of row 2
+	raid_flip "$work/rk0" $((65536 + 20000))	# data of row 1
+	for i in 0 1 2 3; do cp "$work/rk$i" "$work/rl$i"; cp "$work/rk$i" "$work/rm$i"; done
+	dev=$(echo "0 $len raid raid5_ls 1 128 4$legs" | $B create --table -) || t_fail "create again"
+	id=${dev#/dev/ublkb}
+	$B message -n "$id" 0 check || t_fail "check"
+	timeout 60 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait"
+	ours=$(our_raid_status "$id")
+	dm_raid_up raid5_ls "$len" 4 rl || t_fail "dmsetup create"
+	out=$(dm_raid_action check) || t_fail "$out"
+	dms=$(dmsetup status ubt-r | cut -d' ' -f4-)
+	dm_raid_down
+	[ "$(raid_mismatches <<<"$ours")" = 24 ] && [ "$(raid_mismatches <<<"$dms")" = 24 ] ||
+		t_fail "mismatches: ours '$ours', dm's '$dms' (3 pages: 24)"
+	$B message -n "$id" 0 repair || t_fail "repair"
+	timeout 60 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait repair"
+	$B delete -n "$id"
+	dm_raid_up raid5_ls "$len" 4 rm || t_fail "dmsetup create for the repair"
+	out=$(dm_raid_action repair) || t_fail "$out"
+	dm_raid_down
+	for i in 0 1 2 3; do
+		cmp "$work/rk$i" "$work/rm$i" > /dev/null ||
+			t_fail "leg $i after repair differs from dm's: $(cmp "$work/rk$i" "$work/rm$i")"
+	done
+	rm -f "$work"/rk[0-9] "$work"/rl[0-9] "$work"/rm[0-9]
+	left_nothing
+}
+
+# A raid6 leg failed and replaced by a new file under fio verify: the new
+# leg is rebuilt while I/O goes on, no error, and a check then finds none.
+test_raid_replace_under_fio() {
+	local dev id out
+	rm -f "$work"/rr[0-9]
+	truncate -s 64M "$work"/rr0 "$work"/rr1 "$work"/rr2 "$work"/rr3 "$work"/rr4 "$work"/rr5
+	dev=$($B create --spec "raid6($work/rr0, $work/rr1, $work/rr2, $work/rr3, $work/rr4, \
+		chunk=64K, layout=ddf-zero-restart, nosync, name=r)") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	( sleep 2; $B message -n "$id" r fail 1; sleep 1; $B message -n "$id" r replace 1 "$work/rr5" ) \
+		> "$work/replace.out" 2>&1 &
+	out=$(fio_job "$dev" rr --rw=randrw --bsrange=4k-128k --iodepth=16 --size=96M \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 --time_based --runtime=10 2>&1) ||
+		t_fail "fio across the replace: $out; $(cat "$work/replace.out")"
+	wait
+	timeout 120 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait"
+	out=$(our_raid_status "$id")
+	[ "$out" = "raid6_zr 5 AAAAA 131072/131072 idle 0 0 -" ] || t_fail "after the rebuild: $out"
+	$B status -n "$id" | grep -q "^  \[6\] 0 131072 file " ||
+		t_fail "leg 1 is not the new file: $($B status -n "$id")"
+	$B message -n "$id" r check || t_fail "check"
+	timeout 120 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait check"
+	out=$(our_raid_status "$id")
+	[ "$out" = "raid6_zr 5 AAAAA 131072/131072 idle 0 0 -" ] || t_fail "after the check: $out"
+	$B delete -n "$id"
+	rm -f "$work"/rr[0-9]
+	left_nothing
+}
+
 tests="$tests test_raid_matches_dm_raid test_raid_dm_rebuilds_our_legs
-	test_raid_fio_through_leg_failure"
+	test_raid_fio_through_leg_failure test_raid_check_counts_like_dm_raid
+	test_raid_replace_under_fio"
