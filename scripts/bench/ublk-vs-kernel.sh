@@ -19,7 +19,8 @@
 # table.
 #   ublk-vs-kernel.sh BUILD_DIR [RUNTIME_S] [REPEATS]
 # Environment: UBT_BENCH_SECTIONS picks sections (file null stripe mirror
-# balance; balance: the mirror's read policies over slow legs);
+# balance raid; balance: the mirror's read policies over slow legs; raid:
+# raid5 and raid6 beside dm-raid, healthy and degraded);
 # UBT_BENCH_BACKINGS (tmpfs bdev) and UBT_BENCH_QUEUES (1 2) the tables of
 # the file and stripe sections; UBT_BENCH_WORKLOADS, a regex, keeps the
 # workloads whose name matches (e.g. '^4k'); UBT_BENCH_ROWS, a regex, keeps
@@ -39,7 +40,7 @@ B=$1/ublk-target
 runtime=${2:-5}
 repeats=${3:-3}
 peers=${UBT_PEERS:-/work/shared/peers}
-sections=${UBT_BENCH_SECTIONS:-file null stripe mirror balance}
+sections=${UBT_BENCH_SECTIONS:-file null stripe mirror balance raid}
 kublk=$peers/kublk
 ublksrv=$peers/ublksrv/ublk
 before=${UBT_BENCH_BEFORE:+$UBT_BENCH_BEFORE/ublk-target}
@@ -109,6 +110,7 @@ keep_workloads() {
 file_mb=512
 stripe_mb=128
 mirror_mb=256
+raid_mb=128
 peer_id0=10
 
 die() { echo "$me: $*" >&2; exit 1; }
@@ -466,7 +468,7 @@ print_table() {
 			fi
 			line+=$(printf '| %*s ' "$wid" "${m%% *}")
 			[ "$bw" = 1 ] && line+=$(printf '| %7s ' "${m#* }")
-			if [ "${kinds[$c]}" != kernel ] && [ "${kinds[$c]}" != peer ]; then
+			if [ "${kinds[$c]}" = ours ] || [ "${kinds[$c]}" = before ]; then
 				line+=$(printf '| %7s | %7s ' "$(ratio "${m%% *}" "${bestpeer[$w]}")" \
 					"$(ratio "${m%% *}" "${kernel[$w]}")")
 			else
@@ -709,6 +711,76 @@ balance_table() {
 	workloads=("${saved[@]}")
 }
 
+# Parity RAID beside dm-raid (md's raid456) on the same kind of legs: raid5
+# on 4 legs (left-symmetric, dm's raid5_ls) and raid6 on 5 (ddf-zero-restart,
+# dm's raid6_zr), 64K chunks, healthy and with legs gone (dm-raid built with
+# "- -" in their place; ours with them failed by message).  A leg alone,
+# for what a full-row write can reach: (legs - parity) times it.  Each
+# device on its own copies of the legs; no initial resync on either side.
+raid_table() {	# LEVEL LEGS DM_TYPE LAYOUT MISSING
+	local level=$1 n=$2 dmtype=$3 layout=$4 miss=$5 i way data tbl spec f
+	local -a saved=("${workloads[@]}") legs
+	data=$((n - (level == 6 ? 2 : 1)))
+	workloads=(
+		"4k randread qd32|randread|4k|32|0"
+		"4k randwrite qd32|randwrite|4k|32|0"
+		"1M write qd4|write|1M|4|1"
+	)
+	keep_workloads
+	for way in healthy degraded; do
+		section_begin raid
+		fill "$work/raid.src" "$raid_mb"
+		legs=() tbl=
+		for i in $(seq 0 $((n - 1))); do
+			backing_copy "$work/raid.src" "rk$i" "$raid_mb"
+			legs+=("$copy_path")
+			if [ $way = degraded ] && [[ ",$miss," == *",$i,"* ]]; then
+				tbl+=" - -"
+			else
+				tbl+=" - $copy_path"
+			fi
+		done
+		dm_name=ubt-bench-raid
+		DM_DISABLE_UDEV=1 dmsetup create "$dm_name" --table \
+			"0 $((data * raid_mb * 2048)) raid $dmtype 1 128 $n$tbl" ||
+			die "cannot create dm-raid $dmtype"
+		add_row "kernel dm-raid $dmtype" "/dev/mapper/$dm_name" kernel
+		spec=
+		for i in $(seq 0 $((n - 1))); do
+			backing_copy "$work/raid.src" "ro$i" "$raid_mb"
+			spec+="$copy_path, "
+		done
+		add_ours "raid$level|" --spec "raid$level(${spec}chunk=64K, layout=$layout, nosync, name=r)"
+		if [ $way = degraded ] && [ "${kinds[-1]}" = ours ]; then
+			for f in ${miss//,/ }; do
+				"$B" message -n "${devs[-1]#/dev/ublkb}" r fail "$f" ||
+					die "cannot fail leg $f of ours"
+			done
+		elif [ $way = healthy ]; then
+			backing_copy "$work/raid.src" rl "$raid_mb"
+			add_row "one leg alone (null_blk)" "$copy_path" base
+			backing_copy "$work/raid.src" rf "$raid_mb"
+			ours_plain "$copy_path"
+			add_row "one leg alone (ours: file)" "$plain_dev" base
+		fi
+		measure_section
+		print_table "raid$level, $title_tail, $way: $n legs of ${raid_mb} MiB, chunk 64K${miss:+, legs $miss $([ $way = degraded ] && echo gone || echo "gone in the degraded table")} (dm-raid $dmtype over the same kind of legs)"
+		section_end
+	done
+	workloads=("${saved[@]}")
+}
+
+# A plain file device of ours over PATH, for a base row: its node in $plain_dev.
+plain_dev=
+ours_plain() {
+	local out
+	out=$(timeout 60 "$B" create -q "$nq" -d 128 --spec "file($1)" 2>&1 </dev/null) ||
+		die "cannot create a file device over $1: $out"
+	plain_dev=$(grep -o '/dev/ublkb[0-9]*' <<<"$out" | tail -n1) ||
+		die "create printed no device: $out"
+	our_ids+=("$B:${plain_dev#/dev/ublkb}")
+}
+
 # One table per queue count, section and backing.
 for nq in $queue_counts; do
 	if wanted file; then
@@ -734,6 +806,12 @@ for nq in $queue_counts; do
 	if wanted balance; then
 		backing=bdev title_tail="$nq queue(s)"
 		balance_table
+	fi
+	if wanted raid; then
+		# dm-raid takes block devices: the legs are null_blk devices.
+		backing=bdev title_tail="$nq queue(s), $(backing_words)"
+		raid_table 5 4 raid5_ls left-symmetric 1
+		raid_table 6 5 raid6_zr ddf-zero-restart 1,3
 	fi
 done
 

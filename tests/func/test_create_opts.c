@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for tools/ublk-target/create_opts.c: `create` argument parsing. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tools/ublk-target/create_opts.c"
+#include "ubt/registry.h"
+#include "ubt/target.h"
+#include "ubt/util.h"
 #include "ut.h"
 
 static struct create_opts o;
@@ -152,11 +156,31 @@ static void test_bad_counts(void)
 	expect_fail(PARSE("--lbs", "1024", "null", "--size", "1G"), "--lbs takes 512 or 4096");
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void test_bad_targets(void)
 {
+	const struct ubt_target_type *t;
+	const char *names[64];
+	char want[1024];
+	struct ubt_str s = UBT_STR(want, sizeof(want));
+	unsigned int n = 0, i;
+
 	expect_fail(PARSE("-q", "1"), "no target given");
-	expect_fail(PARSE("bogus"), "unknown target 'bogus' (shorthands: concat, file, linear, null, "
-		    "stripe; any stack: --spec)");
+	/* The shorthands named: whichever targets this build has that offer one, sorted. */
+	for (t = ubt_target_types(); t && n < 64; t = t->next)
+		if (t->shorthand)
+			names[n++] = t->name;
+	qsort(names, n, sizeof(names[0]), by_name);
+	ubt_str_printf(&s, "unknown target 'bogus' (shorthands: ");
+	for (i = 0; i < n; i++)
+		ubt_str_printf(&s, "%s%s", i ? ", " : "", names[i]);
+	ubt_str_printf(&s, "; any stack: --spec)");
+	CU_ASSERT(n >= 2);
+	expect_fail(PARSE("bogus"), want);
 	expect_fail(PARSE("null", "--size", "1G", "extra"), "unexpected argument 'extra'");
 }
 

@@ -99,36 +99,98 @@ test_raid_matches_dm_raid() {
 	left_nothing
 }
 
-# What we wrote, read back by dm-raid with legs missing: md rebuilds the
-# lost legs' data from our P (raid5, one leg gone) and our P and Q (raid6,
-# two data legs gone) and reads exactly what we read.
-test_raid_dm_rebuilds_our_legs() {
-	local t n data len i dev id legs miss
+# Our array (the legs in $2, ",i,j,", failed right after create) over $work/PREFIX*.
+raid_ours_up() {	# TYPE MISSING N LEN PREFIX
+	local i legs= dev
+	for i in $(seq 0 $(($3 - 1))); do legs="$legs - $work/$5$i"; done
+	dev=$(echo "0 $4 raid $1 1 128 $3$legs" | $B create --table -) || return 1
+	for i in $(seq 0 $(($3 - 1))); do
+		if [[ $2 == *",$i,"* ]]; then
+			$B message -n "${dev#/dev/ublkb}" 0 fail "$i" || return 1
+		fi
+	done
+	echo "$dev"
+}
+
+# Degraded arrays, both ways, over legs with one (raid5) or two (raid6)
+# missing: what ours wrote healthy, and what ours wrote degraded, dm-raid
+# reads without those legs exactly as ours read it; what dm-raid wrote
+# degraded, ours reads with those legs failed exactly as dm-raid read it.
+test_raid_degraded_both_ways() {
+	local t n data len i dev id miss way
 	raid_pattern
 	for t in raid5_ls:4:1 raid6_zr:5:1,3 raid6_ls_6:6:0,2 raid6_la_6:6:2,4; do
 		n=$(echo "$t" | cut -d: -f2) miss=",$(echo "$t" | cut -d: -f3),"
 		t=${t%%:*}
 		case $t in raid6*) data=$((n - 2)) ;; *) data=$((n - 1)) ;; esac
-		len=$((data * RAID_LEG_SECTORS)) legs=
-		for i in $(seq 0 $((n - 1))); do
-			rm -f "$work/rc$i"
-			truncate -s 8M "$work/rc$i"
-			legs="$legs - $work/rc$i"
+		len=$((data * RAID_LEG_SECTORS))
+		for way in healthy degraded dm; do
+			for i in $(seq 0 $((n - 1))); do
+				rm -f "$work/rc$i"
+				truncate -s 8M "$work/rc$i"
+			done
+			if [ $way = dm ]; then
+				dm_raid_up "$t" "$len" "$n" rc "$miss" || t_fail "$t: dm with legs$miss missing"
+				raid_writes /dev/mapper/ubt-r $((len / 8)) || t_fail "$t: writes through dm"
+				dd if=/dev/mapper/ubt-r of="$work/rdm" bs=1M iflag=direct status=none ||
+					t_fail "$t: read through dm"
+				dm_raid_down
+				dev=$(raid_ours_up "$t" "$miss" "$n" "$len" rc) || t_fail "$t: ours, legs$miss failed"
+				dd if="$dev" of="$work/rours" bs=1M iflag=direct status=none ||
+					t_fail "$t: read ours"
+				$B delete -n "${dev#/dev/ublkb}"
+			else
+				[ $way = healthy ] && i=, || i=$miss
+				dev=$(raid_ours_up "$t" "$i" "$n" "$len" rc) || t_fail "$t: ours ($way)"
+				raid_writes "$dev" $((len / 8)) || t_fail "$t: writes through ours ($way)"
+				dd if="$dev" of="$work/rours" bs=1M iflag=direct status=none ||
+					t_fail "$t: read ours ($way)"
+				$B delete -n "${dev#/dev/ublkb}"
+				dm_raid_up "$t" "$len" "$n" rc "$miss" || t_fail "$t: dm with legs$miss missing"
+				dd if=/dev/mapper/ubt-r of="$work/rdm" bs=1M iflag=direct status=none ||
+					t_fail "$t: read through dm"
+				dm_raid_down
+			fi
+			cmp "$work/rours" "$work/rdm" > /dev/null ||
+				t_fail "$t, $way writes, legs$miss missing: ours and dm-raid read differently: $(cmp "$work/rours" "$work/rdm")"
 		done
-		dev=$(echo "0 $len raid $t 1 128 $n$legs" | $B create --table -) ||
-			t_fail "create --table $t"
-		id=${dev#/dev/ublkb}
-		raid_writes "$dev" $((len / 8)) || t_fail "$t: writes through ours"
-		dd if="$dev" of="$work/rours" bs=1M iflag=direct status=none || t_fail "$t: read ours"
-		$B delete -n "$id"
-		dm_raid_up "$t" "$len" "$n" rc "$miss" || t_fail "$t: dmsetup create with legs $miss missing"
-		dd if=/dev/mapper/ubt-r of="$work/rdm" bs=1M iflag=direct status=none ||
-			t_fail "$t: read through dm"
-		dm_raid_down
-		cmp "$work/rours" "$work/rdm" > /dev/null ||
-			t_fail "$t: dm-raid without legs$miss reads other data: $(cmp "$work/rours" "$work/rdm")"
 	done
 	rm -f "$work"/rc[0-9] "$work/rours" "$work/rdm"
+	left_nothing
+}
+
+# Each side's `check` on the other's parity: dm-raid over legs ours wrote,
+# ours over legs dm-raid wrote, both count 0 mismatches.
+test_raid_checks_each_others_parity() {
+	local t n len i dev id out
+	raid_pattern
+	for t in raid4:4 raid5_ls:4 raid6_zr:5 raid6_ls_6:5; do
+		n=${t#*:} t=${t%%:*}
+		case $t in raid6*) len=$(((n - 2) * RAID_LEG_SECTORS)) ;; *) len=$(((n - 1) * RAID_LEG_SECTORS)) ;; esac
+		for i in $(seq 0 $((n - 1))); do
+			rm -f "$work/rd$i" "$work/re$i"
+			truncate -s 8M "$work/rd$i" "$work/re$i"
+		done
+		dev=$(raid_ours_up "$t" , "$n" "$len" rd) || t_fail "$t: create ours"
+		raid_writes "$dev" $((len / 8)) || t_fail "$t: writes through ours"
+		$B delete -n "${dev#/dev/ublkb}"
+		dm_raid_up "$t" "$len" "$n" rd || t_fail "$t: dm over our legs"
+		out=$(dm_raid_action check) || t_fail "$t: $out"
+		out=$(dmsetup status ubt-r | cut -d' ' -f4-)
+		dm_raid_down
+		[ "$(raid_mismatches <<<"$out")" = 0 ] || t_fail "$t: dm-raid's check of our parity: $out"
+		dm_raid_up "$t" "$len" "$n" re || t_fail "$t: dm"
+		raid_writes /dev/mapper/ubt-r $((len / 8)) || t_fail "$t: writes through dm"
+		dm_raid_down
+		dev=$(raid_ours_up "$t" , "$n" "$len" re) || t_fail "$t: ours over dm's legs"
+		id=${dev#/dev/ublkb}
+		$B message -n "$id" 0 check || t_fail "$t: check"
+		timeout 60 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "$t: status --wait"
+		out=$(our_raid_status "$id")
+		$B delete -n "$id"
+		[ "$(raid_mismatches <<<"$out")" = 0 ] || t_fail "$t: our check of dm-raid's parity: $out"
+	done
+	rm -f "$work"/rd[0-9] "$work"/re[0-9]
 	left_nothing
 }
 
@@ -249,6 +311,7 @@ test_raid_replace_under_fio() {
 	left_nothing
 }
 
-tests="$tests test_raid_matches_dm_raid test_raid_dm_rebuilds_our_legs
+tests="$tests test_raid_matches_dm_raid test_raid_degraded_both_ways
+	test_raid_checks_each_others_parity
 	test_raid_fio_through_leg_failure test_raid_check_counts_like_dm_raid
 	test_raid_replace_under_fio"
