@@ -16,7 +16,7 @@
 #   scripts/bench/run.sh --lifecycle [--kernel K] [RUNS]
 #   scripts/bench/run.sh --profile [--kernel K] [RUNTIME_S]
 # Kernels: --kernel K, else $UBT_VM_KERNELS (default "7.3 6.12").
-# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror balance"); backings:
+# Sections: $UBT_BENCH_SECTIONS (default "file null stripe mirror balance raid"); backings:
 # $UBT_BENCH_BACKINGS (default "tmpfs bdev"); queue counts: $UBT_BENCH_QUEUES
 # (default "1 2"); schedulers: $UBT_BENCH_SCHED (none, the default, for every
 # device, or default: each its own); workloads: $UBT_BENCH_WORKLOADS, a regex

@@ -2,7 +2,7 @@
 /*
  * dm-raid's table line for the parity types, both ways:
  *
- *   raid <raid_type> <#raid_params> <chunk_size> [sync|nosync] [region_size <sectors>]
+ *   raid <raid_type> <#raid_params> <chunk_size> [sync|nosync]
  *        <#raid_devs> <meta_dev> <data_dev> ...
  *
  * raid_type: raid4 (parity on the first leg), raid5_la, raid5_ra, raid5_ls,
@@ -19,8 +19,9 @@
  * Refused as dm-raid refuses them, with its words, in its order; refused
  * with words of ours: metadata devices (the node keeps no md superblock:
  * give `-`), a missing data device, and the parameters this node does not
- * act on (rebuild, daemon_sleep, the recovery rates, stripe_cache,
- * journal_dev, journal_mode, delta_disks, data_offset).
+ * act on (rebuild, region_size -- there is no write-intent bitmap --,
+ * daemon_sleep, the recovery rates, stripe_cache, journal_dev,
+ * journal_mode, delta_disks, data_offset).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +37,8 @@
 const char *const raid_dm_names[] = { "raid", NULL };
 
 static const char *const unsupported[] = {
-	"rebuild", "daemon_sleep", "min_recovery_rate", "max_recovery_rate", "stripe_cache",
+	"rebuild", "region_size", "daemon_sleep", "min_recovery_rate", "max_recovery_rate",
+	"stripe_cache",
 	"journal_dev", "journal_mode", "delta_disks", "data_offset", "write_mostly",
 	"max_write_behind", "raid10_copies", "raid10_format", "raid10_use_near_sets", NULL,
 };
@@ -56,7 +58,6 @@ static int parse_params(struct ubt_table_line *l, const struct raid_layout_name 
 			unsigned int from, unsigned int to, bool *nosync)
 {
 	bool sync = false, seen_nosync = false;
-	uint64_t region = 0;
 	unsigned int i;
 
 	for (i = from; i < to; i++) {
@@ -76,33 +77,12 @@ static int parse_params(struct ubt_table_line *l, const struct raid_layout_name 
 		}
 		if (i + 1 >= to)
 			return ubt_table_fail(l, "raid: Wrong number of raid parameters given");
-		if (!strcasecmp(w, "region_size")) {
-			if (region)
-				return ubt_table_fail(l, "raid: Only one region_size argument pair "
-						      "allowed");
-			if (ubt_parse_uint(l->argv[i + 1], &region))
-				return ubt_table_fail(l, "raid: Bad numerical argument given in raid "
-						      "params");
-			i++;
-			continue;
-		}
 		if (is_unsupported(w))
 			return ubt_table_fail(l, "raid: '%s' is not supported here", w);
 		return ubt_table_fail(l, "raid: Unable to parse RAID parameter");
 	}
 	if (sync && seen_nosync)
 		return ubt_table_fail(l, "raid: sync and nosync are mutually exclusive");
-	if (region) {
-		/* dm-raid's checks of a given region size; it sizes a bitmap this node has not. */
-		if (region > l->len)
-			return ubt_table_fail(l, "raid: Supplied region size is too large");
-		if (region < l->len >> 21)
-			return ubt_table_fail(l, "raid: Supplied region size is too small");
-		if (!ubt_is_power_of_2(region))
-			return ubt_table_fail(l, "raid: Region size is not a power of 2");
-		if (region < strtoull(l->argv[2], NULL, 10))
-			return ubt_table_fail(l, "raid: Region size is smaller than the chunk size");
-	}
 	if (rt->level == 6 && seen_nosync)
 		return ubt_table_fail(l, "raid: Invalid flags combination");
 	*nosync = !sync;

@@ -712,6 +712,8 @@ static void test_dm_raid_table(void)
 		"- %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
 	REFUSED("raid: 'rebuild' is not supported here", "0 24576 raid raid5_ls 3 64 rebuild 1 4 - "
 		"%s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+	REFUSED("raid: 'region_size' is not supported here", "0 24576 raid raid5_ls 3 64 region_size "
+		"8192 4 - %s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
 	REFUSED("this node keeps no md superblock", "0 24576 raid raid5_ls 1 64 4 %s %s - %s - %s "
 		"- %s", a.path[0], a.path[1], a.path[2], a.path[3], a.path[0]);
 	REFUSED("raid: Cannot understand number of raid parameters", "0 24576 raid raid5_ls 9 64 4 "
