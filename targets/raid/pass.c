@@ -41,7 +41,6 @@ void raid_pass_begin(struct raid *r, enum raid_pass pass)
 	if (pass == RAID_PASS_CHECK || pass == RAID_PASS_REPAIR) {
 		r->last_scrub = pass;
 		r->mismatches = 0;
-		r->scrub_mark = 0;
 	}
 }
 
@@ -95,11 +94,7 @@ static void pass_end(struct raid *r)
 		__atomic_store_n(&r->rebuilding, 0, __ATOMIC_RELEASE);
 		fprintf(stderr, "%s: recovery done: every leg in sync\n", r->t->type->name);
 		break;
-	case RAID_PASS_CHECK:
-	case RAID_PASS_REPAIR:
-		r->scrub_mark = r->rows;
-		break;
-	case RAID_PASS_NONE:
+	default:
 		break;
 	}
 	r->pass = RAID_PASS_NONE;
@@ -125,8 +120,6 @@ void raid_pass_head_done(struct raid *r, struct raid_head *h)
 	__atomic_store_n(&r->pass_mark, low / r->nr_wins, __ATOMIC_RELEASE);
 	if (r->pass == RAID_PASS_RESYNC)
 		__atomic_store_n(&r->synced, low / r->nr_wins, __ATOMIC_RELEASE);
-	if (r->pass == RAID_PASS_CHECK || r->pass == RAID_PASS_REPAIR)
-		r->scrub_mark = low / r->nr_wins;
 	if (r->pass_next == pass_steps(r) && !r->pass_running)
 		pass_end(r);
 }

@@ -67,7 +67,6 @@ void raid_fail_leg(struct raid *r, unsigned int leg)
 {
 	uint32_t was = __atomic_fetch_or(&r->failed, 1u << leg, __ATOMIC_ACQ_REL);
 
-	__atomic_fetch_add(&r->errors, 1, __ATOMIC_RELAXED);
 	if (!(was & (1u << leg)))
 		fprintf(stderr, "%s: leg %u (%s:%u) failed%s\n", r->t->type->name, leg,
 			r->t->children[leg]->type->name, r->t->children[leg]->id,

@@ -184,7 +184,6 @@ struct raid_head {
 	struct raid_row map;
 	enum raid_head_mode mode;
 	uint32_t failed;		/* legs failed when the head planned */
-	uint32_t reading, writing;	/* legs of the phase under way */
 	uint32_t io_failed;		/* legs whose I/O failed in this phase */
 	unsigned int outstanding;
 	int phase;			/* 0 plan, 1 reads, 2 writes; -1 failed */
@@ -222,7 +221,6 @@ struct raid {
 	 */
 	uint32_t rebuilding;
 	uint32_t legs_gen;		/* atomic: legs replaced by new nodes so far */
-	uint64_t errors;		/* atomic: leg I/O errors seen */
 
 	/* The pass under way (pass.c), under lock but pass_mark (atomic). */
 	enum raid_pass pass;
@@ -232,7 +230,6 @@ struct raid {
 	bool frozen;			/* `frozen`: no pass head starts */
 	enum raid_pass last_scrub;	/* the last check or repair, for the status */
 	uint64_t mismatches;		/* sectors it found disagreeing */
-	uint64_t scrub_mark;		/* rows it covered */
 };
 
 static inline uint32_t raid_failed(const struct raid *r)

@@ -408,7 +408,6 @@ static int head_plan(struct ubt_io *bg)
 	failed = raid_unreadable(r, h->row);
 	h->failed = failed;
 	h->io_failed = 0;
-	h->reading = 0;
 	h->outstanding = 0;
 	if (h->pass != RAID_PASS_NONE) {
 		int64_t want = raid_pass_reads(r, h, failed);
@@ -451,7 +450,6 @@ static int head_plan(struct ubt_io *bg)
 			continue;
 		}
 		/* RECON: every readable leg, data written whole too: the rebuild takes each. */
-		h->reading |= bit;
 		ret = head_child(bg, h, leg, UBT_OP_READ, lo, hi, buf_at(h, leg, lo));
 		if (ret)
 			return ret;
@@ -539,7 +537,6 @@ static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writ
 	int ret;
 
 	h->phase = 2;
-	h->writing = 0;
 	h->outstanding = 1;
 	for (leg = 0; leg < r->g.disks; leg++) {
 		uint32_t lo = h->span_lo, hi = h->span_hi;
@@ -558,7 +555,6 @@ static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writ
 		} else if (!(par & (1u << leg))) {
 			continue;
 		}
-		h->writing |= 1u << leg;
 		ret = head_child(bg, h, leg, UBT_OP_WRITE, lo, hi, buf_at(h, leg, lo));
 		if (ret)
 			return ret;
