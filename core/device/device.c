@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -278,6 +280,30 @@ struct ubt_device *device_alloc(struct ubt_tree *tree, unsigned int nr_queues, c
 	return dev;
 }
 
+/*
+ * Kernels from about 6.19 read the partition table from a work item after
+ * START_DEV has returned, so the scan's reads could land after create
+ * printed the device, beside the user's first I/O, and partitions could
+ * appear late.  Where the driver lets us turn that scan off, we run it here
+ * instead, before create returns: partitions are there when the device
+ * is, as on kernels that scanned inside START_DEV.
+ */
+static void scan_partitions(uint32_t id)
+{
+	char path[32];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/dev/ublkb%u", id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, BLKRRPART) < 0) {
+		e = errno;
+		fprintf(stderr, "%s: partition table not read (%s); 'blockdev --rereadpt %s' "
+			"reads it\n", path, strerror(e), path);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 int device_open_ctrl(struct ubt_device *dev, char *err, size_t errlen)
 {
 	int ret = ubt_ctrl_open(&dev->ctrl);
@@ -358,6 +384,7 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 			  device_copy_mode_flags(dev->mode) | device_recovery_flags(dev->recovery);
 	if (dev->recovery != UBT_RECOVERY_NONE)
 		dev->info.flags |= dev->ctrl.features & UBLK_F_QUIESCE;
+	dev->info.flags |= dev->ctrl.features & UBLK_F_NO_AUTO_PART_SCAN;
 	dev->info.ublksrv_flags = o->cookie;
 	ret = ubt_ctrl_add_dev(&dev->ctrl, &dev->info);
 	if (ret) {
@@ -409,6 +436,8 @@ int ubt_device_start(struct ubt_tree *tree, const struct ubt_device_opts *o,
 		if (ret)
 			goto out_teardown;
 	}
+	if (dev->info.flags & UBLK_F_NO_AUTO_PART_SCAN)
+		scan_partitions(dev->info.dev_id);
 	*out = dev;
 	return 0;
 out_teardown:
