@@ -39,6 +39,8 @@ void raid_request_maybe_done(struct ubt_io *io, struct ubt_queue *from)
 	if (p->finished || p->steps || p->next < (chunk / r->g.data + 1) * r->nr_wins)
 		return;
 	p->finished = true;
+	if (io->op == UBT_OP_WRITE && r->bm.node)
+		raid_bitmap_write_end(r, from, io);
 	ubt_io_wake(from, &p->hold);
 }
 
@@ -60,6 +62,11 @@ static int through_heads(struct raid *r, struct ubt_io *io)
 	hold(io);
 	p->next = (io->sector / r->g.chunk / r->g.data) * r->nr_wins;
 	return raid_heads_start(io);
+}
+
+static int write_logged(struct ubt_io *io)
+{
+	return through_heads(io->t->private, io);
 }
 
 /* Whether any chunk piece of [sector, end) lies on a leg that cannot be read there. */
@@ -129,6 +136,7 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 	uint32_t failed;
 
 	p->head = NULL;
+	p->log = false;
 	p->held = false;
 	p->finished = false;
 	p->redo = false;
@@ -141,6 +149,9 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 			return through_heads(r, io);
 		return read_pieces(t, io);
 	case UBT_OP_WRITE:
+		/* With a log, the write's regions are recorded before any leg sees it. */
+		if (r->bm.node && raid_bitmap_write_begin(r, io, write_logged))
+			return 0;
 		return through_heads(r, io);
 	case UBT_OP_FLUSH:
 		failed = raid_failed(r);
@@ -175,6 +186,8 @@ int raid_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, i
 	struct raid_io *p = io->priv;
 	int leg;
 
+	if (p->log)
+		return raid_bitmap_end_io(r, io, child, res);
 	if (p->head)
 		return raid_head_end_io(r, io, child, res);
 	if (res < 0 && res != -EOPNOTSUPP && res != -ENOMEM) {

@@ -36,8 +36,11 @@ void raid_pass_begin(struct raid *r, enum raid_pass pass)
 	r->pass = pass;
 	r->pass_next = 0;
 	__atomic_store_n(&r->pass_mark, 0, __ATOMIC_RELEASE);
-	if (pass == RAID_PASS_RESYNC)
+	/* With a log, the regions it names are out of sync, the rest in sync. */
+	if (pass == RAID_PASS_RESYNC && !r->bm.node)
 		__atomic_store_n(&r->synced, 0, __ATOMIC_RELEASE);
+	if (pass == RAID_PASS_RESYNC)
+		r->bm.pass_region = 0;
 	if (pass == RAID_PASS_CHECK || pass == RAID_PASS_REPAIR) {
 		r->last_scrub = pass;
 		r->mismatches = 0;
@@ -49,6 +52,23 @@ static uint64_t pass_steps(const struct raid *r)
 	return r->rows * r->nr_wins;
 }
 
+static void pass_end(struct raid *r);
+
+/* Under r->lock: a resync with a log passes over the regions it does not name. */
+static void skip_in_sync(struct raid *r)
+{
+	uint64_t row, next;
+
+	if (r->pass != RAID_PASS_RESYNC || !r->bm.node || r->pass_next >= pass_steps(r))
+		return;
+	row = r->pass_next / r->nr_wins;
+	next = raid_bitmap_next_row(r, row);
+	if (next != row)
+		r->pass_next = next * r->nr_wins;
+	if (r->pass_next >= pass_steps(r) && !r->pass_running)
+		pass_end(r);
+}
+
 void raid_pass_poke(struct raid *r, struct ubt_queue *q)
 {
 	for (;;) {
@@ -57,6 +77,8 @@ void raid_pass_poke(struct raid *r, struct ubt_queue *q)
 		if (ubt_queue_stopping(q))
 			return;
 		pthread_mutex_lock(&r->lock);
+		if (!r->frozen)
+			skip_in_sync(r);
 		if (r->pass != RAID_PASS_NONE && !r->frozen && r->pass_next < pass_steps(r) &&
 		    r->pass_running < RAID_PASS_HEADS && r->free_heads > RAID_HEADS / 2)
 			h = raid_head_take(r);
@@ -88,6 +110,8 @@ static void pass_end(struct raid *r)
 	switch (r->pass) {
 	case RAID_PASS_RESYNC:
 		__atomic_store_n(&r->synced, r->rows, __ATOMIC_RELEASE);
+		if (r->bm.node)
+			raid_bitmap_synced_below(r, r->rows);
 		break;
 	case RAID_PASS_RECOVER:
 		/* Before the pass ends: its mark no longer guards the rebuilt legs. */
@@ -118,7 +142,9 @@ void raid_pass_head_done(struct raid *r, struct raid_head *h)
 			low = UBT_MIN(low, o->row * r->nr_wins + o->win);
 	}
 	__atomic_store_n(&r->pass_mark, low / r->nr_wins, __ATOMIC_RELEASE);
-	if (r->pass == RAID_PASS_RESYNC)
+	if (r->pass == RAID_PASS_RESYNC && r->bm.node)
+		raid_bitmap_synced_below(r, low / r->nr_wins);
+	else if (r->pass == RAID_PASS_RESYNC)
 		__atomic_store_n(&r->synced, low / r->nr_wins, __ATOMIC_RELEASE);
 	if (r->pass_next == pass_steps(r) && !r->pass_running)
 		pass_end(r);

@@ -4,7 +4,8 @@
  * (the legs hold what md and dm-raid would hold for the same layout and
  * chunk), degraded service and a background resync.
  *
- *   raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync)
+ *   raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync,
+ *         log=NODE, region=SIZE)
  *   raid4(...)  raid6(LEG, LEG, LEG, LEG, ...)
  *
  *   chunk=   a power of two from 4K (md's page) up, a multiple of every
@@ -21,6 +22,12 @@
  *            legs, say): no resync at start.  Without it every start
  *            computes parity for every row in the background, and rows it
  *            has not reached yet take reconstruct-writes.
+ *   log=     a write-intent log (bitmap.c) in a node of its own (a PATH: a
+ *            file): a start after a crash resyncs only the regions that
+ *            were being written; a new (zeroed) log resyncs everything once
+ *   region=  the log's region, bytes of each leg: a power of two of at
+ *            least the chunk; default 4M (dm-raid's)
+ *   sync     with a log: resync every row at this start all the same
  *
  * Legs: 3 to MAX_FANOUT (raid6: 4 to MAX_FANOUT); each counts as its size
  * rounded down to a chunk, the smallest sets the rows; the node holds
@@ -116,10 +123,14 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	uint64_t chunk = RAID_DEFAULT_CHUNK, smallest = UINT64_MAX;
 	unsigned int level = type_level(t), min_legs = level == 6 ? 4 : 3, i;
 	uint32_t lbs = ubt_target_block_size(t);
+	bool force_sync;
 	int ret;
 
 	r->g.level = level;
 	r->nosync = ubt_args_flag(args, "nosync");
+	force_sync = ubt_args_flag(args, "sync");
+	if (r->nosync && force_sync)
+		return ubt_target_error(t, EINVAL, "sync and nosync contradict each other");
 	ret = ubt_args_size(t, args, "chunk", &chunk);
 	if (ret && ret != -ENOENT)
 		return ret;
@@ -161,16 +172,28 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	t->len = r->leg_len * r->g.data;
 	r->win = (uint32_t)UBT_MIN(r->g.chunk, RAID_WINDOW_BYTES >> UBT_SECTOR_SHIFT);
 	r->nr_wins = (uint32_t)(r->g.chunk / r->win);
-	if (r->nosync)
+	ret = raid_bitmap_build(t, args, r, force_sync);
+	if (ret)
+		return ret;
+	if (r->bm.node) {
+		/* The log says which regions the resync visits; the rest are in sync. */
+		ret = raid_bitmap_load(r, force_sync);
+		if (ret)
+			return ret;
 		r->synced = r->rows;
-	else
+		if (r->bm.dirty_at_start)
+			raid_pass_begin(r, RAID_PASS_RESYNC);
+	} else if (r->nosync) {
+		r->synced = r->rows;
+	} else {
 		raid_pass_begin(r, RAID_PASS_RESYNC);
+	}
 	raid_parity_init();
 	ret = raid_heads_init(r);
 	if (ret)
 		return ubt_target_error(t, ENOMEM, "out of memory for %u stripe heads", RAID_HEADS);
-	/* Each queue may run every head. */
-	t->bg_tags = RAID_HEADS;
+	/* Each queue may run every head, and a log write. */
+	t->bg_tags = RAID_HEADS + (r->bm.node ? 1 : 0);
 	return 0;
 }
 
@@ -180,6 +203,8 @@ static void raid_dtr(struct ubt_target *t)
 
 	if (!r)
 		return;
+	raid_bitmap_stop(r);
+	raid_bitmap_free(r);
 	raid_heads_free(r);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -230,6 +255,7 @@ static void raid_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 
 static void raid_poke(struct ubt_target *t, struct ubt_queue *q)
 {
+	raid_bitmap_kick(t->private, q);
 	raid_pass_poke(t->private, q);
 }
 
@@ -424,6 +450,8 @@ static int message_action(struct ubt_target *t, const char *action, char *out, s
 						 r->pass == RAID_PASS_RESYNC)) {
 		ret = busy(r, name, out, len);
 	} else if (!strcmp(action, "resync")) {
+		if (r->bm.node)
+			raid_bitmap_resync_all(r);
 		raid_pass_begin(r, RAID_PASS_RESYNC);
 		r->frozen = false;
 	} else if (!strcmp(action, "recover")) {
@@ -483,7 +511,10 @@ static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, 
 	return -EINVAL;
 }
 
-/* create raidN [--chunk SIZE] [--layout NAME] [--nosync] --file PATH --file PATH ... */
+/*
+ * create raidN [--chunk SIZE] [--layout NAME] [--nosync] [--log PATH [--region SIZE]]
+ *              --file PATH --file PATH ...
+ */
 static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_str *s)
 {
 	unsigned int level = (unsigned int)(a->type->name[4] - '0');
@@ -503,16 +534,26 @@ static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_st
 		ubt_str_printf(s, ", layout=%s", layout);
 	if (ubt_shorthand_count(a, "nosync"))
 		ubt_str_printf(s, ", nosync");
+	if (ubt_shorthand_count(a, "region") && !ubt_shorthand_count(a, "log"))
+		return ubt_shorthand_fail(a, "--region sizes the log: give --log PATH too");
+	if (ubt_shorthand_count(a, "log")) {
+		ubt_str_printf(s, ", log=");
+		if (ubt_shorthand_put_path(a, s, ubt_shorthand_value(a, "log", 0)) ||
+		    ubt_shorthand_put_sizes(a, s, (const char *const[]){ "region", NULL }))
+			return -EINVAL;
+	}
 	ubt_str_printf(s, ")");
 	return 0;
 }
 
 static const struct ubt_shorthand raid_shorthand = {
-	.synopsis = "[--chunk SIZE] [--layout NAME] [--nosync] --file PATH --file PATH ...",
-	.help = "parity RAID over the files with md's layouts (chunk default 64K)",
+	.synopsis = "[--chunk SIZE] [--layout NAME] [--nosync] [--log PATH [--region SIZE]] "
+		    "--file PATH --file PATH ...",
+	.help = "parity RAID over the files with md's layouts (chunk default 64K), with a "
+		"write-intent log in --log's file",
 	.opts = (const struct ubt_shorthand_opt[]){
-		{ "chunk", "SIZE" }, { "layout", "NAME" }, { "nosync", NULL }, { "file", "PATH" },
-		{ NULL, NULL },
+		{ "chunk", "SIZE" }, { "layout", "NAME" }, { "nosync", NULL }, { "log", "PATH" },
+		{ "region", "SIZE" }, { "file", "PATH" }, { NULL, NULL },
 	},
 	.spec = raid_shorthand_spec,
 };
@@ -563,11 +604,13 @@ static const struct ubt_shorthand raid_shorthand = {
 
 static struct ubt_target_type raid4_target =
 	RAID_TYPE(4, "raid4(LEG, LEG, LEG, ..., chunk=SIZE, layout=parity-first|parity-last, "
-		     "nosync)", NULL);
+		     "nosync|sync, log=NODE, region=SIZE)", NULL);
 static struct ubt_target_type raid5_target =
-	RAID_TYPE(5, "raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync)", raid_dm_names);
+	RAID_TYPE(5, "raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync, log=NODE, "
+		     "region=SIZE)", raid_dm_names);
 static struct ubt_target_type raid6_target =
-	RAID_TYPE(6, "raid6(LEG, LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync)", NULL);
+	RAID_TYPE(6, "raid6(LEG, LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync, "
+		     "log=NODE, region=SIZE)", NULL);
 UBT_TARGET_REGISTER(raid4_target)
 UBT_TARGET_REGISTER(raid5_target)
 UBT_TARGET_REGISTER(raid6_target)

@@ -10,8 +10,9 @@
  * missing ones: lib/raid6 and async_pq's part, on ISA-L), stripe.c (the
  * stripe heads: one column window of one row, locked, read, computed and
  * written; handle_stripe's part), io.c (requests: reads straight to the
- * data legs, everything else through stripe heads) and table.c (dm-raid's
- * table line in both directions).
+ * data legs, everything else through stripe heads), bitmap.c (the
+ * write-intent log: md-bitmap.c's part) and table.c (dm-raid's table line
+ * in both directions).
  *
  * Threads: every queue thread runs requests and stripe heads.  Reads of a
  * working leg take no lock; stripe heads, the row locks and the resync
@@ -145,6 +146,7 @@ struct raid_io {
 	unsigned int steps;		/* heads running for this request */
 	unsigned int pieces;		/* read pieces in flight */
 	uint32_t gen;			/* r->legs_gen when the pieces went out */
+	bool log;			/* a background I/O of the write-intent log */
 	bool redo;			/* a piece's leg failed: read it again through heads */
 	bool held;			/* hold is parked */
 	bool finished;			/* hold was woken */
@@ -194,6 +196,37 @@ struct raid_head {
 	struct iovec iov[RAID_MAX_LEGS];
 };
 
+/*
+ * The write-intent log (bitmap.c; md's write-intent bitmap), under r->lock
+ * but `resync` and `failed` (atomic).  A region is rows_per_region rows;
+ * its bit on disk is set before any write reaches its legs and cleared
+ * once its writes are done and on stable storage, so after a crash only
+ * regions with a bit set can have parity that disagrees with the data.
+ */
+struct raid_bitmap {
+	struct ubt_target *node;	/* the log's child node; NULL: no log */
+	unsigned int rows_shift;	/* log2 of the rows per region */
+	uint64_t nr_regions;
+	uint64_t *resync;		/* atomic bits: regions the resync must still visit */
+	uint32_t *writes;		/* per region: write requests in flight */
+	uint32_t *mark_gen;		/* per region: the log write that sets its bit */
+	uint8_t *image;			/* the log as it must be on disk */
+	void *buf;			/* the image the write in flight carries */
+	struct iovec iov;
+	size_t io_bytes;
+	uint32_t gen, done;		/* log writes started, finished */
+	bool writing;
+	bool dirty;			/* the image changed since the write in flight began */
+	bool cleaned;			/* ... and clears bits: flush the legs first */
+	unsigned int idle;		/* regions with a bit set, no write, no resync due */
+	uint64_t pass_region;		/* the resync pass: regions below are done */
+	struct ubt_io_wait *cur;	/* writes waiting for the log write in flight */
+	struct ubt_io_wait *next;	/* writes waiting for the one after it */
+	uint32_t failed;		/* atomic: a log write failed */
+	bool started;			/* atomic: a queue served: a stop writes it clean */
+	uint64_t dirty_at_start;	/* regions the log had set */
+};
+
 struct raid {
 	struct ubt_target *t;
 	struct raid_geom g;
@@ -230,6 +263,8 @@ struct raid {
 	bool frozen;			/* `frozen`: no pass head starts */
 	enum raid_pass last_scrub;	/* the last check or repair, for the status */
 	uint64_t mismatches;		/* sectors it found disagreeing */
+
+	struct raid_bitmap bm;
 };
 
 static inline uint32_t raid_failed(const struct raid *r)
@@ -245,6 +280,30 @@ static inline unsigned int raid_parity_count(const struct raid *r)
 static inline uint64_t raid_synced(const struct raid *r)
 {
 	return __atomic_load_n(&r->synced, __ATOMIC_ACQUIRE);
+}
+
+static inline bool raid_bit_test(const uint64_t *bits, uint64_t i)
+{
+	return __atomic_load_n(&bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1;
+}
+
+static inline void raid_bit_set(uint64_t *bits, uint64_t i, bool on)
+{
+	if (on)
+		__atomic_fetch_or(&bits[i / 64], 1ull << (i % 64), __ATOMIC_ACQ_REL);
+	else
+		__atomic_fetch_and(&bits[i / 64], ~(1ull << (i % 64)), __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Whether row's parity is known to agree with its data: below the resync's
+ * mark and, with a log, outside the regions it still has to visit.
+ */
+static inline bool raid_row_synced(const struct raid *r, uint64_t row)
+{
+	if (row >= raid_synced(r))
+		return false;
+	return !r->bm.node || !raid_bit_test(r->bm.resync, row >> r->bm.rows_shift);
 }
 
 /* Leg i's node: a replace (control thread) may swap it while queues run. */
@@ -303,6 +362,32 @@ int raid_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, i
 void raid_request_step_done(struct ubt_io *io, struct ubt_queue *from, int res);
 /* Finish the request if no head of it runs and none is left to start. */
 void raid_request_maybe_done(struct ubt_io *io, struct ubt_queue *from);
+
+/* bitmap.c */
+/* log=NODE and region=SIZE (after the legs are built): 0, or an error set. */
+int raid_bitmap_build(struct ubt_target *t, struct ubt_args *args, struct raid *r,
+		      bool force_sync);
+/* Read the log, set the regions to resync, write it back; 0 or an error set. */
+int raid_bitmap_load(struct raid *r, bool force_sync);
+void raid_bitmap_free(struct raid *r);
+/* A clean stop: flush the legs, write the log with only the resync's regions set. */
+void raid_bitmap_stop(struct raid *r);
+/*
+ * Count write request io in its regions; true when it waits for the log
+ * write that records them (resume runs it then).
+ */
+bool raid_bitmap_write_begin(struct raid *r, struct ubt_io *io, int (*resume)(struct ubt_io *));
+/* Write request io is done (its legs have it). */
+void raid_bitmap_write_end(struct raid *r, struct ubt_queue *q, const struct ubt_io *io);
+/* Start the log write the image waits for, if any. */
+void raid_bitmap_kick(struct raid *r, struct ubt_queue *q);
+int raid_bitmap_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child, int res);
+/* Under r->lock: the resync is done below `row`. */
+void raid_bitmap_synced_below(struct raid *r, uint64_t row);
+/* Under r->lock: every region to resync (the resync message). */
+void raid_bitmap_resync_all(struct raid *r);
+/* Under r->lock: the first row at or after `row` in a region the resync must visit. */
+uint64_t raid_bitmap_next_row(const struct raid *r, uint64_t row);
 
 /* table.c */
 extern const char *const raid_dm_names[];

@@ -190,6 +190,7 @@ void raid_head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
 	}
 	bp = bg->priv;
 	bp->head = h;
+	bp->log = false;
 	bg->op = h->op;
 	bg->flags = h->flags;
 	h->phase = 0;
@@ -381,7 +382,7 @@ static void head_plan_write(struct raid *r, struct raid_head *h, uint32_t failed
 		}
 	}
 	rmw += (uint64_t)len * (unsigned int)__builtin_popcount(par & ~failed);
-	if (h->row >= raid_synced(r))
+	if (!raid_row_synced(r, h->row))
 		rmw_ok = false;		/* parity not known to be right yet */
 	if (!(par & ~failed))
 		rmw_ok = false;		/* no parity left to update: RCW writes only data */

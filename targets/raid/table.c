@@ -162,6 +162,10 @@ int raid_table_print(const struct ubt_target *t, struct ubt_table_out *o)
 	const struct raid_layout_name *l;
 	unsigned int i;
 
+	if (r->bm.node)
+		return ubt_table_print_fail(o, "the raid node's write-intent log (log=) has no "
+					    "dm-raid form here: dm-raid keeps its bitmap on "
+					    "metadata devices");
 	if (!r->layout->dm_type) {
 		char list[256];
 		struct ubt_str s = UBT_STR(list, sizeof(list));

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ubt/table.h"
 #include "ut.h"
 #include "func_util.h"
 #include "targets/raid/raid.h"
@@ -633,7 +634,7 @@ static void test_construction_errors(void)
 	remove_files(a.path, a.disks);
 }
 
-/* create raidN --file ... [--chunk] [--layout] [--nosync] */
+/* create raidN --file ... [--chunk] [--layout] [--nosync] [--log [--region]] */
 static void test_shorthand(void)
 {
 	char spec[1024];
@@ -654,6 +655,14 @@ static void test_shorthand(void)
 			sizeof(spec), err, sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "--layout ddf-N-restart is not a raid5 layout (see 'ublk-target "
 			       "features')");
+	CU_ASSERT_EQUAL(func_shorthand("raid5", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--file", "/x/c", "--log", "/x/log", "--region", "1M", NULL }, spec,
+			sizeof(spec), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "raid5(/x/a, /x/b, /x/c, log=/x/log, region=1M)");
+	CU_ASSERT_EQUAL(func_shorthand("raid5", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--file", "/x/c", "--region", "1M", NULL }, spec, sizeof(spec), err,
+			sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "--region sizes the log: give --log PATH too");
 }
 
 /* dm-raid's table, both ways, and its refusals in its words. */
@@ -721,8 +730,373 @@ static void test_dm_raid_table(void)
 	remove_files(a.path, a.disks);
 }
 
+
+/* ---- The write-intent log ------------------------------------------------ */
+
+#define LOG_CHUNK	16384
+#define LOG_REGION	65536		/* 4 rows */
+#define LOG_REGIONS	(LEG_BYTES / LOG_REGION)
+
+/* Sector stamps: which write (seq) a sector holds, checkable on its own. */
+static void stamp(uint8_t *buf, const struct func_step *st)
+{
+	uint64_t i, k;
+
+	for (i = 0; i < st->len / 512; i++) {
+		uint64_t sector = st->off / 512 + i, x = st->seq * 0x9E3779B97F4A7C15ULL ^ sector;
+		uint8_t *p = buf + i * 512;
+
+		memcpy(p, &st->seq, 8);
+		memcpy(p + 8, &sector, 8);
+		for (k = 16; k < 512; k++)
+			p[k] = (uint8_t)((x >> (k % 56)) + k);
+	}
+}
+
+static int64_t stamped_seq(const uint8_t *p, uint64_t sector)
+{
+	struct func_step one = { .len = 512, .off = sector * 512 };
+	uint8_t want[512];
+
+	memcpy(&one.seq, p, 8);
+	stamp(want, &one);
+	return memcmp(p, want, 512) ? -1 : (int64_t)one.seq;
+}
+
+/* The raid5 of these tests over its legs and log, each leg behind `wrap` when given. */
+static struct ubt_tree *build_logged(const struct array *a, const char *log, const char *wrap,
+				     const char *extra)
+{
+	char spec[4096];
+	struct ubt_str s = UBT_STR(spec, sizeof(spec));
+	struct ubt_tree *tree;
+	unsigned int i;
+
+	ubt_str_printf(&s, "raid5(");
+	for (i = 0; i < a->disks; i++)
+		ubt_str_printf(&s, wrap ? "%s(%s, name=v%u), " : "%.0s%s, ", wrap ? wrap : "",
+			       a->path[i], i);
+	if (log)
+		ubt_str_printf(&s, wrap ? "log=%s(%s, name=vl), " : "log=%.0s%s, ", wrap ? wrap : "",
+			       log);
+	ubt_str_printf(&s, "chunk=%u, region=%u%s, name=r)", LOG_CHUNK, LOG_REGION, extra);
+	tree = build(spec);
+	if (!tree)
+		fprintf(stderr, "\n  %s: %s\n", spec, err);
+	return tree;
+}
+
+/* The log file's bits: how many are set, and the set in `bits` when not NULL. */
+static unsigned int log_bits(const char *log, uint8_t *bits)
+{
+	uint8_t *img = func_file_content(log, 4096);
+	unsigned int i, n = 0;
+
+	for (i = 0; i < LOG_REGIONS; i++) {
+		bool on = img[512 + i / 8] >> (i % 8) & 1;
+
+		n += on;
+		if (bits)
+			bits[i] = on;
+	}
+	free(img);
+	return n;
+}
+
+/*
+ * Rows whose parity disagrees with their data, read from the leg files;
+ * those outside a region the log has set are counted in *unlogged.
+ */
+static unsigned int rows_out_of_sync(const struct array *a, const uint8_t *bits,
+				     unsigned int *unlogged)
+{
+	const struct raid_layout_name *l = raid_layout_find(5, a->layout);
+	struct raid_geom g = { .level = 5, .algo = l->algo, .disks = a->disks,
+			       .data = a->disks - 1, .chunk = a->chunk >> 9 };
+	uint64_t rows = LEG_BYTES / a->chunk, r;
+	uint8_t *leg[8];
+	void *bufs[8], *scratch[2], *zero;
+	unsigned int i, bad = 0;
+	size_t where;
+
+	raid_parity_init();
+	zero = aligned_alloc(4096, a->chunk);
+	memset(zero, 0, a->chunk);
+	scratch[0] = aligned_alloc(4096, a->chunk);
+	scratch[1] = aligned_alloc(4096, a->chunk);
+	for (i = 0; i < a->disks; i++)
+		leg[i] = func_file_content(a->path[i], LEG_BYTES);
+	for (r = 0; r < rows; r++) {
+		struct raid_row row;
+
+		raid_row_map(&g, r, &row);
+		for (i = 0; i < a->disks; i++)
+			bufs[i] = leg[i] + r * a->chunk;
+		if (raid_parity_ok(&g, &row, bufs, a->chunk, scratch, zero, &where))
+			continue;
+		bad++;
+		if (!bits[r * a->chunk / LOG_REGION])
+			(*unlogged)++;
+	}
+	for (i = 0; i < a->disks; i++)
+		free(leg[i]);
+	free(scratch[0]);
+	free(scratch[1]);
+	free(zero);
+	return bad;
+}
+
+struct written {
+	uint64_t seq, sector, nr;
+};
+
+/*
+ * Writes (small ones: read-modify-writes and reconstruct-writes), reads
+ * (checked) and flushes one at a time over legs and log each behind
+ * volatile, then a crash of all of them at once.  What the legs hold
+ * afterwards: rows whose parity disagrees with the data -- the writes in
+ * flight at the crash -- and every one of them lies in a region the log
+ * has set.  Up again over what survived, with the log: the resync visits
+ * those regions, a check then finds no parity wrong, and every sector
+ * holds what the last flush covered or a write that came after it.
+ */
+static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint64_t seed)
+{
+	struct array a = { 5, 4, "left-symmetric", LOG_CHUNK, { 0 } };
+	const uint64_t bytes = array_bytes(&a), sectors = bytes / 512;
+	uint64_t *flushed = calloc(sectors, sizeof(*flushed)), *latest;
+	struct written *since = malloc(4096 * sizeof(*since));
+	struct func_step *st = calloc(400, sizeof(*st));
+	uint8_t *buf = malloc(bytes), *rd = malloc(64 * 1024), bits[LOG_REGIONS];
+	unsigned int round, i, n, nsince, bad = 0, out_of_sync = 0, unlogged = 0, most_set = 0;
+	uint64_t seq = 1, s;
+	struct ubt_tree *tree;
+	char *log, words[64], ref[8];
+
+	latest = calloc(sectors, sizeof(*latest));
+	make_legs(&a, "k");
+	log = func_make_file("r-k-log.img", 1 << 20);
+	/* Seq 0 is the start: the whole array written as "write 0", parity made as it went. */
+	tree = build_logged(&a, log, NULL, ", nosync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (s = 0; s < bytes; s += 65536) {
+		struct func_step all = { .op = UBT_OP_WRITE, .off = s, .len = 65536, .seq = 0 };
+
+		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, stamp), 0);
+	}
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(log_bits(log, NULL), 0);	/* a clean stop clears every bit */
+	for (round = 0; round < rounds && !bad; round++) {
+		tree = build_logged(&a, log, "volatile", "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		n = 1 + (unsigned int)(func_rand(&seed) % 200);
+		nsince = 0;
+		for (i = 0; i < n; i++) {
+			uint64_t pick = func_rand(&seed) % 100, len, off;
+
+			len = (1 + func_rand(&seed) % 8) * 4096;
+			off = func_rand(&seed) % ((bytes - len) / 4096) * 4096;
+			st[i] = (struct func_step){ .off = off, .len = len };
+			if (pick < 30) {
+				st[i].op = UBT_OP_READ;
+			} else if (pick < 94) {
+				st[i].op = UBT_OP_WRITE;
+				st[i].seq = seq++;
+				st[i].flags = pick < 36 ? UBT_IO_FUA : 0;
+			} else {
+				st[i].op = UBT_OP_FLUSH;
+				st[i].off = st[i].len = 0;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			if (st[i].op == UBT_OP_READ)
+				st[i].read_into = rd;
+			CU_ASSERT_EQUAL(func_run_steps(tree, &st[i], 1, stamp), 0);
+			if (st[i].op == UBT_OP_WRITE) {
+				for (s = st[i].off / 512; s < (st[i].off + st[i].len) / 512; s++)
+					latest[s] = st[i].seq;
+				/* FUA makes the write safe on the legs it reached, not the row's parity. */
+				if (nsince < 4096)
+					since[nsince++] = (struct written){ st[i].seq, st[i].off / 512,
+									   st[i].len / 512 };
+			} else if (st[i].op == UBT_OP_FLUSH) {
+				memcpy(flushed, latest, sectors * sizeof(*flushed));
+				nsince = 0;
+			} else {
+				for (s = 0; s < st[i].len / 512; s++)
+					if (stamped_seq(rd + s * 512, st[i].off / 512 + s) !=
+					    (int64_t)latest[st[i].off / 512 + s])
+						bad++;
+			}
+		}
+		if (bad)
+			fprintf(stderr, "\n  round %u: a read did not see the latest write\n", round);
+		/* Every leg and the log lose power at once, each its own way. */
+		for (i = 0; i <= a.disks; i++) {
+			if (strchr(crash_words, '%'))
+				snprintf(words, sizeof(words), crash_words,
+					 (unsigned long long)func_rand(&seed));
+			else
+				snprintf(words, sizeof(words), "%s", crash_words);
+			if (i < a.disks)
+				snprintf(ref, sizeof(ref), "v%u", i);
+			else
+				snprintf(ref, sizeof(ref), "vl");
+			CU_ASSERT_EQUAL(func_message(tree, ref, words, err, sizeof(err)), 0);
+		}
+		func_run_steps(tree, NULL, 0, stamp);	/* the crash is written */
+		ubt_tree_free(tree);
+		/* Every row left out of sync lies in a region the log has set. */
+		most_set = UBT_MAX(most_set, log_bits(log, bits));
+		out_of_sync += rows_out_of_sync(&a, bits, &unlogged);
+		/* Up again with the log: its regions resynced, then nothing wrong anywhere. */
+		tree = build_logged(&a, log, NULL, "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		settle(tree, bytes);
+		CU_ASSERT_EQUAL(func_message(tree, "r", "check", err, sizeof(err)), 0);
+		settle(tree, bytes);
+		if (!strstr(func_status(tree, "r"), " idle 0 0 -")) {
+			fprintf(stderr, "\n  round %u: after the resync: %s\n", round,
+				func_status(tree, "r"));
+			bad++;
+		}
+		CU_ASSERT_EQUAL(model_read_device(tree, buf, bytes), 0);
+		for (s = 0; s < sectors; s++) {
+			int64_t got = stamped_seq(buf + s * 512, s);
+			bool ok = got >= 0 && (uint64_t)got == flushed[s];
+
+			for (i = 0; i < nsince && !ok; i++)
+				ok = got >= 0 && (uint64_t)got == since[i].seq && since[i].sector <= s &&
+				     s < since[i].sector + since[i].nr && (uint64_t)got > flushed[s];
+			if (!ok && bad++ < 5)
+				fprintf(stderr, "\n  round %u: sector %llu holds write %lld; flushed %llu\n",
+					round, (unsigned long long)s, (long long)got,
+					(unsigned long long)flushed[s]);
+			if (got >= 0)
+				flushed[s] = latest[s] = (uint64_t)got;
+		}
+		ubt_tree_free(tree);
+		CU_ASSERT_EQUAL(log_bits(log, NULL), 0);
+	}
+	fprintf(stderr, "\n  %u rounds: %u rows left out of sync by the crashes, %u outside the "
+		"log's regions; at most %u of %llu regions set\n", round, out_of_sync, unlogged,
+		most_set, (unsigned long long)LOG_REGIONS);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(unlogged, 0);
+	/* The crashes did tear rows (else the test proves nothing), and the log stayed small. */
+	CU_ASSERT(out_of_sync > 0);
+	CU_ASSERT(most_set <= 16 + 2);
+	free(flushed);
+	free(latest);
+	free(since);
+	free(st);
+	free(buf);
+	free(rd);
+	unlink(log);
+	free(log);
+	remove_files(a.path, a.disks);
+}
+
+static void test_log_crash_random(void)
+{
+	log_crash_rounds("crash random %llu", 100, 11);
+}
+
+static void test_log_crash_torn(void)
+{
+	log_crash_rounds("crash torn %llu", 100, 12);
+}
+
+/*
+ * The log's life: a new log resyncs everything once; a clean stop leaves
+ * no bit set, so the next start resyncs nothing; `sync` resyncs all the
+ * same; a log of another shape is refused; writes then a stop without
+ * the clean write (the bits as a crash leaves them) resync only those
+ * regions, and the dm table has no form for it.
+ */
+static void test_log_life(void)
+{
+	struct array a = { 5, 4, "left-symmetric", LOG_CHUNK, { 0 } };
+	struct workload w = { .nr_ops = 300, .pct_read = 30, .pct_write = 70, .seed = 5,
+			      .max_bytes = 65536 };
+	struct ubt_tree *tree;
+	char *log, spec[2048];
+
+	make_junk_legs(&a, "l");
+	log = func_make_file("r-l-log.img", 1 << 20);
+	tree = build_logged(&a, log, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 aaaa 0/8192 resync 0 0 -");
+	w.bytes = array_bytes(&a);
+	w.model = calloc(1, w.bytes);
+	CU_ASSERT_EQUAL(model_read_device(tree, w.model, w.bytes), 0);
+	CU_ASSERT_EQUAL(run(tree, &w, 8), 0);
+	settle(tree, w.bytes);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 AAAA 8192/8192 idle 0 0 -");
+	CU_ASSERT_NOT_EQUAL(ubt_tree_to_table(tree, spec, sizeof(spec), err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "write-intent log (log=) has no dm-raid form"));
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
+	CU_ASSERT_EQUAL(log_bits(log, NULL), 0);
+	/* Clean: nothing to resync. */
+	tree = build_logged(&a, log, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 AAAA 8192/8192 idle 0 0 -");
+	ubt_tree_free(tree);
+	/* sync: everything. */
+	tree = build_logged(&a, log, NULL, ", sync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 aaaa 0/8192 resync 0 0 -");
+	settle(tree, w.bytes);
+	ubt_tree_free(tree);
+	/* Another shape: refused, the log untouched. */
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, log=%s, chunk=32K, region=64K)",
+		 a.path[0], a.path[1], a.path[2], a.path[3], log);
+	expect_refused(spec, "log: it was written for a raid5 of 4 legs, chunk 16384");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, log=%s, chunk=16K, region=8K)",
+		 a.path[0], a.path[1], a.path[2], a.path[3], log);
+	expect_refused(spec, "region=8192 must be a power of two of at least the chunk");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, region=64K)", a.path[0], a.path[1],
+		 a.path[2], a.path[3]);
+	expect_refused(spec, "region= sizes the write-intent log: give log=NODE too");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, log=%s, sync, nosync)", a.path[0],
+		 a.path[1], a.path[2], a.path[3], log);
+	expect_refused(spec, "sync and nosync contradict each other");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, log=%s)", a.path[0], a.path[1],
+		 a.path[2], a.path[3], a.path[1]);
+	expect_refused(spec, "is leg 1's too");
+	/* Writes into two regions, then a stop that cannot write the log clean (a leg gone). */
+	{
+		struct func_step steps[2] = {
+			{ .op = UBT_OP_WRITE, .off = 0, .len = 4096, .seq = 1 },
+			{ .op = UBT_OP_WRITE, .off = 3 * 16384 * 40 + 8192, .len = 4096, .seq = 2 },
+		};
+		uint8_t bits[LOG_REGIONS];
+
+		tree = build_logged(&a, log, "volatile", "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		CU_ASSERT_EQUAL(func_run_steps(tree, steps, 2, stamp), 0);
+		CU_ASSERT_EQUAL(func_message(tree, "v2", "crash", err, sizeof(err)), 0);
+		func_run_steps(tree, NULL, 0, stamp);
+		ubt_tree_free(tree);
+		CU_ASSERT_EQUAL(log_bits(log, bits), 2);
+		CU_ASSERT(bits[0] && bits[40 / 4]);
+		tree = build_logged(&a, log, NULL, "");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		/* The resync passes over every other region: done at once. */
+		settle(tree, w.bytes);
+		CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 AAAA 8192/8192 idle 0 0 -");
+		ubt_tree_free(tree);
+	}
+	free(w.model);
+	unlink(log);
+	free(log);
+	remove_files(a.path, a.disks);
+}
+
 UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
 	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
 	UT(test_check_and_repair), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
-	UT(test_dm_raid_table))
+	UT(test_dm_raid_table), UT(test_log_life), UT(test_log_crash_random),
+	UT(test_log_crash_torn))
