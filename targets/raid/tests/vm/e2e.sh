@@ -330,6 +330,65 @@ test_raid_replace_under_fio() {
 	left_nothing
 }
 
+# The bits set in a raid write-intent log file of N regions.
+raid_log_bits() {	# FILE REGIONS
+	local b n=0
+	for b in $(od -A n -t u1 -j 512 -N $((($2 + 7) / 8)) "$1"); do
+		while [ "$b" -gt 0 ]; do
+			n=$((n + (b & 1)))
+			b=$((b >> 1))
+		done
+	done
+	echo $n
+}
+
+# A raid5 with a write-intent log, its daemon killed twice under fio verify:
+# the log names a few regions, not all, recover resyncs them, fio sees no
+# error, a check then finds no parity wrong and a clean stop clears every
+# bit.  (Over tmpfs a kill seldom lands between a row's data and parity
+# writes: the same run without the log found no parity wrong either.  That
+# torn rows lie only in logged regions is shown in process, through
+# volatile: test_raid_inproc's crash rounds.)
+test_raid_log_kill9_recover_under_fio() {
+	trap cleanup EXIT
+	local dev id fp i old bits out
+	rm -f "$work"/rw[0-9] "$work/rwlog"
+	truncate -s 64M "$work"/rw0 "$work"/rw1 "$work"/rw2 "$work"/rw3
+	truncate -s 1M "$work/rwlog"
+	dev=$($B create --spec "raid5($work/rw0, $work/rw1, $work/rw2, $work/rw3, \
+		log=$work/rwlog, region=1M, name=r)") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	# A new log: every region resynced once.
+	timeout 120 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait (first resync)"
+	fio_verify_bg "$dev" rwf 30
+	fp=$!
+	sleep 4
+	for i in 1 2; do
+		old=$(daemon_pid "$id")
+		kill -9 "$old"
+		for _ in $(seq 50); do
+			$B list | grep -q "^$id  *orphaned" && break
+			sleep 0.1
+		done
+		bits=$(raid_log_bits "$work/rwlog" 64)
+		echo "    kill $i: the log names $bits of 64 regions"
+		[ "$bits" -gt 0 ] && [ "$bits" -lt 64 ] || t_fail "kill $i: $bits of 64 regions set"
+		out=$($B recover -n "$id" 2>&1) || t_fail "recover $i: $out"
+		sleep 4
+	done
+	runs "$fp" || t_fail "fio ended before the last recovery"
+	fio_clean "$fp" rwf
+	timeout 120 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait"
+	$B message -n "$id" r check || t_fail "check"
+	timeout 120 $B status --wait -n "$id" > /dev/null 2>&1 || t_fail "status --wait check"
+	out=$(our_raid_status "$id")
+	[ "$out" = "raid5_ls 4 AAAA 131072/131072 idle 0 0 -" ] || t_fail "after the check: $out"
+	$B delete -n "$id" || t_fail "delete"
+	[ "$(raid_log_bits "$work/rwlog" 64)" = 0 ] || t_fail "a clean stop left bits set"
+	rm -f "$work"/rw[0-9] "$work/rwlog"
+	left_nothing
+}
+
 tests="$tests test_raid_matches_dm_raid test_raid_degraded_both_ways
 	test_raid_checks_dm_raids_parity test_raid_fio_through_leg_failure
-	test_raid_replace_under_fio"
+	test_raid_replace_under_fio test_raid_log_kill9_recover_under_fio"
