@@ -549,8 +549,8 @@ static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_st
 static const struct ubt_shorthand raid_shorthand = {
 	.synopsis = "[--chunk SIZE] [--layout NAME] [--nosync] [--log PATH [--region SIZE]] "
 		    "--file PATH --file PATH ...",
-	.help = "parity RAID over the files with md's layouts (chunk default 64K), with a "
-		"write-intent log in --log's file",
+	.help = "parity RAID over the files with md's layouts (chunk default 64K); --log PATH "
+		"keeps a write-intent log there",
 	.opts = (const struct ubt_shorthand_opt[]){
 		{ "chunk", "SIZE" }, { "layout", "NAME" }, { "nosync", NULL }, { "log", "PATH" },
 		{ "region", "SIZE" }, { "file", "PATH" }, { NULL, NULL },
