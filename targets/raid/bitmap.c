@@ -100,9 +100,9 @@ int raid_bitmap_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 		if (!ret)
 			return ubt_target_error(t, EINVAL, "region= sizes the write-intent log: "
 						"give log=NODE too");
-		if (force_sync)
-			return ubt_target_error(t, EINVAL, "sync needs a log: without one every "
-						"start resyncs every row");
+		if (force_sync && !ubt_args_has(args, "journal"))
+			return ubt_target_error(t, EINVAL, "sync needs a log or a journal: without "
+						"one every start resyncs every row");
 		return 0;
 	}
 	/* dm-raid's rule: a region is at least a chunk (and here a power of two). */
@@ -405,6 +405,7 @@ static void log_bg_io_init(struct ubt_io *io)
 
 	p->head = NULL;
 	p->log = true;
+	p->journal = false;
 }
 
 /* The write in flight is over: its waiters go on, and the next starts. */

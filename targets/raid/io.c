@@ -137,6 +137,7 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 
 	p->head = NULL;
 	p->log = false;
+	p->journal = false;
 	p->held = false;
 	p->finished = false;
 	p->redo = false;
@@ -188,6 +189,8 @@ int raid_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, i
 
 	if (p->log)
 		return raid_bitmap_end_io(r, io, child, res);
+	if (p->journal)
+		return raid_journal_end_io(r, io, child, res);
 	if (p->head)
 		return raid_head_end_io(r, io, child, res);
 	if (res < 0 && res != -EOPNOTSUPP && res != -ENOMEM) {

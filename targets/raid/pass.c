@@ -112,6 +112,8 @@ static void pass_end(struct raid *r)
 		__atomic_store_n(&r->synced, r->rows, __ATOMIC_RELEASE);
 		if (r->bm.node)
 			raid_bitmap_synced_below(r, r->rows);
+		if (r->jr.node)
+			raid_journal_resynced(r);
 		break;
 	case RAID_PASS_RECOVER:
 		/* Before the pass ends: its mark no longer guards the rebuilt legs. */

@@ -5,7 +5,7 @@
  * chunk), degraded service and a background resync.
  *
  *   raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync,
- *         log=NODE, region=SIZE)
+ *         log=NODE, region=SIZE, journal=NODE)
  *   raid4(...)  raid6(LEG, LEG, LEG, LEG, ...)
  *
  *   chunk=   a power of two from 4K (md's page) up, a multiple of every
@@ -27,7 +27,12 @@
  *            were being written; a new (zeroed) log resyncs everything once
  *   region=  the log's region, bytes of each leg: a power of two of at
  *            least the chunk; default 4M (dm-raid's)
- *   sync     with a log: resync every row at this start all the same
+ *   sync     with a log or journal: resync every row at this start all
+ *            the same
+ *   journal= a write journal (journal.c) in a node of its own: every
+ *            write reaches it before the legs, and a start after a crash
+ *            writes what it holds to the legs again, so a leg lost after a
+ *            crash is rebuilt right (the write hole closed); not with log=
  *
  * Legs: 3 to MAX_FANOUT (raid6: 4 to MAX_FANOUT); each counts as its size
  * rounded down to a chunk, the smallest sets the rows; the node holds
@@ -173,9 +178,22 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	r->win = (uint32_t)UBT_MIN(r->g.chunk, RAID_WINDOW_BYTES >> UBT_SECTOR_SHIFT);
 	r->nr_wins = (uint32_t)(r->g.chunk / r->win);
 	ret = raid_bitmap_build(t, args, r, force_sync);
+	if (!ret)
+		ret = raid_journal_build(t, args, r);
 	if (ret)
 		return ret;
-	if (r->bm.node) {
+	if (r->jr.node) {
+		bool resync;
+
+		/* Whole entries back on the legs: every row agrees, unless never resynced. */
+		ret = raid_journal_load(r, &resync);
+		if (ret)
+			return ret;
+		if (resync || force_sync)
+			raid_pass_begin(r, RAID_PASS_RESYNC);
+		else
+			r->synced = r->rows;
+	} else if (r->bm.node) {
 		/* The log says which regions the resync visits; the rest are in sync. */
 		ret = raid_bitmap_load(r, force_sync);
 		if (ret)
@@ -192,8 +210,8 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	ret = raid_heads_init(r);
 	if (ret)
 		return ubt_target_error(t, ENOMEM, "out of memory for %u stripe heads", RAID_HEADS);
-	/* Each queue may run every head, and a log write. */
-	t->bg_tags = RAID_HEADS + (r->bm.node ? 1 : 0);
+	/* Each queue may run every head, and a log write or a journal checkpoint. */
+	t->bg_tags = RAID_HEADS + (r->bm.node || r->jr.node ? 1 : 0);
 	return 0;
 }
 
@@ -205,6 +223,8 @@ static void raid_dtr(struct ubt_target *t)
 		return;
 	raid_bitmap_stop(r);
 	raid_bitmap_free(r);
+	raid_journal_stop(r);
+	raid_journal_free(r);
 	raid_heads_free(r);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
@@ -255,6 +275,12 @@ static void raid_io_hints(struct ubt_target *t, struct ubt_limits *lim)
 
 static void raid_poke(struct ubt_target *t, struct ubt_queue *q)
 {
+	struct raid *r = t->private;
+
+	/* Serving: this process owns the journal now, and records it at a clean stop. */
+	if (r->jr.node)
+		__atomic_store_n(&r->jr.started, true, __ATOMIC_RELAXED);
+	raid_journal_kick(t->private, q);
 	raid_bitmap_kick(t->private, q);
 	raid_pass_poke(t->private, q);
 }
@@ -513,7 +539,7 @@ static int raid_message(struct ubt_target *t, int argc, char **argv, char *out, 
 
 /*
  * create raidN [--chunk SIZE] [--layout NAME] [--nosync] [--log PATH [--region SIZE]]
- *              --file PATH --file PATH ...
+ *              [--journal PATH] --file PATH --file PATH ...
  */
 static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_str *s)
 {
@@ -536,6 +562,11 @@ static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_st
 		ubt_str_printf(s, ", nosync");
 	if (ubt_shorthand_count(a, "region") && !ubt_shorthand_count(a, "log"))
 		return ubt_shorthand_fail(a, "--region sizes the log: give --log PATH too");
+	if (ubt_shorthand_count(a, "journal")) {
+		ubt_str_printf(s, ", journal=");
+		if (ubt_shorthand_put_path(a, s, ubt_shorthand_value(a, "journal", 0)))
+			return -EINVAL;
+	}
 	if (ubt_shorthand_count(a, "log")) {
 		ubt_str_printf(s, ", log=");
 		if (ubt_shorthand_put_path(a, s, ubt_shorthand_value(a, "log", 0)) ||
@@ -548,12 +579,12 @@ static int raid_shorthand_spec(const struct ubt_shorthand_args *a, struct ubt_st
 
 static const struct ubt_shorthand raid_shorthand = {
 	.synopsis = "[--chunk SIZE] [--layout NAME] [--nosync] [--log PATH [--region SIZE]] "
-		    "--file PATH --file PATH ...",
+		    "[--journal PATH] --file PATH --file PATH ...",
 	.help = "parity RAID over the files with md's layouts (chunk default 64K); --log PATH "
-		"keeps a write-intent log there",
+		"keeps a write-intent log there, --journal PATH a write journal",
 	.opts = (const struct ubt_shorthand_opt[]){
 		{ "chunk", "SIZE" }, { "layout", "NAME" }, { "nosync", NULL }, { "log", "PATH" },
-		{ "region", "SIZE" }, { "file", "PATH" }, { NULL, NULL },
+		{ "region", "SIZE" }, { "journal", "PATH" }, { "file", "PATH" }, { NULL, NULL },
 	},
 	.spec = raid_shorthand_spec,
 };
@@ -604,13 +635,13 @@ static const struct ubt_shorthand raid_shorthand = {
 
 static struct ubt_target_type raid4_target =
 	RAID_TYPE(4, "raid4(LEG, LEG, LEG, ..., chunk=SIZE, layout=parity-first|parity-last, "
-		     "nosync|sync, log=NODE, region=SIZE)", NULL);
+		     "nosync|sync, log=NODE, region=SIZE, journal=NODE)", NULL);
 static struct ubt_target_type raid5_target =
 	RAID_TYPE(5, "raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync, log=NODE, "
-		     "region=SIZE)", raid_dm_names);
+		     "region=SIZE, journal=NODE)", raid_dm_names);
 static struct ubt_target_type raid6_target =
 	RAID_TYPE(6, "raid6(LEG, LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync, "
-		     "log=NODE, region=SIZE)", NULL);
+		     "log=NODE, region=SIZE, journal=NODE)", NULL);
 UBT_TARGET_REGISTER(raid4_target)
 UBT_TARGET_REGISTER(raid5_target)
 UBT_TARGET_REGISTER(raid6_target)

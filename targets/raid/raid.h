@@ -11,8 +11,9 @@
  * stripe heads: one column window of one row, locked, read, computed and
  * written; handle_stripe's part), io.c (requests: reads straight to the
  * data legs, everything else through stripe heads), bitmap.c (the
- * write-intent log: md-bitmap.c's part) and table.c (dm-raid's table line
- * in both directions).
+ * write-intent log: md-bitmap.c's part), journal.c (the write journal
+ * that closes the write hole: raid5-cache.c's write-through part) and
+ * table.c (dm-raid's table line in both directions).
  *
  * Threads: every queue thread runs requests and stripe heads.  Reads of a
  * working leg take no lock; stripe heads, the row locks and the resync
@@ -147,6 +148,7 @@ struct raid_io {
 	unsigned int pieces;		/* read pieces in flight */
 	uint32_t gen;			/* r->legs_gen when the pieces went out */
 	bool log;			/* a background I/O of the write-intent log */
+	bool journal;			/* a background I/O of the journal's checkpoint */
 	bool redo;			/* a piece's leg failed: read it again through heads */
 	bool held;			/* hold is parked */
 	bool finished;			/* hold was woken */
@@ -188,12 +190,20 @@ struct raid_head {
 	uint32_t failed;		/* legs failed when the head planned */
 	uint32_t io_failed;		/* legs whose I/O failed in this phase */
 	unsigned int outstanding;
-	int phase;			/* 0 plan, 1 reads, 2 writes; -1 failed */
+	int phase;			/* 0 plan, 1 reads, 2 writes, 3 journal; -1 failed */
 	uint32_t gen;			/* r->legs_gen when it planned: a leg replaced since voids it */
 	uint64_t mismatches;		/* check/repair: sectors of the window that disagreed */
 	void *buf[RAID_MAX_LEGS];	/* RAID_WINDOW per leg */
 	void *scratch[2];
 	struct iovec iov[RAID_MAX_LEGS];
+	/* What phase 2 writes: legs, and each one's window-relative [lo, hi). */
+	uint32_t wmask;
+	uint32_t wlo[RAID_MAX_LEGS], whi[RAID_MAX_LEGS];
+	/* The journal (journal.c): this head's entry, its sequence number (0: none). */
+	void *jbuf;
+	uint64_t jseq;
+	bool jfailed;
+	struct iovec jiov;
 };
 
 /*
@@ -225,6 +235,32 @@ struct raid_bitmap {
 	uint32_t failed;		/* atomic: a log write failed */
 	bool started;			/* atomic: a queue served: a stop writes it clean */
 	uint64_t dirty_at_start;	/* regions the log had set */
+};
+
+/*
+ * The write journal (journal.c), under r->lock but `failed` (atomic).
+ * Entry s lives in slot s % nr_slots; entries up to `checkpoint` are on
+ * the legs and flushed, so a replay ignores them and their slots are free.
+ */
+struct raid_journal {
+	struct ubt_target *node;	/* the journal's child node; NULL: none */
+	uint64_t slot_bytes;		/* a header block and a window of every leg */
+	uint32_t nr_slots;
+	uint64_t *slot_seq;		/* per slot: the entry it holds */
+	uint8_t *slot_done;		/* per slot: that entry's leg writes are done */
+	uint64_t next_seq;		/* the next entry's number (from 1) */
+	uint64_t done_upto;		/* entries up to this one are done */
+	uint64_t checkpoint;		/* ... and up to this one flushed and recorded */
+	uint64_t cp_target;		/* the checkpoint being written */
+	bool checkpointing;
+	bool resynced;			/* the first resync is over (or nosync): recorded */
+	struct ubt_io_wait *waiters;	/* heads waiting for a free slot */
+	uint8_t *sb;			/* the superblock, 4 KiB */
+	void *sb_buf;			/* ... as the write in flight carries it */
+	struct iovec sb_iov;
+	uint32_t failed;		/* atomic: a journal write failed */
+	bool started;			/* atomic: a queue served: a stop records everything done */
+	uint64_t replayed;		/* entries written to the legs at construction */
 };
 
 struct raid {
@@ -265,6 +301,7 @@ struct raid {
 	uint64_t mismatches;		/* sectors it found disagreeing */
 
 	struct raid_bitmap bm;
+	struct raid_journal jr;
 };
 
 static inline uint32_t raid_failed(const struct raid *r)
@@ -388,6 +425,30 @@ void raid_bitmap_synced_below(struct raid *r, uint64_t row);
 void raid_bitmap_resync_all(struct raid *r);
 /* Under r->lock: the first row at or after `row` in a region the resync must visit. */
 uint64_t raid_bitmap_next_row(const struct raid *r, uint64_t row);
+
+/* journal.c */
+/* journal=NODE (after the legs are built): 0, or an error set. */
+int raid_journal_build(struct ubt_target *t, struct ubt_args *args, struct raid *r);
+/*
+ * Read the journal, write every entry not yet recorded as flushed to the
+ * legs (oldest first), flush them, record it; true in *resync when the
+ * first resync has not ended.  0 or an error set.
+ */
+int raid_journal_load(struct raid *r, bool *resync);
+void raid_journal_free(struct raid *r);
+/* A clean stop: flush the legs, record every entry done. */
+void raid_journal_stop(struct raid *r);
+/* Write head h's entry (phase 3), then its legs; 0 or a negative errno. */
+int raid_journal_write(struct ubt_io *bg, struct raid_head *h);
+/* Head h's leg writes are over. */
+void raid_journal_entry_done(struct raid *r, struct ubt_queue *q, struct raid_head *h);
+/* Start the checkpoint there is reason for, if any. */
+void raid_journal_kick(struct raid *r, struct ubt_queue *q);
+int raid_journal_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child, int res);
+/* Under r->lock: the first resync is over; the next superblock write says so. */
+void raid_journal_resynced(struct raid *r);
+/* stripe.c: phase 2, the writes (after the journal, if any). */
+int raid_head_submit_writes(struct ubt_io *bg, struct raid_head *h);
 
 /* table.c */
 extern const char *const raid_dm_names[];

@@ -64,6 +64,10 @@ int raid_heads_init(struct raid *r)
 	}
 	r->zero = m;
 	r->free_heads = n;
+	/* A journal entry per head: a header block and a window of every leg. */
+	for (i = 0; r->jr.node && i < n; i++)
+		if (posix_memalign(&r->heads[i].jbuf, 4096, r->jr.slot_bytes))
+			return -ENOMEM;
 	r->head_waiters = NULL;
 	r->head_waiters_tail = &r->head_waiters;
 	return 0;
@@ -71,6 +75,10 @@ int raid_heads_init(struct raid *r)
 
 void raid_heads_free(struct raid *r)
 {
+	unsigned int i;
+
+	for (i = 0; i < RAID_HEADS; i++)
+		free(r->heads[i].jbuf);
 	free(r->mem);
 }
 
@@ -93,6 +101,8 @@ struct raid_head *raid_head_take(struct raid *r)
 			h->locked = false;
 			h->waiters = NULL;
 			h->pass = RAID_PASS_NONE;
+			h->jseq = 0;
+			h->jfailed = false;
 			r->free_heads--;
 			return h;
 		}
@@ -191,6 +201,7 @@ void raid_head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
 	bp = bg->priv;
 	bp->head = h;
 	bp->log = false;
+	bp->journal = false;
 	bg->op = h->op;
 	bg->flags = h->flags;
 	h->phase = 0;
@@ -273,6 +284,8 @@ static void head_done(struct ubt_io *bg, int res)
 
 	(void)res;	/* the children's errors are the head's to judge: phase -1 */
 	res = h->phase < 0 ? -EIO : 0;
+	if (h->jseq)
+		raid_journal_entry_done(r, bg->q, h);
 	head_release(h, bg->q);
 	if (req)
 		raid_request_step_done(req, bg->q, res);
@@ -528,17 +541,17 @@ static void head_compute(struct raid_head *h)
 
 /*
  * Phase 2: write the data that changed and the parity (a pass: the legs it
- * made), to the legs that work -- those being rebuilt included.
+ * made), to the legs that work -- those being rebuilt included.  With a
+ * journal, a request's writes go to it first, whole (journal.c), and to
+ * the legs once it has them.
  */
 static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writes)
 {
 	struct raid *r = h->r;
 	uint32_t failed = raid_failed(r), par = parity_legs(r, h);
 	unsigned int leg, k;
-	int ret;
 
-	h->phase = 2;
-	h->outstanding = 1;
+	h->wmask = 0;
 	for (leg = 0; leg < r->g.disks; leg++) {
 		uint32_t lo = h->span_lo, hi = h->span_hi;
 
@@ -556,7 +569,28 @@ static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writ
 		} else if (!(par & (1u << leg))) {
 			continue;
 		}
-		ret = head_child(bg, h, leg, UBT_OP_WRITE, lo, hi, buf_at(h, leg, lo));
+		h->wmask |= 1u << leg;
+		h->wlo[leg] = lo;
+		h->whi[leg] = hi;
+	}
+	if (r->jr.node && h->pass == RAID_PASS_NONE && h->wmask)
+		return raid_journal_write(bg, h);
+	return raid_head_submit_writes(bg, h);
+}
+
+int raid_head_submit_writes(struct ubt_io *bg, struct raid_head *h)
+{
+	struct raid *r = h->r;
+	unsigned int leg;
+	int ret;
+
+	h->phase = 2;
+	h->outstanding = 1;
+	for (leg = 0; leg < r->g.disks; leg++) {
+		if (!(h->wmask & (1u << leg)))
+			continue;
+		ret = head_child(bg, h, leg, UBT_OP_WRITE, h->wlo[leg], h->whi[leg],
+				 buf_at(h, leg, h->wlo[leg]));
 		if (ret)
 			return ret;
 	}
@@ -576,6 +610,16 @@ int raid_head_end_io(struct raid *r, struct ubt_io *bg, struct ubt_io *child, in
 	struct raid_head *h = head_of(bg);
 	int leg;
 
+	if (child && h->phase == 3) {
+		/* The journal's write: the legs are written only once it holds the entry. */
+		h->outstanding--;
+		if (res < 0) {
+			h->jfailed = true;
+			h->phase = -1;
+			return 0;
+		}
+		return raid_head_submit_writes(bg, h);
+	}
 	if (child && res < 0 && res != -EOPNOTSUPP) {
 		leg = raid_leg_of(r, child->t);
 		if (leg >= 0) {

@@ -166,6 +166,10 @@ int raid_table_print(const struct ubt_target *t, struct ubt_table_out *o)
 		return ubt_table_print_fail(o, "the raid node's write-intent log (log=) has no "
 					    "dm-raid form here: dm-raid keeps its bitmap on "
 					    "metadata devices");
+	if (r->jr.node)
+		return ubt_table_print_fail(o, "the raid node's journal (journal=) has no dm-raid "
+					    "form here: dm-raid's journal_dev needs metadata "
+					    "devices");
 	if (!r->layout->dm_type) {
 		char list[256];
 		struct ubt_str s = UBT_STR(list, sizeof(list));

@@ -663,6 +663,10 @@ static void test_shorthand(void)
 			"/x/b", "--file", "/x/c", "--region", "1M", NULL }, spec, sizeof(spec), err,
 			sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "--region sizes the log: give --log PATH too");
+	CU_ASSERT_EQUAL(func_shorthand("raid6", (const char *const[]){ "--file", "/x/a", "--file",
+			"/x/b", "--file", "/x/c", "--file", "/x/d", "--journal", "/x/j", NULL }, spec,
+			sizeof(spec), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(spec, "raid6(/x/a, /x/b, /x/c, /x/d, journal=/x/j)");
 }
 
 /* dm-raid's table, both ways, and its refusals in its words. */
@@ -786,6 +790,28 @@ static struct ubt_tree *build_logged(const struct array *a, const char *log, con
 	return tree;
 }
 
+/* The same with a journal (journal=STATE) rather than a log. */
+static struct ubt_tree *build_journaled(const struct array *a, const char *journal,
+					const char *wrap, const char *extra)
+{
+	char spec[4096];
+	struct ubt_str s = UBT_STR(spec, sizeof(spec));
+	struct ubt_tree *tree;
+	unsigned int i;
+
+	ubt_str_printf(&s, "raid5(");
+	for (i = 0; i < a->disks; i++)
+		ubt_str_printf(&s, wrap ? "%s(%s, name=v%u), " : "%.0s%s, ", wrap ? wrap : "",
+			       a->path[i], i);
+	ubt_str_printf(&s, wrap ? "journal=%s(%s, cache=64M, name=vl), " : "journal=%.0s%s, ",
+		       wrap ? wrap : "", journal);
+	ubt_str_printf(&s, "chunk=%u%s, name=r)", LOG_CHUNK, extra);
+	tree = build(spec);
+	if (!tree)
+		fprintf(stderr, "\n  %s: %s\n", spec, err);
+	return tree;
+}
+
 /* The log file's bits: how many are set, and the set in `bits` when not NULL. */
 static unsigned int log_bits(const char *log, uint8_t *bits)
 {
@@ -852,32 +878,60 @@ struct written {
 
 /*
  * Writes (small ones: read-modify-writes and reconstruct-writes), reads
- * (checked) and flushes one at a time over legs and log each behind
- * volatile, then a crash of all of them at once.  What the legs hold
- * afterwards: rows whose parity disagrees with the data -- the writes in
- * flight at the crash -- and every one of them lies in a region the log
- * has set.  Up again over what survived, with the log: the resync visits
- * those regions, a check then finds no parity wrong, and every sector
- * holds what the last flush covered or a write that came after it.
+ * (checked) and flushes one at a time over legs and log (or journal) each
+ * behind volatile, then a crash of all of them at once, round after round.
+ *   log:     what the legs hold afterwards has rows whose parity disagrees
+ *            with the data -- the writes in flight at the crash -- and
+ *            every one of them lies in a region the log has set; up again
+ *            with the log, the resync visits those regions and a check
+ *            then finds no parity wrong.
+ *   journal: up again with the journal, its entries written to the legs
+ *            again, no row anywhere disagrees.
+ * Then every sector holds what the last flush covered or a write that came
+ * after it -- with lose_leg, read with a random leg failed right after the
+ * start, every lost chunk rebuilt from the others.
  */
-static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint64_t seed)
+struct crash_opts {
+	const char *words;	/* the crash message, %llu: a seed */
+	unsigned int rounds;
+	uint64_t seed;
+	bool journal;		/* journal= rather than log= */
+	bool lose_leg;		/* a leg fails right after the start that follows a crash */
+	bool want_hole;		/* the log without a journal: some round must read wrong */
+};
+
+/* The raid5 of these tests with a log or a journal, legs behind `wrap` when given. */
+static struct ubt_tree *build_crash(const struct array *a, const char *state, bool journal,
+				    const char *wrap, const char *extra)
+{
+	char opts[64];
+
+	if (!journal)
+		return build_logged(a, state, wrap, extra);
+	snprintf(opts, sizeof(opts), "%s", extra);
+	return build_journaled(a, state, wrap, opts);
+}
+
+static void crash_rounds(const struct crash_opts *o)
 {
 	struct array a = { 5, 4, "left-symmetric", LOG_CHUNK, { 0 } };
 	const uint64_t bytes = array_bytes(&a), sectors = bytes / 512;
-	uint64_t *flushed = calloc(sectors, sizeof(*flushed)), *latest;
+	uint64_t *flushed = calloc(sectors, sizeof(*flushed)), *latest, seed = o->seed;
 	struct written *since = malloc(4096 * sizeof(*since));
 	struct func_step *st = calloc(400, sizeof(*st));
 	uint8_t *buf = malloc(bytes), *rd = malloc(64 * 1024), bits[LOG_REGIONS];
-	unsigned int round, i, n, nsince, bad = 0, out_of_sync = 0, unlogged = 0, most_set = 0;
+	unsigned int round, i, n, nsince, bad = 0, torn = 0, out_of_sync = 0, unlogged = 0;
+	unsigned int most_set = 0, wrong = 0;
 	uint64_t seq = 1, s;
 	struct ubt_tree *tree;
-	char *log, words[64], ref[8];
+	char *state, words[64], ref[8];
 
 	latest = calloc(sectors, sizeof(*latest));
-	make_legs(&a, "k");
-	log = func_make_file("r-k-log.img", 1 << 20);
+	make_legs(&a, o->journal ? "j" : "k");
+	state = func_make_file(o->journal ? "r-j-state.img" : "r-k-state.img",
+			       o->journal ? 4 << 20 : 1 << 20);
 	/* Seq 0 is the start: the whole array written as "write 0", parity made as it went. */
-	tree = build_logged(&a, log, NULL, ", nosync");
+	tree = build_crash(&a, state, o->journal, NULL, ", nosync");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	for (s = 0; s < bytes; s += 65536) {
 		struct func_step all = { .op = UBT_OP_WRITE, .off = s, .len = 65536, .seq = 0 };
@@ -885,9 +939,10 @@ static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint6
 		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, stamp), 0);
 	}
 	ubt_tree_free(tree);
-	CU_ASSERT_EQUAL(log_bits(log, NULL), 0);	/* a clean stop clears every bit */
-	for (round = 0; round < rounds && !bad; round++) {
-		tree = build_logged(&a, log, "volatile", "");
+	if (!o->journal)
+		CU_ASSERT_EQUAL(log_bits(state, NULL), 0);	/* a clean stop clears every bit */
+	for (round = 0; round < o->rounds && !bad; round++) {
+		tree = build_crash(&a, state, o->journal, "volatile", "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		n = 1 + (unsigned int)(func_rand(&seed) % 200);
 		nsince = 0;
@@ -931,13 +986,13 @@ static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint6
 		}
 		if (bad)
 			fprintf(stderr, "\n  round %u: a read did not see the latest write\n", round);
-		/* Every leg and the log lose power at once, each its own way. */
+		/* Every leg and the log (journal) lose power at once, each its own way. */
 		for (i = 0; i <= a.disks; i++) {
-			if (strchr(crash_words, '%'))
-				snprintf(words, sizeof(words), crash_words,
+			if (strchr(o->words, '%'))
+				snprintf(words, sizeof(words), o->words,
 					 (unsigned long long)func_rand(&seed));
 			else
-				snprintf(words, sizeof(words), "%s", crash_words);
+				snprintf(words, sizeof(words), "%s", o->words);
 			if (i < a.disks)
 				snprintf(ref, sizeof(ref), "v%u", i);
 			else
@@ -946,19 +1001,36 @@ static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint6
 		}
 		func_run_steps(tree, NULL, 0, stamp);	/* the crash is written */
 		ubt_tree_free(tree);
-		/* Every row left out of sync lies in a region the log has set. */
-		most_set = UBT_MAX(most_set, log_bits(log, bits));
-		out_of_sync += rows_out_of_sync(&a, bits, &unlogged);
-		/* Up again with the log: its regions resynced, then nothing wrong anywhere. */
-		tree = build_logged(&a, log, NULL, "");
+		if (o->journal) {
+			unsigned int none = 0;
+
+			/* The rows the crash tore; after the replay (at construction), none. */
+			memset(bits, 1, sizeof(bits));
+			torn += rows_out_of_sync(&a, bits, &none);
+			tree = build_crash(&a, state, true, NULL, "");
+			CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+			ubt_tree_free(tree);
+			out_of_sync += rows_out_of_sync(&a, bits, &none);
+		} else {
+			/* Every row left out of sync lies in a region the log has set. */
+			most_set = UBT_MAX(most_set, log_bits(state, bits));
+			out_of_sync += rows_out_of_sync(&a, bits, &unlogged);
+		}
+		/* Up again over what survived. */
+		tree = build_crash(&a, state, o->journal, NULL, "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-		settle(tree, bytes);
-		CU_ASSERT_EQUAL(func_message(tree, "r", "check", err, sizeof(err)), 0);
-		settle(tree, bytes);
-		if (!strstr(func_status(tree, "r"), " idle 0 0 -")) {
-			fprintf(stderr, "\n  round %u: after the resync: %s\n", round,
-				func_status(tree, "r"));
-			bad++;
+		if (o->lose_leg) {
+			snprintf(words, sizeof(words), "fail %u", (unsigned int)(func_rand(&seed) % 4));
+			CU_ASSERT_EQUAL(func_message(tree, "r", words, err, sizeof(err)), 0);
+		} else {
+			settle(tree, bytes);
+			CU_ASSERT_EQUAL(func_message(tree, "r", "check", err, sizeof(err)), 0);
+			settle(tree, bytes);
+			if (!strstr(func_status(tree, "r"), " idle 0 0 -")) {
+				fprintf(stderr, "\n  round %u: after the resync: %s\n", round,
+					func_status(tree, "r"));
+				bad++;
+			}
 		}
 		CU_ASSERT_EQUAL(model_read_device(tree, buf, bytes), 0);
 		for (s = 0; s < sectors; s++) {
@@ -968,7 +1040,7 @@ static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint6
 			for (i = 0; i < nsince && !ok; i++)
 				ok = got >= 0 && (uint64_t)got == since[i].seq && since[i].sector <= s &&
 				     s < since[i].sector + since[i].nr && (uint64_t)got > flushed[s];
-			if (!ok && bad++ < 5)
+			if (!ok && (wrong++, bad++ < 5) && !o->want_hole)
 				fprintf(stderr, "\n  round %u: sector %llu holds write %lld; flushed %llu\n",
 					round, (unsigned long long)s, (long long)got,
 					(unsigned long long)flushed[s]);
@@ -976,35 +1048,140 @@ static void log_crash_rounds(const char *crash_words, unsigned int rounds, uint6
 				flushed[s] = latest[s] = (uint64_t)got;
 		}
 		ubt_tree_free(tree);
-		CU_ASSERT_EQUAL(log_bits(log, NULL), 0);
+		if (!o->journal && !o->lose_leg)
+			CU_ASSERT_EQUAL(log_bits(state, NULL), 0);
 	}
-	fprintf(stderr, "\n  %u rounds: %u rows left out of sync by the crashes, %u outside the "
-		"log's regions; at most %u of %llu regions set\n", round, out_of_sync, unlogged,
-		most_set, (unsigned long long)LOG_REGIONS);
-	CU_ASSERT_EQUAL(bad, 0);
+	if (o->journal)
+		fprintf(stderr, "\n  %u rounds: %u rows torn by the crashes, %u out of sync after "
+			"the replay; %u sectors read wrong%s\n", round, torn, out_of_sync, wrong,
+			o->lose_leg ? " with a leg lost" : "");
+	else
+		fprintf(stderr, "\n  %u rounds: %u rows left out of sync by the crashes, %u outside "
+			"the log's regions; at most %u of %llu regions set; %u sectors read wrong%s\n",
+			round, out_of_sync, unlogged, most_set, (unsigned long long)LOG_REGIONS, wrong,
+			o->lose_leg ? " with a leg lost" : "");
+	if (o->want_hole) {
+		/* What the log does not promise, shown: a leg lost before the resync. */
+		CU_ASSERT(wrong > 0);
+	} else {
+		CU_ASSERT_EQUAL(bad, 0);
+	}
 	CU_ASSERT_EQUAL(unlogged, 0);
-	/* The crashes did tear rows (else the test proves nothing), and the log stayed small. */
-	CU_ASSERT(out_of_sync > 0);
-	CU_ASSERT(most_set <= 16 + 2);
+	if (o->journal) {
+		CU_ASSERT(torn > 0);		/* the crashes did tear rows */
+		CU_ASSERT_EQUAL(out_of_sync, 0);
+	} else {
+		CU_ASSERT(out_of_sync > 0);
+		CU_ASSERT(most_set <= 16 + 2);	/* the log stayed small */
+	}
 	free(flushed);
 	free(latest);
 	free(since);
 	free(st);
 	free(buf);
 	free(rd);
-	unlink(log);
-	free(log);
+	unlink(state);
+	free(state);
+	remove_files(a.path, a.disks);
+}
+
+/*
+ * The journal's life: a new one resyncs everything once and records that
+ * the resync ended, so the next start (clean) resyncs nothing and replays
+ * nothing; a raid6 journals its writes (P and Q) and reads back after two
+ * legs fail; the refusals; no dm table.
+ */
+static void test_journal_life(void)
+{
+	struct array a = { 6, 5, "left-symmetric", LOG_CHUNK, { 0 } };
+	struct workload w = { .nr_ops = 400, .pct_read = 30, .pct_write = 65, .pct_flush = 5,
+			      .seed = 8, .max_bytes = 131072 };
+	struct ubt_tree *tree;
+	char *jr, spec[4096], table[4096];
+	struct ubt_str s = UBT_STR(spec, sizeof(spec));
+	unsigned int i;
+
+	make_junk_legs(&a, "n");
+	jr = func_make_file("r-n-journal.img", 4 << 20);
+	ubt_str_printf(&s, "raid6(");
+	for (i = 0; i < a.disks; i++)
+		ubt_str_printf(&s, "%s, ", a.path[i]);
+	ubt_str_printf(&s, "journal=%s, chunk=16K, name=r)", jr);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid6_left-symmetric 5 aaaaa 0/8192 resync 0 0 -");
+	w.bytes = array_bytes(&a);
+	w.model = calloc(1, w.bytes);
+	CU_ASSERT_EQUAL(model_read_device(tree, w.model, w.bytes), 0);
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	settle(tree, w.bytes);
+	CU_ASSERT_NOT_EQUAL(ubt_tree_to_table(tree, table, sizeof(table), err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "journal (journal=) has no dm-raid form"));
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
+	/* Clean, resynced: nothing to do; two legs lost, it reads the model. */
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid6_left-symmetric 5 AAAAA 8192/8192 idle 0 0 -");
+	CU_ASSERT_EQUAL(func_message(tree, "r", "fail 1", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "r", "fail 3", err, sizeof(err)), 0);
+	w.seed = 9;
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 1u << 1 | 1u << 3), 0);
+	/* sync: everything again. */
+	s = UBT_STR(spec, sizeof(spec));
+	ubt_str_printf(&s, "raid6(%s, %s, %s, %s, %s, journal=%s, chunk=16K, sync, name=r)",
+		       a.path[0], a.path[1], a.path[2], a.path[3], a.path[4], jr);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid6_left-symmetric 5 aaaaa 0/8192 resync 0 0 -");
+	ubt_tree_free(tree);
+	snprintf(spec, sizeof(spec), "raid6(%s, %s, %s, %s, %s, journal=%s, chunk=32K)", a.path[0],
+		 a.path[1], a.path[2], a.path[3], a.path[4], jr);
+	expect_refused(spec, "journal: it was written for a raid6 of 5 legs, chunk 16384");
+	snprintf(spec, sizeof(spec), "raid6(%s, %s, %s, %s, %s, journal=%s, log=%s)", a.path[0],
+		 a.path[1], a.path[2], a.path[3], a.path[4], jr, jr);
+	expect_refused(spec, "journal= and log= together");
+	snprintf(spec, sizeof(spec), "raid6(%s, %s, %s, %s, journal=%s)", a.path[0], a.path[1],
+		 a.path[2], a.path[3], a.path[3]);
+	expect_refused(spec, "is leg 3's too");
+	truncate(jr, 512 << 10);
+	snprintf(spec, sizeof(spec), "raid6(%s, %s, %s, %s, %s, journal=%s)", a.path[0], a.path[1],
+		 a.path[2], a.path[3], a.path[4], jr);
+	expect_refused(spec, "the journal (524288 bytes) is too small");
+	free(w.model);
+	unlink(jr);
+	free(jr);
 	remove_files(a.path, a.disks);
 }
 
 static void test_log_crash_random(void)
 {
-	log_crash_rounds("crash random %llu", 100, 11);
+	crash_rounds(&(struct crash_opts){ "crash random %llu", 60, 11, false, false, false });
 }
 
 static void test_log_crash_torn(void)
 {
-	log_crash_rounds("crash torn %llu", 100, 12);
+	crash_rounds(&(struct crash_opts){ "crash torn %llu", 60, 12, false, false, false });
+}
+
+/* The log alone does not close the write hole: a leg lost after a crash reads wrong. */
+static void test_log_leaves_the_write_hole(void)
+{
+	crash_rounds(&(struct crash_opts){ "crash torn %llu", 100, 13, false, true, true });
+}
+
+static void test_journal_crash_torn(void)
+{
+	crash_rounds(&(struct crash_opts){ "crash torn %llu", 60, 14, true, false, false });
+}
+
+/* The journal closes it: crashes, then a leg lost at once, and every sector reads right. */
+static void test_journal_closes_the_write_hole(void)
+{
+	crash_rounds(&(struct crash_opts){ "crash random %llu", 60, 15, true, true, false });
+	crash_rounds(&(struct crash_opts){ "crash torn %llu", 60, 16, true, true, false });
 }
 
 /*
@@ -1098,5 +1275,6 @@ UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_ser
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
 	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
 	UT(test_check_and_repair), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
-	UT(test_dm_raid_table), UT(test_log_life), UT(test_log_crash_random),
-	UT(test_log_crash_torn))
+	UT(test_dm_raid_table), UT(test_log_life), UT(test_journal_life), UT(test_log_crash_random),
+	UT(test_log_crash_torn), UT(test_log_leaves_the_write_hole), UT(test_journal_crash_torn),
+	UT(test_journal_closes_the_write_hole))
