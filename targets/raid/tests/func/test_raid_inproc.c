@@ -924,7 +924,7 @@ static void crash_rounds(const struct crash_opts *o)
 	unsigned int most_set = 0, wrong = 0;
 	uint64_t seq = 1, s;
 	struct ubt_tree *tree;
-	char *state, words[64], ref[8];
+	char *state, words[64], ref[16];
 
 	latest = calloc(sectors, sizeof(*latest));
 	make_legs(&a, o->journal ? "j" : "k");
