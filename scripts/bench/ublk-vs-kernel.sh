@@ -717,6 +717,8 @@ balance_table() {
 # "- -" in their place; ours with them failed by message).  A leg alone,
 # for what a full-row write can reach: (legs - parity) times it.  Each
 # device on its own copies of the legs; no initial resync on either side.
+# Healthy raid5 also with a write-intent log and with a journal (ours only:
+# dm-raid keeps both on metadata devices).
 raid_table() {	# LEVEL LEGS DM_TYPE LAYOUT MISSING
 	local level=$1 n=$2 dmtype=$3 layout=$4 miss=$5 i way data tbl spec f
 	local -a saved=("${workloads[@]}") legs
@@ -756,7 +758,21 @@ raid_table() {	# LEVEL LEGS DM_TYPE LAYOUT MISSING
 				"$B" message -n "${devs[-1]#/dev/ublkb}" r fail "$f" ||
 					die "cannot fail leg $f of ours"
 			done
-		elif [ $way = healthy ]; then
+		fi
+		# What the write-intent log and the journal cost: raid5 with each, on legs of
+		# their own and the log (journal) on one more device of the same kind.
+		if [ $way = healthy ] && [ "$level" = 5 ]; then
+			for f in log journal; do
+				spec=
+				for i in $(seq 0 $((n - 1))); do
+					backing_copy "$work/raid.src" "r${f:0:1}x$i" "$raid_mb"
+					spec+="$copy_path, "
+				done
+				backing_copy "$work/raid.src" "r${f:0:1}xs" "$raid_mb"
+				add_ours "raid5 with $f|" --spec "raid5(${spec}$f=$copy_path, chunk=64K, layout=$layout, nosync, name=r)"
+			done
+		fi
+		if [ $way = healthy ]; then
 			backing_copy "$work/raid.src" rl "$raid_mb"
 			add_row "one leg alone (null_blk)" "$copy_path" base
 			backing_copy "$work/raid.src" rf "$raid_mb"

@@ -585,11 +585,16 @@ void raid_journal_kick(struct raid *r, struct ubt_queue *q)
 	struct raid_journal *jr = &r->jr;
 	struct ubt_io *io;
 
-	if (!jr->node || ubt_queue_stopping(q))
+	if (!jr->node)
 		return;
 	pthread_mutex_lock(&r->lock);
+	/*
+	 * A stopping (or suspending) queue still drains its requests: a head
+	 * waiting for a slot gets its checkpoint all the same.
+	 */
 	if (jr->checkpointing || jr->done_upto <= jr->checkpoint ||
-	    (!jr->waiters && jr->done_upto - jr->checkpoint < jr->nr_slots / 2)) {
+	    (!jr->waiters && (ubt_queue_stopping(q) ||
+			      jr->done_upto - jr->checkpoint < jr->nr_slots / 2))) {
 		pthread_mutex_unlock(&r->lock);
 		return;
 	}
