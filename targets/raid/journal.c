@@ -14,9 +14,12 @@
  *   byte 0      the superblock (4 KiB): le32 magic 0x524A4E4C, version 1,
  *               the array's shape (rows, legs, level, md algorithm, chunk
  *               sectors), the slot size and count, flags (1: the first
- *               resync is over), le64 checkpoint, le32 CRC-32C
+ *               resync is over), le64 checkpoint, le64 journal id (random,
+ *               drawn when the journal is new), le32 CRC-32C
  *   byte 4096   nr_slots slots of slot_bytes: a 4 KiB entry header (magic
- *               0x524A454E, CRC-32C of the header and payload, le64 seq,
+ *               0x524A454E, CRC-32C of the header and payload, le64 journal
+ *               id -- entries of an earlier journal on the same node are
+ *               never replayed -- le64 seq,
  *               le64 row, le32 window, le32 legs written, le32 payload
  *               bytes, each leg's window-relative [lo, hi) sectors), then
  *               the payload: each written leg's sectors, in leg order.
@@ -39,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "ubt/crc32c.h"
 #include "ubt/util.h"
@@ -59,12 +63,13 @@ struct jr_sb {
 	uint64_t slot_bytes;
 	uint32_t nr_slots, flags;
 	uint64_t checkpoint;
+	uint64_t id;
 	uint32_t crc;
 } __attribute__((packed));
 
 struct jr_entry {
 	uint32_t magic, crc;
-	uint64_t seq, row;
+	uint64_t id, seq, row;
 	uint32_t win, legs, payload;
 	uint32_t lo[RAID_MAX_LEGS], hi[RAID_MAX_LEGS];
 } __attribute__((packed));
@@ -136,6 +141,7 @@ static void sb_fill(const struct raid *r, uint64_t checkpoint)
 		.nr_slots = htole32(jr->nr_slots),
 		.flags = htole32(jr->resynced ? JR_FLAG_RESYNCED : 0),
 		.checkpoint = htole64(checkpoint),
+		.id = htole64(jr->id),
 	};
 
 	sb.crc = htole32(ubt_crc32c(0, &sb, sizeof(sb)));
@@ -144,12 +150,13 @@ static void sb_fill(const struct raid *r, uint64_t checkpoint)
 }
 
 static bool entry_valid(const struct jr_entry *e, const uint8_t *slot, uint64_t slot_bytes,
-			uint64_t checkpoint)
+			uint64_t checkpoint, uint64_t id)
 {
 	struct jr_entry h = *e;
 	uint32_t crc;
 
-	if (le32toh(h.magic) != JR_ENTRY_MAGIC || le64toh(h.seq) <= checkpoint ||
+	if (le32toh(h.magic) != JR_ENTRY_MAGIC || le64toh(h.id) != id ||
+	    le64toh(h.seq) <= checkpoint ||
 	    le32toh(h.payload) > slot_bytes - JR_HDR_BYTES)
 		return false;
 	crc = le32toh(h.crc);
@@ -227,7 +234,8 @@ static int replay(struct raid *r, struct ubt_node_io *n, const struct jr_sb *sb,
 					       strerror(-ret));
 			goto out;
 		}
-		if (entry_valid((const struct jr_entry *)slot, slot, slot_bytes, checkpoint))
+		if (entry_valid((const struct jr_entry *)slot, slot, slot_bytes, checkpoint,
+				le64toh(sb->id)))
 			found[nf++] = (struct jr_found){
 				le64toh(((const struct jr_entry *)slot)->seq), i };
 	}
@@ -322,6 +330,13 @@ int raid_journal_load(struct raid *r, bool *resync)
 			ubt_node_io_close(n);
 			return ret;
 		}
+	}
+	/* A new journal gets an id of its own: what an earlier one left in the slots is not its. */
+	if (found) {
+		jr->id = le64toh(sb.id);
+	} else if (getrandom(&jr->id, sizeof(jr->id), 0) != sizeof(jr->id)) {
+		ubt_node_io_close(n);
+		return ubt_target_error(t, errno, "journal: no random id: %s", strerror(errno));
 	}
 	/* nosync says the legs agree; a found journal knows whether the first resync ended. */
 	jr->resynced = r->nosync || (found && (le32toh(sb.flags) & JR_FLAG_RESYNCED));
@@ -418,6 +433,7 @@ int raid_journal_write(struct ubt_io *bg, struct raid_head *h)
 
 	h->jseq = seq;
 	e.magic = htole32(JR_ENTRY_MAGIC);
+	e.id = htole64(jr->id);
 	e.seq = htole64(seq);
 	e.row = htole64(h->row);
 	e.win = htole32(h->win);

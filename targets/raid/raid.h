@@ -261,6 +261,7 @@ struct raid_journal {
 	uint32_t failed;		/* atomic: a journal write failed */
 	bool started;			/* atomic: a queue served: a stop records everything done */
 	uint64_t replayed;		/* entries written to the legs at construction */
+	uint64_t id;			/* this journal's: its entries carry it */
 };
 
 struct raid {

@@ -783,7 +783,9 @@ static struct ubt_tree *build_logged(const struct array *a, const char *log, con
 	if (log)
 		ubt_str_printf(&s, wrap ? "log=%s(%s, name=vl), " : "log=%.0s%s, ", wrap ? wrap : "",
 			       log);
-	ubt_str_printf(&s, "chunk=%u, region=%u%s, name=r)", LOG_CHUNK, LOG_REGION, extra);
+	if (log)
+		ubt_str_printf(&s, "region=%u, ", LOG_REGION);
+	ubt_str_printf(&s, "chunk=%u%s, name=r)", LOG_CHUNK, extra);
 	tree = build(spec);
 	if (!tree)
 		fprintf(stderr, "\n  %s: %s\n", spec, err);
@@ -1156,6 +1158,85 @@ static void test_journal_life(void)
 	remove_files(a.path, a.disks);
 }
 
+/*
+ * A journal started afresh over a node that held an earlier one (its
+ * superblock zeroed, as the refusals advise) never replays the earlier
+ * one's entries: only what the new one wrote comes back after a crash.
+ */
+static void test_journal_ignores_an_earlier_journal(void)
+{
+	struct array a = { 5, 4, "left-symmetric", LOG_CHUNK, { 0 } };
+	const uint64_t bytes = array_bytes(&a);
+	struct func_step st[40];
+	struct ubt_tree *tree;
+	uint8_t *buf = malloc(bytes), zero[4096] = { 0 };
+	uint64_t seed = 77, s, i;
+	unsigned int bad = 0;
+	char *jr;
+	FILE *f;
+
+	make_legs(&a, "e");
+	jr = func_make_file("r-e-journal.img", 16 << 20);
+	/* An earlier journal: 40 writes, then a crash: its entries stay in the slots. */
+	tree = build_journaled(&a, jr, "volatile", ", nosync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (i = 0; i < 40; i++)
+		st[i] = (struct func_step){ .op = UBT_OP_WRITE, .seq = 1 + i,
+					    .off = func_rand(&seed) % ((bytes - 32768) / 4096) * 4096,
+					    .len = (1 + func_rand(&seed) % 8) * 4096 };
+	CU_ASSERT_EQUAL(func_run_steps(tree, st, 40, stamp), 0);
+	for (i = 0; i < a.disks; i++) {
+		char ref[16];
+
+		snprintf(ref, sizeof(ref), "v%llu", (unsigned long long)i);
+		CU_ASSERT_EQUAL(func_message(tree, ref, "crash", err, sizeof(err)), 0);
+	}
+	func_run_steps(tree, NULL, 0, stamp);
+	ubt_tree_free(tree);
+	/* Its superblock zeroed; the array stamped afresh without a journal. */
+	f = fopen(jr, "r+");
+	CU_ASSERT_FATAL(f && fwrite(zero, 1, sizeof(zero), f) == sizeof(zero));
+	fclose(f);
+	tree = build_logged(&a, NULL, NULL, ", nosync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (s = 0; s < bytes; s += 65536) {
+		struct func_step all = { .op = UBT_OP_WRITE, .off = s, .len = 65536, .seq = 0 };
+
+		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, stamp), 0);
+	}
+	ubt_tree_free(tree);
+	/* A new journal: one write, then a crash of the legs. */
+	tree = build_journaled(&a, jr, "volatile", ", nosync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	st[0] = (struct func_step){ .op = UBT_OP_WRITE, .seq = 1000, .off = 8192, .len = 8192 };
+	CU_ASSERT_EQUAL(func_run_steps(tree, st, 1, stamp), 0);
+	for (i = 0; i < a.disks; i++) {
+		char ref[16];
+
+		snprintf(ref, sizeof(ref), "v%llu", (unsigned long long)i);
+		CU_ASSERT_EQUAL(func_message(tree, ref, "crash", err, sizeof(err)), 0);
+	}
+	func_run_steps(tree, NULL, 0, stamp);
+	ubt_tree_free(tree);
+	/* Up again: the new write is back, nothing of the earlier journal is. */
+	tree = build_journaled(&a, jr, NULL, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(model_read_device(tree, buf, bytes), 0);
+	ubt_tree_free(tree);
+	for (s = 0; s < bytes / 512; s++) {
+		int64_t want = s >= 16 && s < 32 ? 1000 : 0, got = stamped_seq(buf + s * 512, s);
+
+		if (got != want && bad++ < 3)
+			fprintf(stderr, "\n  sector %llu holds write %lld, not %lld\n",
+				(unsigned long long)s, (long long)got, (long long)want);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(buf);
+	unlink(jr);
+	free(jr);
+	remove_files(a.path, a.disks);
+}
+
 static void test_log_crash_random(void)
 {
 	crash_rounds(&(struct crash_opts){ "crash random %llu", 60, 11, false, false, false });
@@ -1275,6 +1356,7 @@ UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_ser
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
 	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
 	UT(test_check_and_repair), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
-	UT(test_dm_raid_table), UT(test_log_life), UT(test_journal_life), UT(test_log_crash_random),
+	UT(test_dm_raid_table), UT(test_log_life), UT(test_journal_life),
+	UT(test_journal_ignores_an_earlier_journal), UT(test_log_crash_random),
 	UT(test_log_crash_torn), UT(test_log_leaves_the_write_hole), UT(test_journal_crash_torn),
 	UT(test_journal_closes_the_write_hole))
