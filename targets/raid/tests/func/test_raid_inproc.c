@@ -893,6 +893,16 @@ struct written {
  * after it -- with lose_leg, read with a random leg failed right after the
  * start, every lost chunk rebuilt from the others.
  */
+/*
+ * Under the sanitizers a third of the rounds: that pass looks for memory
+ * errors, and the full count runs in the plain build.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define CRASH_ROUNDS(n)	((n) / 3)
+#else
+#define CRASH_ROUNDS(n)	(n)
+#endif
+
 struct crash_opts {
 	const char *words;	/* the crash message, %llu: a seed */
 	unsigned int rounds;
@@ -943,7 +953,7 @@ static void crash_rounds(const struct crash_opts *o)
 	ubt_tree_free(tree);
 	if (!o->journal)
 		CU_ASSERT_EQUAL(log_bits(state, NULL), 0);	/* a clean stop clears every bit */
-	for (round = 0; round < o->rounds && !bad; round++) {
+	for (round = 0; round < CRASH_ROUNDS(o->rounds) && !bad; round++) {
 		tree = build_crash(&a, state, o->journal, "volatile", "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		n = 1 + (unsigned int)(func_rand(&seed) % 200);
