@@ -239,16 +239,13 @@ void raid_bitmap_stop(struct raid *r)
 {
 	struct raid_bitmap *bm = &r->bm;
 	struct ubt_node_io *n;
-	unsigned int i;
 	uint64_t reg;
-	int ret = 0;
+	int ret;
 
 	if (!bm->node || !__atomic_load_n(&bm->started, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&bm->failed, __ATOMIC_ACQUIRE) || bm->writing)
 		return;
-	for (i = 0; i < r->g.disks && !ret; i++)
-		if (!(raid_failed(r) & (1u << i)))
-			ret = ubt_target_sync(raid_leg_node(r, i));
+	ret = raid_sync_legs(r);
 	if (ret) {
 		fprintf(stderr, "%s: a leg did not flush (%s): the log keeps its bits, the next "
 			"start resyncs those regions\n", r->t->type->name, strerror(-ret));
@@ -475,34 +472,6 @@ static void legs_flushed(struct ubt_io *io, int res)
 	ubt_bg_submit(w, write_image);
 }
 
-static int flush_legs(struct ubt_io *io)
-{
-	struct raid *r = io->t->private;
-	uint32_t failed = raid_failed(r);
-	unsigned int i;
-
-	io->sector = 0;
-	io->nr_sectors = 0;
-	io->iov = NULL;
-	io->iovcnt = 0;
-	for (i = 0; i < r->g.disks; i++) {
-		struct ubt_io *c;
-
-		if (failed & (1u << i))
-			continue;
-		c = ubt_io_child(io, raid_leg_node(r, i));
-		if (!c)
-			return -ENOMEM;
-		c->op = UBT_OP_FLUSH;
-		c->sector = 0;
-		c->nr_sectors = 0;
-		c->iov = NULL;
-		c->iovcnt = 0;
-		ubt_io_submit(c);
-	}
-	return 0;
-}
-
 void raid_bitmap_kick(struct raid *r, struct ubt_queue *q)
 {
 	struct raid_bitmap *bm = &r->bm;
@@ -535,7 +504,7 @@ void raid_bitmap_kick(struct raid *r, struct ubt_queue *q)
 	}
 	log_bg_io_init(io);
 	io->op = flush_first ? UBT_OP_FLUSH : UBT_OP_WRITE;
-	ubt_bg_submit(io, flush_first ? flush_legs : write_image);
+	ubt_bg_submit(io, flush_first ? raid_flush_legs : write_image);
 }
 
 int raid_bitmap_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child, int res)

@@ -64,6 +64,41 @@ static int through_heads(struct raid *r, struct ubt_io *io)
 	return raid_heads_start(io);
 }
 
+int raid_flush_legs(struct ubt_io *io)
+{
+	struct raid *r = io->t->private;
+	uint32_t failed = raid_failed(r);
+	unsigned int i;
+
+	for (i = 0; i < r->g.disks; i++) {
+		struct ubt_io *c;
+
+		if (failed & (1u << i))
+			continue;
+		c = ubt_io_child(io, raid_leg_node(r, i));
+		if (!c)
+			return -ENOMEM;
+		c->op = UBT_OP_FLUSH;
+		c->sector = 0;
+		c->nr_sectors = 0;
+		c->iov = NULL;
+		c->iovcnt = 0;
+		ubt_io_submit(c);
+	}
+	return 0;
+}
+
+int raid_sync_legs(struct raid *r)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < r->g.disks && !ret; i++)
+		if (!(raid_failed(r) & (1u << i)))
+			ret = ubt_target_sync(raid_leg_node(r, i));
+	return ret;
+}
+
 static int write_logged(struct ubt_io *io)
 {
 	return through_heads(io->t->private, io);
@@ -132,8 +167,6 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 {
 	struct raid *r = t->private;
 	struct raid_io *p = io->priv;
-	unsigned int i;
-	uint32_t failed;
 
 	p->head = NULL;
 	p->log = false;
@@ -155,22 +188,7 @@ int raid_map(struct ubt_target *t, struct ubt_io *io)
 			return 0;
 		return through_heads(r, io);
 	case UBT_OP_FLUSH:
-		failed = raid_failed(r);
-		for (i = 0; i < r->g.disks; i++) {
-			struct ubt_io *c;
-
-			if (failed & (1u << i))
-				continue;
-			c = ubt_io_child(io, raid_leg_node(r, i));
-			if (!c)
-				return -ENOMEM;
-			c->sector = 0;
-			c->nr_sectors = 0;
-			c->iov = NULL;
-			c->iovcnt = 0;
-			ubt_io_submit(c);
-		}
-		return 0;
+		return raid_flush_legs(io);
 	default:
 		return -EOPNOTSUPP;
 	}

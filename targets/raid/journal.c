@@ -364,15 +364,12 @@ void raid_journal_stop(struct raid *r)
 {
 	struct raid_journal *jr = &r->jr;
 	struct ubt_node_io *n;
-	unsigned int i;
-	int ret = 0;
+	int ret;
 
 	if (!jr->node || !__atomic_load_n(&jr->started, __ATOMIC_RELAXED) ||
 	    jr->checkpointing || jr->done_upto + 1 != jr->next_seq)
 		return;		/* entries not done stay to be replayed */
-	for (i = 0; i < r->g.disks && !ret; i++)
-		if (!(raid_failed(r) & (1u << i)))
-			ret = ubt_target_sync(raid_leg_node(r, i));
+	ret = raid_sync_legs(r);
 	if (!ret)
 		ret = ubt_node_io_open(jr->node, &n);
 	if (!ret) {
@@ -568,34 +565,6 @@ static void legs_flushed(struct ubt_io *io, int res)
 	ubt_bg_submit(w, write_sb);
 }
 
-static int flush_legs(struct ubt_io *io)
-{
-	struct raid *r = io->t->private;
-	uint32_t failed = raid_failed(r);
-	unsigned int i;
-
-	io->sector = 0;
-	io->nr_sectors = 0;
-	io->iov = NULL;
-	io->iovcnt = 0;
-	for (i = 0; i < r->g.disks; i++) {
-		struct ubt_io *c;
-
-		if (failed & (1u << i))
-			continue;
-		c = ubt_io_child(io, raid_leg_node(r, i));
-		if (!c)
-			return -ENOMEM;
-		c->op = UBT_OP_FLUSH;
-		c->sector = 0;
-		c->nr_sectors = 0;
-		c->iov = NULL;
-		c->iovcnt = 0;
-		ubt_io_submit(c);
-	}
-	return 0;
-}
-
 void raid_journal_kick(struct raid *r, struct ubt_queue *q)
 {
 	struct raid_journal *jr = &r->jr;
@@ -626,7 +595,7 @@ void raid_journal_kick(struct raid *r, struct ubt_queue *q)
 	}
 	bg_init(io);
 	io->op = UBT_OP_FLUSH;
-	ubt_bg_submit(io, flush_legs);
+	ubt_bg_submit(io, raid_flush_legs);
 }
 
 int raid_journal_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child, int res)

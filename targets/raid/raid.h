@@ -396,6 +396,10 @@ const char *raid_pass_name(enum raid_pass pass);
 /* io.c */
 int raid_map(struct ubt_target *t, struct ubt_io *io);
 int raid_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res);
+/* io's children: a FLUSH to every working leg (a request's, or a log's or journal's). */
+int raid_flush_legs(struct ubt_io *io);
+/* Outside the queues (a destructor): make every working leg durable; 0 or -errno. */
+int raid_sync_legs(struct raid *r);
 /* One of a request's heads is done, with res. */
 void raid_request_step_done(struct ubt_io *io, struct ubt_queue *from, int res);
 /* Finish the request if no head of it runs and none is left to start. */
