@@ -534,3 +534,28 @@ double func_now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+void func_stamp(uint8_t *buf, const struct func_step *s)
+{
+	uint64_t i, k;
+
+	for (i = 0; i < s->len / 512; i++) {
+		uint64_t sector = s->off / 512 + i, x = s->seq * 0x9E3779B97F4A7C15ULL ^ sector;
+		uint8_t *p = buf + i * 512;
+
+		memcpy(p, &s->seq, 8);
+		memcpy(p + 8, &sector, 8);
+		for (k = 16; k < 512; k++)
+			p[k] = (uint8_t)((x >> (k % 56)) + k);
+	}
+}
+
+int64_t func_stamped_seq(const uint8_t *p, uint64_t sector)
+{
+	struct func_step one = { .len = 512, .off = sector * 512 };
+	uint8_t want[512];
+
+	memcpy(&one.seq, p, 8);
+	func_stamp(want, &one);
+	return memcmp(p, want, 512) ? -1 : (int64_t)one.seq;
+}

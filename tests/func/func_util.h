@@ -109,6 +109,15 @@ typedef void (*func_fill_fn)(uint8_t *buf, const struct func_step *s);
 int func_run_steps(struct ubt_tree *tree, struct func_step *steps, unsigned int n,
 		   func_fill_fn fill);
 
+/*
+ * Sector stamps, a fill for crash tests: every 512-byte sector a write puts
+ * down says which write it was (s->seq) and where, then bytes from both.
+ * func_stamped_seq() reads one back: the write's seq, or -1 when the
+ * sector is no write's whole sector.
+ */
+void func_stamp(uint8_t *buf, const struct func_step *s);
+int64_t func_stamped_seq(const uint8_t *p, uint64_t sector);
+
 /* Node ref's status line, in a buffer the next call reuses. */
 const char *func_status(struct ubt_tree *tree, const char *ref);
 

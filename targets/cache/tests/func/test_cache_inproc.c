@@ -283,37 +283,6 @@ static void test_restart_keeps_mappings(void)
 
 /* ---- Crashes ----------------------------------------------------------- */
 
-/*
- * Every 512-byte sector a test write puts down says which write it was and
- * where: seq, sector, then bytes from both.  Reading one back tells which
- * write is there, and whether it is whole.
- */
-static void stamp(uint8_t *buf, const struct func_step *s)
-{
-	uint64_t i, k;
-
-	for (i = 0; i < s->len / 512; i++) {
-		uint64_t sector = s->off / 512 + i, x = s->seq * 0x9E3779B97F4A7C15ULL ^ sector;
-		uint8_t *p = buf + i * 512;
-
-		memcpy(p, &s->seq, 8);
-		memcpy(p + 8, &sector, 8);
-		for (k = 16; k < 512; k++)
-			p[k] = (uint8_t)((x >> (k % 56)) + k);
-	}
-}
-
-/* The write a sector holds (its seq), or -1 when it is no write's whole sector. */
-static int64_t stamped_seq(const uint8_t *p, uint64_t sector)
-{
-	struct func_step one = { .len = 512, .off = sector * 512 };
-	uint8_t want[512];
-
-	memcpy(&one.seq, p, 8);
-	stamp(want, &one);
-	return memcmp(p, want, 512) ? -1 : (int64_t)one.seq;
-}
-
 struct written {
 	uint64_t seq, sector, nr;
 };
@@ -344,7 +313,7 @@ static void crash_rounds(const char *crash_words, unsigned int rounds, uint64_t 
 	{
 		struct func_step all = { .op = UBT_OP_WRITE, .off = 0, .len = ORIGIN_BYTES, .seq = 0 };
 
-		stamp(buf, &all);
+		func_stamp(buf, &all);
 		tree = build(&f, NULL, "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		ubt_tree_free(tree);
@@ -384,7 +353,7 @@ static void crash_rounds(const char *crash_words, unsigned int rounds, uint64_t 
 		for (i = 0; i < n; i++) {
 			if (st[i].op == UBT_OP_READ)
 				st[i].read_into = rd;
-			CU_ASSERT_EQUAL(func_run_steps(tree, &st[i], 1, stamp), 0);
+			CU_ASSERT_EQUAL(func_run_steps(tree, &st[i], 1, func_stamp), 0);
 			if (st[i].op == UBT_OP_WRITE) {
 				for (s = st[i].off / 512; s < (st[i].off + st[i].len) / 512; s++)
 					latest[s] = st[i].seq;
@@ -399,7 +368,7 @@ static void crash_rounds(const char *crash_words, unsigned int rounds, uint64_t 
 				nsince = 0;
 			} else {
 				for (s = 0; s < st[i].len / 512; s++)
-					if (stamped_seq(rd + s * 512, st[i].off / 512 + s) !=
+					if (func_stamped_seq(rd + s * 512, st[i].off / 512 + s) !=
 					    (int64_t)latest[st[i].off / 512 + s])
 						bad++;
 			}
@@ -414,14 +383,14 @@ static void crash_rounds(const char *crash_words, unsigned int rounds, uint64_t 
 		CU_ASSERT_EQUAL(func_message(tree, "vo", words, err, sizeof(err)), 0);
 		CU_ASSERT_EQUAL(func_message(tree, "vc", words, err, sizeof(err)), 0);
 		CU_ASSERT_EQUAL(func_message(tree, "vm", words, err, sizeof(err)), 0);
-		func_run_steps(tree, NULL, 0, stamp);	/* the crash is written */
+		func_run_steps(tree, NULL, 0, func_stamp);	/* the crash is written */
 		ubt_tree_free(tree);
 		/* Up again over what survived: read everything back. */
 		tree = build(&f, NULL, "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		CU_ASSERT_EQUAL(model_read_device(tree, buf, ORIGIN_BYTES), 0);
 		for (s = 0; s < sectors; s++) {
-			int64_t got = stamped_seq(buf + s * 512, s);
+			int64_t got = func_stamped_seq(buf + s * 512, s);
 			bool ok = got >= 0 && (uint64_t)got == flushed[s];
 
 			for (i = 0; i < nsince && !ok; i++)

@@ -741,72 +741,31 @@ static void test_dm_raid_table(void)
 #define LOG_REGION	65536		/* 4 rows */
 #define LOG_REGIONS	(LEG_BYTES / LOG_REGION)
 
-/* Sector stamps: which write (seq) a sector holds, checkable on its own. */
-static void stamp(uint8_t *buf, const struct func_step *st)
-{
-	uint64_t i, k;
-
-	for (i = 0; i < st->len / 512; i++) {
-		uint64_t sector = st->off / 512 + i, x = st->seq * 0x9E3779B97F4A7C15ULL ^ sector;
-		uint8_t *p = buf + i * 512;
-
-		memcpy(p, &st->seq, 8);
-		memcpy(p + 8, &sector, 8);
-		for (k = 16; k < 512; k++)
-			p[k] = (uint8_t)((x >> (k % 56)) + k);
-	}
-}
-
-static int64_t stamped_seq(const uint8_t *p, uint64_t sector)
-{
-	struct func_step one = { .len = 512, .off = sector * 512 };
-	uint8_t want[512];
-
-	memcpy(&one.seq, p, 8);
-	stamp(want, &one);
-	return memcmp(p, want, 512) ? -1 : (int64_t)one.seq;
-}
-
-/* The raid5 of these tests over its legs and log, each leg behind `wrap` when given. */
-static struct ubt_tree *build_logged(const struct array *a, const char *log, const char *wrap,
-				     const char *extra)
+/*
+ * The raid5 of these tests with key=state (key "log" or "journal", or NULL
+ * for neither), each leg and the state behind `wrap` when given.
+ */
+static struct ubt_tree *build_raid5(const struct array *a, const char *key, const char *state,
+				    const char *wrap, const char *extra)
 {
 	char spec[4096];
 	struct ubt_str s = UBT_STR(spec, sizeof(spec));
 	struct ubt_tree *tree;
+	bool journal = key && !strcmp(key, "journal");
 	unsigned int i;
 
 	ubt_str_printf(&s, "raid5(");
 	for (i = 0; i < a->disks; i++)
 		ubt_str_printf(&s, wrap ? "%s(%s, name=v%u), " : "%.0s%s, ", wrap ? wrap : "",
 			       a->path[i], i);
-	if (log)
-		ubt_str_printf(&s, wrap ? "log=%s(%s, name=vl), " : "log=%.0s%s, ", wrap ? wrap : "",
-			       log);
-	if (log)
+	/* A journal's entries are whole windows: room for many behind volatile. */
+	if (key && wrap)
+		ubt_str_printf(&s, "%s=%s(%s%s, name=vl), ", key, wrap, state,
+			       journal ? ", cache=64M" : "");
+	else if (key)
+		ubt_str_printf(&s, "%s=%s, ", key, state);
+	if (key && !journal)
 		ubt_str_printf(&s, "region=%u, ", LOG_REGION);
-	ubt_str_printf(&s, "chunk=%u%s, name=r)", LOG_CHUNK, extra);
-	tree = build(spec);
-	if (!tree)
-		fprintf(stderr, "\n  %s: %s\n", spec, err);
-	return tree;
-}
-
-/* The same with a journal (journal=STATE) rather than a log. */
-static struct ubt_tree *build_journaled(const struct array *a, const char *journal,
-					const char *wrap, const char *extra)
-{
-	char spec[4096];
-	struct ubt_str s = UBT_STR(spec, sizeof(spec));
-	struct ubt_tree *tree;
-	unsigned int i;
-
-	ubt_str_printf(&s, "raid5(");
-	for (i = 0; i < a->disks; i++)
-		ubt_str_printf(&s, wrap ? "%s(%s, name=v%u), " : "%.0s%s, ", wrap ? wrap : "",
-			       a->path[i], i);
-	ubt_str_printf(&s, wrap ? "journal=%s(%s, cache=64M, name=vl), " : "journal=%.0s%s, ",
-		       wrap ? wrap : "", journal);
 	ubt_str_printf(&s, "chunk=%u%s, name=r)", LOG_CHUNK, extra);
 	tree = build(spec);
 	if (!tree)
@@ -912,18 +871,6 @@ struct crash_opts {
 	bool want_hole;		/* the log without a journal: some round must read wrong */
 };
 
-/* The raid5 of these tests with a log or a journal, legs behind `wrap` when given. */
-static struct ubt_tree *build_crash(const struct array *a, const char *state, bool journal,
-				    const char *wrap, const char *extra)
-{
-	char opts[64];
-
-	if (!journal)
-		return build_logged(a, state, wrap, extra);
-	snprintf(opts, sizeof(opts), "%s", extra);
-	return build_journaled(a, state, wrap, opts);
-}
-
 static void crash_rounds(const struct crash_opts *o)
 {
 	struct array a = { 5, 4, "left-symmetric", LOG_CHUNK, { 0 } };
@@ -943,18 +890,18 @@ static void crash_rounds(const struct crash_opts *o)
 	state = func_make_file(o->journal ? "r-j-state.img" : "r-k-state.img",
 			       o->journal ? 4 << 20 : 1 << 20);
 	/* Seq 0 is the start: the whole array written as "write 0", parity made as it went. */
-	tree = build_crash(&a, state, o->journal, NULL, ", nosync");
+	tree = build_raid5(&a, o->journal ? "journal" : "log", state, NULL, ", nosync");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	for (s = 0; s < bytes; s += 65536) {
 		struct func_step all = { .op = UBT_OP_WRITE, .off = s, .len = 65536, .seq = 0 };
 
-		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, stamp), 0);
+		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, func_stamp), 0);
 	}
 	ubt_tree_free(tree);
 	if (!o->journal)
 		CU_ASSERT_EQUAL(log_bits(state, NULL), 0);	/* a clean stop clears every bit */
 	for (round = 0; round < CRASH_ROUNDS(o->rounds) && !bad; round++) {
-		tree = build_crash(&a, state, o->journal, "volatile", "");
+		tree = build_raid5(&a, o->journal ? "journal" : "log", state, "volatile", "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		n = 1 + (unsigned int)(func_rand(&seed) % 200);
 		nsince = 0;
@@ -978,7 +925,7 @@ static void crash_rounds(const struct crash_opts *o)
 		for (i = 0; i < n; i++) {
 			if (st[i].op == UBT_OP_READ)
 				st[i].read_into = rd;
-			CU_ASSERT_EQUAL(func_run_steps(tree, &st[i], 1, stamp), 0);
+			CU_ASSERT_EQUAL(func_run_steps(tree, &st[i], 1, func_stamp), 0);
 			if (st[i].op == UBT_OP_WRITE) {
 				for (s = st[i].off / 512; s < (st[i].off + st[i].len) / 512; s++)
 					latest[s] = st[i].seq;
@@ -991,7 +938,7 @@ static void crash_rounds(const struct crash_opts *o)
 				nsince = 0;
 			} else {
 				for (s = 0; s < st[i].len / 512; s++)
-					if (stamped_seq(rd + s * 512, st[i].off / 512 + s) !=
+					if (func_stamped_seq(rd + s * 512, st[i].off / 512 + s) !=
 					    (int64_t)latest[st[i].off / 512 + s])
 						bad++;
 			}
@@ -1011,7 +958,7 @@ static void crash_rounds(const struct crash_opts *o)
 				snprintf(ref, sizeof(ref), "vl");
 			CU_ASSERT_EQUAL(func_message(tree, ref, words, err, sizeof(err)), 0);
 		}
-		func_run_steps(tree, NULL, 0, stamp);	/* the crash is written */
+		func_run_steps(tree, NULL, 0, func_stamp);	/* the crash is written */
 		ubt_tree_free(tree);
 		if (o->journal) {
 			unsigned int none = 0;
@@ -1019,7 +966,7 @@ static void crash_rounds(const struct crash_opts *o)
 			/* The rows the crash tore; after the replay (at construction), none. */
 			memset(bits, 1, sizeof(bits));
 			torn += rows_out_of_sync(&a, bits, &none);
-			tree = build_crash(&a, state, true, NULL, "");
+			tree = build_raid5(&a, "journal", state, NULL, "");
 			CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 			ubt_tree_free(tree);
 			out_of_sync += rows_out_of_sync(&a, bits, &none);
@@ -1029,7 +976,7 @@ static void crash_rounds(const struct crash_opts *o)
 			out_of_sync += rows_out_of_sync(&a, bits, &unlogged);
 		}
 		/* Up again over what survived. */
-		tree = build_crash(&a, state, o->journal, NULL, "");
+		tree = build_raid5(&a, o->journal ? "journal" : "log", state, NULL, "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		if (o->lose_leg) {
 			snprintf(words, sizeof(words), "fail %u", (unsigned int)(func_rand(&seed) % 4));
@@ -1046,7 +993,7 @@ static void crash_rounds(const struct crash_opts *o)
 		}
 		CU_ASSERT_EQUAL(model_read_device(tree, buf, bytes), 0);
 		for (s = 0; s < sectors; s++) {
-			int64_t got = stamped_seq(buf + s * 512, s);
+			int64_t got = func_stamped_seq(buf + s * 512, s);
 			bool ok = got >= 0 && (uint64_t)got == flushed[s];
 
 			for (i = 0; i < nsince && !ok; i++)
@@ -1188,53 +1135,53 @@ static void test_journal_ignores_an_earlier_journal(void)
 	make_legs(&a, "e");
 	jr = func_make_file("r-e-journal.img", 16 << 20);
 	/* An earlier journal: 40 writes, then a crash: its entries stay in the slots. */
-	tree = build_journaled(&a, jr, "volatile", ", nosync");
+	tree = build_raid5(&a, "journal", jr, "volatile", ", nosync");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	for (i = 0; i < 40; i++)
 		st[i] = (struct func_step){ .op = UBT_OP_WRITE, .seq = 1 + i,
 					    .off = func_rand(&seed) % ((bytes - 32768) / 4096) * 4096,
 					    .len = (1 + func_rand(&seed) % 8) * 4096 };
-	CU_ASSERT_EQUAL(func_run_steps(tree, st, 40, stamp), 0);
+	CU_ASSERT_EQUAL(func_run_steps(tree, st, 40, func_stamp), 0);
 	for (i = 0; i < a.disks; i++) {
 		char ref[16];
 
 		snprintf(ref, sizeof(ref), "v%llu", (unsigned long long)i);
 		CU_ASSERT_EQUAL(func_message(tree, ref, "crash", err, sizeof(err)), 0);
 	}
-	func_run_steps(tree, NULL, 0, stamp);
+	func_run_steps(tree, NULL, 0, func_stamp);
 	ubt_tree_free(tree);
 	/* Its superblock zeroed; the array stamped afresh without a journal. */
 	f = fopen(jr, "r+");
 	CU_ASSERT_FATAL(f && fwrite(zero, 1, sizeof(zero), f) == sizeof(zero));
 	fclose(f);
-	tree = build_logged(&a, NULL, NULL, ", nosync");
+	tree = build_raid5(&a, NULL, NULL, NULL, ", nosync");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	for (s = 0; s < bytes; s += 65536) {
 		struct func_step all = { .op = UBT_OP_WRITE, .off = s, .len = 65536, .seq = 0 };
 
-		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, stamp), 0);
+		CU_ASSERT_EQUAL(func_run_steps(tree, &all, 1, func_stamp), 0);
 	}
 	ubt_tree_free(tree);
 	/* A new journal: one write, then a crash of the legs. */
-	tree = build_journaled(&a, jr, "volatile", ", nosync");
+	tree = build_raid5(&a, "journal", jr, "volatile", ", nosync");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	st[0] = (struct func_step){ .op = UBT_OP_WRITE, .seq = 1000, .off = 8192, .len = 8192 };
-	CU_ASSERT_EQUAL(func_run_steps(tree, st, 1, stamp), 0);
+	CU_ASSERT_EQUAL(func_run_steps(tree, st, 1, func_stamp), 0);
 	for (i = 0; i < a.disks; i++) {
 		char ref[16];
 
 		snprintf(ref, sizeof(ref), "v%llu", (unsigned long long)i);
 		CU_ASSERT_EQUAL(func_message(tree, ref, "crash", err, sizeof(err)), 0);
 	}
-	func_run_steps(tree, NULL, 0, stamp);
+	func_run_steps(tree, NULL, 0, func_stamp);
 	ubt_tree_free(tree);
 	/* Up again: the new write is back, nothing of the earlier journal is. */
-	tree = build_journaled(&a, jr, NULL, "");
+	tree = build_raid5(&a, "journal", jr, NULL, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	CU_ASSERT_EQUAL(model_read_device(tree, buf, bytes), 0);
 	ubt_tree_free(tree);
 	for (s = 0; s < bytes / 512; s++) {
-		int64_t want = s >= 16 && s < 32 ? 1000 : 0, got = stamped_seq(buf + s * 512, s);
+		int64_t want = s >= 16 && s < 32 ? 1000 : 0, got = func_stamped_seq(buf + s * 512, s);
 
 		if (got != want && bad++ < 3)
 			fprintf(stderr, "\n  sector %llu holds write %lld, not %lld\n",
@@ -1292,7 +1239,7 @@ static void test_log_life(void)
 
 	make_junk_legs(&a, "l");
 	log = func_make_file("r-l-log.img", 1 << 20);
-	tree = build_logged(&a, log, NULL, "");
+	tree = build_raid5(&a, "log", log, NULL, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 aaaa 0/8192 resync 0 0 -");
 	w.bytes = array_bytes(&a);
@@ -1307,12 +1254,12 @@ static void test_log_life(void)
 	CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
 	CU_ASSERT_EQUAL(log_bits(log, NULL), 0);
 	/* Clean: nothing to resync. */
-	tree = build_logged(&a, log, NULL, "");
+	tree = build_raid5(&a, "log", log, NULL, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 AAAA 8192/8192 idle 0 0 -");
 	ubt_tree_free(tree);
 	/* sync: everything. */
-	tree = build_logged(&a, log, NULL, ", sync");
+	tree = build_raid5(&a, "log", log, NULL, ", sync");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 	CU_ASSERT_STRING_EQUAL(func_status(tree, "r"), "raid5_ls 4 aaaa 0/8192 resync 0 0 -");
 	settle(tree, w.bytes);
@@ -1341,15 +1288,15 @@ static void test_log_life(void)
 		};
 		uint8_t bits[LOG_REGIONS];
 
-		tree = build_logged(&a, log, "volatile", "");
+		tree = build_raid5(&a, "log", log, "volatile", "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
-		CU_ASSERT_EQUAL(func_run_steps(tree, steps, 2, stamp), 0);
+		CU_ASSERT_EQUAL(func_run_steps(tree, steps, 2, func_stamp), 0);
 		CU_ASSERT_EQUAL(func_message(tree, "v2", "crash", err, sizeof(err)), 0);
-		func_run_steps(tree, NULL, 0, stamp);
+		func_run_steps(tree, NULL, 0, func_stamp);
 		ubt_tree_free(tree);
 		CU_ASSERT_EQUAL(log_bits(log, bits), 2);
 		CU_ASSERT(bits[0] && bits[40 / 4]);
-		tree = build_logged(&a, log, NULL, "");
+		tree = build_raid5(&a, "log", log, NULL, "");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
 		/* The resync passes over every other region: done at once. */
 		settle(tree, w.bytes);
