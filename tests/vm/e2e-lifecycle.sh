@@ -9,6 +9,15 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # Whether process PID runs (a zombie does not).
 runs() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]; }
 
+# Wait (up to 5 s) until `list` shows device ID orphaned: its daemon gone.
+wait_orphaned() {	# ID
+	for _ in $(seq 50); do
+		$B list | grep -q "^$1  *orphaned" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Wait (up to 30 s) until some process has DEV open: fio takes seconds to
 # start in the guest.
 wait_opened() {	# DEV
@@ -57,11 +66,7 @@ test_recover_under_fio() {
 		old=$(daemon_pid "$id")
 		kill -9 "$old"
 		t0=$(now_ms)
-		for _ in $(seq 50); do
-			$B list | grep -q "^$id  *orphaned" && break
-			sleep 0.1
-		done
-		$B list | grep -q "^$id  *orphaned" || t_fail "not orphaned after kill -9: $($B list)"
+		wait_orphaned "$id" || t_fail "not orphaned after kill -9: $($B list)"
 		out=$($B recover -n "$id" 2>&1) || t_fail "recover $i: $out"
 		[ "$out" = "$dev" ] || t_fail "recover printed: $out"
 		echo "    cycle $i: kill -9 to serving again $(( $(now_ms) - t0 )) ms"
@@ -543,11 +548,7 @@ test_fail_io_recovery() {
 	$B list --json | grep -q '"recovery": "fail-io"' || t_fail "list: $($B list --json)"
 	dd if="$work/pat" of="$dev" bs=1M oflag=direct status=none || t_fail "write"
 	kill -9 "$(daemon_pid "$id")"
-	for _ in $(seq 50); do
-		$B list | grep -q "^$id  *orphaned" && break
-		sleep 0.1
-	done
-	$B list | grep -q "^$id  *orphaned" || t_fail "not orphaned: $($B list)"
+	wait_orphaned "$id" || t_fail "not orphaned: $($B list)"
 	t0=$(now_ms)
 	timeout 20 dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null &&
 		t_fail "a read succeeded with no daemon"

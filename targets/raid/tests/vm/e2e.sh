@@ -366,10 +366,7 @@ test_raid_log_kill9_recover_under_fio() {
 	for i in 1 2; do
 		old=$(daemon_pid "$id")
 		kill -9 "$old"
-		for _ in $(seq 50); do
-			$B list | grep -q "^$id  *orphaned" && break
-			sleep 0.1
-		done
+		wait_orphaned "$id" || t_fail "kill $i: not orphaned: $($B list)"
 		bits=$(raid_log_bits "$work/rwlog" 64)
 		echo "    kill $i: the log names $bits of 64 regions"
 		[ "$bits" -gt 0 ] && [ "$bits" -lt 64 ] || t_fail "kill $i: $bits of 64 regions set"
@@ -408,10 +405,7 @@ test_raid_journal_kill9_recover_under_fio() {
 	sleep 4
 	for i in 1 2; do
 		kill -9 "$(daemon_pid "$id")"
-		for _ in $(seq 50); do
-			$B list | grep -q "^$id  *orphaned" && break
-			sleep 0.1
-		done
+		wait_orphaned "$id" || t_fail "kill $i: not orphaned: $($B list)"
 		out=$($B recover -n "$id" 2>&1) || t_fail "recover $i: $out"
 		echo "$out" | sed -n 's/^raid5: the journal .* wrote/    recover '"$i"': wrote/p'
 		sleep 4
