@@ -278,7 +278,7 @@ static bool in_fixed_buf(const struct ubt_io *io)
 	uintptr_t base, end, p;
 	unsigned int i;
 
-	/* Background I/O: the node's own memory, never registered. */
+	/* Background I/O: plain memory (the node's, or a request's under copy), never registered. */
 	if (!q->fixed_bufs || on_bg_tag(io))
 		return false;
 	if (q->data_mode == UBT_DATA_KERNEL_BUF)

@@ -258,7 +258,9 @@ void ubt_io_wake_all(struct ubt_queue *from, struct ubt_io_wait *list);
  * node asked for them in t->bg_tags) and returns an I/O of node t, as if a
  * request had reached t: t's end_io sees its children and its per-I/O area
  * is t's.  The caller sets op, sector, nr_sectors and iov (the node's own
- * memory, never a request's), then ubt_bg_submit() runs fn as the I/O's
+ * memory; or a request's data for a node that needs it in memory,
+ * needs_data, while that request waits for the I/O: never addresses in a
+ * kernel buffer), then ubt_bg_submit() runs fn as the I/O's
  * map; done(io, res) runs when it has completed, after which the tag is
  * free again.  NULL when every background tag of the queue is busy.
  */

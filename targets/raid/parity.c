@@ -56,6 +56,13 @@ void raid_xor_into(void *dst, const void *src, size_t len)
 	xor_gen(3, (int)len, v);
 }
 
+void raid_xor_to(void *dst, const void *a, const void *b, size_t len)
+{
+	void *v[3] = { (void *)a, (void *)b, dst };
+
+	xor_gen(3, (int)len, v);
+}
+
 void raid_q_delta(void *dst, const void *src, size_t len, unsigned int slot)
 {
 	gf_vect_mad((int)len, 1, 0, mad_tbl[slot], (unsigned char *)src, dst);

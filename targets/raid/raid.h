@@ -115,6 +115,8 @@ uint64_t raid_parity_mismatches(const struct raid_geom *g, const struct raid_row
 				void **bufs, size_t len, void **scratch, void *zero);
 /* dst ^= src over len bytes. */
 void raid_xor_into(void *dst, const void *src, size_t len);
+/* dst = a + b (xor). */
+void raid_xor_to(void *dst, const void *a, const void *b, size_t len);
 /* dst ^= g^slot * src over len bytes (the Q delta of a changed data chunk). */
 void raid_q_delta(void *dst, const void *src, size_t len, unsigned int slot);
 /* Whether P (and Q) agree with the data; the first differing byte in *where. */
@@ -175,14 +177,21 @@ struct raid_head {
 	uint64_t row;
 	uint32_t win;			/* window number within the chunk */
 	struct ubt_io_wait *waiters;	/* heads waiting for this one's row window */
+	/*
+	 * Write heads of other requests for the same window that this one
+	 * took in while they waited for it (stripe.c: head_hand_over): it
+	 * writes their data with its own, and ends them when it ends.
+	 */
+	struct raid_head *riders;
+	struct raid_head *next_rider;
+	struct ubt_io_wait *ride_wait;	/* a rider: its parked background I/O */
+	uint32_t own_lo[RAID_MAX_LEGS], own_hi[RAID_MAX_LEGS];	/* with riders: its request's part */
 
 	/* The rest belongs to the queue thread running the head. */
 	struct ubt_io *req;		/* the request, or NULL for a pass's head */
 	enum raid_pass pass;		/* a pass's head: which; RAID_PASS_NONE for a request */
 	uint8_t op;			/* READ (rebuild a failed leg's data) or WRITE */
 	uint8_t flags;			/* UBT_IO_FUA */
-	uint64_t sector;		/* the request's first sector in this head */
-	uint64_t req_off;		/* ... as a byte offset into the request's data */
 	uint32_t span_lo, span_hi;	/* window-relative sectors every phase covers */
 	uint32_t lo[RAID_MAX_LEGS], hi[RAID_MAX_LEGS];	/* per data index */
 	struct raid_row map;
@@ -195,10 +204,12 @@ struct raid_head {
 	uint64_t mismatches;		/* check/repair: sectors of the window that disagreed */
 	void *buf[RAID_MAX_LEGS];	/* RAID_WINDOW per leg */
 	void *scratch[2];
+	void *direct[RAID_MAX_LEGS];	/* by leg: its data in the request's memory (stripe.c) */
 	struct iovec iov[RAID_MAX_LEGS];
 	/* What phase 2 writes: legs, and each one's window-relative [lo, hi). */
 	uint32_t wmask;
 	uint32_t wlo[RAID_MAX_LEGS], whi[RAID_MAX_LEGS];
+	void *wptr[RAID_MAX_LEGS];	/* the bytes written at wlo */
 	/* The journal (journal.c): this head's entry, its sequence number (0: none). */
 	void *jbuf;
 	uint64_t jseq;
@@ -277,6 +288,7 @@ struct raid {
 
 	pthread_mutex_t lock;
 	struct raid_head heads[RAID_HEADS];
+	uint64_t merged;		/* under lock: write heads taken in by another (stripe.c) */
 	unsigned int free_heads;
 	struct ubt_io_wait *head_waiters, **head_waiters_tail;
 	void *zero;			/* a window of zeroes, never written */

@@ -100,6 +100,8 @@ struct raid_head *raid_head_take(struct raid *r)
 			h->busy = true;
 			h->locked = false;
 			h->waiters = NULL;
+			h->riders = NULL;
+			h->ride_wait = NULL;
 			h->pass = RAID_PASS_NONE;
 			h->jseq = 0;
 			h->jfailed = false;
@@ -248,6 +250,108 @@ int raid_heads_start(struct ubt_io *io)
 
 /* ---- A head's life ------------------------------------------------------- */
 
+static struct raid_head *waiting_head(struct ubt_io_wait *w)
+{
+	return ((struct raid_io *)w->io->priv)->head;
+}
+
+/* A head a hand-over may merge: a request's write. */
+static bool may_ride(const struct raid_head *h)
+{
+	return h->req && h->pass == RAID_PASS_NONE && h->op == UBT_OP_WRITE;
+}
+
+/*
+ * Whether rider x's part of the window joins leader l's without a gap or
+ * an overlap in any data chunk: then one range per chunk still says what
+ * the merged head writes, and no two requests write the same sector (whose
+ * order would matter).
+ */
+static bool rides_with(const struct raid *r, const struct raid_head *l,
+		       const struct raid_head *x)
+{
+	unsigned int k;
+
+	for (k = 0; k < r->g.data; k++) {
+		if (x->lo[k] == x->hi[k] || l->lo[k] == l->hi[k])
+			continue;
+		if (x->hi[k] != l->lo[k] && x->lo[k] != l->hi[k])
+			return false;
+	}
+	return true;
+}
+
+static void take_rider(struct raid *r, struct raid_head *l, struct raid_head *x,
+		       struct ubt_io_wait *w)
+{
+	unsigned int k;
+
+	if (!l->riders) {
+		memcpy(l->own_lo, l->lo, sizeof(l->lo));
+		memcpy(l->own_hi, l->hi, sizeof(l->hi));
+	}
+	for (k = 0; k < r->g.data; k++) {
+		if (x->lo[k] == x->hi[k])
+			continue;
+		if (l->lo[k] == l->hi[k]) {
+			l->lo[k] = x->lo[k];
+			l->hi[k] = x->hi[k];
+		} else {
+			l->lo[k] = UBT_MIN(l->lo[k], x->lo[k]);
+			l->hi[k] = UBT_MAX(l->hi[k], x->hi[k]);
+		}
+	}
+	l->span_lo = UBT_MIN(l->span_lo, x->span_lo);
+	l->span_hi = UBT_MAX(l->span_hi, x->span_hi);
+	l->flags |= x->flags;
+	r->merged++;
+	x->ride_wait = w;
+	x->next_rider = l->riders;
+	l->riders = x;
+}
+
+/*
+ * A head is done with its window and others wait for it (r->lock held):
+ * give the window straight to the oldest waiting write and let that head
+ * take in every other waiting write that joins its part (md's stripe
+ * head collecting the bios that reach it before it runs: sequential small
+ * writes to one row become one write of the row).  Returns the waiters
+ * to wake: the new owner, which goes on to plan, and those it did not
+ * take, which wait for it.
+ */
+static struct ubt_io_wait *head_hand_over(struct raid *r, struct ubt_io_wait *list)
+{
+	struct ubt_io_wait *w, **pp, **lp = NULL;
+	struct raid_head *l;
+
+	/* Waiters are pushed at the front: the oldest write is the last one. */
+	for (pp = &list; *pp; pp = &(*pp)->next)
+		if (may_ride(waiting_head(*pp)))
+			lp = pp;
+	if (!lp)
+		return list;
+	l = waiting_head(*lp);
+	l->locked = true;
+	for (pp = &list; (w = *pp);) {
+		struct raid_head *x = waiting_head(w);
+
+		if (x != l && may_ride(x) && rides_with(r, l, x)) {
+			*pp = w->next;
+			w->next = NULL;
+			take_rider(r, l, x, w);
+			continue;
+		}
+		pp = &w->next;
+	}
+	return list;
+}
+
+static int rider_end(struct ubt_io *bg)
+{
+	(void)bg;
+	return 0;	/* no child: the background I/O ends, head_done reports */
+}
+
 /* Give the head back, and its window; wake who waits for either. */
 static void head_release(struct raid_head *h, struct ubt_queue *q)
 {
@@ -257,6 +361,8 @@ static void head_release(struct raid_head *h, struct ubt_queue *q)
 	pthread_mutex_lock(&r->lock);
 	row_waiters = h->waiters;
 	h->waiters = NULL;
+	if (h->locked && row_waiters)
+		row_waiters = head_hand_over(r, row_waiters);
 	h->locked = false;
 	h->busy = false;
 	r->free_heads++;
@@ -282,13 +388,26 @@ static void head_done(struct ubt_io *bg, int res)
 	struct ubt_io *req = h->req;
 	struct raid *r = h->r;
 
+	struct raid_head *x, *riders = h->riders;
+	int phase = h->phase < 0 ? -1 : 2;
+
 	(void)res;	/* the children's errors are the head's to judge: phase -1 */
-	res = h->phase < 0 ? -EIO : 0;
+	res = phase < 0 ? -EIO : 0;
 	if (h->jseq)
 		raid_journal_entry_done(r, bg->q, h);
+	h->riders = NULL;
 	head_release(h, bg->q);
 	if (req)
 		raid_request_step_done(req, bg->q, res);
+	/* The writes this head took in share its outcome. */
+	for (x = riders; x; x = riders) {
+		struct ubt_io_wait *w = x->ride_wait;
+
+		riders = x->next_rider;
+		x->phase = phase;
+		w->fn = rider_end;
+		ubt_io_wake(bg->q, w);
+	}
 	/* A pass waits for heads that requests held: give it this one. */
 	if (__atomic_load_n(&r->pass, __ATOMIC_RELAXED) != RAID_PASS_NONE)
 		raid_pass_poke(r, bg->q);
@@ -302,7 +421,7 @@ static int head_run(struct ubt_io *bg)
 	unsigned int i;
 
 	pthread_mutex_lock(&r->lock);
-	for (i = 0; i < RAID_HEADS; i++) {
+	for (i = 0; !h->locked && i < RAID_HEADS; i++) {
 		struct raid_head *o = &r->heads[i];
 
 		if (o != h && o->locked && o->row == h->row && o->win == h->win) {
@@ -409,6 +528,64 @@ static void head_plan_write(struct raid *r, struct raid_head *h, uint32_t failed
 		h->mode = RAID_HEAD_RECON;
 }
 
+/*
+ * Where the request keeps data index k's part of the window, when the
+ * node can use it in place: one piece of the request's memory, aligned as
+ * ISA-L wants its vectors.  NULL: it goes through the head's buffer.
+ */
+static void *req_piece(const struct raid_head *h, unsigned int k)
+{
+	const struct ubt_io *req = h->req;
+	size_t off = (size_t)(head_array_sector(h->r, h, k, h->lo[k]) - req->sector)
+		     << UBT_SECTOR_SHIFT;
+	size_t len = (size_t)(h->hi[k] - h->lo[k]) << UBT_SECTOR_SHIFT;
+	unsigned int i;
+
+	for (i = 0; i < req->iovcnt; i++) {
+		if (off < req->iov[i].iov_len) {
+			char *p = (char *)req->iov[i].iov_base + off;
+
+			if (off + len > req->iov[i].iov_len || ((uintptr_t)p & 31))
+				return NULL;
+			return p;
+		}
+		off -= req->iov[i].iov_len;
+	}
+	return NULL;
+}
+
+/*
+ * Which legs' data the head reads into, writes from or computes with in
+ * the request's own memory rather than its buffer (h->direct, by leg:
+ * the address of the leg's data at lo[k]), saving a copy each way.
+ * A write uses the request's data for every data index it writes: the
+ * parity is computed from it there, and the leg written from it.  A read
+ * through a head (a lost leg's data) reads the legs the request wants
+ * straight into it, and rebuilds the lost one there.  Only where the
+ * request covers the head's whole span for a read and for a full or
+ * reconstruct-write (the rebuild and the parity run over the span);
+ * a read-modify-write only touches what it writes.  A write rebuilding a
+ * lost leg (RECON) keeps every leg in the buffer: its rebuild needs the
+ * old data where the new replaces it.
+ */
+static void head_direct(struct raid_head *h)
+{
+	struct raid *r = h->r;
+	unsigned int k;
+
+	memset(h->direct, 0, sizeof(h->direct));
+	if (h->pass != RAID_PASS_NONE || h->riders ||
+	    (h->op == UBT_OP_WRITE && h->mode == RAID_HEAD_RECON))
+		return;
+	for (k = 0; k < r->g.data; k++) {
+		if (!written(h, k))
+			continue;
+		if (h->mode != RAID_HEAD_RMW && !covers_span(h, k))
+			continue;
+		h->direct[h->map.disk[k]] = req_piece(h, k);
+	}
+}
+
 /* Phase 1: decide, then read what the decision needs. */
 static int head_plan(struct ubt_io *bg)
 {
@@ -440,6 +617,7 @@ static int head_plan(struct ubt_io *bg)
 	} else {
 		head_plan_write(r, h, failed);
 	}
+	head_direct(h);
 	h->phase = 1;
 	h->outstanding = 1;	/* bias: children completing inline cannot end the phase */
 	for (leg = 0; leg < r->g.disks; leg++) {
@@ -464,7 +642,9 @@ static int head_plan(struct ubt_io *bg)
 			continue;
 		}
 		/* RECON: every readable leg, data written whole too: the rebuild takes each. */
-		ret = head_child(bg, h, leg, UBT_OP_READ, lo, hi, buf_at(h, leg, lo));
+		ret = head_child(bg, h, leg, UBT_OP_READ, lo, hi,
+				 h->op == UBT_OP_READ && h->direct[leg] ? h->direct[leg] :
+				 buf_at(h, leg, lo));
 		if (ret)
 			return ret;
 	}
@@ -473,16 +653,49 @@ static int head_plan(struct ubt_io *bg)
 	return 0;
 }
 
-/* The request's data for data index k of the head into (or, reading, out of) its buffer. */
-static void head_copy(struct raid_head *h, unsigned int k, bool to_req)
+/*
+ * Head m's request's data for data index k of h's window, [lo, hi), into
+ * (or, reading, out of) h's buffer; m is h or one of its riders.
+ */
+static void member_copy(struct raid_head *h, const struct raid_head *m, unsigned int k,
+			uint32_t lo, uint32_t hi, bool to_req)
 {
 	struct raid *r = h->r;
-	struct ubt_io *req = h->req;
-	uint64_t a = head_array_sector(r, h, k, h->lo[k]);
-	size_t off = (size_t)(a - req->sector) << UBT_SECTOR_SHIFT;
-	size_t len = (size_t)(h->hi[k] - h->lo[k]) << UBT_SECTOR_SHIFT;
+	uint64_t a = head_array_sector(r, h, k, lo);
+	size_t off = (size_t)(a - m->req->sector) << UBT_SECTOR_SHIFT;
+	size_t len = (size_t)(hi - lo) << UBT_SECTOR_SHIFT;
 
-	ubt_iov_copy(req->iov, req->iovcnt, off, buf_at(h, h->map.disk[k], h->lo[k]), len, to_req);
+	ubt_iov_copy(m->req->iov, m->req->iovcnt, off, buf_at(h, h->map.disk[k], lo), len, to_req);
+}
+
+static void head_copy(struct raid_head *h, unsigned int k, bool to_req)
+{
+	member_copy(h, h, k, h->lo[k], h->hi[k], to_req);
+}
+
+/* The new data for data index k into the buffer: the request's, and its riders'. */
+static void head_fill(struct raid_head *h, unsigned int k)
+{
+	const struct raid_head *x;
+
+	if (!h->riders) {
+		head_copy(h, k, false);
+		return;
+	}
+	if (h->own_lo[k] < h->own_hi[k])
+		member_copy(h, h, k, h->own_lo[k], h->own_hi[k], false);
+	for (x = h->riders; x; x = x->next_rider)
+		if (x->lo[k] < x->hi[k])
+			member_copy(h, x, k, x->lo[k], x->hi[k], false);
+}
+
+/* The head's vectors by leg: the request's memory where head_direct chose it. */
+static void head_vectors(const struct raid_head *h, void **v)
+{
+	unsigned int leg;
+
+	for (leg = 0; leg < h->r->g.disks; leg++)
+		v[leg] = h->direct[leg] ? h->direct[leg] : h->buf[leg];
 }
 
 /* After the reads: rebuild what is missing, put the new data in, compute parity. */
@@ -490,16 +703,18 @@ static void head_compute(struct raid_head *h)
 {
 	struct raid *r = h->r;
 	size_t blen = (size_t)span_len(h) << UBT_SECTOR_SHIFT;
+	void *v[RAID_MAX_LEGS];
 	uint32_t missing;
 	unsigned int k;
 
+	head_vectors(h, v);
 	switch (h->mode) {
 	case RAID_HEAD_FULL:
 	case RAID_HEAD_RCW:
 		for (k = 0; k < r->g.data; k++)
-			if (written(h, k))
-				head_copy(h, k, false);
-		raid_parity_gen(&r->g, &h->map, h->buf, blen, r->zero);
+			if (written(h, k) && !h->direct[h->map.disk[k]])
+				head_fill(h, k);
+		raid_parity_gen(&r->g, &h->map, v, blen, r->zero);
 		return;
 	case RAID_HEAD_RMW:
 		for (k = 0; k < r->g.data; k++) {
@@ -510,10 +725,14 @@ static void head_compute(struct raid_head *h)
 
 			if (!written(h, k))
 				continue;
-			/* d = old + new: the change, folded into P and Q; then d = new. */
-			memcpy(h->scratch[0], d, len);
-			head_copy(h, k, false);
-			raid_xor_into(h->scratch[0], d, len);
+			/* The change, old + new, folded into P and Q. */
+			if (h->direct[leg]) {
+				raid_xor_to(h->scratch[0], d, h->direct[leg], len);
+			} else {
+				memcpy(h->scratch[0], d, len);
+				head_fill(h, k);
+				raid_xor_into(h->scratch[0], d, len);
+			}
 			if (!(h->failed & (1u << h->map.pd)))
 				raid_xor_into((char *)h->buf[h->map.pd] + off, h->scratch[0], len);
 			if (r->g.level == 6 && !(h->failed & (1u << h->map.qd)))
@@ -524,16 +743,16 @@ static void head_compute(struct raid_head *h)
 	case RAID_HEAD_RECON:
 		/* Parity legs count too: they decide which formula rebuilds the data. */
 		missing = h->failed & (uint32_t)((1ull << r->g.disks) - 1);
-		raid_parity_rebuild(&r->g, &h->map, h->buf, blen, missing, h->scratch, r->zero);
+		raid_parity_rebuild(&r->g, &h->map, v, blen, missing, h->scratch, r->zero);
 		if (h->op == UBT_OP_READ) {
 			for (k = 0; k < r->g.data; k++)
-				if (written(h, k))
+				if (written(h, k) && !h->direct[h->map.disk[k]])
 					head_copy(h, k, true);
 			return;
 		}
 		for (k = 0; k < r->g.data; k++)
 			if (written(h, k))
-				head_copy(h, k, false);
+				head_fill(h, k);
 		raid_parity_gen(&r->g, &h->map, h->buf, blen, r->zero);
 		return;
 	}
@@ -572,6 +791,7 @@ static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writ
 		h->wmask |= 1u << leg;
 		h->wlo[leg] = lo;
 		h->whi[leg] = hi;
+		h->wptr[leg] = h->direct[leg] ? h->direct[leg] : buf_at(h, leg, lo);
 	}
 	if (r->jr.node && h->pass == RAID_PASS_NONE && h->wmask)
 		return raid_journal_write(bg, h);
@@ -589,8 +809,7 @@ int raid_head_submit_writes(struct ubt_io *bg, struct raid_head *h)
 	for (leg = 0; leg < r->g.disks; leg++) {
 		if (!(h->wmask & (1u << leg)))
 			continue;
-		ret = head_child(bg, h, leg, UBT_OP_WRITE, h->wlo[leg], h->whi[leg],
-				 buf_at(h, leg, h->wlo[leg]));
+		ret = head_child(bg, h, leg, UBT_OP_WRITE, h->wlo[leg], h->whi[leg], h->wptr[leg]);
 		if (ret)
 			return ret;
 	}

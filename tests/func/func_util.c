@@ -268,6 +268,10 @@ static bool wl_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt
 			if (len > w->bytes)
 				len = w->bytes;
 			off = (func_rand(&w->seed) % (units - len / w->align + 1)) * w->align;
+			if (w->sequential && tries == 0) {
+				off = w->next_off + len > w->bytes ? 0 : w->next_off;
+				w->next_off = off + len;
+			}
 			if (!overlaps(w, w->start + off, len))
 				break;
 		}

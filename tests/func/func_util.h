@@ -33,6 +33,7 @@ struct workload {
 	unsigned int pct_fua;		/* of the writes */
 	uint32_t max_bytes;		/* largest request */
 	uint32_t align;			/* request alignment and granularity */
+	bool sequential;		/* each request starts where the last one ended */
 	uint64_t seed;
 	/* Filled in by the run. */
 	unsigned int issued, completed, reads_checked, errors;
@@ -40,6 +41,7 @@ struct workload {
 	char first_error[256];
 	/* Internal. */
 	unsigned int depth;
+	uint64_t next_off;
 	struct wl_inflight {
 		uint64_t off, len;
 		bool active;

@@ -277,6 +277,55 @@ static void test_degraded_service(void)
 }
 
 /*
+ * Small sequential writes at depth: the writes that wait for one window
+ * are taken in by the first of them and written as one (stripe.c's
+ * hand-over).  Healthy and with legs lost (the merged head then rebuilds
+ * or writes around them); data and parity right, and merging did happen.
+ */
+static void test_sequential_writes_merge(void)
+{
+	static const struct { unsigned int level, disks; const char *layout; const char *fail; }
+	cases[] = {
+		{ 5, 4, "left-symmetric", NULL },
+		{ 6, 5, "left-symmetric", NULL },
+		{ 5, 4, "left-symmetric", "2" },
+		{ 6, 6, "ddf-zero-restart", "1 4" },
+	};
+	unsigned int c;
+
+	for (c = 0; c < UBT_ARRAY_SIZE(cases); c++) {
+		struct array a = { cases[c].level, cases[c].disks, cases[c].layout, 16384, { 0 } };
+		struct workload w = { .nr_ops = 600, .pct_read = 30, .pct_write = 70,
+				      .seed = 51 + c, .max_bytes = 4096 };
+		struct ubt_tree *tree;
+		struct raid *r;
+		uint32_t lost = 0;
+
+		tree = run_then_fail(&a, "m", &w, cases[c].fail ? cases[c].fail : "", &lost);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+		r = ubt_tree_find(tree, "0")->private;
+		r->merged = 0;
+		w.nr_ops = 3000;
+		w.pct_read = 5;
+		w.pct_write = 90;
+		w.pct_flush = 5;
+		w.pct_fua = 10;
+		w.sequential = true;
+		w.issued = w.completed = 0;
+		CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+		CU_ASSERT_EQUAL(w.errors, 0);
+		if (r->merged < 100)
+			fprintf(stderr, "\n  case %u: %llu writes merged\n", c,
+				(unsigned long long)r->merged);
+		CU_ASSERT(r->merged >= 100);
+		ubt_tree_free(tree);
+		CU_ASSERT_EQUAL(check_legs(&a, w.model, lost), 0);
+		free(w.model);
+		remove_files(a.path, a.disks);
+	}
+}
+
+/*
  * A leg whose I/O fails from below (flakey held down): marked D on its
  * first error, no error reaches the client, and the lost leg rebuilds.
  */
@@ -1312,7 +1361,7 @@ static void test_log_life(void)
 UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
 	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
-	UT(test_check_and_repair), UT(test_two_queues), UT(test_construction_errors), UT(test_shorthand),
+	UT(test_check_and_repair), UT(test_two_queues), UT(test_sequential_writes_merge), UT(test_construction_errors), UT(test_shorthand),
 	UT(test_dm_raid_table), UT(test_log_life), UT(test_journal_life),
 	UT(test_journal_ignores_an_earlier_journal), UT(test_log_crash_random),
 	UT(test_log_crash_torn), UT(test_log_leaves_the_write_hole), UT(test_journal_crash_torn),
