@@ -720,12 +720,13 @@ balance_table() {
 # Healthy raid5 also with a write-intent log and with a journal (ours only:
 # dm-raid keeps both on metadata devices).
 raid_table() {	# LEVEL LEGS DM_TYPE LAYOUT MISSING
-	local level=$1 n=$2 dmtype=$3 layout=$4 miss=$5 i way data tbl spec f
+	local level=$1 n=$2 dmtype=$3 layout=$4 miss=$5 i way data tbl spec f bin n_rows
 	local -a saved=("${workloads[@]}") legs
 	data=$((n - (level == 6 ? 2 : 1)))
 	workloads=(
 		"4k randread qd32|randread|4k|32|0"
 		"4k randwrite qd32|randwrite|4k|32|0"
+		"4k write qd32|write|4k|32|0"
 		"1M write qd4|write|1M|4|1"
 	)
 	keep_workloads
@@ -747,22 +748,27 @@ raid_table() {	# LEVEL LEGS DM_TYPE LAYOUT MISSING
 			"0 $((data * raid_mb * 2048)) raid $dmtype 1 128 $n$tbl" ||
 			die "cannot create dm-raid $dmtype"
 		add_row "kernel dm-raid $dmtype" "/dev/mapper/$dm_name" kernel
-		spec=
-		for i in $(seq 0 $((n - 1))); do
-			backing_copy "$work/raid.src" "ro$i" "$raid_mb"
-			spec+="$copy_path, "
-		done
-		add_ours "raid$level|" --spec "raid$level(${spec}chunk=64K, layout=$layout, nosync, name=r)"
-		if [ $way = degraded ] && [ "${kinds[-1]}" = ours ]; then
-			for f in ${miss//,/ }; do
-				"$B" message -n "${devs[-1]#/dev/ublkb}" r fail "$f" ||
-					die "cannot fail leg $f of ours"
+		for bin in "$B" ${before:+"$before"}; do
+			spec=
+			for i in $(seq 0 $((n - 1))); do
+				backing_copy "$work/raid.src" "r$([ "$bin" = "$B" ] && echo o || echo b)$i" "$raid_mb"
+				spec+="$copy_path, "
 			done
-		fi
+			n_rows=${#names[@]}
+			ours_bin=$([ "$bin" = "$B" ] || echo "$bin") \
+				add_ours "raid$level|" --spec "raid$level(${spec}chunk=64K, layout=$layout, nosync, name=r)"
+			if [ $way = degraded ] && [ ${#names[@]} -gt "$n_rows" ]; then
+				for f in ${miss//,/ }; do
+					"$bin" message -n "${devs[-1]#/dev/ublkb}" r fail "$f" ||
+						die "cannot fail leg $f of ${kinds[-1]}"
+				done
+			fi
+		done
 		# What the write-intent log and the journal cost: raid5 with each, on legs of
 		# their own and the log (journal) on one more device of the same kind.
 		if [ $way = healthy ] && [ "$level" = 5 ]; then
 			for f in log journal; do
+				keep_row "ours raid raid5 with $f" || continue
 				spec=
 				for i in $(seq 0 $((n - 1))); do
 					backing_copy "$work/raid.src" "r${f:0:1}x$i" "$raid_mb"
