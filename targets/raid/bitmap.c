@@ -96,20 +96,23 @@ int raid_bitmap_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	ret = ubt_args_size(t, args, "region", &region);
 	if (ret && ret != -ENOENT)
 		return ret;
+	/* dm-raid's rule: a region is at least a chunk (and here a power of two). */
+	if (!ret && (!ubt_is_power_of_2(region) || region < chunk))
+		return ubt_target_error(t, EINVAL, "region=%llu must be a power of two of at least "
+					"the chunk (%llu bytes)", (unsigned long long)region,
+					(unsigned long long)chunk);
+	if (!ret && ubt_args_has(args, "journal") && !ubt_args_has(args, "log"))
+		return ubt_target_error(t, EINVAL, "region= sizes the write-intent log, which a "
+					"journal replaces: not with journal=");
+	if (!ret)
+		r->region_arg = region;
 	if (!ubt_args_has(args, "log")) {
-		if (!ret)
-			return ubt_target_error(t, EINVAL, "region= sizes the write-intent log: "
-						"give log=NODE too");
+		/* Kept for the dm-raid table: there region_size is checked, and without metadata devices not used. */
 		if (force_sync && !ubt_args_has(args, "journal"))
 			return ubt_target_error(t, EINVAL, "sync needs a log or a journal: without "
 						"one every start resyncs every row");
 		return 0;
 	}
-	/* dm-raid's rule: a region is at least a chunk (and here a power of two). */
-	if (!ubt_is_power_of_2(region) || region < chunk)
-		return ubt_target_error(t, EINVAL, "region=%llu must be a power of two of at least "
-					"the chunk (%llu bytes)", (unsigned long long)region,
-					(unsigned long long)chunk);
 	ret = ubt_args_key_child(t, args, "log");
 	if (ret)
 		return ret;

@@ -5,7 +5,7 @@
  * chunk), degraded service and a background resync.
  *
  *   raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync,
- *         log=NODE, region=SIZE, journal=NODE)
+ *         log=NODE, region=SIZE, journal=NODE, rebuild=LEGS, resync_rate=SIZE)
  *   raid4(...)  raid6(LEG, LEG, LEG, LEG, ...)
  *
  *   chunk=   a power of two from 4K (md's page) up, a multiple of every
@@ -26,13 +26,21 @@
  *            file): a start after a crash resyncs only the regions that
  *            were being written; a new (zeroed) log resyncs everything once
  *   region=  the log's region, bytes of each leg: a power of two of at
- *            least the chunk; default 4M (dm-raid's)
+ *            least the chunk; default 4M (dm-raid's).  Without log= it
+ *            is only checked and kept (dm-raid's region_size without
+ *            metadata devices, for its table)
  *   sync     with a log or journal: resync every row at this start all
  *            the same
  *   journal= a write journal (journal.c) in a node of its own: every
  *            write reaches it before the legs, and a start after a crash
  *            writes what it holds to the legs again, so a leg lost after a
  *            crash is rebuilt right (the write hole closed); not with log=
+ *   rebuild= legs (rebuild=1, rebuild=1+3) whose content is not to be
+ *            trusted: rebuilt from the others at start (dm-raid's rebuild);
+ *            not with sync, nosync, log= or journal=
+ *   resync_rate= bytes per second of each leg that the background passes
+ *            (resync, recover, check, repair) may use; default no limit
+ *            (dm-raid's max_recovery_rate)
  *
  * Legs: 3 to MAX_FANOUT (raid6: 4 to MAX_FANOUT); each counts as its size
  * rounded down to a chunk, the smallest sets the rows; the node holds
@@ -123,6 +131,55 @@ static int parse_layout(struct ubt_target *t, struct ubt_args *args, struct raid
 	return 0;
 }
 
+/*
+ * rebuild=LEG[+LEG]: dm-raid's `rebuild <idx>` -- the named legs' content
+ * is not to be trusted (a new disk in an old array's place): a recovery
+ * rebuilds them from the others at start, and the others are taken as in
+ * sync, so neither sync nor nosync goes with it (dm-raid's rule).
+ */
+static int parse_rebuild(struct ubt_target *t, struct ubt_args *args, struct raid *r,
+			 bool force_sync)
+{
+	const char *arg = ubt_args_str(args, "rebuild"), *p;
+	unsigned int n;
+
+	if (!arg) {
+		if (ubt_args_has(args, "rebuild"))
+			return ubt_target_error(t, EINVAL, "rebuild= takes leg numbers (rebuild=1, "
+						"rebuild=1+3), not a node");
+		return 0;
+	}
+	for (p = arg; *p;) {
+		char *end;
+		unsigned long leg = strtoul(p, &end, 10);
+
+		if (end == p || (*end && *end != '+') || (*end == '+' && !end[1]))
+			return ubt_target_error(t, EINVAL, "rebuild=%s: leg numbers joined by '+' "
+						"(rebuild=1, rebuild=1+3)", arg);
+		if (leg >= r->g.disks)
+			return ubt_target_error(t, EINVAL, "rebuild=%s: there is no leg %lu (legs 0 "
+						"to %u)", arg, leg, r->g.disks - 1);
+		if (r->rebuild_arg & (1u << leg))
+			return ubt_target_error(t, EINVAL, "rebuild=%s: leg %lu given twice", arg,
+						leg);
+		r->rebuild_arg |= 1u << leg;
+		p = *end ? end + 1 : end;
+	}
+	n = (unsigned int)__builtin_popcount(r->rebuild_arg);
+	if (n > raid_parity_count(r))
+		return ubt_target_error(t, EINVAL, "rebuild=%s: %u legs to rebuild, the parity "
+					"covers %u", arg, n, raid_parity_count(r));
+	if (r->nosync || force_sync)
+		return ubt_target_error(t, EINVAL, "rebuild= takes the other legs as in sync and "
+					"rebuilds the named ones: not with %s", r->nosync ? "nosync" :
+					"sync");
+	if (ubt_args_has(args, "log") || ubt_args_has(args, "journal"))
+		return ubt_target_error(t, EINVAL, "rebuild= is not with %s= here: give the "
+					"legs to rebuild by message once it runs (replace LEG)",
+					ubt_args_has(args, "log") ? "log" : "journal");
+	return 0;
+}
+
 static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *r)
 {
 	uint64_t chunk = RAID_DEFAULT_CHUNK, smallest = UINT64_MAX;
@@ -177,7 +234,12 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 	t->len = r->leg_len * r->g.data;
 	r->win = (uint32_t)UBT_MIN(r->g.chunk, RAID_WINDOW_BYTES >> UBT_SECTOR_SHIFT);
 	r->nr_wins = (uint32_t)(r->g.chunk / r->win);
-	ret = raid_bitmap_build(t, args, r, force_sync);
+	ret = ubt_args_size(t, args, "resync_rate", &r->pass_rate);
+	if (ret && ret != -ENOENT)
+		return ret;
+	ret = parse_rebuild(t, args, r, force_sync);
+	if (!ret)
+		ret = raid_bitmap_build(t, args, r, force_sync);
 	if (!ret)
 		ret = raid_journal_build(t, args, r);
 	if (ret)
@@ -201,6 +263,10 @@ static int raid_build(struct ubt_target *t, struct ubt_args *args, struct raid *
 		r->synced = r->rows;
 		if (r->bm.dirty_at_start)
 			raid_pass_begin(r, RAID_PASS_RESYNC);
+	} else if (r->rebuild_arg) {
+		r->synced = r->rows;
+		raid_pass_begin(r, RAID_PASS_RECOVER);
+		r->rebuilding = r->rebuild_arg;
 	} else if (r->nosync) {
 		r->synced = r->rows;
 	} else {
@@ -635,13 +701,14 @@ static const struct ubt_shorthand raid_shorthand = {
 
 static struct ubt_target_type raid4_target =
 	RAID_TYPE(4, "raid4(LEG, LEG, LEG, ..., chunk=SIZE, layout=parity-first|parity-last, "
-		     "nosync|sync, log=NODE, region=SIZE, journal=NODE)", NULL);
+		     "nosync|sync, log=NODE, region=SIZE, journal=NODE, rebuild=LEGS, "
+		     "resync_rate=SIZE)", NULL);
 static struct ubt_target_type raid5_target =
 	RAID_TYPE(5, "raid5(LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync, log=NODE, "
-		     "region=SIZE, journal=NODE)", raid_dm_names);
+		     "region=SIZE, journal=NODE, rebuild=LEGS, resync_rate=SIZE)", raid_dm_names);
 static struct ubt_target_type raid6_target =
 	RAID_TYPE(6, "raid6(LEG, LEG, LEG, LEG, ..., chunk=SIZE, layout=NAME, nosync|sync, "
-		     "log=NODE, region=SIZE, journal=NODE)", NULL);
+		     "log=NODE, region=SIZE, journal=NODE, rebuild=LEGS, resync_rate=SIZE)", NULL);
 UBT_TARGET_REGISTER(raid4_target)
 UBT_TARGET_REGISTER(raid5_target)
 UBT_TARGET_REGISTER(raid6_target)

@@ -202,6 +202,8 @@ struct raid_head {
 	int phase;			/* 0 plan, 1 reads, 2 writes, 3 journal; -1 failed */
 	uint32_t gen;			/* r->legs_gen when it planned: a leg replaced since voids it */
 	uint64_t mismatches;		/* check/repair: sectors of the window that disagreed */
+	uint64_t wait_ns;		/* a pass's head: resync_rate's wait before it runs */
+	struct ubt_io_timer pause;
 	void *buf[RAID_MAX_LEGS];	/* RAID_WINDOW per leg */
 	void *scratch[2];
 	void *direct[RAID_MAX_LEGS];	/* by leg: its data in the request's memory (stripe.c) */
@@ -304,8 +306,13 @@ struct raid {
 	uint32_t rebuilding;
 	uint32_t legs_gen;		/* atomic: legs replaced by new nodes so far */
 
+	uint32_t rebuild_arg;		/* rebuild=: legs rebuilt from the others at start */
+	uint64_t region_arg;		/* region= as given (bytes; 0 absent) */
+
 	/* The pass under way (pass.c), under lock but pass_mark (atomic). */
 	enum raid_pass pass;
+	uint64_t pass_rate;		/* resync_rate=: bytes per second of each leg; 0 no limit */
+	uint64_t rate_next;		/* the time (ns) the next pass head may start */
 	uint64_t pass_next;		/* the next step (row * nr_wins + window) to start */
 	unsigned int pass_running;	/* its heads in flight */
 	uint64_t pass_mark;		/* rows the pass has finished */

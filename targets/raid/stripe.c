@@ -105,6 +105,7 @@ struct raid_head *raid_head_take(struct raid *r)
 			h->pass = RAID_PASS_NONE;
 			h->jseq = 0;
 			h->jfailed = false;
+			h->wait_ns = 0;
 			r->free_heads--;
 			return h;
 		}
@@ -186,6 +187,15 @@ static int request_resume(struct ubt_io *io)
 	return raid_heads_start(io);
 }
 
+/* A pass's head that waits for its slot of resync_rate first. */
+static int head_pause(struct ubt_io *bg)
+{
+	struct raid_head *h = head_of(bg);
+
+	ubt_io_after(bg, &h->pause, h->wait_ns, head_run);
+	return 0;
+}
+
 void raid_head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
 {
 	struct ubt_io *bg = ubt_bg_io(q, r->t, head_done);
@@ -207,7 +217,7 @@ void raid_head_launch(struct raid *r, struct ubt_queue *q, struct raid_head *h)
 	bg->op = h->op;
 	bg->flags = h->flags;
 	h->phase = 0;
-	ubt_bg_submit(bg, head_run);
+	ubt_bg_submit(bg, h->wait_ns ? head_pause : head_run);
 }
 
 int raid_heads_start(struct ubt_io *io)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ubt/table.h"
@@ -745,6 +746,25 @@ static void test_dm_raid_table(void)
 	snprintf(table, sizeof(table), "0 16384 raid raid6_zr 1 64 4 - %s - %s - %s - %s\n",
 		 a.path[0], a.path[1], a.path[2], a.path[3]);
 	CU_ASSERT_EQUAL(func_table_roundtrip(table, err, sizeof(err)), 0);
+	/* rebuild, max_recovery_rate and region_size: to the node's keys, and back in dm-raid's order. */
+	snprintf(table, sizeof(table), "0 24576 raid raid5_ls 7 128 rebuild 2 max_recovery_rate "
+		 "2048 region_size 1024 4 - %s - %s - %s - %s\n", a.path[0], a.path[1], a.path[2],
+		 a.path[3]);
+	CU_ASSERT_EQUAL(func_table_roundtrip(table, err, sizeof(err)), 0);
+	if (err[0])
+		fprintf(stderr, "\n  %s\n", err);
+	CU_ASSERT_EQUAL(func_table_spec(spec, sizeof(spec), err, sizeof(err), "%s", table), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "layout=left-symmetric, rebuild=2, resync_rate=2097152, "
+					    "region=524288)"));
+	snprintf(table, sizeof(table), "0 16384 raid raid6_zr 5 64 rebuild 3 rebuild 0 4 - %s - %s - "
+		 "%s - %s\n", a.path[0], a.path[1], a.path[2], a.path[3]);
+	CU_ASSERT_EQUAL(func_table_spec(spec, sizeof(spec), err, sizeof(err), "%s", table), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "layout=ddf-zero-restart, rebuild=0+3)"));
+	/* region_size 0: dm-raid's default, 4 MiB. */
+	snprintf(table, sizeof(table), "0 24576 raid raid5_ls 3 64 region_size 0 4 - %s - %s - %s "
+		 "- %s\n", a.path[0], a.path[1], a.path[2], a.path[3]);
+	CU_ASSERT_EQUAL(func_table_spec(spec, sizeof(spec), err, sizeof(err), "%s", table), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(spec, "nosync, region=4194304)"));
 
 #define REFUSED(want, fmt, ...)								\
 	do {										\
@@ -772,10 +792,35 @@ static void test_dm_raid_table(void)
 		a.path[0], a.path[1]);
 	REFUSED("raid: Unable to parse RAID parameter", "0 24576 raid raid5_ls 3 64 bogus 1 4 - %s "
 		"- %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
-	REFUSED("raid: 'rebuild' is not supported here", "0 24576 raid raid5_ls 3 64 rebuild 1 4 - "
-		"%s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
-	REFUSED("raid: 'region_size' is not supported here", "0 24576 raid raid5_ls 3 64 region_size "
-		"8192 4 - %s - %s - %s - %s", a.path[0], a.path[1], a.path[2], a.path[3]);
+#define P4 a.path[0], a.path[1], a.path[2], a.path[3]
+	REFUSED("raid: Invalid rebuild index given", "0 24576 raid raid5_ls 3 64 rebuild 4 4 - %s "
+		"- %s - %s - %s", P4);
+	REFUSED("raid: rebuild for this index already given", "0 24576 raid raid5_ls 5 64 rebuild 1 "
+		"rebuild 1 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Bad numerical argument given in raid params", "0 24576 raid raid5_ls 3 64 "
+		"rebuild x 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: sync/nosync and rebuild are mutually exclusive", "0 24576 raid raid5_ls 4 64 "
+		"rebuild 1 nosync 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Drive designated for rebuild not specified", "0 24576 raid raid5_ls 3 64 "
+		"rebuild 1 4 - %s - - - %s - %s", a.path[0], a.path[2], a.path[3]);
+	REFUSED("raid: Only one region_size argument pair allowed", "0 24576 raid raid5_ls 5 64 "
+		"region_size 128 region_size 128 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Supplied region size is too large", "0 24576 raid raid5_ls 3 64 region_size "
+		"32768 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Supplied region size is too small", "0 25165824 raid raid5_ls 3 64 "
+		"region_size 8 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Region size is not a power of 2", "0 24576 raid raid5_ls 3 64 region_size "
+		"192 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Region size is smaller than the chunk size", "0 24576 raid raid5_ls 3 64 "
+		"region_size 32 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: max_recovery_rate out of range", "0 24576 raid raid5_ls 3 64 "
+		"max_recovery_rate -1 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: Only one max_recovery_rate argument pair allowed", "0 24576 raid raid5_ls 5 "
+		"64 max_recovery_rate 10 max_recovery_rate 10 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: 'min_recovery_rate' is not supported here", "0 24576 raid raid5_ls 3 64 "
+		"min_recovery_rate 10 4 - %s - %s - %s - %s", P4);
+	REFUSED("raid: 'journal_dev' is not supported here", "0 24576 raid raid5_ls 3 64 "
+		"journal_dev x 4 - %s - %s - %s - %s", P4);
 	REFUSED("this node keeps no md superblock", "0 24576 raid raid5_ls 1 64 4 %s %s - %s - %s "
 		"- %s", a.path[0], a.path[1], a.path[2], a.path[3], a.path[0]);
 	REFUSED("raid: Cannot understand number of raid parameters", "0 24576 raid raid5_ls 9 64 4 "
@@ -783,6 +828,68 @@ static void test_dm_raid_table(void)
 	remove_files(a.path, a.disks);
 }
 
+/*
+ * rebuild=: a leg whose content is wrong (zeroed here, a new disk) is
+ * rebuilt from the others at start while the workload runs, and reads of
+ * it meanwhile are rebuilt too; resync_rate= holds a pass to its rate.
+ */
+static void test_rebuild_at_start_and_rate(void)
+{
+	struct array a = { 6, 5, "left-symmetric", 16384, { 0 } };
+	struct workload w = { .nr_ops = 800, .pct_read = 40, .pct_write = 55, .pct_flush = 5,
+			      .seed = 91, .max_bytes = 65536 };
+	struct ubt_tree *tree;
+	uint32_t lost;
+	char extra[64];
+	struct timespec t0, t1;
+	double secs;
+	FILE *f;
+
+	tree = run_then_fail(&a, "b", &w, "", &lost);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	ubt_tree_free(tree);
+	/* Legs 1 and 3 lose everything behind the array's back. */
+	CU_ASSERT_EQUAL(truncate(a.path[1], 0), 0);
+	CU_ASSERT_EQUAL(truncate(a.path[1], (off_t)LEG_BYTES), 0);
+	f = fopen(a.path[3], "r+");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fseek(f, 12345, SEEK_SET), 0);
+	CU_ASSERT_EQUAL(fwrite("junk", 1, 4, f), 4);
+	fclose(f);
+	/* 4 MiB legs at 8 MiB/s: the recovery takes half a second at least. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tree = build(spec_of(&a, ", rebuild=1+3, resync_rate=8M"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"),
+			       "raid6_left-symmetric 5 AaAaA 0/8192 recover 0 0 -");
+	w.issued = w.completed = 0;
+	w.seed = 92;
+	CU_ASSERT_EQUAL(run(tree, &w, 16), 0);
+	CU_ASSERT_EQUAL(w.errors, 0);
+	settle(tree, w.bytes);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (secs < 0.5)
+		fprintf(stderr, "\n  recovery at 8M/s of 4 MiB legs took %.2f s\n", secs);
+	CU_ASSERT(secs >= 0.5);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"),
+			       "raid6_left-symmetric 5 AAAAA 8192/8192 idle 0 0 -");
+	ubt_tree_free(tree);
+	CU_ASSERT_EQUAL(check_legs(&a, w.model, 0), 0);
+	/* Refusals, in one line each. */
+	expect_refused(spec_of(&a, ", rebuild=1, nosync"),
+		       "rebuild= takes the other legs as in sync and rebuilds the named ones: not "
+		       "with nosync");
+	expect_refused(spec_of(&a, ", rebuild=5"), "rebuild=5: there is no leg 5 (legs 0 to 4)");
+	expect_refused(spec_of(&a, ", rebuild=2+2"), "rebuild=2+2: leg 2 given twice");
+	expect_refused(spec_of(&a, ", rebuild=0+1+2"), "rebuild=0+1+2: 3 legs to rebuild, the "
+		       "parity covers 2");
+	expect_refused(spec_of(&a, ", rebuild=1+"), "rebuild=1+: leg numbers joined by '+'");
+	snprintf(extra, sizeof(extra), ", rebuild=1, log=%s", a.path[4]);
+	expect_refused(spec_of(&a, extra), "rebuild= is not with log= here");
+	free(w.model);
+	remove_files(a.path, a.disks);
+}
 
 /* ---- The write-intent log ------------------------------------------------ */
 
@@ -1320,9 +1427,9 @@ static void test_log_life(void)
 	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, log=%s, chunk=16K, region=8K)",
 		 a.path[0], a.path[1], a.path[2], a.path[3], log);
 	expect_refused(spec, "region=8192 must be a power of two of at least the chunk");
-	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, region=64K)", a.path[0], a.path[1],
-		 a.path[2], a.path[3]);
-	expect_refused(spec, "region= sizes the write-intent log: give log=NODE too");
+	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, journal=%s, region=64K)", a.path[0],
+		 a.path[1], a.path[2], a.path[3], log);
+	expect_refused(spec, "region= sizes the write-intent log, which a journal replaces");
 	snprintf(spec, sizeof(spec), "raid5(%s, %s, %s, %s, log=%s, sync, nosync)", a.path[0],
 		 a.path[1], a.path[2], a.path[3], log);
 	expect_refused(spec, "sync and nosync contradict each other");
@@ -1361,7 +1468,7 @@ static void test_log_life(void)
 UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
 	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
-	UT(test_check_and_repair), UT(test_two_queues), UT(test_sequential_writes_merge), UT(test_construction_errors), UT(test_shorthand),
+	UT(test_check_and_repair), UT(test_two_queues), UT(test_sequential_writes_merge), UT(test_rebuild_at_start_and_rate), UT(test_construction_errors), UT(test_shorthand),
 	UT(test_dm_raid_table), UT(test_log_life), UT(test_journal_life),
 	UT(test_journal_ignores_an_earlier_journal), UT(test_log_crash_random),
 	UT(test_log_crash_torn), UT(test_log_leaves_the_write_hole), UT(test_journal_crash_torn),
