@@ -602,6 +602,13 @@ test_copy_mode_chosen_and_shown() {
 	$B delete -n "${dev#/dev/ublkb}"
 	$B features --json | grep -q "\"auto_copy_mode\": \"$MODE\"" ||
 		t_fail "features --json: $($B features --json)"
+	# Every bit the driver offers is listed, one line each (by number past the names we know).
+	local bits=0 lines want
+	out=$($B features | sed -n '/^kernel ublk features: /,/^copy modes:/p')
+	want=$(printf '%d' "$(sed -n 's/^kernel ublk features: //p' <<<"$out")")
+	while [ "$want" -gt 0 ]; do bits=$((bits + (want & 1))) want=$((want >> 1)); done
+	lines=$(grep -c '^  ' <<<"$out")
+	[ "$lines" = "$bits" ] || t_fail "features lists $lines flags for $bits bits: $out"
 	if ! echo " $(offered_modes) " | grep -q " zero-copy "; then
 		t_expect_fail "--copy-mode zero-copy: this kernel's ublk driver has no automatic buffer registration (Linux 6.16+)" \
 			$B create --copy-mode zero-copy null --size 64M

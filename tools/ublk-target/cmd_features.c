@@ -14,7 +14,8 @@
 static const char features_usage[] =
 "usage: ublk-target features [--json]\n"
 "\n"
-"Print the ublk driver's feature flags (GET_FEATURES, Linux 6.5 and later),\n"
+"Print the ublk driver's feature flags (GET_FEATURES, Linux 6.5 and later;\n"
+"a bit newer than this build by its number),\n"
 "the copy modes it offers ('create --copy-mode') with the one 'auto' picks\n"
 "for a stack whose targets leave the data alone, and the targets this build\n"
 "provides, built in or as modules (ubt-NAME.so in the module directory,\n"
@@ -150,10 +151,13 @@ int cmd_features(int argc, char **argv)
 			       (unsigned long long)ctrl.features);
 		else
 			printf("{\"kernel\": null");
-		for (i = 0; have_ctrl && i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+		for (i = 0; have_ctrl && i < 64; i++) {
 			if (!(ctrl.features & (1ULL << i)))
 				continue;
-			printf("%s\"%s\"", first ? "" : ", ", flag_names[i]);
+			if (i < UBT_ARRAY_SIZE(flag_names))
+				printf("%s\"%s\"", first ? "" : ", ", flag_names[i]);
+			else
+				printf("%s\"bit_%u\"", first ? "" : ", ", i);
 			first = false;
 		}
 		if (have_ctrl) {
@@ -168,9 +172,15 @@ int cmd_features(int argc, char **argv)
 	} else {
 		if (have_ctrl) {
 			printf("kernel ublk features: 0x%llx\n", (unsigned long long)ctrl.features);
-			for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
-				if (ctrl.features & (1ULL << i))
+			/* Every bit the driver offers, those newer than this build by number. */
+			for (i = 0; i < 64; i++) {
+				if (!(ctrl.features & (1ULL << i)))
+					continue;
+				if (i < UBT_ARRAY_SIZE(flag_names))
 					printf("  %s\n", flag_names[i]);
+				else
+					printf("  bit %u (newer than this build: no name known)\n", i);
+			}
 			print_copy_modes(ctrl.features, false);
 		} else {
 			printf("kernel ublk features: unavailable (%s: %s)\n", UBT_CTRL_DEV,
