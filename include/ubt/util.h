@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define UBT_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define UBT_MIN(a, b)		((a) < (b) ? (a) : (b))
@@ -86,6 +87,30 @@ static inline bool ubt_is_power_of_2(uint64_t x)
 static inline unsigned int ubt_ilog2(uint64_t x)
 {
 	return 63 - __builtin_clzll(x);
+}
+
+/* CLOCK_MONOTONIC in ns. */
+static inline uint64_t ubt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Pacing background copies to `rate` bytes per second: a transfer of
+ * `bytes` takes the next slot of the schedule *next_ns (a CLOCK_MONOTONIC
+ * time, 0 at first), so that all of them together keep to the rate.
+ * Returns how long to wait, in ns, before it starts.  The caller
+ * serialises the calls on one schedule.
+ */
+static inline uint64_t ubt_pace(uint64_t *next_ns, uint64_t bytes, uint64_t rate)
+{
+	uint64_t now = ubt_now_ns(), start = UBT_MAX(*next_ns, now);
+
+	*next_ns = start + bytes * 1000000000ull / rate;
+	return start - now;
 }
 
 #endif

@@ -260,8 +260,6 @@ static inline uint32_t cache_bucket(const struct cache *c, uint64_t oblock)
 	return (uint32_t)((oblock * 0x9E3779B97F4A7C15ULL) >> 32) & c->bucket_mask;
 }
 
-uint64_t cache_now_ns(void);
-
 /* map.c */
 int cache_map(struct ubt_target *t, struct ubt_io *io);
 int cache_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, int res);

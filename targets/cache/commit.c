@@ -36,7 +36,7 @@ int cache_commit_init(struct cache *c)
 	pthread_mutex_init(&c->commit.lock, NULL);
 	if (posix_memalign((void **)&c->commit.buf, 4096, CACHE_META_BLOCK))
 		return -ENOMEM;
-	c->commit.last_ns = cache_now_ns();
+	c->commit.last_ns = ubt_now_ns();
 	return 0;
 }
 
@@ -92,7 +92,7 @@ static void commit_finish(struct cache *c, struct ubt_queue *q, int res)
 	again = cm->again;
 	cm->again = false;
 	cm->running = again;
-	cm->last_ns = cache_now_ns();
+	cm->last_ns = ubt_now_ns();
 	pthread_mutex_unlock(&cm->lock);
 	ubt_io_wake_all(q, w);
 	for (; m; m = next) {

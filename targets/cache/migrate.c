@@ -24,20 +24,11 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "ubt/util.h"
 #include "cache.h"
 
 #define TICK_NS		1000000000ULL
-
-uint64_t cache_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static unsigned int mig_limit(const struct cache *c)
 {
@@ -453,7 +444,7 @@ static void tick_done(struct ubt_io *io, int res)
 {
 	struct cache *c = io->t->private;
 	struct ubt_queue *q = io->q;
-	uint64_t ios = __atomic_load_n(&c->ios, __ATOMIC_RELAXED), now = cache_now_ns();
+	uint64_t ios = __atomic_load_n(&c->ios, __ATOMIC_RELAXED), now = ubt_now_ns();
 
 	pthread_mutex_lock(&c->mig_lock);
 	c->ticking = false;

@@ -42,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "ubt/table.h"
 #include "ubt/target.h"
@@ -81,21 +80,13 @@ struct flakey_io {
 	unsigned char *bounce;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A per-thread generator: each queue thread draws on its own. */
 static uint64_t flakey_random(void)
 {
 	static __thread uint64_t s;
 
 	if (!s)
-		s = now_ns() | 1;
+		s = ubt_now_ns() | 1;
 	s ^= s << 13;
 	s ^= s >> 7;
 	s ^= s << 17;
@@ -108,7 +99,7 @@ static bool flakey_is_down(const struct flakey_conf *c)
 
 	if (c->force != FLAKEY_TIMED)
 		return c->force == FLAKEY_DOWN;
-	elapsed = (now_ns() - c->start_ns) / 1000000000u;
+	elapsed = (ubt_now_ns() - c->start_ns) / 1000000000u;
 	return elapsed % ((uint64_t)c->up + c->down) >= c->up;
 }
 
@@ -337,7 +328,7 @@ static int flakey_ctr(struct ubt_target *t, struct ubt_args *args)
 		return ubt_target_error(t, ENOMEM, "out of memory");
 	}
 	*c = proto;
-	c->start_ns = now_ns();
+	c->start_ns = ubt_now_ns();
 	fc->conf = c;
 	fc->lbs = ubt_target_block_size(t);
 	t->private = fc;
@@ -591,7 +582,7 @@ static int flakey_message(struct ubt_target *t, int argc, char **argv, char *out
 			goto refuse;
 		}
 		c->force = FLAKEY_TIMED;
-		c->start_ns = now_ns();
+		c->start_ns = ubt_now_ns();
 	} else if (!strcmp(argv[0], "features")) {
 		if (parse_features(c, (unsigned int)argc - 1, argv + 1, err, sizeof(err))) {
 			snprintf(out, len, "flakey: %s", err);

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "ubt/util.h"
 #include "mirror.h"
@@ -180,19 +179,14 @@ static int read_source(struct ubt_io *io)
  */
 static uint64_t rate_wait(struct mirror *m, uint32_t sectors)
 {
-	uint64_t ns, now, start;
-	struct timespec ts;
+	uint64_t ns;
 
 	if (!m->resync_rate)
 		return 0;
-	ns = ((uint64_t)sectors << UBT_SECTOR_SHIFT) * 1000000000ull / m->resync_rate;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	pthread_mutex_lock(&m->lock);
-	start = m->rate_next > now ? m->rate_next : now;
-	m->rate_next = start + ns;
+	ns = ubt_pace(&m->rate_next, (uint64_t)sectors << UBT_SECTOR_SHIFT, m->resync_rate);
 	pthread_mutex_unlock(&m->lock);
-	return start - now;
+	return ns;
 }
 
 /* The wait as a timer: its callback reads the step. */

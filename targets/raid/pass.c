@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "ubt/util.h"
 #include "raid.h"
@@ -72,23 +71,15 @@ static void skip_in_sync(struct raid *r)
 
 /*
  * Under r->lock: resync_rate's wait, in ns, before a pass head for window
- * `win` runs.  Every head takes the next slot of one schedule: a window
- * of each leg per slot, so each leg sees at most the rate (dm-raid's
- * max_recovery_rate, per device).
+ * `win` runs: a window of each leg per slot of the schedule, so each leg
+ * sees at most the rate (dm-raid's max_recovery_rate, per device).
  */
 static uint64_t rate_wait(struct raid *r, uint32_t win)
 {
 	uint64_t sectors = UBT_MIN((uint64_t)r->win, r->g.chunk - (uint64_t)win * r->win);
-	uint64_t now, start;
-	struct timespec ts;
 
-	if (!r->pass_rate)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	start = UBT_MAX(r->rate_next, now);
-	r->rate_next = start + (sectors << UBT_SECTOR_SHIFT) * 1000000000ull / r->pass_rate;
-	return start - now;
+	return r->pass_rate ? ubt_pace(&r->rate_next, sectors << UBT_SECTOR_SHIFT, r->pass_rate)
+			    : 0;
 }
 
 void raid_pass_poke(struct raid *r, struct ubt_queue *q)
