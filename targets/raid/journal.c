@@ -443,7 +443,7 @@ int raid_journal_write(struct ubt_io *bg, struct raid_head *h)
 		len = (size_t)(h->whi[leg] - h->wlo[leg]) << UBT_SECTOR_SHIFT;
 		e.lo[leg] = htole32(h->wlo[leg]);
 		e.hi[leg] = htole32(h->whi[leg]);
-		memcpy((char *)h->jbuf + off, h->wptr[leg], len);
+		memcpy((char *)h->jbuf + off, raid_head_data(h, leg, h->wlo[leg]), len);
 		off += len;
 	}
 	e.payload = htole32((uint32_t)(off - JR_HDR_BYTES));

@@ -211,7 +211,6 @@ struct raid_head {
 	/* What phase 2 writes: legs, and each one's window-relative [lo, hi). */
 	uint32_t wmask;
 	uint32_t wlo[RAID_MAX_LEGS], whi[RAID_MAX_LEGS];
-	void *wptr[RAID_MAX_LEGS];	/* the bytes written at wlo */
 	/* The journal (journal.c): this head's entry, its sequence number (0: none). */
 	void *jbuf;
 	uint64_t jseq;
@@ -473,6 +472,11 @@ int raid_journal_end_io(struct raid *r, struct ubt_io *io, struct ubt_io *child,
 void raid_journal_resynced(struct raid *r);
 /* stripe.c: phase 2, the writes (after the journal, if any). */
 int raid_head_submit_writes(struct ubt_io *bg, struct raid_head *h);
+/*
+ * Where the head keeps leg `leg`'s data at window-relative sector off: in
+ * the request's memory where it uses that in place, else in its buffer.
+ */
+void *raid_head_data(const struct raid_head *h, unsigned int leg, uint32_t off);
 
 /* table.c */
 extern const char *const raid_dm_names[];

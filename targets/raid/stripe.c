@@ -397,7 +397,6 @@ static void head_done(struct ubt_io *bg, int res)
 	struct raid_head *h = head_of(bg);
 	struct ubt_io *req = h->req;
 	struct raid *r = h->r;
-
 	struct raid_head *x, *riders = h->riders;
 	int phase = h->phase < 0 ? -1 : 2;
 
@@ -652,9 +651,9 @@ static int head_plan(struct ubt_io *bg)
 			continue;
 		}
 		/* RECON: every readable leg, data written whole too: the rebuild takes each. */
+		/* A write reads the old data into its buffer: its direct legs hold the new. */
 		ret = head_child(bg, h, leg, UBT_OP_READ, lo, hi,
-				 h->op == UBT_OP_READ && h->direct[leg] ? h->direct[leg] :
-				 buf_at(h, leg, lo));
+				 h->op == UBT_OP_READ ? raid_head_data(h, leg, lo) : buf_at(h, leg, lo));
 		if (ret)
 			return ret;
 	}
@@ -699,13 +698,18 @@ static void head_fill(struct raid_head *h, unsigned int k)
 			member_copy(h, x, k, x->lo[k], x->hi[k], false);
 }
 
-/* The head's vectors by leg: the request's memory where head_direct chose it. */
+void *raid_head_data(const struct raid_head *h, unsigned int leg, uint32_t off)
+{
+	return h->direct[leg] ? h->direct[leg] : buf_at(h, leg, off);
+}
+
+/* The head's vectors by leg, over its span. */
 static void head_vectors(const struct raid_head *h, void **v)
 {
 	unsigned int leg;
 
 	for (leg = 0; leg < h->r->g.disks; leg++)
-		v[leg] = h->direct[leg] ? h->direct[leg] : h->buf[leg];
+		v[leg] = raid_head_data(h, leg, h->span_lo);
 }
 
 /* After the reads: rebuild what is missing, put the new data in, compute parity. */
@@ -801,7 +805,6 @@ static int head_write(struct ubt_io *bg, struct raid_head *h, uint32_t pass_writ
 		h->wmask |= 1u << leg;
 		h->wlo[leg] = lo;
 		h->whi[leg] = hi;
-		h->wptr[leg] = h->direct[leg] ? h->direct[leg] : buf_at(h, leg, lo);
 	}
 	if (r->jr.node && h->pass == RAID_PASS_NONE && h->wmask)
 		return raid_journal_write(bg, h);
@@ -819,7 +822,8 @@ int raid_head_submit_writes(struct ubt_io *bg, struct raid_head *h)
 	for (leg = 0; leg < r->g.disks; leg++) {
 		if (!(h->wmask & (1u << leg)))
 			continue;
-		ret = head_child(bg, h, leg, UBT_OP_WRITE, h->wlo[leg], h->whi[leg], h->wptr[leg]);
+		ret = head_child(bg, h, leg, UBT_OP_WRITE, h->wlo[leg], h->whi[leg],
+				 raid_head_data(h, leg, h->wlo[leg]));
 		if (ret)
 			return ret;
 	}
