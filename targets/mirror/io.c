@@ -134,10 +134,13 @@ static int read_end_io(struct mirror *m, struct ubt_io *io, int res)
 			mirror_queue_repair(m, io->q, mio->r0, mio->r1, mio->leg, mio->tried);
 		return res;
 	}
-	/* dm: "Read failure on mirror device. Trying alternative device." */
+	/*
+	 * dm: "Read failure on mirror device. Trying alternative device."
+	 * choose_read_leg() asks again whether the region is in sync: a write
+	 * that failed while this read was out may have left it out of sync
+	 * since, and then the default leg (perhaps a new one) is the retry.
+	 */
 	mio->tried |= 1u << mio->leg;
-	if (!mirror_regions_in_sync(m, mio->r0, mio->r1))
-		return res;	/* only the default leg holds the data */
 	if (read_from(m, io, choose_read_leg(m, mio, mio->tried)))
 		return res;
 	return 0;	/* the retry decides the request's result */

@@ -16,6 +16,7 @@
 
 #include "ut.h"
 #include "func_util.h"
+#include "ubt/inproc.h"
 
 #define LEG_BYTES	(8ULL << 20)
 
@@ -737,6 +738,74 @@ static void test_disk_log_marks_and_cleans(void)
 	remove_files(&log, 1);
 }
 
+/*
+ * Two requests at once for the race a read's failure can lose: a read
+ * goes to leg 0 and waits there (a delay node) while a write to the same
+ * region fails on leg 0, so the region is out of sync and leg 1 is the
+ * default when the read's own failure comes back.  The read must be
+ * retried on leg 1, the one leg that holds the data, not failed.
+ */
+struct race {
+	uint8_t *wdata, *rdata;
+	unsigned int sent;
+	int res[2];
+};
+
+static bool race_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *req)
+{
+	struct race *r = arg;
+
+	if (r->sent == 2)
+		return false;
+	/* The read first: it must be waiting on leg 0 when the write fails there. */
+	req->op = r->sent ? UBT_OP_WRITE : UBT_OP_READ;
+	req->flags = 0;
+	req->sector = r->sent ? 0 : 8;
+	req->nr_sectors = 8;
+	if (r->sent)
+		memcpy(ubt_queue_buf(q, tag), r->wdata, 4096);
+	r->sent++;
+	return true;
+}
+
+static void race_done(void *arg, struct ubt_queue *q, unsigned int tag,
+		      const struct ubt_request *req, int res)
+{
+	struct race *r = arg;
+
+	r->res[req->op == UBT_OP_WRITE] = res;
+	if (req->op == UBT_OP_READ)
+		memcpy(r->rdata, ubt_queue_buf(q, tag), 4096);
+}
+
+static void test_read_retried_when_its_region_went_out_of_sync(void)
+{
+	static const struct ubt_inproc_ops ops = { .next = race_next, .done = race_done };
+	uint8_t wdata[4096], rdata[4096], *orig;
+	struct race r = { .wdata = wdata, .rdata = rdata };
+	char *p[2], spec[1024];
+	struct ubt_tree *tree;
+
+	orig = func_random_file("m-race0.img", LEG_BYTES, &p[0]);
+	free(func_random_file("m-race1.img", LEG_BYTES, &p[1]));
+	memset(wdata, 0xa5, sizeof(wdata));
+	snprintf(spec, sizeof(spec),
+		 "mirror(delay(flakey(%s, up=3600, down=0, name=bad), read=300, write=0), %s, region=64K, "
+		 "nosync, handle_errors, name=m)", p[0], p[1]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	CU_ASSERT_EQUAL(message(tree, "bad", "down"), 0);
+	CU_ASSERT_EQUAL(ubt_inproc_run(tree, 0, 2, &ops, &r), 0);
+	CU_ASSERT_EQUAL(r.res[1], 4096);
+	/* The write failed leg 0 and left region 0 out of sync, leg 1 the default. */
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "m"), "2 delay:1 file:4 127/128 1 DA 1 core");
+	CU_ASSERT_EQUAL(r.res[0], 4096);
+	CU_ASSERT(!memcmp(rdata, orig + 4096, 4096));
+	ubt_tree_free(tree);
+	free(orig);
+	remove_files(p, 2);
+}
+
 static void refused(const char *spec, const char *want)
 {
 	struct ubt_tree *tree = func_build(spec, 512, err, sizeof(err));
@@ -771,7 +840,8 @@ static void test_bad_arguments(void)
 
 UT_MAIN("mirror_inproc", UT(test_writes_reach_every_leg), UT(test_start_copies_the_default_leg),
 	UT(test_two_queues_during_the_copy), UT(test_resync_rate), UT(test_failing_legs_are_hidden),
-	UT(test_read_repair), UT(test_messages), UT(test_replace_with_new_file_under_io),
+	UT(test_read_repair), UT(test_read_retried_when_its_region_went_out_of_sync),
+	UT(test_messages), UT(test_replace_with_new_file_under_io),
 	UT(test_replace_refusals), UT(test_check_and_repair), UT(test_disk_log_copies_only_dirty_regions),
 	UT(test_disk_log_marks_and_cleans), UT(test_disk_log_on_any_node),
 	UT(test_reload_leaves_the_running_log_alone), UT(test_large_log_on_a_stripe),
