@@ -64,6 +64,7 @@ struct cache_block {
 	uint8_t level;			/* policy lock */
 	uint8_t queue;			/* policy lock: enum cache_queue */
 	uint8_t hit;			/* atomic: hit since the last tick */
+	uint8_t invalid;		/* mig + policy locks: unmapped, to be freed (migrate.c) */
 };
 
 struct cache_stripe {
@@ -79,6 +80,7 @@ enum cache_mig_kind {
 	MIG_OVERWRITE,			/* a whole-block write lands in a free cache block */
 	MIG_WRITEBACK,			/* a dirty cache block -> origin */
 	MIG_DEMOTE,			/* a clean cache block leaves, once committed */
+	MIG_INVALIDATE,			/* a block whose copies differ: freed once committed */
 };
 
 struct cache;
@@ -195,6 +197,7 @@ struct cache {
 	pthread_mutex_t mig_lock;
 	struct cache_mig migs[CACHE_MIGRATIONS];
 	unsigned int active;
+	unsigned int nr_invalid;	/* blocks with invalid set, not yet claimed */
 
 	struct cache_commit commit;
 
@@ -232,6 +235,9 @@ struct cache_io {
 	bool miss_write;		/* counted in its stripe's miss writes */
 	bool overwrite;			/* fills a new cache block (MIG_OVERWRITE) */
 	bool touched_cache;		/* FUA: a commit before the answer */
+	bool copies;			/* writethrough: the piece writes both copies */
+	bool cache_failed;		/* ... and the one on the cache device failed */
+	int origin_res;			/* ... the origin's answer */
 	bool sliced;			/* iov holds the piece's slice */
 	bool whole;			/* one piece: children share the request's iovecs */
 	unsigned int iovcnt;
@@ -290,6 +296,8 @@ static inline void cache_kick_request(struct cache *c, struct ubt_queue *q)
 		cache_kick(c, q);
 }
 void cache_mig_committed(struct cache_mig *m, struct ubt_queue *q, int res);
+/* A clean block's two copies differ: out of the lookup now, freed when unused and committed. */
+void cache_invalidate(struct cache *c, uint32_t cblock, uint64_t oblock);
 /* An overwrite promotion's write finished (map.c). */
 void cache_overwrite_done(struct cache *c, struct ubt_queue *q, uint32_t cblock, int res);
 /* Claim a slot for an overwrite promotion of oblock into cblock; NULL if none free. */

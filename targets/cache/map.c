@@ -216,6 +216,9 @@ static int route_hit(struct cache *c, struct ubt_io *io, uint32_t cb, uint64_t o
 	to_cache = piece_child(io, c->cdev, csector);
 	if (!to_cache)
 		return -ENOMEM;
+	cio->copies = true;
+	cio->cache_failed = false;
+	cio->origin_res = 0;
 	to_origin = piece_child(io, c->origin, cio->sector);
 	ubt_io_submit(to_cache);
 	if (!to_origin)
@@ -329,6 +332,7 @@ int cache_map(struct ubt_target *t, struct ubt_io *io)
 		__atomic_store_n(&c->idle, false, __ATOMIC_RELAXED);
 	cio->result = 0;
 	cio->touched_cache = false;
+	cio->copies = false;
 	if (io->op == UBT_OP_FLUSH) {
 		if (__atomic_load_n(&c->commit.failed, __ATOMIC_ACQUIRE))
 			return -EIO;
@@ -383,15 +387,37 @@ int cache_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *child, 
 	struct cache_io *cio = io->priv;
 	int ret;
 
-	(void)child;
 	if (ubt_io_is_bg(io))
 		return res;		/* migrations and commits: their done callback decides */
-	if (res < 0 && !cio->result) {
+	if (cio->copies && res < 0) {
+		/* One of two copies: what it means is known once both ended. */
+		if (child->t == c->cdev)
+			cio->cache_failed = true;
+		else
+			cio->origin_res = res;
+	} else if (res < 0 && !cio->result) {
 		cio->result = res;
 		__atomic_fetch_add(&c->data_errors, 1, __ATOMIC_RELAXED);
 	}
 	if (--cio->children)
 		return 0;
+	if (cio->copies) {
+		/*
+		 * A write that reached one copy and not the other left them
+		 * different: the origin is the one to believe (it holds the
+		 * write, or, if the write failed there, what the client was
+		 * told is still there), so the cache's copy goes, while this
+		 * piece still holds the block.  The request's answer is the
+		 * origin's.
+		 */
+		cio->copies = false;
+		if (cio->cache_failed || cio->origin_res < 0)
+			cache_invalidate(c, cio->cblock, cio->oblock);
+		if (cio->origin_res < 0 && !cio->result) {
+			cio->result = cio->origin_res;
+			__atomic_fetch_add(&c->data_errors, 1, __ATOMIC_RELAXED);
+		}
+	}
 	piece_end(c, io, cio->result);
 	cio->sector += cio->piece;
 	if (cio->sector < cio->end && !cio->result) {

@@ -18,6 +18,10 @@
  *   to the origin, which holds the same data), is unmapped, and becomes
  *   free only once a commit has the unmapping on disk: until then a crash
  *   would bring the old mapping back over new data.
+ * - invalidation: a writethrough write reached only one of a clean block's
+ *   copies (map.c); the block leaves the lookup and is unmapped at once,
+ *   while the failed write still holds it, and is freed like a demoted
+ *   one once no request uses it and a commit has the unmapping.
  * The tick, a timer on a queue ring while background work remains, runs
  * the policy's tick once a second, sees whether the device was idle
  * (writeback then), and commits changes older than a second.
@@ -215,10 +219,14 @@ void cache_mig_committed(struct cache_mig *m, struct ubt_queue *q, int res)
 {
 	struct cache *c = m->c;
 
-	/* A demotion: the unmapping is on disk, the block may take another. */
+	/* A demotion or invalidation: the unmapping is on disk, the block may take another. */
 	if (res >= 0) {
-		__atomic_fetch_add(&c->stats.demotions, 1, __ATOMIC_RELAXED);
+		if (m->kind == MIG_DEMOTE)
+			__atomic_fetch_add(&c->stats.demotions, 1, __ATOMIC_RELAXED);
 		release_block(c, q, m, false);
+		pthread_mutex_lock(&c->mig_lock);
+		c->blocks[m->cblock].invalid = 0;
+		pthread_mutex_unlock(&c->mig_lock);
 		cache_policy_free(c, m->cblock);
 	}
 	/* A failed commit keeps the block out of use: its mapping may still be on disk. */
@@ -288,6 +296,53 @@ static bool start_demotion(struct cache *c, struct cache_mig *m, struct ubt_queu
 	return true;
 }
 
+void cache_invalidate(struct cache *c, uint32_t cblock, uint64_t oblock)
+{
+	struct cache_stripe *s = cache_stripe(c, oblock);
+	bool mapped;
+
+	/* Two failed pieces of one block: the first one unmaps it. */
+	cache_stripe_lock(s);
+	mapped = cache_lookup(c, oblock) == cblock;
+	if (mapped)
+		cache_hash_remove(c, oblock, cblock);
+	cache_stripe_unlock(s);
+	if (!mapped)
+		return;
+	pthread_mutex_lock(&c->meta_lock);
+	cache_meta_clear(&c->meta, cblock);
+	pthread_mutex_unlock(&c->meta_lock);
+	__atomic_fetch_sub(&c->nr_resident, 1, __ATOMIC_RELAXED);
+	/* Off the policy's queues for good (a migration that claimed it does not put it back). */
+	pthread_mutex_lock(&c->mig_lock);
+	pthread_mutex_lock(&c->policy_lock);
+	cache_policy_unlink(c, cblock);
+	c->blocks[cblock].invalid = 1;
+	c->nr_invalid++;
+	pthread_mutex_unlock(&c->policy_lock);
+	pthread_mutex_unlock(&c->mig_lock);
+	cache_work(c);	/* the request's end kicks the background work */
+}
+
+/*
+ * Under mig lock: an invalidated block no request uses any more, or
+ * CACHE_NONE.  Nothing finds it in the lookup, so its users only go down.
+ */
+static uint32_t take_invalid(struct cache *c)
+{
+	uint32_t cb;
+
+	for (cb = 0; cb < c->nr_cblocks; cb++) {
+		if (c->blocks[cb].invalid != 1 ||
+		    __atomic_load_n(&c->blocks[cb].users, __ATOMIC_ACQUIRE))
+			continue;
+		c->blocks[cb].invalid = 2;	/* claimed */
+		c->nr_invalid--;
+		return cb;
+	}
+	return CACHE_NONE;
+}
+
 /*
  * Pick the next piece of work and a slot for it (policy and mig locks
  * taken here); false when there is none or no room.
@@ -305,7 +360,11 @@ static bool claim(struct cache *c, struct cache_mig **out)
 		return false;
 	}
 	pthread_mutex_lock(&c->policy_lock);
-	if (cache_policy_next_promotion(c, &p)) {
+	if (c->nr_invalid && (cb = take_invalid(c)) != CACHE_NONE) {
+		m = slot_get(c, MIG_INVALIDATE);
+		m->cblock = cb;
+		m->oblock = 0;	/* unmapped: no request waits on it under any stripe */
+	} else if (cache_policy_next_promotion(c, &p)) {
 		m = slot_get(c, MIG_PROMOTE);
 		m->oblock = p.oblock;
 		m->cblock = p.cblock;
@@ -366,6 +425,11 @@ void cache_kick(struct cache *c, struct ubt_queue *q)
 			break;
 		case MIG_DEMOTE:
 			started = start_demotion(c, m, q);
+			break;
+		case MIG_INVALIDATE:
+			c->blocks[m->cblock].mig = slot_id(c, m);
+			cache_commit_request_mig(c, q, m);
+			started = true;
 			break;
 		default:
 			started = start_writeback(c, m, q);

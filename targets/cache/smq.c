@@ -178,6 +178,11 @@ void cache_policy_load(struct cache *c, uint32_t cblock, bool dirty)
 void cache_policy_requeue(struct cache *c, uint32_t cblock, bool dirty, unsigned int level)
 {
 	pthread_mutex_lock(&c->policy_lock);
+	/* A migration that did not start, on a block invalidated meanwhile: migrate.c frees it. */
+	if (c->blocks[cblock].invalid) {
+		pthread_mutex_unlock(&c->policy_lock);
+		return;
+	}
 	c->blocks[cblock].queue = dirty ? CQ_DIRTY : CQ_CLEAN;
 	cache_mlq_push(dirty ? &c->pol.dirty : &c->pol.clean, cblock, level);
 	pthread_mutex_unlock(&c->policy_lock);
