@@ -241,6 +241,24 @@ static void write_done(struct ubt_io *io, bool logged, int res)
 		vol_poke(io->t, io->q);	/* the rewrite waited for this write */
 }
 
+/*
+ * The newest record goes again, its write not sent (its before image was
+ * never read); the next writer goes on.
+ */
+static void unlog_newest(struct ubt_io *io, int res)
+{
+	struct vol_ctx *v = io->t->private;
+	struct vol_rec *r;
+
+	pthread_mutex_lock(&v->lock);
+	r = rec_at(v, --v->count);
+	v->arena_used -= r->bytes;
+	v->arena_tail = v->count ? r->off : 0;
+	v->logging = false;
+	pthread_mutex_unlock(&v->lock);
+	write_done(io, false, res);
+}
+
 static int write_start(struct ubt_io *io)
 {
 	struct ubt_target *t = io->t;
@@ -284,8 +302,10 @@ static int write_start(struct ubt_io *io)
 	vio->iov.iov_base = v->arena + off;
 	vio->iov.iov_len = before;
 	c = ubt_io_child(io, t->children[0]);
-	if (!c)
+	if (!c) {
+		unlog_newest(io, -ENOMEM);
 		return -ENOMEM;
+	}
 	c->op = UBT_OP_READ;
 	c->flags = 0;
 	c->sector = io->sector;
@@ -343,14 +363,20 @@ static int vol_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *ch
 {
 	struct vol_ctx *v = t->private;
 	struct vol_io *vio = io->priv;
-	struct vol_rec *r;
 
 	if (ubt_io_is_bg(io) || io->op == UBT_OP_READ)
 		return res;
 	if (io->op == UBT_OP_FLUSH) {
 		if (res >= 0) {
 			pthread_mutex_lock(&v->lock);
-			flush_done(v, vio->flush_upto);
+			/*
+			 * Done after a crash came: the log is the rewrite's
+			 * now (it walks it unlocked), and nothing is safe.
+			 */
+			if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VOL_UP)
+				flush_done(v, vio->flush_upto);
+			else
+				res = -EIO;
 			pthread_mutex_unlock(&v->lock);
 		}
 		return res;
@@ -362,13 +388,7 @@ static int vol_end_io(struct ubt_target *t, struct ubt_io *io, struct ubt_io *ch
 	}
 	if (res < 0) {
 		/* The before image could not be read: the write is not sent. */
-		pthread_mutex_lock(&v->lock);
-		r = rec_at(v, --v->count);
-		v->arena_used -= r->bytes;
-		v->arena_tail = v->count ? r->off : 0;
-		v->logging = false;
-		pthread_mutex_unlock(&v->lock);
-		write_done(io, false, res);
+		unlog_newest(io, res);
 		return res;
 	}
 	vio->before_read = true;

@@ -311,6 +311,58 @@ static void test_crash_random_and_torn(void)
 	check_sectors_from_candidates("torn", 6);
 }
 
+/*
+ * A flush still held below the node when `crash` comes (a delay child
+ * holds it 250 ms; the crash is asked for at 20 ms, while it waits): the
+ * rewrite starts at once on queue 0 and restores the four writes' before
+ * images one per 100 ms (120, 220, 320, 420 ms).  The flush comes back at
+ * 250 ms, after the crash: it must not make the logged writes safe under
+ * the running rewrite (it used to drop them from the log, which ended the
+ * rewrite early and left the oldest write on the file).
+ */
+static void test_flush_in_flight_when_crash_comes(void)
+{
+	struct func_step st[5];
+	struct func_later m = { .ref = "v", .words = "crash" };
+	struct ubt_tree *tree;
+	uint8_t *base, *now;
+	char spec[1024], *path;
+	unsigned int i;
+	int fret;
+
+	base = func_random_file("v-fl.img", FILE_BYTES, &path);
+	snprintf(spec, sizeof(spec), "volatile(delay(%s, read=0, write=100, flush=250, name=d), "
+		 "cache=1M, name=v)", path);
+	tree = func_build(spec, 512, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	for (i = 0; i < 4; i++)
+		st[i] = (struct func_step){ .op = UBT_OP_WRITE, .off = i * 65536, .len = 4096,
+				       .fill = (uint8_t)(i + 1) };
+	st[4] = (struct func_step){ .op = UBT_OP_FLUSH };
+	CU_ASSERT_EQUAL(run_script(tree, st, 4), 0);
+	m.tree = tree;
+	func_message_later(&m);
+	fret = run_script(tree, &st[4], 1);
+	func_message_join(&m);
+	CU_ASSERT_EQUAL(m.ret, 0);
+	CU_ASSERT(m.during_io);
+	settle(tree);
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "v"), "0 0 0 crashed");
+	now = func_file_content(path, FILE_BYTES);
+	/* The flush did not finish before the crash: none of the four is safe. */
+	for (i = 0; i < 4; i++)
+		if (memcmp(now + i * 65536, base + i * 65536, 4096))
+			fprintf(stderr, "\n  write %u survived the crash (flush result %d)\n", i,
+				fret);
+	CU_ASSERT(!memcmp(now, base, FILE_BYTES));
+	CU_ASSERT_EQUAL(fret, -EIO);	/* a crashed disk answers nothing */
+	ubt_tree_free(tree);
+	free(base);
+	free(now);
+	unlink(path);
+	free(path);
+}
+
 static void test_bad_arguments(void)
 {
 	struct ubt_tree *tree;
@@ -332,4 +384,5 @@ static void test_bad_arguments(void)
 
 UT_MAIN("volatile_inproc", UT(test_crash_loses_what_was_not_flushed), UT(test_two_queues_then_crash),
 	UT(test_fua_and_written_back_writes_survive), UT(test_crash_prefix_keeps_writes_in_order),
-	UT(test_crash_random_and_torn), UT(test_bad_arguments))
+	UT(test_crash_random_and_torn), UT(test_flush_in_flight_when_crash_comes),
+	UT(test_bad_arguments))
