@@ -297,6 +297,31 @@ test_fault_target_errors() {
 	left_nothing
 }
 
+# A run record damaged outside the tools is never half believed: one line
+# saying what is wrong with it, and how to be rid of it.
+test_damaged_run_record() {
+	local r=$UBT_RUN_DIR/7.dev
+	local good='id=7\npid=1\nqueues=2\ndepth=128\nlbs=512\nsize=1048576\ncopy_mode=copy\n'
+	printf "${good}spec=null(size=1M)" > "$r"
+	t_expect_fail "the run record $r is damaged (its last line is cut short): 'ublk-target delete --force -n 7' removes it and the device" \
+		$B status -n 7
+	t_expect_fail "is damaged (its last line is cut short)" $B restart -n 7
+	[ "$($B list 2>&1 >/dev/null)" = "ublk-target: warning: the run record of device 7 is damaged (its last line is cut short)" ] ||
+		t_fail "list said: $($B list 2>&1)"
+	printf "${good/queues=2/queues=0}spec=null(size=1M)\n" > "$r"
+	t_expect_fail "is damaged (queues= is out of range)" $B status -n 7
+	printf "${good/id=7/id=8}spec=null(size=1M)\n" > "$r"
+	t_expect_fail "is damaged (it names another device)" $B status -n 7
+	printf "${good/copy_mode=copy/copy_mode=fast}spec=null(size=1M)\n" > "$r"
+	t_expect_fail "is damaged (copy_mode= is none of the known words)" $B status -n 7
+	printf "${good}spec=null(size=1M)\nqueues=4\n" > "$r"
+	t_expect_fail "is damaged (queues= is given twice)" $B status -n 7
+	printf "${good/lbs=512\\n/}spec=null(size=1M)\n" > "$r"
+	t_expect_fail "is damaged (lbs= is missing)" $B status -n 7
+	rm -f "$r"
+	left_nothing
+}
+
 test_help_everywhere() {
 	for c in "" create list delete recover restart suspend reload resume features bench status \
 		message; do
@@ -313,7 +338,7 @@ for t in test_missing_file test_directory test_empty_file test_zero_size \
 	test_unknown_target test_malformed_spec \
 	test_bad_size_suffix test_bad_queues_and_depth test_usage_errors_exit_2 test_suspend_reload_resume_errors test_not_root \
 	test_no_control_device test_module_loading test_bench_verifies_a_stack test_file_in_use test_mapping_errors \
-	test_fault_target_errors test_help_everywhere; do
+	test_fault_target_errors test_damaged_run_record test_help_everywhere; do
 	t_run $t
 done
 t_summary

@@ -80,8 +80,13 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 	char state[128];
 	int ret;
 
-	if (rundir_read(id, &r))
-		return cli_error("no device %u (see 'ublk-target list')", id);
+	ret = rundir_read(id, &r);
+	if (ret == -EUCLEAN && force) {
+		/* No pid to trust: the kernel's device goes, its daemon with it (STOP_DEV). */
+		memset(&r, 0, sizeof(r));
+	} else if (ret) {
+		return rundir_need(id, &r);
+	}
 	/* The kernel's stop waits for every request, held ones too. */
 	if (rundir_daemon_alive(r.pid) && control_suspended(id)) {
 		if (!force)

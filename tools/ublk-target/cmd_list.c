@@ -85,9 +85,14 @@ int cmd_list(int argc, char **argv)
 		struct run_record r;
 		const char *state;
 		char size[32];
+		int ret = rundir_read(ids[i], &r);
 
-		if (rundir_read(ids[i], &r))
+		if (ret) {
+			if (ret == -EUCLEAN)
+				cli_error("warning: the run record of device %u is damaged (%s)",
+					  ids[i], rundir_damage());
 			continue;
+		}
 		state = device_state(&ctrl, have_ctrl, &r);
 		if (json) {
 			printf("%s\n  {\"id\": %u, \"device\": \"/dev/ublkb%u\", \"state\": \"%s\", "

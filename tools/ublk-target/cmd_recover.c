@@ -88,8 +88,8 @@ int recover_device(uint32_t id, bool handed_over)
 	struct ubt_tree *tree;
 	char err[512];
 
-	if (rundir_read(id, &r))
-		return cli_error("no device %u (see 'ublk-target list')", id);
+	if (rundir_need(id, &r))
+		return 1;
 	/* (A daemon that handed over may still be ending: the kernel's state says when it is done.) */
 	if (!handed_over && rundir_daemon_alive(r.pid))
 		return cli_error("device %u is served by daemon %d: nothing to recover (to replace "

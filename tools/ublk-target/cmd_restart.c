@@ -64,8 +64,8 @@ int cmd_restart(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	if (cli_need_root("restart"))
 		return 1;
-	if (rundir_read((uint32_t)id, &r))
-		return cli_error("no device %u (see 'ublk-target list')", (uint32_t)id);
+	if (rundir_need((uint32_t)id, &r))
+		return 1;
 	if (!rundir_daemon_alive(r.pid))
 		return cli_error("device %u has no daemon: 'ublk-target recover -n %u' gives it one",
 				 r.id, r.id);

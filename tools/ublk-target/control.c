@@ -85,8 +85,8 @@ int control_ask(uint32_t id, const char *cmd, struct run_record *r, char *reply,
 {
 	int ret;
 
-	if (rundir_read(id, r))
-		return cli_error("no device %u (see 'ublk-target list')", id);
+	if (rundir_need(id, r))
+		return 1;
 	ret = control_request(id, cmd, reply, len);
 	if (ret)
 		return cli_error("the daemon of device %u does not answer: %s", id, strerror(-ret));

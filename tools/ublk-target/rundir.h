@@ -10,6 +10,7 @@
 #define UBT_RUNDIR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,7 +30,20 @@ struct run_record {
 
 const char *rundir_path(void);
 int rundir_write(const struct run_record *r);
+/* The longest record: its keys and a whole spec. */
+#define RUNDIR_RECORD_MAX	(sizeof(((struct run_record *)0)->spec) + 512)
+/*
+ * Read device id's record: 0, -ENOENT (none), or -EUCLEAN when it is
+ * damaged (rundir_damage() says how: a record is never half believed).
+ */
 int rundir_read(uint32_t id, struct run_record *r);
+const char *rundir_damage(void);
+/* rundir_read(), saying in one line why there is no record to use: 0 or the exit code. */
+int rundir_need(uint32_t id, struct run_record *r);
+/* A record as its file holds it; the length it needs (snprintf's). */
+int rundir_format(const struct run_record *r, char *buf, size_t len);
+/* A record's text (len bytes) into r: 0, or -EUCLEAN with why set. */
+int rundir_parse(const char *text, size_t len, struct run_record *r, char *why, size_t whylen);
 int rundir_remove(uint32_t id);
 /* Ids with a record, ascending; returns the count (at most max). */
 int rundir_list(uint32_t *ids, int max);
