@@ -1,6 +1,7 @@
 # The core, in rooms that depend one way (core/config/config.h says what
 # lives where): lib <- config <- engine <- device.
 core-y += core/lib/size.o core/lib/str.o core/lib/devsize.o core/lib/crc32c.o core/lib/iov.o
+core-y += core/lib/wait.o
 core-y += core/config/spec.o core/config/registry.o core/config/args.o core/config/build.o
 core-y += core/config/claims.o core/config/replace.o core/config/report.o
 core-y += core/config/shorthand.o core/config/table.o

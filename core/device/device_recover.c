@@ -69,18 +69,18 @@ static enum ubt_copy_mode mode_of(uint64_t flags)
 	return UBT_COPY_COPY;
 }
 
+static int try_start_recovery(void *arg)
+{
+	struct ubt_device *dev = arg;
+
+	return ubt_ctrl_start_recovery(&dev->ctrl, dev->info.dev_id);
+}
+
 /* START_USER_RECOVERY, retried while the old daemon's /dev/ublkcN is still open. */
 static int start_recovery(struct ubt_device *dev, char *err, size_t errlen)
 {
-	struct timespec pause = { 0, 2 * 1000 * 1000 };
-	unsigned int waited_ms = 0, limit_ms = ubt_ctrl_timeout_s() * 1000;
-	int ret;
+	int ret = ubt_retry_while_busy(try_start_recovery, dev, ubt_ctrl_timeout_s() * 1000);
 
-	while ((ret = ubt_ctrl_start_recovery(&dev->ctrl, dev->info.dev_id)) == -EBUSY &&
-	       waited_ms < limit_ms) {
-		nanosleep(&pause, NULL);
-		waited_ms += 2;
-	}
 	if (ret == -EBUSY)
 		snprintf(err, errlen, "device %u: START_USER_RECOVERY still busy after %u s (is "
 			 "/dev/ublkc%u held open by another process?)", dev->info.dev_id,

@@ -99,6 +99,13 @@ static inline uint64_t ubt_now_ns(void)
 }
 
 /*
+ * Call attempt(arg) until it returns anything but -EBUSY, pausing between
+ * calls (1 ms, doubling to 50 ms), for at most limit_ms of real time.
+ * Returns its last answer (-EBUSY when the time ran out).
+ */
+int ubt_retry_while_busy(int (*attempt)(void *arg), void *arg, unsigned int limit_ms);
+
+/*
  * Pacing background copies to `rate` bytes per second: a transfer of
  * `bytes` takes the next slot of the schedule *next_ns (a CLOCK_MONOTONIC
  * time, 0 at first), so that all of them together keep to the rate.

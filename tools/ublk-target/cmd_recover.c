@@ -47,6 +47,20 @@ static const char recover_usage[] =
 "                Type=notify) it reports ready once the device serves, and\n"
 "                each new daemon in its status.\n";
 
+struct orphan_wait {
+	struct ubt_ctrl ctrl;
+	uint32_t id;
+	struct ublksrv_ctrl_dev_info info;
+};
+
+static int still_live(void *arg)
+{
+	struct orphan_wait *w = arg;
+	int ret = ubt_ctrl_get_info(&w->ctrl, w->id, &w->info);
+
+	return ret ? ret : w->info.state == UBLK_S_DEV_LIVE ? -EBUSY : 0;
+}
+
 /*
  * Wait until the kernel holds the device for a recovery: only once the
  * dead daemon's rings are gone is /dev/ublkcN released, and with it the
@@ -55,22 +69,15 @@ static const char recover_usage[] =
  */
 static int wait_orphaned(uint32_t id)
 {
-	struct timespec pause = { 0, 2 * 1000 * 1000 };	/* the kernel gives no event */
-	struct ublksrv_ctrl_dev_info info;
-	unsigned int ms = 0, limit = ubt_ctrl_timeout_s() * 1000;
-	struct ubt_ctrl ctrl;
+	struct orphan_wait w = { .id = id };
 	int ret;
 
-	ret = ubt_ctrl_open(&ctrl);
+	ret = ubt_ctrl_open(&w.ctrl);
 	if (ret)
 		return cli_error("cannot open %s: %s", UBT_CTRL_DEV, strerror(-ret));
-	while (!(ret = ubt_ctrl_get_info(&ctrl, id, &info)) && info.state == UBLK_S_DEV_LIVE &&
-	       ms < limit) {
-		nanosleep(&pause, NULL);
-		ms += 2;
-	}
-	ubt_ctrl_close(&ctrl);
-	if (!ret && info.state == UBLK_S_DEV_LIVE)
+	ret = ubt_retry_while_busy(still_live, &w, ubt_ctrl_timeout_s() * 1000);
+	ubt_ctrl_close(&w.ctrl);
+	if (ret == -EBUSY)
 		return cli_error("device %u is still live %u s after its daemon ended (is /dev/ublkc%u "
 				 "held open by another process?)", id, ubt_ctrl_timeout_s(), id);
 	return 0;
