@@ -29,6 +29,9 @@
 #include "../engine/engine.h"
 #include "ubt/util.h"
 
+/* How long the daemon waits for its device's number to come free after DEL_DEV_ASYNC. */
+#define DEL_DEV_WAIT_MS	5000
+
 static void queue_ready(struct ubt_ublk_queue *uq, int ret)
 {
 	struct ubt_device *dev = uq->dev;
@@ -155,8 +158,15 @@ void device_teardown(struct ubt_device *dev)
 	if (dev->cdev_fd >= 0)
 		close(dev->cdev_fd);
 	dev->cdev_fd = -1;
-	if (dev->added)
-		ubt_ctrl_del_dev(&dev->ctrl, dev->info.dev_id);
+	/*
+	 * The id comes free once the disk's last user lets go: at once unless
+	 * a user holds it (a forced delete of a mounted disk), and then the
+	 * daemon does not wait for that (DEL_DEV would, for ever).
+	 */
+	if (dev->added &&
+	    ubt_ctrl_del_dev_within(&dev->ctrl, dev->info.dev_id, DEL_DEV_WAIT_MS) == -EBUSY)
+		fprintf(stderr, "device %u is deleted; its number stays taken until the last user "
+			"of its disk lets go\n", dev->info.dev_id);
 	dev->added = false;
 	ubt_ctrl_close(&dev->ctrl);
 	if (dev->exit_efd >= 0)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ubt/ublk_ctrl.h"
+#include "ubt/util.h"
 
 void ubt_prep_uring_cmd(struct io_uring_sqe *sqe, int fd, uint32_t cmd_op,
 			const void *payload, size_t len)
@@ -178,6 +179,38 @@ static int dev_pid_cmd(struct ubt_ctrl *c, unsigned int nr, uint32_t dev_id, pid
 int ubt_ctrl_del_dev(struct ubt_ctrl *c, uint32_t dev_id)
 {
 	return dev_pid_cmd(c, UBLK_CMD_DEL_DEV, dev_id, 0);
+}
+
+struct id_wait {
+	struct ubt_ctrl *c;
+	uint32_t dev_id;
+};
+
+static int id_taken(void *arg)
+{
+	struct id_wait *w = arg;
+	struct ublksrv_ctrl_dev_info info;
+	int ret = ubt_ctrl_get_info(w->c, w->dev_id, &info);
+
+	return !ret ? -EBUSY : ret == -ENODEV || ret == -ENOENT ? 0 : ret;
+}
+
+/*
+ * DEL_DEV waits until the last user of the disk lets go: a mount can hold
+ * it forever.  DEL_DEV_ASYNC removes the disk just the same and returns;
+ * the id is freed when that last user goes, which is waited for here, up
+ * to limit_ms (a daemon's rings usually let go within milliseconds).
+ */
+int ubt_ctrl_del_dev_within(struct ubt_ctrl *c, uint32_t dev_id, unsigned int limit_ms)
+{
+	struct id_wait w = { .c = c, .dev_id = dev_id };
+	int ret = dev_pid_cmd(c, UBLK_CMD_DEL_DEV_ASYNC, dev_id, 0);
+
+	if (ret == -EOPNOTSUPP || ret == -EINVAL)
+		return ubt_ctrl_del_dev(c, dev_id);	/* before 6.9 */
+	if (ret)
+		return ret;
+	return ubt_retry_while_busy(id_taken, &w, limit_ms);
 }
 
 int ubt_ctrl_start_dev(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid)

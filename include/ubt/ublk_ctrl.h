@@ -34,6 +34,12 @@ void ubt_ctrl_close(struct ubt_ctrl *c);
 
 int ubt_ctrl_add_dev(struct ubt_ctrl *c, struct ublksrv_ctrl_dev_info *info);
 int ubt_ctrl_del_dev(struct ubt_ctrl *c, uint32_t dev_id);
+/*
+ * Remove the device without waiting for its disk's last user (6.9+:
+ * DEL_DEV_ASYNC), then wait up to limit_ms for its id to be free: 0 once
+ * it is, -EBUSY while a user (a mount) still holds it.
+ */
+int ubt_ctrl_del_dev_within(struct ubt_ctrl *c, uint32_t dev_id, unsigned int limit_ms);
 int ubt_ctrl_start_dev(struct ubt_ctrl *c, uint32_t dev_id, pid_t pid);
 int ubt_ctrl_stop_dev(struct ubt_ctrl *c, uint32_t dev_id);
 /* TRY_STOP_DEV (Linux 7.0+, UBLK_F_SAFE_STOP_DEV): -EBUSY while the disk is open. */

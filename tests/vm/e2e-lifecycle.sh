@@ -255,18 +255,25 @@ with open(sys.argv[2], "a") as f:
 	left_nothing
 }
 
+# A new file device (FILE of SIZE) with an ext4 mounted on $work/mnt; prints it.
+mounted_file_device() {	# FILE SIZE
+	local dev
+	truncate -s "$2" "$1"
+	dev=$($B create file --file "$1") || t_fail "create"
+	mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
+	mkdir -p "$work/mnt"
+	mount "$dev" "$work/mnt" || t_fail "mount"
+	echo "$dev"
+}
+
 # A mounted ext4 survives kill -9 and recover: writes made while the
 # daemon was dead land once it is back; every file reads back; fsck -n
 # finds nothing.
 test_ext4_survives_kill9_and_recover() {
 	trap cleanup EXIT
 	local dev id wp i
-	truncate -s 256M "$work/e.img"
-	dev=$($B create file --file "$work/e.img") || t_fail "create"
+	dev=$(mounted_file_device "$work/e.img" 256M) || exit 1
 	id=${dev#/dev/ublkb}
-	mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
-	mkdir -p "$work/mnt"
-	mount "$dev" "$work/mnt" || t_fail "mount"
 	for i in 1 2 3 4; do
 		head -c 2M /dev/urandom > "$work/src$i"
 	done
@@ -330,12 +337,8 @@ test_recover_restart_refusals() {
 test_delete_refuses_a_mounted_device() {
 	trap cleanup EXIT
 	local dev id out
-	truncate -s 64M "$work/m.img"
-	dev=$($B create file --file "$work/m.img") || t_fail "create"
+	dev=$(mounted_file_device "$work/m.img" 64M) || exit 1
 	id=${dev#/dev/ublkb}
-	mkfs.ext4 -q -F "$dev" || t_fail "mkfs"
-	mkdir -p "$work/mnt"
-	mount "$dev" "$work/mnt" || t_fail "mount"
 	out=$($B delete -n "$id" 2>&1) && t_fail "delete of a mounted device"
 	[ "$out" = "ublk-target: device $id is in use: mounted on $work/mnt; stop using it first, or 'ublk-target delete --force -n $id'" ] ||
 		t_fail "delete mounted said: $out"
@@ -348,6 +351,37 @@ test_delete_refuses_a_mounted_device() {
 	[ "$(cat "$work/mnt/f")" = data ] || t_fail "the file is gone"
 	umount "$work/mnt" || t_fail "umount again"
 	$B delete -n "${dev#/dev/ublkb}" || t_fail "delete"
+	left_nothing
+}
+
+# --force deletes a mounted device at once: the disk goes, the file
+# system's I/O fails, the daemon ends; the number stays taken until the
+# unmount, and is free right after it.
+test_delete_force_of_a_mounted_device() {
+	trap cleanup EXIT
+	local dev id out t0
+	dev=$(mounted_file_device "$work/m.img" 64M) || exit 1
+	id=${dev#/dev/ublkb}
+	echo data > "$work/mnt/f" && sync || t_fail "write"
+	t0=$(date +%s)
+	out=$(timeout 60 $B delete --force -n "$id" 2>&1) || t_fail "delete --force: $out"
+	[ $(( $(date +%s) - t0 )) -le 15 ] || t_fail "delete --force took $(( $(date +%s) - t0 )) s"
+	[ "$out" = "ublk-target: device $id is deleted; its number stays taken until its last user lets go: mounted on $work/mnt" ] ||
+		t_fail "delete --force said: $out"
+	[ ! -e "$dev" ] || t_fail "$dev is still there"
+	! pgrep -x ublk-target >/dev/null || t_fail "the daemon lives on"
+	[ -z "$($B list | grep "^$id ")" ] || t_fail "list: $($B list)"
+	dd if=/dev/zero of="$work/mnt/g" bs=4k count=1 oflag=direct status=none 2>/dev/null &&
+		t_fail "a write to the file system of a deleted device worked"
+	out=$($B create -n "$id" file --file "$work/m.img" 2>&1) && t_fail "number $id reused while held"
+	umount "$work/mnt" || t_fail "umount"
+	# (The kernel frees the number as the unmount lets go of the disk.)
+	for _ in $(seq 50); do
+		dev=$($B create -n "$id" file --file "$work/m.img" 2>/dev/null) && break
+		sleep 0.1
+	done
+	[ "$dev" = "/dev/ublkb$id" ] || t_fail "create -n $id after the unmount"
+	$B delete -n "$id" || t_fail "delete"
 	left_nothing
 }
 

@@ -25,6 +25,8 @@
 #define DAEMON_EXIT_TIMEOUT_MS	10000
 /* A probe (udev's after a writer closes the disk) holds it this long at most. */
 #define IN_USE_GRACE_MS		1000
+/* --force of a disk in use: its users keep its number; how long to see whether they let go. */
+#define DEL_DEV_WAIT_FORCED_MS	2000
 
 static const char delete_usage[] =
 "usage: ublk-target delete [--force] -n ID | --all\n"
@@ -36,7 +38,9 @@ static const char delete_usage[] =
 "\n"
 "  -n, --id ID   the device to delete\n"
 "  -a, --all     every device listed by 'ublk-target list'\n"
-"  -f, --force   delete it even in use: its users get I/O errors\n";
+"  -f, --force   delete it even in use: its users get I/O errors, and the\n"
+"                device's number stays taken until the last of them lets\n"
+"                go (a mount: until it is unmounted)\n";
 
 /*
  * Stop device id unless it is in use: 0 once stopped (or if the kernel
@@ -77,7 +81,7 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 {
 	struct ublksrv_ctrl_dev_info info;
 	struct run_record r;
-	char state[128];
+	char state[128], who[1024] = "";
 	int ret;
 
 	ret = rundir_read(id, &r);
@@ -100,6 +104,9 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 		if (ret)
 			return ret;
 	} else {
+		/* Named now: once the disk is gone nothing says who held it. */
+		if (!holders_describe(id, who, sizeof(who)))
+			who[0] = '\0';
 		ret = ubt_ctrl_stop_dev(ctrl, id);
 		if (ret && ret != -ENODEV)
 			cli_error("warning: STOP_DEV of device %u: %s", id, ubt_ctrl_strerror(ret));
@@ -109,8 +116,24 @@ static int delete_one(struct ubt_ctrl *ctrl, uint32_t id, bool force)
 		kill(r.pid, SIGKILL);
 		rundir_wait_daemon_gone(r.pid, 2000);
 	}
+	/*
+	 * (Normally the daemon did this.)  A user that still holds the disk
+	 * (--force of a mounted device) keeps its id taken, not this command.
+	 */
 	if (!ubt_ctrl_get_info(ctrl, id, &info)) {
-		ret = ubt_ctrl_del_dev(ctrl, id);
+		ret = ubt_ctrl_del_dev_within(ctrl, id, force ? DEL_DEV_WAIT_FORCED_MS :
+					      ubt_ctrl_timeout_s() * 1000);
+		if (ret == -EBUSY) {
+			rundir_remove(id);
+			if (force) {
+				fprintf(stderr, "ublk-target: device %u is deleted; its number stays "
+					"taken until its last user lets go%s%s\n", id,
+					who[0] ? ": " : "", who);
+				return 0;
+			}
+			return cli_error("device %u is deleted, but its number is still taken "
+					 "after %u s", id, ubt_ctrl_timeout_s());
+		}
 		if (ret && ret != -ENODEV)
 			return cli_error("cannot delete device %u: %s", id, ubt_ctrl_strerror(ret));
 	}
