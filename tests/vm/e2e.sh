@@ -699,6 +699,7 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_recover_under_fio test_restart_under_fio test_recover_watch_under_fio
 	test_systemd_unit_commands test_ext4_survives_kill9_and_recover
 	test_recover_restart_refusals test_delete_refuses_a_mounted_device
+	test_delete_force_of_a_mounted_device
 	test_reload_grows_concat_under_ext4 test_suspend_holds_io_and_resume_releases
 	test_failed_reload_leaves_old_serving test_fail_io_recovery"
 # What moves data, run again in each forced copy mode.
@@ -706,11 +707,27 @@ data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio
 	test_layouts_match_device_mapper test_stack_fio_and_fsck"
 
+# The scratch space one test may fill: the largest measured (the scratch
+# line after each test) is about 400 MiB, with room to spare.
+E2E_SCRATCH_MB=${UBT_E2E_SCRATCH_MB:-640}
+
+# Each test starts with the space it may need (else it would fail on its own
+# files, not on what it tests) and leaves none of its files behind; the
+# wrappers of the forced-mode passes (bin-*) stay.
 run_suite() {
-	local t
+	local t free
 	for t in $1; do
+		free=$(df -Pm "$work" | awk 'NR == 2 { print $4 }')
+		if [ "$free" -lt "$E2E_SCRATCH_MB" ]; then
+			echo "e2e: $work has $free MiB free and a test may need $E2E_SCRATCH_MB:" \
+				"give the guest more memory (vm-run --mem)"
+			T_FAILED=$((T_FAILED + 1))
+			break
+		fi
 		t_run "$t"
 		cleanup
+		echo "    scratch: $(du -sm "$work" | cut -f1) MiB"
+		find "$work" -mindepth 1 -maxdepth 1 ! -name 'bin-*' -exec rm -rf --one-file-system {} +
 	done
 	t_summary
 	T_PASSED=0

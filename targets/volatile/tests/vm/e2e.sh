@@ -32,4 +32,35 @@ test_volatile_crash() {
 	left_nothing
 }
 
-tests="$tests test_volatile_crash"
+# A reload that leaves the volatile node out keeps every write it took:
+# the node's writes reach its child at once (its memory is an undo log,
+# used only by `crash`), so the new stack reads them, flushed or not; and
+# they are the child's from then on (a later crash does not undo them).
+test_reload_dropping_volatile_keeps_writes() {
+	trap cleanup EXIT
+	local dev id st
+	head -c 16M /dev/urandom > "$work/v.img"
+	head -c 1M /dev/urandom > "$work/vp"
+	dev=$($B create --spec "volatile($work/v.img, name=v)") || t_fail "create"
+	id=${dev#/dev/ublkb}
+	dd if="$work/vp" of="$dev" bs=64k seek=32 oflag=direct status=none || t_fail "write"
+	st=$($B status -n "$id")
+	echo "$st" | grep -q "volatile [1-9][0-9]* 1048576 " || t_fail "no unsafe writes: $st"
+	$B reload -n "$id" --spec "file($work/v.img)" || t_fail "reload"
+	$B resume -n "$id" || t_fail "resume"
+	$B status -n "$id" | grep -q "^\[0\] .* file " || t_fail "status: $($B status -n "$id")"
+	cmp -s -n 1M -i 0:2097152 "$work/vp" "$dev" || t_fail "the unflushed writes are gone"
+	# Back under a new volatile node, whose crash has nothing to undo.
+	$B reload -n "$id" --spec "volatile($work/v.img, name=v)" || t_fail "reload back"
+	$B resume -n "$id" || t_fail "resume back"
+	$B message -n "$id" v crash >/dev/null || t_fail "crash"
+	for _ in $(seq 50); do
+		$B status -n "$id" | grep -q " crashed$" && break
+		sleep 0.1
+	done
+	$B delete -n "$id" || t_fail "delete"
+	cmp -s -n 1M -i 0:2097152 "$work/vp" "$work/v.img" || t_fail "the crash undid writes from before the reload"
+	left_nothing
+}
+
+tests="$tests test_volatile_crash test_reload_dropping_volatile_keeps_writes"
