@@ -88,6 +88,8 @@ int ubt_tree_progress(struct ubt_tree *tree, char *out, size_t len);
  * base_dir: the folder relative paths in the words are taken from (a node
  * built by the message, as a mirror's replacement leg); NULL: the current.
  */
+/* What separates the words of a message sent as one line (so no word holds a line break). */
+#define UBT_MESSAGE_SPACE	" \t\n\r\v\f"
 int ubt_tree_message(struct ubt_tree *tree, const char *ref, const char *base_dir, int argc,
 		     char **argv, char *out, size_t len);
 

@@ -112,7 +112,8 @@ static void message(struct ubt_tree *tree, const char *req, char *out, size_t le
 		return;
 	}
 	snprintf(line, sizeof(line), "%s", rest);
-	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+	for (tok = strtok_r(line, UBT_MESSAGE_SPACE, &save); tok;
+	     tok = strtok_r(NULL, UBT_MESSAGE_SPACE, &save)) {
 		if (argc == MESSAGE_MAX_ARGS) {
 			snprintf(out, len, "error: more than %d words in a message\n", MESSAGE_MAX_ARGS);
 			return;

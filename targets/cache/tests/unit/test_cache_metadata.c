@@ -12,6 +12,7 @@
 
 #include "ubt/crc32c.h"
 #include "targets/cache/metadata.c"
+#include "targets/cache/tests/meta_image.h"
 #include "ut.h"
 
 #define ORIGIN_SECTORS	(1ULL << 20)	/* 512 MiB */
@@ -19,30 +20,6 @@
 #define NR_CBLOCKS	1000u		/* two mapping blocks per copy */
 
 static char err[256];
-
-/* A metadata node in memory. */
-struct image {
-	uint8_t *bytes;
-	uint64_t size;
-};
-
-static int image_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	struct image *im = ctx;
-
-	if (off + len > im->size)
-		return -EIO;
-	memcpy(buf, im->bytes + off, len);
-	return 0;
-}
-
-static struct image image_new(uint32_t nr_cblocks)
-{
-	struct image im = { .size = cache_meta_bytes(nr_cblocks) };
-
-	im.bytes = calloc(1, im.size);
-	return im;
-}
 
 /* One write a commit makes, in order. */
 struct write {
