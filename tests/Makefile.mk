@@ -10,6 +10,8 @@ test-dirs := tests $(foreach t,$(TARGETS),targets/$(t)/tests)
 unit-tests := $(patsubst %.c,$(O)/%,$(wildcard $(addsuffix /unit/test_*.c,$(test-dirs))))
 func-tests := $(patsubst %.c,$(O)/%,$(wildcard $(addsuffix /func/test_*.c,$(test-dirs))))
 bench-progs := $(patsubst %.c,$(O)/%,$(wildcard $(addsuffix /bench/*.c,$(test-dirs))))
+# The torture run's model-checking writer: a plain program, no library of ours.
+torture-progs := $(patsubst %.c,$(O)/%,$(wildcard tests/torture/*.c))
 # A target built as a module is linked into its own tests.
 module-objs := $(foreach t,$(targets-m),$(O)/targets/$(t)/built-in.o)
 
@@ -25,6 +27,10 @@ $(unit-tests): %: %.o $(O)/libubt-core.a
 $(func-tests): %: %.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS) $(module-objs)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS) -lcunit
+
+$(torture-progs): %: %.o
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -lpthread
 
 $(bench-progs): %: %.o $(O)/tests/func/func_util.o $(CORE_OBJS) $(TARGET_OBJS) $(module-objs)
 	$(quiet) LD $@
@@ -59,7 +65,7 @@ $(EXAMPLE_MODULES): $(O)/examples/modules/ubt-%.so: $$(wildcard examples/$$*/*.[
 examples: $(EXAMPLE_MODULES)
 .PHONY: examples
 
-tests: $(unit-tests) $(func-tests) $(bench-progs) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so \
+tests: $(unit-tests) $(func-tests) $(bench-progs) $(torture-progs) $(BIN) $(MODULES) $(O)/tests/modules/ubt-testnull.so \
 	$(EXAMPLE_MODULES)
 .PHONY: tests
 

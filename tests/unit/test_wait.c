@@ -58,7 +58,7 @@ static void test_bound_is_real_time(void)
 
 	CU_ASSERT_EQUAL(ubt_retry_while_busy(look, &p, 200), -EBUSY);
 	took = ms_since(t0);
-	CU_ASSERT(took >= 200 && took < 300);
+	CU_ASSERT(took >= 200 && took < 600);	/* the old loops: 100 looks, 1.2 s */
 }
 
 /* A second of waiting is a few dozen looks, not hundreds. */

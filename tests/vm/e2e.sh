@@ -685,6 +685,18 @@ test_bad_inputs_in_guest() {
 	left_nothing
 }
 
+# A short torture run (tests/torture/torture.sh), its seed fixed per kernel:
+# random stacks, faults and lifecycle events under model-checked I/O.
+test_torture_short() {
+	trap cleanup EXIT
+	local out
+	out=$(timeout 600 "$top/tests/torture/torture.sh" --seconds 60 --seed "${KVER/./}" "$O" 2>&1) ||
+		t_fail "$(echo "$out" | tail -n 30)"
+	echo "$out" | tail -n1 | grep -q "torture passed" || t_fail "$(echo "$out" | tail -n 30)"
+	echo "    $(echo "$out" | tail -n1 | cut -d' ' -f2-)"
+	left_nothing
+}
+
 # volatile: what was flushed (fsync) survives `crash`, what came after does
 # not, and the crashed device fails I/O.
 
@@ -701,7 +713,7 @@ tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_recover_restart_refusals test_delete_refuses_a_mounted_device
 	test_delete_force_of_a_mounted_device
 	test_reload_grows_concat_under_ext4 test_suspend_holds_io_and_resume_releases
-	test_failed_reload_leaves_old_serving test_fail_io_recovery"
+	test_failed_reload_leaves_old_serving test_fail_io_recovery test_torture_short"
 # What moves data, run again in each forced copy mode.
 data_tests="test_null_device test_file_fio_verify test_mkfs_mount_recreate
 	test_discard_and_write_zeroes test_delete_while_fio_runs test_kill9_under_fio
