@@ -527,6 +527,16 @@ static void head_plan_write(struct raid *r, struct raid_head *h, uint32_t failed
 		rmw_ok = false;		/* parity not known to be right yet */
 	if (!(par & ~failed))
 		rmw_ok = false;		/* no parity left to update: RCW writes only data */
+	/*
+	 * A parity leg being rebuilt is written like a working one, but in a
+	 * row at or past the recovery's mark it was not read: a read-modify-
+	 * write has no old parity to fold the change into and would write
+	 * whatever its buffer held there.  The mark trails (the lowest row a
+	 * recovery head still works on), so the row may be rebuilt already
+	 * and never visited again: compute parity afresh (RCW, RECON).
+	 */
+	if (par & failed & ~raid_failed(r))
+		rmw_ok = false;
 	if (full)
 		h->mode = RAID_HEAD_FULL;
 	else if (rmw_ok && (!rcw_ok || rmw < rcw))

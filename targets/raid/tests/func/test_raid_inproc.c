@@ -891,6 +891,125 @@ static void test_rebuild_at_start_and_rate(void)
 	remove_files(a.path, a.disks);
 }
 
+/* A scripted run, one request at a time, on queue q_id (func_run_steps' on queue 0). */
+struct q_script {
+	struct func_step *steps;
+	unsigned int n, next;
+	int first_error;
+};
+
+static bool qs_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *r)
+{
+	struct q_script *sc = arg;
+	struct func_step *s;
+
+	if (sc->next >= sc->n)
+		return false;
+	s = &sc->steps[sc->next++];
+	memset(r, 0, sizeof(*r));
+	r->op = s->op;
+	r->sector = s->off >> 9;
+	r->nr_sectors = (uint32_t)(s->len >> 9);
+	fill_seq(ubt_queue_buf(q, tag), s);
+	return true;
+}
+
+static void qs_done(void *arg, struct ubt_queue *q, unsigned int tag,
+		    const struct ubt_request *r, int res)
+{
+	struct q_script *sc = arg;
+
+	(void)q;
+	(void)tag;
+	(void)r;
+	if (res < 0 && !sc->first_error)
+		sc->first_error = res;
+}
+
+static const struct ubt_inproc_ops qs_ops = { .next = qs_next, .done = qs_done };
+
+struct slow_write {
+	struct ubt_tree *tree;
+	struct func_step step;
+	int ret;
+	pthread_t th;
+};
+
+static void *slow_write_run(void *arg)
+{
+	struct slow_write *sw = arg;
+	struct q_script sc = { .steps = &sw->step, .n = 1 };
+
+	sw->ret = ubt_inproc_run(sw->tree, 0, 1, &qs_ops, &sc);
+	if (!sw->ret)
+		sw->ret = sc.first_error;
+	return NULL;
+}
+
+/*
+ * The recovery's mark trails the rows its heads finished: a head held on
+ * a row's window (a write there whose leg write is slow) keeps the mark
+ * at that row while the others rebuild every row after it.  A small write
+ * to such a row, whose Q is on the leg being rebuilt and P on a working
+ * one, must not read-modify-write: it has not read Q (the leg counts as
+ * unreadable above the mark) and the recovery will not come back to the
+ * row.  raid6 of 5, left-symmetric: row 2 has P on leg 2, Q on 3, data on
+ * 4, 0, 1; row 4 has P on leg 0, Q on 1, data on 2, 3, 4.
+ */
+static void test_write_behind_recovery_mark(void)
+{
+	struct array a = { 6, 5, "left-symmetric", 16384, { 0 } };
+	struct slow_write sw = { 0 };
+	struct func_step fast;
+	struct q_script sc;
+	struct ubt_tree *tree;
+	uint8_t *model;
+	char spec[2048];
+
+	make_legs(&a, "m");
+	snprintf(spec, sizeof(spec), "raid6(%s, %s, %s, %s, delay(%s, name=dl), chunk=16K, "
+		 "layout=left-symmetric, rebuild=1)", a.path[0], a.path[1], a.path[2],
+		 a.path[3], a.path[4]);
+	tree = build(spec);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tree);
+	model = calloc(1, array_bytes(&a));
+	CU_ASSERT_EQUAL(func_message(tree, "0", "frozen", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(func_message(tree, "dl", "write 1500", err, sizeof(err)), 0);
+	/* Row 2, data on leg 4: its window held 1.5 s. */
+	sw.tree = tree;
+	sw.step = (struct func_step){ .op = UBT_OP_WRITE, .off = (2 * 3 + 0) * 16384 + 4096,
+				      .len = 4096, .seq = 1, .fill = 5 };
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&sw.th, NULL, slow_write_run, &sw), 0);
+	usleep(300000);
+	/* The recovery: its head for row 2 waits, the others rebuild the rows after it. */
+	CU_ASSERT_EQUAL(func_message(tree, "0", "idle", err, sizeof(err)), 0);
+	usleep(400000);
+	/* Row 2 held: the mark is there, 64 of 8192 sectors. */
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"),
+			       "raid6_left-symmetric 5 AaAAA 64/8192 recover 0 0 -");
+	/*
+	 * Row 4, rebuilt: the last 4K of its data on leg 2 and the first of
+	 * that on leg 3, so that folding the change into P (leg 0) reads less
+	 * than reading the rest of the data; Q is on leg 1.
+	 */
+	fast = (struct func_step){ .op = UBT_OP_WRITE, .off = (4 * 3 + 0) * 16384 + 12288,
+				   .len = 8192, .seq = 2, .fill = 5 };
+	sc = (struct q_script){ .steps = &fast, .n = 1 };
+	CU_ASSERT_EQUAL(ubt_inproc_run(tree, 1, 1, &qs_ops, &sc), 0);
+	CU_ASSERT_EQUAL(sc.first_error, 0);
+	pthread_join(sw.th, NULL);
+	CU_ASSERT_EQUAL(sw.ret, 0);
+	settle(tree, array_bytes(&a));
+	CU_ASSERT_STRING_EQUAL(func_status(tree, "0"),
+			       "raid6_left-symmetric 5 AAAAA 8192/8192 idle 0 0 -");
+	ubt_tree_free(tree);
+	fill_seq(model + sw.step.off, &sw.step);
+	fill_seq(model + fast.off, &fast);
+	CU_ASSERT_EQUAL(check_legs(&a, model, 0), 0);
+	free(model);
+	remove_files(a.path, a.disks);
+}
+
 /* ---- The write-intent log ------------------------------------------------ */
 
 #define LOG_CHUNK	16384
@@ -1468,7 +1587,7 @@ static void test_log_life(void)
 UT_MAIN("raid_inproc", UT(test_layouts_place_data_like_md), UT(test_degraded_service),
 	UT(test_leg_errors_from_below), UT(test_too_many_failures_fail_io),
 	UT(test_resync_under_io), UT(test_unsynced_rows_take_rcw), UT(test_rebuild_under_io),
-	UT(test_check_and_repair), UT(test_two_queues), UT(test_sequential_writes_merge), UT(test_rebuild_at_start_and_rate), UT(test_construction_errors), UT(test_shorthand),
+	UT(test_check_and_repair), UT(test_two_queues), UT(test_sequential_writes_merge), UT(test_rebuild_at_start_and_rate), UT(test_write_behind_recovery_mark), UT(test_construction_errors), UT(test_shorthand),
 	UT(test_dm_raid_table), UT(test_log_life), UT(test_journal_life),
 	UT(test_journal_ignores_an_earlier_journal), UT(test_log_crash_random),
 	UT(test_log_crash_torn), UT(test_log_leaves_the_write_hole), UT(test_journal_crash_torn),
