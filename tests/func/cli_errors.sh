@@ -302,6 +302,7 @@ test_fault_target_errors() {
 test_damaged_run_record() {
 	local r=$UBT_RUN_DIR/7.dev
 	local good='id=7\npid=1\nqueues=2\ndepth=128\nlbs=512\nsize=1048576\ncopy_mode=copy\n'
+	mkdir -p "$UBT_RUN_DIR"	# (gone with the last device of an earlier test)
 	printf "${good}spec=null(size=1M)" > "$r"
 	t_expect_fail "the run record $r is damaged (its last line is cut short): 'ublk-target delete --force -n 7' removes it and the device" \
 		$B status -n 7

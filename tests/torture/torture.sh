@@ -336,6 +336,31 @@ ev_crash() {
 
 # ---- A round: one stack, its events, the checks ---------------------------
 
+# First fio, verifying as it writes (crc32c, a backlog checked every 64
+# writes, then the whole area), across one of the stack's events that no
+# error may surface through.
+fio_round() {
+	local f ev rc=0 out
+	pick $events
+	ev=$P
+	case $ev in crash|mode) ev=kill9 ;; esac
+	timeout 300 fio --name=torture --filename="$dev" --direct=1 --ioengine=io_uring \
+		--rw=randwrite --bs=4k-64k --iodepth=16 --size=16M --verify=crc32c \
+		--verify_backlog=64 --verify_fatal=1 --do_verify=1 --verify_state_save=0 \
+		--output="$work/fio.out" &
+	f=$!
+	sleep 1.$((RANDOM % 9))
+	log "event $ev under fio --verify"
+	"ev_$ev"
+	wait "$f" || rc=$?
+	[ $rc != 124 ] || fail "hang: fio did not end"
+	out=$(grep -E "err= *[0-9]+" "$work/fio.out" | head -n1)
+	[ $rc = 0 ] && echo "$out" | grep -q "err= *0" ||
+		fail "fio --verify across $ev: exit $rc: $(tail -n 20 "$work/fio.out")"
+	log "  fio: $(grep -oE "WRITE: bw=[^,]*" "$work/fio.out") verified, $out"
+	survived["$ev+fio"]=$(( ${survived["$ev+fio"]:-0} + 1 ))
+}
+
 round() {
 	local ev n i left errs rule
 	pick $stacks
@@ -343,6 +368,7 @@ round() {
 	nstacks=$((nstacks + 1))
 	log "stack $nstacks: $kind"
 	create
+	fio_round
 	must 300 "$T" "$dev" "$work/model" init "$seed" >/dev/null
 	prev_errors=0
 	n=$((RANDOM % 4 + 3))
