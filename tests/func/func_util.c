@@ -192,13 +192,19 @@ static void sc_done(void *arg, struct ubt_queue *q, unsigned int tag,
 
 static const struct ubt_inproc_ops sc_ops = { .next = sc_next, .done = sc_done };
 
+int func_run_steps_on(struct ubt_tree *tree, unsigned int q_id, struct func_step *steps,
+		      unsigned int n, func_fill_fn fill)
+{
+	struct script sc = { .steps = steps, .n = n, .fill = fill };
+	int ret = ubt_inproc_run(tree, q_id, 1, &sc_ops, &sc);
+
+	return ret ? ret : sc.first_error;
+}
+
 int func_run_steps(struct ubt_tree *tree, struct func_step *steps, unsigned int n,
 		   func_fill_fn fill)
 {
-	struct script sc = { .steps = steps, .n = n, .fill = fill };
-	int ret = ubt_inproc_run(tree, 0, 1, &sc_ops, &sc);
-
-	return ret ? ret : sc.first_error;
+	return func_run_steps_on(tree, 0, steps, n, fill);
 }
 
 const char *func_status(struct ubt_tree *tree, const char *ref)

@@ -110,6 +110,9 @@ typedef void (*func_fill_fn)(uint8_t *buf, const struct func_step *s);
 /* 0, or the first error a step got (or the run's own). */
 int func_run_steps(struct ubt_tree *tree, struct func_step *steps, unsigned int n,
 		   func_fill_fn fill);
+/* The same on queue q_id (another thread may run queue 0 meanwhile). */
+int func_run_steps_on(struct ubt_tree *tree, unsigned int q_id, struct func_step *steps,
+		      unsigned int n, func_fill_fn fill);
 
 /*
  * Sector stamps, a fill for crash tests: every 512-byte sector a write puts

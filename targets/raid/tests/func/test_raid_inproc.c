@@ -891,43 +891,6 @@ static void test_rebuild_at_start_and_rate(void)
 	remove_files(a.path, a.disks);
 }
 
-/* A scripted run, one request at a time, on queue q_id (func_run_steps' on queue 0). */
-struct q_script {
-	struct func_step *steps;
-	unsigned int n, next;
-	int first_error;
-};
-
-static bool qs_next(void *arg, struct ubt_queue *q, unsigned int tag, struct ubt_request *r)
-{
-	struct q_script *sc = arg;
-	struct func_step *s;
-
-	if (sc->next >= sc->n)
-		return false;
-	s = &sc->steps[sc->next++];
-	memset(r, 0, sizeof(*r));
-	r->op = s->op;
-	r->sector = s->off >> 9;
-	r->nr_sectors = (uint32_t)(s->len >> 9);
-	fill_seq(ubt_queue_buf(q, tag), s);
-	return true;
-}
-
-static void qs_done(void *arg, struct ubt_queue *q, unsigned int tag,
-		    const struct ubt_request *r, int res)
-{
-	struct q_script *sc = arg;
-
-	(void)q;
-	(void)tag;
-	(void)r;
-	if (res < 0 && !sc->first_error)
-		sc->first_error = res;
-}
-
-static const struct ubt_inproc_ops qs_ops = { .next = qs_next, .done = qs_done };
-
 struct slow_write {
 	struct ubt_tree *tree;
 	struct func_step step;
@@ -938,11 +901,7 @@ struct slow_write {
 static void *slow_write_run(void *arg)
 {
 	struct slow_write *sw = arg;
-	struct q_script sc = { .steps = &sw->step, .n = 1 };
-
-	sw->ret = ubt_inproc_run(sw->tree, 0, 1, &qs_ops, &sc);
-	if (!sw->ret)
-		sw->ret = sc.first_error;
+	sw->ret = func_run_steps_on(sw->tree, 0, &sw->step, 1, fill_seq);
 	return NULL;
 }
 
@@ -961,7 +920,6 @@ static void test_write_behind_recovery_mark(void)
 	struct array a = { 6, 5, "left-symmetric", 16384, { 0 } };
 	struct slow_write sw = { 0 };
 	struct func_step fast;
-	struct q_script sc;
 	struct ubt_tree *tree;
 	uint8_t *model;
 	char spec[2048];
@@ -994,9 +952,7 @@ static void test_write_behind_recovery_mark(void)
 	 */
 	fast = (struct func_step){ .op = UBT_OP_WRITE, .off = (4 * 3 + 0) * 16384 + 12288,
 				   .len = 8192, .seq = 2, .fill = 5 };
-	sc = (struct q_script){ .steps = &fast, .n = 1 };
-	CU_ASSERT_EQUAL(ubt_inproc_run(tree, 1, 1, &qs_ops, &sc), 0);
-	CU_ASSERT_EQUAL(sc.first_error, 0);
+	CU_ASSERT_EQUAL(func_run_steps_on(tree, 1, &fast, 1, fill_seq), 0);
 	pthread_join(sw.th, NULL);
 	CU_ASSERT_EQUAL(sw.ret, 0);
 	settle(tree, array_bytes(&a));
